@@ -1,0 +1,161 @@
+//! Command-line flags (clap) and their translation into the library's option structs.
+//! No logic lives here beyond that translation.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use blast_radius::ops::{self, GraphOptions, ImpactOptions, WhyOptions, Workspace};
+use blast_radius::report::Format;
+use blast_radius::report::text::TextOptions;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Which customer-facing services can a change reach, how hard, and along which path.
+#[derive(Parser, Debug)]
+#[command(name = "blast", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to color the output.
+    #[arg(long, value_enum, global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Args, Debug, Clone)]
+struct GraphArgs {
+    /// A graph file (.json, .toml, .yaml); repeat to merge several. Replaces the config's `graphs`.
+    #[arg(long = "graph", short = 'g', value_name = "FILE")]
+    graphs: Vec<PathBuf>,
+    /// The configuration file (default: blast.toml here or in the nearest parent directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum OutFormat {
+    Text,
+    Json,
+}
+
+impl From<OutFormat> for Format {
+    fn from(f: OutFormat) -> Format {
+        match f {
+            OutFormat::Text => Format::Text,
+            OutFormat::Json => Format::Json,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
+    Impact {
+        /// Node ids or changed file paths (paths map to nodes through their `paths` globs).
+        #[arg(required = true, value_name = "CHANGE")]
+        changes: Vec<String>,
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Text output: at most this many rows.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// How a change to FROM reaches TO: the strongest and the shortest path, and how many paths there are.
+    Why {
+        /// The changed node.
+        from: String,
+        /// The node to explain.
+        to: String,
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Stop counting distinct simple paths at this number.
+        #[arg(long, default_value_t = 10_000)]
+        max_paths: u64,
+    },
+    /// Problems in the graph: dangling edges, duplicates, cycles, missing tiers and owners, ...
+    Check {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+    },
+}
+
+/// Whether to emit ANSI colour on stdout.
+pub fn color_enabled(when: ColorWhen) -> bool {
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
+    let cwd = std::env::current_dir().map_err(|e| blast_radius::Error::io(".", e))?;
+    Ok(GraphOptions {
+        config: g.config,
+        graphs: g.graphs,
+        cwd,
+    })
+}
+
+/// Runs the command, writing the report into `out`. Returns the exit code and warnings.
+pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8, Vec<String>)> {
+    let text = |limit| TextOptions { color, limit };
+    match cli.command {
+        Command::Impact {
+            changes,
+            graph,
+            format,
+            limit,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            let opts = ImpactOptions {
+                changes,
+                format: format.into(),
+                text: text(limit),
+            };
+            ops::impact(&ws, &opts, out)
+        }
+        Command::Why {
+            from,
+            to,
+            graph,
+            format,
+            max_paths,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            let opts = WhyOptions {
+                from,
+                to,
+                max_paths,
+                format: format.into(),
+                text: text(50),
+            };
+            ops::why(&ws, &opts, out).map(|c| (c, Vec::new()))
+        }
+        Command::Check { graph, format } => {
+            ops::check(&graph_options(graph)?, format.into(), &text(50), out)
+                .map(|c| (c, Vec::new()))
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Finding codes: the one place that names every problem `blast` can report.
+//!
+//! Graph loading, `blast check` and (later) the CI outputs all speak in [`Finding`]s whose
+//! [`Code`] comes from here, so a code means the same thing in text, JSON and any other
+//! report. Codes are kebab-case and stable: tools key on them.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// How serious a finding is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The graph is wrong; commands refuse to use it (exit 2).
+    Error,
+    /// Probably a mistake or a risk; reported, exit 0.
+    Warning,
+    /// Worth knowing; reported, exit 0.
+    Note,
+}
+
+impl Severity {
+    /// The keyword used in text and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $sev:ident, $title:literal, $help:literal; )+) => {
+        /// A stable finding code.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )+
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),+];
+
+            /// The kebab-case id (`dangling-edge`).
+            pub const fn id(self) -> &'static str {
+                match self { $(Code::$variant => $id,)+ }
+            }
+
+            /// The default severity.
+            pub const fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$sev,)+ }
+            }
+
+            /// A one-line description.
+            pub const fn title(self) -> &'static str {
+                match self { $(Code::$variant => $title,)+ }
+            }
+
+            /// What to do about it.
+            pub const fn help(self) -> &'static str {
+                match self { $(Code::$variant => $help,)+ }
+            }
+        }
+    };
+}
+
+codes! {
+    /// An edge, `depends_on` entry or `part_of` names a node that no file declares.
+    DanglingEdge = "dangling-edge", Error,
+        "a dependency names a node that is not declared",
+        "declare the node, or fix the id in the dependency";
+    /// The same id is declared twice in one file.
+    DuplicateNode = "duplicate-node", Error,
+        "a node id is declared more than once in one file",
+        "merge the two declarations into one";
+    /// A `paths` entry is not a valid glob.
+    InvalidGlob = "invalid-glob", Error,
+        "a `paths` entry is not a valid glob",
+        "fix the glob: `*` matches within one directory, `**` across directories";
+    /// Two files give one node different values for the same key.
+    ConflictingAttribute = "conflicting-attribute", Error,
+        "two files give one node different values for the same key",
+        "keep the value in one file only, or make both agree";
+    /// A node depends on itself.
+    SelfLoop = "self-loop", Warning,
+        "a node depends on itself",
+        "remove the edge from the node to itself";
+    /// A strongly connected group of more than one node: a change to any of them reaches all.
+    Cycle = "cycle", Warning,
+        "nodes depend on each other in a cycle (shared fate)",
+        "break the cycle, or make one of its edges async or optional";
+    /// A customer-facing node has no tier, so its risk is rated as tier 1.
+    CustomerFacingWithoutTier = "customer-facing-without-tier", Warning,
+        "a customer-facing node has no tier",
+        "give the node a `tier` (0 is the most critical)";
+    /// Nobody owns the node.
+    NoOwner = "no-owner", Warning,
+        "a node has no owners",
+        "add `owners` (teams or people) to the node";
+    /// Two nodes claim the same files with equally specific globs.
+    OverlappingPaths = "overlapping-paths", Warning,
+        "two nodes claim the same files with equally specific globs",
+        "make one glob more specific, or give the files to one node";
+    /// A tier-0 node that nothing depends on and that depends on nothing.
+    UnreachableTier0 = "unreachable-tier0", Warning,
+        "a tier-0 node has no edges at all",
+        "connect the node to what it calls and what calls it, or lower its tier";
+    /// A critical node depends at full strength on something far less critical.
+    TierInversion = "tier-inversion", Warning,
+        "a critical node depends at full strength on a less critical one",
+        "raise the dependency's tier, or make the edge async or optional";
+    /// The same edge is declared twice in one file.
+    DuplicateEdge = "duplicate-edge", Note,
+        "the same edge is declared more than once in one file",
+        "remove the repeated edge";
+    /// A node owns no files, so no file change maps to it.
+    NoPaths = "no-paths", Note,
+        "a service or module owns no files",
+        "add `paths` globs so changed files map to the node";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+/// Where a finding points: a file, and a line and column when known (1-based).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct Location {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// 1-based column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+impl Location {
+    /// A location naming only a file.
+    pub fn file(file: impl Into<PathBuf>) -> Location {
+        Location {
+            file: file.into(),
+            line: None,
+            column: None,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One problem found in the graph.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The stable code.
+    pub code: Code,
+    /// Its severity (the code's default unless policy changed it).
+    pub severity: Severity,
+    /// What is wrong, naming the offending ids and keys.
+    pub message: String,
+    /// The node ids involved, most relevant first.
+    pub nodes: Vec<String>,
+    /// Where, when the finding comes from a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// A second place involved (the other file of a conflict).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<Location>,
+    /// What would fix it.
+    pub help: String,
+}
+
+impl Finding {
+    /// A finding with the code's default severity and help.
+    pub fn new(code: Code, message: impl Into<String>) -> Finding {
+        Finding {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            nodes: Vec::new(),
+            location: None,
+            related: None,
+            help: code.help().to_string(),
+        }
+    }
+
+    /// Sets the node ids involved.
+    pub fn with_nodes<I, S>(mut self, nodes: I) -> Finding
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.nodes = nodes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the location.
+    pub fn at(mut self, location: Location) -> Finding {
+        self.location = Some(location);
+        self
+    }
+
+    /// Replaces the help text.
+    pub fn with_help(mut self, help: impl Into<String>) -> Finding {
+        self.help = help.into();
+        self
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = &self.location {
+            write!(f, "{loc}: ")?;
+        }
+        write!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        if let Some(rel) = &self.related {
+            write!(f, "\n  note: see also {rel}")?;
+        }
+        write!(f, "\n  help: {}", self.help)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let ids: BTreeSet<&str> = Code::ALL.iter().map(|c| c.id()).collect();
+        assert_eq!(ids.len(), Code::ALL.len());
+        for id in ids {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id}"
+            );
+        }
+    }
+}

@@ -1,0 +1,667 @@
+//! [`GraphBuilder`]: the one way in. Every source (graph files, and the discovered sources
+//! later) declares nodes and edges here; the builder interns ids, merges declarations of the
+//! same node from several files, records where everything came from, validates, and freezes
+//! the result into a [`DependencyGraph`].
+//!
+//! Merging rules: the same id in two files is one node; a key given by both files must have
+//! the same value (else `conflicting-attribute`); the same id twice in one file is
+//! `duplicate-node`; an edge to an id no file declares is `dangling-edge`. Problems are
+//! collected as [`Finding`]s rather than stopping at the first, so `blast check` can report
+//! all of them; [`GraphBuilder::finish`] refuses a graph with any error.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use petgraph::graph::{EdgeIndex, NodeIndex};
+
+use super::strings::{Arena, ArenaFull, Interner, Range32, StrRef};
+use super::{DependencyGraph, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeKind, Origin, Tier};
+use crate::codes::{Code, Finding, Location, Severity};
+use crate::error::{Error, Result};
+use crate::sources::locate::{Needle, locate};
+
+const NONE: u32 = u32::MAX;
+
+/// A document: one file (or one part of a file) fed to the builder. Findings point at it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct DocId(u32);
+
+/// One node declaration, as a graph file (or any source) states it. Unset keys are `None`.
+#[derive(Clone, Debug, Default)]
+pub struct NodeSpec<'a> {
+    /// The node's id.
+    pub id: Cow<'a, str>,
+    /// Its kind (`service` when no file says; `module` when it is `part_of` something).
+    pub kind: Option<NodeKind>,
+    /// Criticality tier.
+    pub tier: Option<Tier>,
+    /// Whether customers use it directly.
+    pub customer_facing: Option<bool>,
+    /// Owning teams or people.
+    pub owners: Option<Vec<Cow<'a, str>>>,
+    /// Globs of the files it owns.
+    pub paths: Option<Vec<Cow<'a, str>>>,
+    /// The service this module belongs to.
+    pub part_of: Option<Cow<'a, str>>,
+}
+
+/// One edge declaration: `from` depends on `to`.
+#[derive(Clone, Debug)]
+pub struct EdgeSpec<'a> {
+    /// The dependent.
+    pub from: Cow<'a, str>,
+    /// What it depends on.
+    pub to: Cow<'a, str>,
+    /// The kind; when unset, `build` for a module and `sync` otherwise.
+    pub kind: Option<EdgeKind>,
+    /// The dependent degrades gracefully without it.
+    pub optional: bool,
+}
+
+/// Which docs set each attribute of a node (for conflict messages).
+#[derive(Clone, Copy)]
+struct NodeState {
+    declared: u32,
+    last_declared: u32,
+    referenced: u32,
+    kind: u32,
+    tier: u32,
+    customer_facing: u32,
+    part_of: u32,
+    owners: u32,
+    paths: u32,
+}
+
+impl Default for NodeState {
+    fn default() -> Self {
+        NodeState {
+            declared: NONE,
+            last_declared: NONE,
+            referenced: NONE,
+            kind: NONE,
+            tier: NONE,
+            customer_facing: NONE,
+            part_of: NONE,
+            owners: NONE,
+            paths: NONE,
+        }
+    }
+}
+
+/// A finding whose line is found later, from the file's text.
+struct Pending {
+    finding: Finding,
+    doc: Option<u32>,
+    needle: Option<Needle>,
+}
+
+/// What loading found besides the graph: warnings and notes (errors fail the load).
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Non-fatal findings from loading.
+    pub findings: Vec<Finding>,
+}
+
+/// Builds a [`DependencyGraph`]. See the module docs for the merging rules.
+pub struct GraphBuilder {
+    inner: Inner,
+    strings: Arena,
+    ids: Interner,
+    owners: Interner,
+    states: Vec<NodeState>,
+    owner_list: Vec<StrRef>,
+    path_list: Vec<StrRef>,
+    extra_origins: Vec<(u32, u32)>,
+    origins: Vec<Origin>,
+    doc_origin: Vec<u32>,
+    default_kind: Vec<EdgeIndex<super::NodeIx>>,
+    part_of: Vec<(u32, u32)>,
+    pending: Vec<Pending>,
+    full: bool,
+}
+
+impl Default for GraphBuilder {
+    fn default() -> Self {
+        GraphBuilder::new()
+    }
+}
+
+/// ## Building
+impl GraphBuilder {
+    /// An empty builder.
+    pub fn new() -> GraphBuilder {
+        GraphBuilder::with_capacity(0, 0)
+    }
+
+    /// An empty builder with room for `nodes` nodes and `edges` edges.
+    pub fn with_capacity(nodes: usize, edges: usize) -> GraphBuilder {
+        GraphBuilder {
+            inner: Inner::with_capacity(nodes, edges),
+            strings: Arena::default(),
+            ids: Interner::with_capacity(nodes),
+            owners: Interner::with_capacity(16),
+            states: Vec::with_capacity(nodes),
+            owner_list: Vec::new(),
+            path_list: Vec::with_capacity(nodes),
+            extra_origins: Vec::new(),
+            origins: Vec::new(),
+            doc_origin: Vec::new(),
+            default_kind: Vec::new(),
+            part_of: Vec::new(),
+            pending: Vec::new(),
+            full: false,
+        }
+    }
+
+    /// Starts a document read from `file` by the source `source` (`graph`, `compose`, …).
+    pub fn begin_document(&mut self, source: &str, file: &Path) -> DocId {
+        let origin = self.add_origin(Origin {
+            source: source.to_string(),
+            file: file.to_path_buf(),
+            evidence: None,
+        });
+        self.doc_origin.push(origin);
+        DocId(self.doc_origin.len() as u32 - 1)
+    }
+
+    /// Reserves room for more nodes and edges (sources that know their size call this).
+    pub fn reserve(&mut self, nodes: usize, edges: usize) {
+        self.inner.reserve_nodes(nodes);
+        self.inner.reserve_edges(edges);
+        self.states.reserve(nodes);
+        self.path_list.reserve(nodes);
+        self.ids.reserve(&self.strings, nodes);
+    }
+
+    fn add_origin(&mut self, o: Origin) -> u32 {
+        self.origins.push(o);
+        self.origins.len() as u32 - 1
+    }
+
+    fn doc_file(&self, doc: u32) -> &Path {
+        &self.origins[self.doc_origin[doc as usize] as usize].file
+    }
+
+    fn intern_node(&mut self, id: &str) -> u32 {
+        match self.ids.intern(&mut self.strings, id) {
+            Ok((ix, is_new)) => {
+                if is_new {
+                    let node = NodeImpl {
+                        id: self.ids.str_ref(ix),
+                        kind: NodeKind::Service,
+                        tier: None,
+                        customer_facing: false,
+                        part_of: None,
+                        owners: Range32::default(),
+                        paths: Range32::default(),
+                        origins: Range32::default(),
+                    };
+                    self.inner.add_node(node);
+                    self.states.push(NodeState::default());
+                }
+                ix
+            }
+            Err(ArenaFull) => {
+                self.full = true;
+                0
+            }
+        }
+    }
+
+    fn push_str(&mut self, s: &str) -> StrRef {
+        match self.strings.push(s) {
+            Ok(r) => r,
+            Err(ArenaFull) => {
+                self.full = true;
+                StrRef::default()
+            }
+        }
+    }
+
+    fn conflict(&mut self, doc: u32, other: u32, id: &str, key: &str, old: String, new: String) {
+        let mut finding = Finding::new(
+            Code::ConflictingAttribute,
+            format!(
+                "node '{id}': key '{key}' is {new} here but {old} in {}",
+                self.doc_file(other).display()
+            ),
+        )
+        .with_nodes([id]);
+        finding.related = Some(Location::file(self.doc_file(other)));
+        self.pending.push(Pending {
+            finding,
+            doc: Some(doc),
+            needle: Some(Needle::declaration(id)),
+        });
+    }
+
+    /// Declares a node (or adds attributes to one another file declared).
+    pub fn add_node(&mut self, doc: DocId, spec: NodeSpec<'_>) {
+        let d = doc.0;
+        let ix = self.intern_node(&spec.id);
+        if self.full {
+            return;
+        }
+        let id: &str = &spec.id;
+        let state = self.states[ix as usize];
+        if state.last_declared == d {
+            self.pending.push(Pending {
+                finding: Finding::new(
+                    Code::DuplicateNode,
+                    format!("node '{id}' is declared twice in this file"),
+                )
+                .with_nodes([id]),
+                doc: Some(d),
+                needle: Some(Needle::declaration(id).nth(1)),
+            });
+            return;
+        }
+        {
+            let st = &mut self.states[ix as usize];
+            if st.declared == NONE {
+                st.declared = d;
+            } else {
+                self.extra_origins.push((ix, self.doc_origin[d as usize]));
+            }
+            st.last_declared = d;
+        }
+        let nix = NodeIndex::new(ix as usize);
+
+        if let Some(kind) = spec.kind {
+            let (prev, old) = (state.kind, self.inner[nix].kind);
+            if prev == NONE {
+                self.inner[nix].kind = kind;
+                self.states[ix as usize].kind = d;
+            } else if old != kind {
+                self.conflict(d, prev, id, "kind", format!("'{old}'"), format!("'{kind}'"));
+            }
+        }
+        if let Some(tier) = spec.tier {
+            let (prev, old) = (state.tier, self.inner[nix].tier);
+            if prev == NONE {
+                self.inner[nix].tier = Some(tier);
+                self.states[ix as usize].tier = d;
+            } else if old != Some(tier) {
+                let old = old.map_or("unset".to_string(), |t| t.to_string());
+                self.conflict(d, prev, id, "tier", old, tier.to_string());
+            }
+        }
+        if let Some(cf) = spec.customer_facing {
+            let (prev, old) = (state.customer_facing, self.inner[nix].customer_facing);
+            if prev == NONE {
+                self.inner[nix].customer_facing = cf;
+                self.states[ix as usize].customer_facing = d;
+            } else if old != cf {
+                self.conflict(
+                    d,
+                    prev,
+                    id,
+                    "customer_facing",
+                    old.to_string(),
+                    cf.to_string(),
+                );
+            }
+        }
+        if let Some(owners) = &spec.owners {
+            let prev = state.owners;
+            if prev == NONE {
+                let start = self.owner_list.len();
+                for o in owners {
+                    match self.owners.intern(&mut self.strings, o) {
+                        Ok((oi, _)) => self.owner_list.push(self.owners.str_ref(oi)),
+                        Err(ArenaFull) => self.full = true,
+                    }
+                }
+                self.inner[nix].owners = Range32::new(start, self.owner_list.len() - start);
+                self.states[ix as usize].owners = d;
+            } else {
+                let old: Vec<&str> = self.owner_list[self.inner[nix].owners.range()]
+                    .iter()
+                    .map(|&r| self.strings.get(r))
+                    .collect();
+                if old.iter().copied().ne(owners.iter().map(|o| &**o)) {
+                    let old = format!("{old:?}");
+                    let new = format!("{:?}", owners.iter().map(|o| &**o).collect::<Vec<_>>());
+                    self.conflict(d, prev, id, "owners", old, new);
+                }
+            }
+        }
+        if let Some(paths) = &spec.paths {
+            let prev = state.paths;
+            if prev == NONE {
+                let start = self.path_list.len();
+                for p in paths {
+                    let r = self.push_str(p);
+                    self.path_list.push(r);
+                }
+                self.inner[nix].paths = Range32::new(start, self.path_list.len() - start);
+                self.states[ix as usize].paths = d;
+            } else {
+                let old: Vec<&str> = self.path_list[self.inner[nix].paths.range()]
+                    .iter()
+                    .map(|&r| self.strings.get(r))
+                    .collect();
+                if old.iter().copied().ne(paths.iter().map(|o| &**o)) {
+                    let old = format!("{old:?}");
+                    let new = format!("{:?}", paths.iter().map(|o| &**o).collect::<Vec<_>>());
+                    self.conflict(d, prev, id, "paths", old, new);
+                }
+            }
+        }
+        if let Some(parent) = &spec.part_of {
+            let prev = state.part_of;
+            let pix = self.intern_node(parent);
+            if self.full {
+                return;
+            }
+            if prev == NONE {
+                self.inner[nix].part_of = Some(super::NodeIx(pix));
+                self.states[ix as usize].part_of = d;
+                self.note_reference(pix, d);
+                self.part_of.push((pix, ix));
+            } else {
+                let old = self.inner[nix].part_of.expect("part_of set with its doc");
+                if old.raw() != pix {
+                    let old = format!("'{}'", self.strings.get(self.ids.str_ref(old.raw())));
+                    self.conflict(d, prev, id, "part_of", old, format!("'{parent}'"));
+                }
+            }
+        }
+    }
+
+    fn note_reference(&mut self, ix: u32, doc: u32) {
+        let st = &mut self.states[ix as usize];
+        if st.referenced == NONE {
+            st.referenced = doc;
+        }
+    }
+
+    /// Declares an edge: `spec.from` depends on `spec.to`.
+    pub fn add_edge(&mut self, doc: DocId, spec: EdgeSpec<'_>) {
+        let origin = self.doc_origin[doc.0 as usize];
+        self.add_edge_with_origin(doc, origin, spec);
+    }
+
+    /// Declares an edge derived from some evidence in the document (kept as provenance).
+    pub fn add_edge_with_evidence(&mut self, doc: DocId, spec: EdgeSpec<'_>, evidence: String) {
+        let base = &self.origins[self.doc_origin[doc.0 as usize] as usize];
+        let origin = Origin {
+            source: base.source.clone(),
+            file: base.file.clone(),
+            evidence: Some(evidence),
+        };
+        let origin = self.add_origin(origin);
+        self.add_edge_with_origin(doc, origin, spec);
+    }
+
+    fn add_edge_with_origin(&mut self, doc: DocId, origin: u32, spec: EdgeSpec<'_>) {
+        let a = self.intern_node(&spec.from);
+        let b = self.intern_node(&spec.to);
+        if self.full {
+            return;
+        }
+        self.note_reference(a, doc.0);
+        self.note_reference(b, doc.0);
+        let e = self.inner.add_edge(
+            NodeIndex::new(a as usize),
+            NodeIndex::new(b as usize),
+            EdgeImpl {
+                kind: spec.kind.unwrap_or(EdgeKind::Sync),
+                optional: spec.optional,
+                implicit: false,
+                origin,
+            },
+        );
+        if spec.kind.is_none() {
+            self.default_kind.push(e);
+        }
+    }
+
+    /// Validates and freezes the graph. Fails with every error found
+    /// ([`Error::InvalidGraph`]); warnings and notes come back in the [`LoadReport`].
+    ///
+    /// # Errors
+    /// Dangling references, duplicate ids, conflicting attributes, invalid globs.
+    pub fn finish(self) -> Result<(DependencyGraph, LoadReport)> {
+        let (graph, findings) = self.finish_lenient()?;
+        let (mut errors, rest): (Vec<_>, Vec<_>) = findings
+            .into_iter()
+            .partition(|f| f.severity == Severity::Error);
+        errors.sort_by(|a, b| a.location.cmp(&b.location));
+        if !errors.is_empty() {
+            return Err(Error::InvalidGraph { findings: errors });
+        }
+        Ok((graph, LoadReport { findings: rest }))
+    }
+
+    /// Freezes the graph even when it has errors: dangling edges are dropped, the first of
+    /// two conflicting values is kept. Every problem comes back as a finding, for
+    /// `blast check`.
+    ///
+    /// # Errors
+    /// Only when the graph cannot be represented at all (over 4 GiB of strings).
+    pub fn finish_lenient(mut self) -> Result<(DependencyGraph, Vec<Finding>)> {
+        let _t = crate::timing::Phase::start("finish graph");
+        if self.full {
+            return Err(Error::Usage(
+                "the graph holds more than 4 GiB of ids, owners and paths; split it".into(),
+            ));
+        }
+        // Nodes that were referenced but never declared.
+        let undeclared: Vec<u32> = (0..self.states.len() as u32)
+            .filter(|&i| self.states[i as usize].declared == NONE)
+            .collect();
+        for &i in &undeclared {
+            let id = self.strings.get(self.ids.str_ref(i)).to_string();
+            let doc = self.states[i as usize].referenced;
+            let referrers: Vec<String> = self
+                .inner
+                .neighbors_directed(NodeIndex::new(i as usize), petgraph::Direction::Incoming)
+                .chain(
+                    self.part_of
+                        .iter()
+                        .filter(|(p, _)| *p == i)
+                        .map(|&(_, c)| NodeIndex::new(c as usize)),
+                )
+                .map(|n| self.strings.get(self.inner[n].id).to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let msg = match referrers.first() {
+                Some(r) => format!("'{r}' depends on '{id}', which no graph file declares"),
+                None => format!("'{id}' is referenced but no graph file declares it"),
+            };
+            let mut nodes = vec![id.clone()];
+            nodes.extend(referrers);
+            self.pending.push(Pending {
+                finding: Finding::new(Code::DanglingEdge, msg)
+                    .with_nodes(nodes)
+                    .with_help(format!(
+                        "declare a node with id '{id}', or fix the reference if it is a typo"
+                    )),
+                doc: (doc != NONE).then_some(doc),
+                needle: Some(Needle::reference(&id)),
+            });
+        }
+        {
+            let _t = crate::timing::Phase::start("check globs");
+            self.check_globs();
+        }
+        if !undeclared.is_empty() {
+            self.drop_nodes(&undeclared);
+        }
+        // Resolve default edge kinds and node kinds.
+        for &(_, c) in &self.part_of {
+            if self.states[c as usize].kind == NONE {
+                self.inner[NodeIndex::new(c as usize)].kind = NodeKind::Module;
+            }
+        }
+        for e in std::mem::take(&mut self.default_kind) {
+            if let Some((a, _)) = self.inner.edge_endpoints(e)
+                && self.inner[a].kind == NodeKind::Module
+            {
+                self.inner[e].kind = EdgeKind::Build;
+            }
+        }
+        // Implicit part_of edges: service → module, kind build.
+        for (p, c) in std::mem::take(&mut self.part_of) {
+            let st = self.states[c as usize];
+            let origin = self.doc_origin[st.part_of as usize];
+            self.inner.add_edge(
+                NodeIndex::new(p as usize),
+                NodeIndex::new(c as usize),
+                EdgeImpl {
+                    kind: EdgeKind::Build,
+                    optional: false,
+                    implicit: true,
+                    origin,
+                },
+            );
+        }
+        // Node origins: the first declaring doc, then any others.
+        let mut extra = std::mem::take(&mut self.extra_origins);
+        extra.sort_unstable();
+        let mut origin_list = Vec::with_capacity(self.states.len() + extra.len());
+        let mut k = 0;
+        for i in 0..self.states.len() {
+            let start = origin_list.len();
+            origin_list.push(self.doc_origin[self.states[i].declared as usize]);
+            while k < extra.len() && extra[k].0 as usize == i {
+                origin_list.push(extra[k].1);
+                k += 1;
+            }
+            self.inner[NodeIndex::new(i)].origins = Range32::new(start, origin_list.len() - start);
+        }
+        let findings = self.resolve_findings();
+        self.strings.shrink_to_fit();
+        let graph = DependencyGraph {
+            inner: self.inner,
+            strings: self.strings,
+            ids: self.ids,
+            owner_list: self.owner_list,
+            path_list: self.path_list,
+            origin_list,
+            origins: self.origins,
+            reverse: Default::default(),
+            forward: Default::default(),
+            id_order: Default::default(),
+        };
+        Ok((graph, findings))
+    }
+
+    /// Every `paths` entry must be a valid glob.
+    fn check_globs(&mut self) {
+        use rayon::prelude::*;
+        let this = &*self;
+        let bad: Vec<(u32, String, String)> = (0..this.states.len() as u32)
+            .into_par_iter()
+            .flat_map_iter(|i| {
+                let node = &this.inner[NodeIndex::new(i as usize)];
+                this.path_list[node.paths.range()]
+                    .iter()
+                    .filter_map(move |&r| {
+                        let p = this.strings.get(r);
+                        crate::changes::ownership::validate_glob(p)
+                            .err()
+                            .map(|e| (i, p.to_string(), e))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for (i, glob, err) in bad {
+            let id = self.strings.get(self.ids.str_ref(i)).to_string();
+            self.pending.push(Pending {
+                finding: Finding::new(
+                    Code::InvalidGlob,
+                    format!("node '{id}': invalid glob '{glob}' in 'paths': {err}"),
+                )
+                .with_nodes([id.as_str()])
+                .with_help("fix the glob: `*` matches within one directory, `**` across directories, `{a,b}` alternatives, `[abc]` classes"),
+                doc: Some(self.states[i as usize].paths),
+                needle: Some(Needle::text(&glob)),
+            });
+        }
+    }
+
+    /// Removes placeholder nodes (referenced, never declared) and every edge touching them.
+    fn drop_nodes(&mut self, drop: &[u32]) {
+        let drop_set: std::collections::HashSet<u32> = drop.iter().copied().collect();
+        let map = self.ids.retain(&self.strings, |i| !drop_set.contains(&i));
+        let old = std::mem::replace(
+            &mut self.inner,
+            Inner::with_capacity(map.len() - drop.len(), 0),
+        );
+        let (nodes, edges) = old.into_nodes_edges();
+        let mut states = Vec::with_capacity(nodes.len() - drop.len());
+        for (i, n) in nodes.into_iter().enumerate() {
+            if map[i] != NONE {
+                let mut w = n.weight;
+                w.part_of = w
+                    .part_of
+                    .and_then(|p| (map[p.idx()] != NONE).then(|| super::NodeIx(map[p.idx()])));
+                self.inner.add_node(w);
+                states.push(self.states[i]);
+            }
+        }
+        self.states = states;
+        let default: std::collections::HashSet<usize> =
+            self.default_kind.iter().map(|e| e.index()).collect();
+        let mut new_default = Vec::new();
+        for (k, e) in edges.into_iter().enumerate() {
+            let (a, b) = (map[e.source().index()], map[e.target().index()]);
+            if a != NONE && b != NONE {
+                let ne = self.inner.add_edge(
+                    NodeIndex::new(a as usize),
+                    NodeIndex::new(b as usize),
+                    e.weight,
+                );
+                if default.contains(&k) {
+                    new_default.push(ne);
+                }
+            }
+        }
+        self.default_kind = new_default;
+        self.part_of = self
+            .part_of
+            .iter()
+            .filter(|&&(p, c)| map[p as usize] != NONE && map[c as usize] != NONE)
+            .map(|&(p, c)| (map[p as usize], map[c as usize]))
+            .collect();
+        self.extra_origins = self
+            .extra_origins
+            .iter()
+            .filter(|&&(n, _o)| map[n as usize] != NONE)
+            .map(|&(n, o)| (map[n as usize], o))
+            .collect();
+    }
+
+    /// Gives each pending finding its file, line and column (reading each file once).
+    fn resolve_findings(&mut self) -> Vec<Finding> {
+        let mut by_doc: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (k, p) in self.pending.iter().enumerate() {
+            if let Some(d) = p.doc {
+                by_doc.entry(d).or_default().push(k);
+            }
+        }
+        for (doc, ks) in by_doc {
+            let file: PathBuf = self.doc_file(doc).to_path_buf();
+            let text = std::fs::read(&file).ok();
+            for k in ks {
+                let p = &mut self.pending[k];
+                let mut loc = Location::file(&file);
+                if let (Some(text), Some(needle)) = (&text, &p.needle)
+                    && let Some((line, col)) = locate(text, needle)
+                {
+                    loc.line = Some(line);
+                    loc.column = Some(col);
+                }
+                p.finding.location = Some(loc);
+            }
+        }
+        std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|p| p.finding)
+            .collect()
+    }
+}

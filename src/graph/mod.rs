@@ -1,0 +1,487 @@
+//! The frozen dependency graph: nodes, edges, their provenance, and the compact
+//! indexes that queries walk.
+//!
+//! [`DependencyGraph`] owns one petgraph [`petgraph::Graph`] indexed by [`NodeIx`] (a `u32`
+//! newtype), a string arena that holds every node id, owner and path glob, and lazily built
+//! compressed-sparse-row adjacency ([`csr`]) in both directions. Callers never see indices:
+//! they get [`Node`] and [`Dependency`] handles, `Copy` pairs of `(&graph, index)` borrowed
+//! from the graph (`'g` always means "borrowed from the graph").
+//!
+//! An edge `from → to` means *from depends on to*: a change to `to` can break `from`. The
+//! blast radius of a node is therefore a walk over **incoming** edges
+//! ([`Direction::Reverse`]).
+//!
+//! Graphs are built once by [`GraphBuilder`] (every source goes through it) and never mutated
+//! afterwards.
+
+pub mod build;
+pub mod csr;
+mod model;
+pub mod reach;
+pub(crate) mod strings;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use petgraph::graph::{EdgeIndex, IndexType, NodeIndex};
+
+pub use build::{GraphBuilder, LoadReport};
+pub use model::{EdgeKind, NodeKind, ParseKindError, Tier};
+
+use crate::graph::strings::{Arena, Interner, Range32, StrRef};
+
+/// A dense node index: position of a node in the graph. Never part of the public API.
+#[derive(Copy, Clone, Default, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct NodeIx(u32);
+
+// SAFETY: `index` and `new` round-trip for every value below `max`, as `IndexType` requires.
+unsafe impl IndexType for NodeIx {
+    #[inline(always)]
+    fn new(x: usize) -> Self {
+        NodeIx(x as u32)
+    }
+    #[inline(always)]
+    fn index(&self) -> usize {
+        self.0 as usize
+    }
+    #[inline(always)]
+    fn max() -> Self {
+        NodeIx(u32::MAX)
+    }
+}
+
+impl NodeIx {
+    #[inline(always)]
+    pub(crate) fn idx(self) -> usize {
+        self.0 as usize
+    }
+    #[inline(always)]
+    pub(crate) fn from_usize(i: usize) -> Self {
+        NodeIx(i as u32)
+    }
+    #[inline(always)]
+    pub(crate) fn raw(self) -> u32 {
+        self.0
+    }
+}
+
+type Inner = petgraph::Graph<NodeImpl, EdgeImpl, petgraph::Directed, NodeIx>;
+
+/// A stable node identifier, as written in graph files (`"checkout"`, `"payment-core"`).
+///
+/// Like [`std::path::Path`], this is an unsized wrapper around `str`.
+#[derive(PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct NodeId(str);
+
+impl NodeId {
+    /// Wraps a string slice.
+    pub fn new(s: &str) -> &NodeId {
+        // SAFETY: `NodeId` is `repr(transparent)` over `str`.
+        unsafe { &*(s as *const str as *const NodeId) }
+    }
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+/// Which way to walk edges.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Follow edges as written, `from → to`: towards a node's dependencies.
+    Forward,
+    /// Follow edges backwards, `to → from`: towards a node's dependents (its blast radius).
+    Reverse,
+}
+
+impl From<Direction> for petgraph::Direction {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::Forward => petgraph::Direction::Outgoing,
+            Direction::Reverse => petgraph::Direction::Incoming,
+        }
+    }
+}
+
+impl From<petgraph::Direction> for Direction {
+    fn from(d: petgraph::Direction) -> Self {
+        match d {
+            petgraph::Direction::Outgoing => Direction::Forward,
+            petgraph::Direction::Incoming => Direction::Reverse,
+        }
+    }
+}
+
+/// Where a node or an edge came from: which kind of source, which file, and (for derived
+/// edges) the evidence that produced it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    /// The kind of source: `graph` for native graph files; other sources name themselves
+    /// (`compose`, `k8s`, …).
+    pub source: String,
+    /// The file the declaration was read from.
+    pub file: PathBuf,
+    /// For derived edges: what in the file produced it (`environment CART_ADDR=cart:7070`).
+    pub evidence: Option<String>,
+}
+
+/// The owned data of one node (reached through [`Node`]).
+#[derive(Clone, Debug)]
+pub(crate) struct NodeImpl {
+    pub(crate) id: StrRef,
+    pub(crate) kind: NodeKind,
+    pub(crate) tier: Option<Tier>,
+    pub(crate) customer_facing: bool,
+    pub(crate) part_of: Option<NodeIx>,
+    pub(crate) owners: Range32,
+    pub(crate) paths: Range32,
+    pub(crate) origins: Range32,
+}
+
+/// The owned data of one edge (reached through [`Dependency`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EdgeImpl {
+    pub(crate) kind: EdgeKind,
+    pub(crate) optional: bool,
+    /// `true` for the `service → module` edge that `part_of` implies.
+    pub(crate) implicit: bool,
+    /// Index into [`DependencyGraph::origins`].
+    pub(crate) origin: u32,
+}
+
+/// A frozen dependency graph. Build one with [`GraphBuilder`].
+pub struct DependencyGraph {
+    inner: Inner,
+    strings: Arena,
+    ids: Interner,
+    /// Flat lists that node ranges point into.
+    owner_list: Vec<StrRef>,
+    path_list: Vec<StrRef>,
+    origin_list: Vec<u32>,
+    origins: Vec<Origin>,
+    reverse: OnceLock<csr::Csr>,
+    forward: OnceLock<csr::Csr>,
+    id_order: OnceLock<Vec<u32>>,
+}
+
+/// A node of the graph, borrowed from it. Cheap to copy.
+#[derive(Copy, Clone)]
+pub struct Node<'g> {
+    graph: &'g DependencyGraph,
+    ix: NodeIx,
+    inner: &'g NodeImpl,
+}
+
+/// An edge of the graph, `from → to` ("from depends on to"), borrowed from it.
+#[derive(Copy, Clone)]
+pub struct Dependency<'g> {
+    graph: &'g DependencyGraph,
+    from: NodeIx,
+    to: NodeIx,
+    inner: &'g EdgeImpl,
+}
+
+/// ## Construction and size
+impl DependencyGraph {
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.inner.node_count()
+    }
+
+    /// Number of edges, including the implicit `part_of` edges.
+    pub fn edge_count(&self) -> usize {
+        self.inner.edge_count()
+    }
+
+    /// Every origin (file) that contributed to the graph.
+    pub fn origins(&self) -> &[Origin] {
+        &self.origins
+    }
+}
+
+/// ## Lookup
+impl DependencyGraph {
+    /// The node with this id, if any.
+    pub fn node(&self, id: &str) -> Option<Node<'_>> {
+        self.ids
+            .get(&self.strings, id)
+            .map(|i| self.node_ix(NodeIx(i)))
+    }
+
+    /// Every node, in the graph's internal order (stable for the same input).
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = Node<'_>> + '_ {
+        self.inner
+            .node_indices()
+            .map(move |i| self.node_ix(NodeIx(i.index() as u32)))
+    }
+
+    /// Every edge, in the order they were declared (implicit `part_of` edges last).
+    pub fn dependencies(&self) -> impl ExactSizeIterator<Item = Dependency<'_>> + '_ {
+        self.inner.edge_indices().map(move |e| self.edge(e))
+    }
+
+    /// Ids that are closest to `id` by edit distance, best first (for "did you mean").
+    pub fn suggest(&self, id: &str, limit: usize) -> Vec<&str> {
+        let mut scored: Vec<(f64, &str)> = self
+            .nodes()
+            .map(|n| {
+                let cand = n.id().as_str();
+                (strsim::jaro_winkler(id, cand), cand)
+            })
+            .filter(|(score, _)| *score >= 0.8)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        scored.into_iter().take(limit).map(|(_, s)| s).collect()
+    }
+
+    #[inline]
+    pub(crate) fn node_ix(&self, ix: NodeIx) -> Node<'_> {
+        Node {
+            graph: self,
+            ix,
+            inner: &self.inner[NodeIndex::new(ix.idx())],
+        }
+    }
+
+    fn edge(&self, e: EdgeIndex<NodeIx>) -> Dependency<'_> {
+        let (from, to) = self
+            .inner
+            .edge_endpoints(e)
+            .expect("edge index from this graph");
+        Dependency {
+            graph: self,
+            from: NodeIx(from.index() as u32),
+            to: NodeIx(to.index() as u32),
+            inner: &self.inner[e],
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    pub(crate) fn str(&self, r: StrRef) -> &str {
+        self.strings.get(r)
+    }
+
+    /// Compressed adjacency of all edges, for walking in `dir`.
+    pub(crate) fn csr(&self, dir: Direction) -> &csr::Csr {
+        match dir {
+            Direction::Reverse => self.reverse.get_or_init(|| {
+                let _t = crate::timing::Phase::start("reverse csr");
+                csr::Csr::from_graph(self, Direction::Reverse)
+            }),
+            Direction::Forward => self.forward.get_or_init(|| {
+                let _t = crate::timing::Phase::start("forward csr");
+                csr::Csr::from_graph(self, Direction::Forward)
+            }),
+        }
+    }
+
+    /// For every node, its position in the sorted order of ids (computed once, on demand).
+    pub(crate) fn id_order(&self) -> &[u32] {
+        self.id_order.get_or_init(|| {
+            use rayon::prelude::*;
+            let _t = crate::timing::Phase::start("sort ids");
+            let mut ixs: Vec<u32> = (0..self.node_count() as u32).collect();
+            ixs.par_sort_unstable_by(|&a, &b| {
+                self.node_ix(NodeIx(a))
+                    .id()
+                    .cmp(self.node_ix(NodeIx(b)).id())
+            });
+            let mut rank = vec![0u32; ixs.len()];
+            for (pos, ix) in ixs.into_iter().enumerate() {
+                rank[ix as usize] = pos as u32;
+            }
+            rank
+        })
+    }
+
+    /// Checks the internal invariants (the CSR matches the petgraph graph, every range is in
+    /// bounds). Meant for tests.
+    #[doc(hidden)]
+    pub fn verify(&self) -> Result<(), String> {
+        for dir in [Direction::Forward, Direction::Reverse] {
+            let csr = self.csr(dir);
+            let mut from_graph: Vec<(u32, u32, u8)> = self
+                .inner
+                .edge_indices()
+                .map(|e| {
+                    let (a, b) = self.inner.edge_endpoints(e).unwrap();
+                    let (a, b) = (a.index() as u32, b.index() as u32);
+                    let w = &self.inner[e];
+                    let (s, t) = match dir {
+                        Direction::Forward => (a, b),
+                        Direction::Reverse => (b, a),
+                    };
+                    (s, t, csr::class_of(w.kind, w.optional))
+                })
+                .collect();
+            from_graph.sort_unstable();
+            from_graph.dedup();
+            let mut from_csr = Vec::new();
+            for v in 0..self.node_count() as u32 {
+                for (u, c) in csr.neighbors(v) {
+                    from_csr.push((v, u, c));
+                }
+            }
+            if from_graph != from_csr {
+                return Err(format!("{dir:?} CSR does not match the graph's edges"));
+            }
+        }
+        for n in self.nodes() {
+            if let Some(p) = n.part_of()
+                && !n
+                    .dependents()
+                    .any(|d| d.from().ix == p.ix && d.is_implicit())
+            {
+                return Err(format!("part_of edge missing for {}", n.id()));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for DependencyGraph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DependencyGraph")
+            .field("nodes", &self.node_count())
+            .field("edges", &self.edge_count())
+            .finish()
+    }
+}
+
+impl<'g> Node<'g> {
+    /// The node's id.
+    pub fn id(&self) -> &'g NodeId {
+        NodeId::new(self.graph.str(self.inner.id))
+    }
+    /// What kind of thing the node is.
+    pub fn kind(&self) -> NodeKind {
+        self.inner.kind
+    }
+    /// Its criticality tier (0 is the most critical), when declared.
+    pub fn tier(&self) -> Option<Tier> {
+        self.inner.tier
+    }
+    /// Whether customers use it directly.
+    pub fn customer_facing(&self) -> bool {
+        self.inner.customer_facing
+    }
+    /// Owners (teams or people) as written.
+    pub fn owners(&self) -> impl ExactSizeIterator<Item = &'g str> + 'g {
+        let g = self.graph;
+        g.owner_list[self.inner.owners.range()]
+            .iter()
+            .map(move |&r| g.str(r))
+    }
+    /// Globs of the files the node owns.
+    pub fn paths(&self) -> impl ExactSizeIterator<Item = &'g str> + 'g {
+        let g = self.graph;
+        g.path_list[self.inner.paths.range()]
+            .iter()
+            .map(move |&r| g.str(r))
+    }
+    /// The service this module belongs to.
+    pub fn part_of(&self) -> Option<Node<'g>> {
+        self.inner.part_of.map(|p| self.graph.node_ix(p))
+    }
+    /// Where the node was declared (every file that mentioned it).
+    pub fn origins(&self) -> impl ExactSizeIterator<Item = &'g Origin> + 'g {
+        let g = self.graph;
+        g.origin_list[self.inner.origins.range()]
+            .iter()
+            .map(move |&o| &g.origins[o as usize])
+    }
+    /// Edges from this node to what it depends on.
+    pub fn dependencies(&self) -> impl Iterator<Item = Dependency<'g>> + 'g {
+        self.edges(petgraph::Direction::Outgoing)
+    }
+    /// Edges from the nodes that depend on this one.
+    pub fn dependents(&self) -> impl Iterator<Item = Dependency<'g>> + 'g {
+        self.edges(petgraph::Direction::Incoming)
+    }
+    fn edges(&self, dir: petgraph::Direction) -> impl Iterator<Item = Dependency<'g>> + 'g {
+        let g = self.graph;
+        g.inner
+            .edges_directed(NodeIndex::new(self.ix.idx()), dir)
+            .map(move |e| {
+                use petgraph::visit::EdgeRef;
+                g.edge(e.id())
+            })
+    }
+    pub(crate) fn ix(&self) -> NodeIx {
+        self.ix
+    }
+    /// The graph this node belongs to.
+    pub fn graph(&self) -> &'g DependencyGraph {
+        self.graph
+    }
+}
+
+impl PartialEq for Node<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.graph, other.graph) && self.ix == other.ix
+    }
+}
+impl Eq for Node<'_> {}
+
+impl fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Node({})", self.id())
+    }
+}
+
+impl<'g> Dependency<'g> {
+    /// The dependent node.
+    pub fn from(&self) -> Node<'g> {
+        self.graph.node_ix(self.from)
+    }
+    /// The node depended upon.
+    pub fn to(&self) -> Node<'g> {
+        self.graph.node_ix(self.to)
+    }
+    /// The edge kind.
+    pub fn kind(&self) -> EdgeKind {
+        self.inner.kind
+    }
+    /// Whether the dependent degrades gracefully without it.
+    pub fn optional(&self) -> bool {
+        self.inner.optional
+    }
+    /// `true` for the `service → module` edge implied by `part_of`.
+    pub fn is_implicit(&self) -> bool {
+        self.inner.implicit
+    }
+    /// Where the edge was declared or derived.
+    pub fn origin(&self) -> &'g Origin {
+        &self.graph.origins[self.inner.origin as usize]
+    }
+}
+
+impl fmt::Debug for Dependency<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} -> {} ({}{})",
+            self.from().id(),
+            self.to().id(),
+            self.kind(),
+            if self.optional() { ", optional" } else { "" }
+        )
+    }
+}

@@ -1,0 +1,179 @@
+//! Compact string storage: one arena for every id, owner and glob of a graph, `u32` ranges
+//! into it, and an interner that maps a string to a dense index without storing it twice.
+//!
+//! A million-node graph holds a few million short strings; one allocation each would cost
+//! more memory than the strings themselves.
+
+use std::hash::BuildHasher;
+use std::ops::Range;
+
+use hashbrown::HashTable;
+
+/// A string stored in an [`Arena`].
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct StrRef {
+    start: u32,
+    len: u32,
+}
+
+/// A range of positions in one of the graph's flat lists.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Range32 {
+    start: u32,
+    len: u32,
+}
+
+impl Range32 {
+    pub(crate) fn new(start: usize, len: usize) -> Range32 {
+        Range32 {
+            start: u32::try_from(start).expect("list fits in u32"),
+            len: u32::try_from(len).expect("list fits in u32"),
+        }
+    }
+    pub(crate) fn range(self) -> Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
+/// The arena is full (more than 4 GiB of strings).
+#[derive(Debug)]
+pub(crate) struct ArenaFull;
+
+/// Append-only string storage.
+#[derive(Default, Debug)]
+pub(crate) struct Arena {
+    buf: String,
+}
+
+impl Arena {
+    pub(crate) fn push(&mut self, s: &str) -> Result<StrRef, ArenaFull> {
+        let start = u32::try_from(self.buf.len()).map_err(|_| ArenaFull)?;
+        let len = u32::try_from(s.len()).map_err(|_| ArenaFull)?;
+        if start.checked_add(len).is_none() {
+            return Err(ArenaFull);
+        }
+        self.buf.push_str(s);
+        Ok(StrRef { start, len })
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, r: StrRef) -> &str {
+        &self.buf[r.start as usize..(r.start + r.len) as usize]
+    }
+
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+}
+
+/// Maps strings to dense indices `0..len`, in order of first insertion.
+#[derive(Default)]
+pub(crate) struct Interner {
+    table: HashTable<u32>,
+    refs: Vec<StrRef>,
+    hasher: foldhash::fast::FixedState,
+}
+
+impl std::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Interner({} strings)", self.refs.len())
+    }
+}
+
+impl Interner {
+    pub(crate) fn with_capacity(n: usize) -> Interner {
+        Interner {
+            table: HashTable::with_capacity(n),
+            refs: Vec::with_capacity(n),
+            hasher: foldhash::fast::FixedState::with_seed(0x5eed_b1a5_7000_0001),
+        }
+    }
+
+    #[inline]
+    fn hash(&self, s: &str) -> u64 {
+        self.hasher.hash_one(s)
+    }
+
+    /// Makes room for `n` more strings.
+    pub(crate) fn reserve(&mut self, arena: &Arena, n: usize) {
+        let (refs, hasher) = (&self.refs, &self.hasher);
+        self.table
+            .reserve(n, |&j| hasher.hash_one(arena.get(refs[j as usize])));
+        self.refs.reserve(n);
+    }
+
+    /// The index of `s`, if it was interned.
+    #[inline]
+    pub(crate) fn get(&self, arena: &Arena, s: &str) -> Option<u32> {
+        let h = self.hash(s);
+        self.table
+            .find(h, |&i| arena.get(self.refs[i as usize]) == s)
+            .copied()
+    }
+
+    /// The index of `s`, interning it (in `arena`) when it is new. Returns `(index, is_new)`.
+    pub(crate) fn intern(&mut self, arena: &mut Arena, s: &str) -> Result<(u32, bool), ArenaFull> {
+        let h = self.hash(s);
+        if let Some(&i) = self
+            .table
+            .find(h, |&i| arena.get(self.refs[i as usize]) == s)
+        {
+            return Ok((i, false));
+        }
+        let i = u32::try_from(self.refs.len()).map_err(|_| ArenaFull)?;
+        let r = arena.push(s)?;
+        self.refs.push(r);
+        let (refs, hasher) = (&self.refs, &self.hasher);
+        self.table
+            .insert_unique(h, i, |&j| hasher.hash_one(arena.get(refs[j as usize])));
+        Ok((i, true))
+    }
+
+    pub(crate) fn str_ref(&self, i: u32) -> StrRef {
+        self.refs[i as usize]
+    }
+
+    /// Keeps only the entries for which `keep` is true, renumbering them densely in order.
+    /// Returns the old → new map (`u32::MAX` for dropped entries).
+    pub(crate) fn retain(&mut self, arena: &Arena, keep: impl Fn(u32) -> bool) -> Vec<u32> {
+        let mut map = vec![u32::MAX; self.refs.len()];
+        let mut refs = Vec::with_capacity(self.refs.len());
+        for (old, r) in self.refs.iter().enumerate() {
+            if keep(old as u32) {
+                map[old] = refs.len() as u32;
+                refs.push(*r);
+            }
+        }
+        let mut table = HashTable::with_capacity(refs.len());
+        for (i, r) in refs.iter().enumerate() {
+            let h = self.hasher.hash_one(arena.get(*r));
+            table.insert_unique(h, i as u32, |&j| {
+                self.hasher.hash_one(arena.get(refs[j as usize]))
+            });
+        }
+        self.refs = refs;
+        self.table = table;
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_once_and_keeps_order() {
+        let mut a = Arena::default();
+        let mut i = Interner::with_capacity(4);
+        assert_eq!(i.intern(&mut a, "b").unwrap(), (0, true));
+        assert_eq!(i.intern(&mut a, "a").unwrap(), (1, true));
+        assert_eq!(i.intern(&mut a, "b").unwrap(), (0, false));
+        assert_eq!(i.get(&a, "a"), Some(1));
+        assert_eq!(i.get(&a, "c"), None);
+        assert_eq!(a.get(i.str_ref(1)), "a");
+        let map = i.retain(&a, |x| x == 1);
+        assert_eq!(map, vec![u32::MAX, 0]);
+        assert_eq!(i.get(&a, "a"), Some(0));
+        assert_eq!(i.get(&a, "b"), None);
+    }
+}

@@ -1,0 +1,262 @@
+//! JSON reports, with their own output types (separate from the internal ones) and a
+//! versioned `schema` field.
+//!
+//! # Format
+//!
+//! `blast impact --format json` (`blast-radius/impact/v1`):
+//!
+//! ```json
+//! {"schema": "blast-radius/impact/v1", "risk": "critical",
+//!  "changed": [{"input": "services/payment/src/lib.rs", "nodes": ["payment"], "reason": "glob 'services/payment/**' of payment"}],
+//!  "unmapped": [],
+//!  "impacted": [{"id": "checkout", "kind": "service", "tier": 0, "customer_facing": true,
+//!                "distance": 1, "strength": 1.0, "risk": "critical", "path": ["payment", "checkout"],
+//!                "owners": ["@shop/checkout"]}],
+//!  "summary": {"impacted": 12, "customer_facing": 3, "tier0": 2,
+//!              "by_risk": {"critical": 2, "high": 1, "medium": 0, "low": 4, "none": 5}}}
+//! ```
+//!
+//! `impacted` is sorted by risk (highest first), then distance, then id; `tier` is `null`
+//! for an untiered node. Names in this schema never change within `v1`; fields may be added.
+//!
+//! `blast why --format json` (`blast-radius/why/v1`): `from`, `to`, `reachable`, and when
+//! reachable `risk`, `strongest` and `shortest` (each `{nodes, hops: [{from, to, kind,
+//! optional, strength}], strength}`) and `paths` (`{count, capped}`).
+//!
+//! `blast check --format json` (`blast-radius/check/v1`): `findings` (each `{code, severity,
+//! message, nodes, location?: {file, line?, column?}, related?, help}`) and `summary`
+//! (`{errors, warnings, notes}`).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::analysis::why::Route;
+use crate::analysis::{CheckReport, Impact, Risk, Why};
+use crate::codes::{Finding, Severity};
+
+/// Schema id of the impact report.
+pub const IMPACT_SCHEMA: &str = "blast-radius/impact/v1";
+/// Schema id of the why report.
+pub const WHY_SCHEMA: &str = "blast-radius/why/v1";
+/// Schema id of the check report.
+pub const CHECK_SCHEMA: &str = "blast-radius/check/v1";
+
+#[derive(Serialize)]
+struct ChangedJson<'a> {
+    input: &'a str,
+    nodes: Vec<&'a str>,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct ImpactedJson<'a> {
+    id: &'a str,
+    kind: &'static str,
+    tier: Option<u8>,
+    customer_facing: bool,
+    distance: u32,
+    strength: f64,
+    risk: Risk,
+    path: Vec<&'a str>,
+    owners: Vec<&'a str>,
+}
+
+/// Streams the impacted list without building it in memory.
+struct ImpactedSeq<'i, 'g>(&'i Impact<'g>);
+
+impl Serialize for ImpactedSeq<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.impacted().map(|n| {
+            let node = n.node();
+            ImpactedJson {
+                id: node.id().as_str(),
+                kind: node.kind().as_str(),
+                tier: node.tier().map(|t| t.get()),
+                customer_facing: node.customer_facing(),
+                distance: n.distance(),
+                strength: n.strength(),
+                risk: n.risk(),
+                path: n.path().iter().map(|p| p.id().as_str()).collect(),
+                owners: node.owners().collect(),
+            }
+        }))
+    }
+}
+
+struct ByRisk([usize; 5]);
+
+impl Serialize for ByRisk {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(5))?;
+        for (i, r) in Risk::ALL.iter().enumerate().rev() {
+            m.serialize_entry(r.as_str(), &self.0[i])?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct SummaryJson {
+    impacted: usize,
+    customer_facing: usize,
+    tier0: usize,
+    by_risk: ByRisk,
+}
+
+#[derive(Serialize)]
+struct ImpactJson<'i, 'g> {
+    schema: &'static str,
+    risk: Risk,
+    changed: Vec<ChangedJson<'i>>,
+    unmapped: Vec<&'i str>,
+    impacted: ImpactedSeq<'i, 'g>,
+    summary: SummaryJson,
+}
+
+fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
+    let s = impact.summary();
+    ImpactJson {
+        schema: IMPACT_SCHEMA,
+        risk: impact.risk,
+        changed: impact
+            .changes
+            .changed
+            .iter()
+            .map(|c| ChangedJson {
+                input: &c.input,
+                nodes: c.nodes.iter().map(|n| n.id().as_str()).collect(),
+                reason: &c.reason,
+            })
+            .collect(),
+        unmapped: impact.changes.unmapped.iter().map(String::as_str).collect(),
+        impacted: ImpactedSeq(impact),
+        summary: SummaryJson {
+            impacted: s.impacted,
+            customer_facing: s.customer_facing,
+            tier0: s.tier0,
+            by_risk: ByRisk(s.by_risk),
+        },
+    }
+}
+
+fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::Result<()> {
+    let mut w = io::BufWriter::new(w);
+    if pretty {
+        serde_json::to_writer_pretty(&mut w, value)?;
+    } else {
+        serde_json::to_writer(&mut w, value)?;
+    }
+    w.write_all(b"\n")?;
+    w.flush()
+}
+
+/// Writes the impact report (pretty-printed, or one line when `pretty` is false).
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, pretty: bool) -> io::Result<()> {
+    write_json(w, &impact_json(impact), pretty)
+}
+
+#[derive(Serialize)]
+struct HopJson<'a> {
+    from: &'a str,
+    to: &'a str,
+    kind: &'static str,
+    optional: bool,
+    strength: f64,
+}
+
+#[derive(Serialize)]
+struct RouteJson<'a> {
+    nodes: Vec<&'a str>,
+    hops: Vec<HopJson<'a>>,
+    strength: f64,
+}
+
+fn route_json<'a>(r: &'a Route<'_>) -> RouteJson<'a> {
+    RouteJson {
+        nodes: r.nodes.iter().map(|n| n.id().as_str()).collect(),
+        hops: r
+            .hops
+            .iter()
+            .zip(r.nodes.windows(2))
+            .map(|(h, w)| HopJson {
+                from: w[0].id().as_str(),
+                to: w[1].id().as_str(),
+                kind: h.kind.as_str(),
+                optional: h.optional,
+                strength: h.strength,
+            })
+            .collect(),
+        strength: r.strength,
+    }
+}
+
+#[derive(Serialize)]
+struct PathsJson {
+    count: u64,
+    capped: bool,
+}
+
+#[derive(Serialize)]
+struct WhyJson<'a> {
+    schema: &'static str,
+    from: &'a str,
+    to: &'a str,
+    reachable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk: Option<Risk>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strongest: Option<RouteJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shortest: Option<RouteJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paths: Option<PathsJson>,
+}
+
+/// Writes the why report.
+pub fn why(w: &mut dyn Write, why: &Why<'_>) -> io::Result<()> {
+    let r = why.reach.as_ref();
+    let j = WhyJson {
+        schema: WHY_SCHEMA,
+        from: why.from.id().as_str(),
+        to: why.to.id().as_str(),
+        reachable: r.is_some(),
+        risk: r.map(|r| r.risk),
+        strongest: r.map(|r| route_json(&r.strongest)),
+        shortest: r.map(|r| route_json(&r.shortest)),
+        paths: r.map(|r| PathsJson {
+            count: r.paths.count,
+            capped: r.paths.capped,
+        }),
+    };
+    write_json(w, &j, false)
+}
+
+#[derive(Serialize)]
+struct CheckSummaryJson {
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    schema: &'static str,
+    findings: &'a [Finding],
+    summary: CheckSummaryJson,
+}
+
+/// Writes the check report.
+pub fn check(w: &mut dyn Write, report: &CheckReport) -> io::Result<()> {
+    let j = CheckJson {
+        schema: CHECK_SCHEMA,
+        findings: &report.findings,
+        summary: CheckSummaryJson {
+            errors: report.count(Severity::Error),
+            warnings: report.count(Severity::Warning),
+            notes: report.count(Severity::Note),
+        },
+    };
+    write_json(w, &j, false)
+}

@@ -1,0 +1,395 @@
+//! Text reports for a terminal: a headline first, then aligned tables.
+//!
+//! Colour is ANSI and optional ([`TextOptions::color`]); the binary turns it on only for a
+//! terminal and never when `NO_COLOR` is set.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Effects, Style};
+
+use super::fmt_strength;
+use crate::analysis::why::Route;
+use crate::analysis::{CheckReport, Impact, Risk, Why};
+use crate::codes::Severity;
+use crate::graph::NodeKind;
+
+/// Options for text output.
+#[derive(Clone, Debug)]
+pub struct TextOptions {
+    /// Emit ANSI colour.
+    pub color: bool,
+    /// At most this many rows per table (the rest are counted).
+    pub limit: usize,
+}
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions {
+            color: false,
+            limit: 50,
+        }
+    }
+}
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: Style, s: &str) -> String {
+        if self.color {
+            format!("{}{s}{}", style.render(), style.render_reset())
+        } else {
+            s.to_string()
+        }
+    }
+    fn risk_style(r: Risk) -> Style {
+        match r {
+            Risk::Critical => AnsiColor::Red.on_default().effects(Effects::BOLD),
+            Risk::High => AnsiColor::Red.on_default(),
+            Risk::Medium => AnsiColor::Yellow.on_default(),
+            Risk::Low => AnsiColor::Cyan.on_default(),
+            Risk::None => Style::new().effects(Effects::DIMMED),
+        }
+    }
+    fn risk(&self, r: Risk) -> String {
+        self.paint(Self::risk_style(r), r.as_str())
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint(Style::new().effects(Effects::BOLD), s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.paint(Style::new().effects(Effects::DIMMED), s)
+    }
+    fn severity(&self, s: Severity) -> String {
+        let style = match s {
+            Severity::Error => AnsiColor::Red.on_default().effects(Effects::BOLD),
+            Severity::Warning => AnsiColor::Yellow.on_default().effects(Effects::BOLD),
+            Severity::Note => AnsiColor::Cyan.on_default(),
+        };
+        self.paint(style, s.as_str())
+    }
+}
+
+/// Pads `s` (which may hold ANSI codes) to `width` visible characters.
+fn pad(s: &str, visible: usize, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(visible)))
+}
+
+/// Writes rows as aligned columns; `cells[i]` is `(painted, visible width)`.
+fn table(
+    w: &mut dyn Write,
+    header: &[&str],
+    rows: &[Vec<(String, usize)>],
+    p: &Paint,
+) -> io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.1);
+        }
+    }
+    let last = header.len() - 1;
+    let head: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == last {
+                h.to_string()
+            } else {
+                pad(h, h.chars().count(), widths[i])
+            }
+        })
+        .collect();
+    writeln!(w, "  {}", p.dim(&head.join("  ")))?;
+    for r in rows {
+        let cells: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == last {
+                    c.0.clone()
+                } else {
+                    pad(&c.0, c.1, widths[i])
+                }
+            })
+            .collect();
+        writeln!(w, "  {}", cells.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
+fn plain(s: impl Into<String>) -> (String, usize) {
+    let s = s.into();
+    let n = s.chars().count();
+    (s, n)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Writes the impact report.
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    let summary = impact.summary();
+    let changed = impact.changes.nodes();
+    let names = changed.iter().map(|n| n.id().as_str()).collect::<Vec<_>>();
+    let subject = match names.len() {
+        0 => "nothing".to_string(),
+        1..=3 => names.join(", "),
+        n => format!("{} and {} more", names[..3].join(", "), n - 3),
+    };
+    let mut parts = Vec::new();
+    if summary.customer_facing > 0 {
+        parts.push(format!("{} customer-facing", summary.customer_facing));
+    }
+    if summary.tier0 > 0 {
+        parts.push(format!("{} tier 0", summary.tier0));
+    }
+    let detail = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join(", "))
+    };
+    writeln!(
+        w,
+        "{} {} — a change to {} reaches {}{detail}",
+        p.bold("risk:"),
+        p.risk(impact.risk),
+        p.bold(&subject),
+        plural(summary.impacted, "node", "nodes"),
+    )?;
+    for c in &impact.changes.changed {
+        let ids = c
+            .nodes
+            .iter()
+            .map(|n| n.id().as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if c.reason == "node id" {
+            writeln!(w, "{} {}", p.dim("changed:"), c.input)?;
+        } else {
+            writeln!(
+                w,
+                "{} {} → {} {}",
+                p.dim("changed:"),
+                c.input,
+                ids,
+                p.dim(&format!("({})", c.reason))
+            )?;
+        }
+    }
+    for u in &impact.changes.unmapped {
+        writeln!(
+            w,
+            "{} {} {}",
+            p.paint(
+                AnsiColor::Yellow.on_default().effects(Effects::BOLD),
+                "warning:"
+            ),
+            u,
+            p.dim("maps to no node (no `paths` glob matches it)")
+        )?;
+    }
+    let (rated, rest): (Vec<_>, Vec<_>) = impact
+        .impacted()
+        .partition(|n| n.node().customer_facing() || n.node().tier().is_some());
+    if !rated.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", p.bold("reached customer-facing and tiered nodes:"))?;
+        let rows: Vec<Vec<(String, usize)>> = rated
+            .iter()
+            .take(opts.limit)
+            .map(|n| {
+                let node = n.node();
+                let path = n
+                    .path()
+                    .iter()
+                    .map(|x| x.id().as_str())
+                    .collect::<Vec<_>>()
+                    .join(" → ");
+                vec![
+                    (p.risk(n.risk()), n.risk().as_str().len()),
+                    plain(node.id().as_str()),
+                    plain(node.tier().map_or("-".to_string(), |t| t.to_string())),
+                    plain(if node.customer_facing() { "yes" } else { "no" }),
+                    plain(n.distance().to_string()),
+                    plain(fmt_strength(n.strength())),
+                    plain(path),
+                ]
+            })
+            .collect();
+        table(
+            w,
+            &[
+                "RISK",
+                "NODE",
+                "TIER",
+                "CUSTOMER-FACING",
+                "DISTANCE",
+                "STRENGTH",
+                "PATH",
+            ],
+            &rows,
+            &p,
+        )?;
+        if rated.len() > opts.limit {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!(
+                    "… and {} more (all are in --format json)",
+                    rated.len() - opts.limit
+                ))
+            )?;
+        }
+    }
+    if !rest.is_empty() {
+        let mut by_kind = std::collections::BTreeMap::new();
+        for n in &rest {
+            *by_kind.entry(n.node().kind()).or_insert(0usize) += 1;
+        }
+        let kinds = NodeKind::ALL
+            .iter()
+            .filter_map(|k| {
+                by_kind.get(k).map(|&c| {
+                    let word = k.as_str();
+                    let many = match k {
+                        NodeKind::Queue => "queues".to_string(),
+                        _ => format!("{word}s"),
+                    };
+                    plural(c, word, &many)
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{} {} without tier or customer-facing flag ({kinds})",
+            p.dim("also reached:"),
+            plural(rest.len(), "node", "nodes"),
+        )?;
+    }
+    Ok(())
+}
+
+fn write_route(w: &mut dyn Write, route: &Route<'_>, p: &Paint) -> io::Result<()> {
+    let mut s = format!("  {}", route.nodes[0].id());
+    for (h, n) in route.hops.iter().zip(&route.nodes[1..]) {
+        let label = format!(
+            "{}{} {}",
+            h.kind,
+            if h.optional { " optional" } else { "" },
+            fmt_strength(h.strength)
+        );
+        s.push_str(&format!(" {} {}", p.dim(&format!("─{label}→")), n.id()));
+    }
+    writeln!(w, "{s}")
+}
+
+/// Writes the why report.
+pub fn why(w: &mut dyn Write, why: &Why<'_>, opts: &TextOptions) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    let (from, to) = (why.from.id(), why.to.id());
+    let Some(r) = &why.reach else {
+        writeln!(
+            w,
+            "{} a change to {} does not reach {}: {to} does not depend on {from}, directly or through edges that propagate failures",
+            p.bold("not reachable:"),
+            p.bold(from.as_str()),
+            p.bold(to.as_str()),
+        )?;
+        return Ok(());
+    };
+    writeln!(
+        w,
+        "{} a change to {} reaches {} with risk {}",
+        p.bold("reachable:"),
+        p.bold(from.as_str()),
+        p.bold(to.as_str()),
+        p.risk(r.risk)
+    )?;
+    writeln!(w)?;
+    let hops = |n: usize| plural(n, "hop", "hops");
+    writeln!(
+        w,
+        "strongest path (strength {}, {}):",
+        fmt_strength(r.strongest.strength),
+        hops(r.strongest.hops.len())
+    )?;
+    write_route(w, &r.strongest, &p)?;
+    if r.shortest.nodes == r.strongest.nodes {
+        writeln!(
+            w,
+            "shortest path ({}): the same path",
+            hops(r.shortest.hops.len())
+        )?;
+    } else {
+        writeln!(
+            w,
+            "shortest path (strength {}, {}):",
+            fmt_strength(r.shortest.strength),
+            hops(r.shortest.hops.len())
+        )?;
+        write_route(w, &r.shortest, &p)?;
+    }
+    let count = if r.paths.capped {
+        format!("≥ {}", r.paths.count)
+    } else {
+        r.paths.count.to_string()
+    };
+    writeln!(w, "distinct simple paths: {count}")?;
+    writeln!(
+        w,
+        "{}",
+        p.dim("each arrow reads \"is depended on by\": the node after it depends on the node before it")
+    )?;
+    Ok(())
+}
+
+/// Writes the check report.
+pub fn check(w: &mut dyn Write, report: &CheckReport, opts: &TextOptions) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    for f in &report.findings {
+        let loc = f
+            .location
+            .as_ref()
+            .map(|l| format!(" {l}:"))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "{}[{}]{} {}",
+            p.severity(f.severity),
+            f.code,
+            loc,
+            f.message
+        )?;
+        if let Some(rel) = &f.related {
+            writeln!(w, "  {} {rel}", p.dim("see also:"))?;
+        }
+        writeln!(w, "  {} {}", p.dim("help:"), f.help)?;
+    }
+    if !report.findings.is_empty() {
+        writeln!(w)?;
+    }
+    let (e, wa, n) = (
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+        report.count(Severity::Note),
+    );
+    if e + wa + n == 0 {
+        writeln!(w, "{} no problems found", p.bold("check:"))?;
+    } else {
+        writeln!(
+            w,
+            "{} {}, {}, {}",
+            p.bold("check:"),
+            plural(e, "error", "errors"),
+            plural(wa, "warning", "warnings"),
+            plural(n, "note", "notes")
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Finding the line of an id in a file, for errors the parser cannot place.
+//!
+//! Parsers give line and column for syntax and type errors. Cross-references (an edge to an
+//! undeclared id, a duplicate id, a conflicting value) are found after parsing, so the
+//! loader searches the file's text for the id instead: as the value of an `id` key for a
+//! declaration (`"id": "x"`, `id = "x"`, `id: x`), or anywhere else for a reference. This
+//! runs only on the error path.
+
+/// What to look for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Needle {
+    text: String,
+    mode: Mode,
+    nth: usize,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Mode {
+    /// The value of an `id` key.
+    Declaration,
+    /// A whole token that is not the value of an `id` key.
+    Reference,
+    /// The raw text anywhere.
+    Text,
+}
+
+impl Needle {
+    /// The declaration of node `id`.
+    pub(crate) fn declaration(id: &str) -> Needle {
+        Needle {
+            text: id.to_string(),
+            mode: Mode::Declaration,
+            nth: 0,
+        }
+    }
+    /// A use of node `id` other than its declaration.
+    pub(crate) fn reference(id: &str) -> Needle {
+        Needle {
+            text: id.to_string(),
+            mode: Mode::Reference,
+            nth: 0,
+        }
+    }
+    /// The text itself.
+    pub(crate) fn text(s: &str) -> Needle {
+        Needle {
+            text: s.to_string(),
+            mode: Mode::Text,
+            nth: 0,
+        }
+    }
+    /// The `n`-th (0-based) match instead of the first.
+    pub(crate) fn nth(mut self, n: usize) -> Needle {
+        self.nth = n;
+        self
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    !(b.is_ascii_whitespace() || b"\"'`,:;=[]{}()#".contains(&b))
+}
+
+/// Whether the token at `start` is the value of an `id` key.
+fn after_id_key(text: &[u8], start: usize) -> bool {
+    let mut i = start;
+    let back = |i: &mut usize| {
+        while *i > 0 && (text[*i - 1] == b' ' || text[*i - 1] == b'\t') {
+            *i -= 1;
+        }
+    };
+    if i > 0 && (text[i - 1] == b'"' || text[i - 1] == b'\'') {
+        i -= 1;
+    }
+    back(&mut i);
+    if i == 0 || !(text[i - 1] == b':' || text[i - 1] == b'=') {
+        return false;
+    }
+    i -= 1;
+    back(&mut i);
+    if i > 0 && (text[i - 1] == b'"' || text[i - 1] == b'\'') {
+        i -= 1;
+    }
+    i >= 2 && &text[i - 2..i] == b"id" && (i == 2 || !is_token_byte(text[i - 3]))
+}
+
+/// The 1-based line and column of the needle in `text`, if found.
+pub(crate) fn locate(text: &[u8], needle: &Needle) -> Option<(u32, u32)> {
+    let pat = needle.text.as_bytes();
+    if pat.is_empty() {
+        return None;
+    }
+    let mut seen = 0usize;
+    for start in memchr::memmem::find_iter(text, pat) {
+        let end = start + pat.len();
+        let ok = match needle.mode {
+            Mode::Text => true,
+            Mode::Declaration | Mode::Reference => {
+                let bounded = (start == 0 || !is_token_byte(text[start - 1]))
+                    && (end == text.len() || !is_token_byte(text[end]));
+                bounded && ((needle.mode == Mode::Declaration) == after_id_key(text, start))
+            }
+        };
+        if ok {
+            if seen == needle.nth {
+                return Some(line_col(text, start));
+            }
+            seen += 1;
+        }
+    }
+    None
+}
+
+/// Gives findings that name a file but no line the line of their first node's
+/// declaration in that file (reading each file once).
+pub(crate) fn fill_lines(findings: &mut [crate::codes::Finding]) {
+    use std::collections::HashMap;
+    let mut files: HashMap<std::path::PathBuf, Option<Vec<u8>>> = HashMap::new();
+    for f in findings.iter_mut() {
+        let (Some(loc), Some(id)) = (f.location.as_mut(), f.nodes.first()) else {
+            continue;
+        };
+        if loc.line.is_some() {
+            continue;
+        }
+        let text = files
+            .entry(loc.file.clone())
+            .or_insert_with(|| std::fs::read(&loc.file).ok());
+        if let Some(text) = text
+            && let Some((l, c)) = locate(text, &Needle::declaration(id))
+        {
+            loc.line = Some(l);
+            loc.column = Some(c);
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+pub(crate) fn line_col(text: &[u8], offset: usize) -> (u32, u32) {
+    let before = &text[..offset.min(text.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line as u32, col as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_declarations_in_each_format() {
+        let json = br#"{"nodes":[{"id":"cart"},
+{"id": "checkout", "depends_on": ["cart"]}]}"#;
+        assert_eq!(locate(json, &Needle::declaration("checkout")), Some((2, 9)));
+        assert_eq!(locate(json, &Needle::reference("cart")), Some((2, 36)));
+        let toml = b"[[nodes]]\nid = \"cart\"\n[[nodes]]\nid = \"cart\"\n";
+        assert_eq!(
+            locate(toml, &Needle::declaration("cart").nth(1)),
+            Some((4, 7))
+        );
+        let yaml = b"nodes:\n  - id: cart\n    depends_on: [cartx, cart-db]\n";
+        assert_eq!(locate(yaml, &Needle::declaration("cart")), Some((2, 9)));
+        assert_eq!(locate(yaml, &Needle::reference("cart")), None);
+        assert_eq!(locate(yaml, &Needle::reference("cartx")), Some((3, 18)));
+    }
+
+    #[test]
+    fn does_not_match_inside_longer_ids_or_other_keys() {
+        let toml = b"[[nodes]]\nid = \"pay\"\nmyid = \"payment\"\nx = \"pay\"\n";
+        assert_eq!(locate(toml, &Needle::declaration("payment")), None);
+        assert_eq!(locate(toml, &Needle::reference("pay")), Some((4, 6)));
+    }
+}

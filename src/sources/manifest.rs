@@ -1,0 +1,443 @@
+//! The native graph file: the interchange schema in JSON, TOML or YAML.
+//!
+//! ```json
+//! {"nodes": [{"id": "checkout", "kind": "service", "tier": 0, "customer_facing": true,
+//!             "owners": ["@shop/checkout"], "paths": ["services/checkout/**"],
+//!             "depends_on": ["cart", {"id": "email", "kind": "async"}]}],
+//!  "edges": [{"from": "checkout", "to": "payment", "kind": "sync", "optional": false}]}
+//! ```
+//!
+//! # Format
+//!
+//! Top level: `nodes` (a list of node tables) and `edges` (a list of edge tables), both
+//! optional. Node keys: `id` (required), `kind`, `tier`, `customer_facing`, `owners`,
+//! `paths`, `part_of`, `depends_on` (each entry an id, or a table with `id`, `kind`,
+//! `optional`). Edge keys: `from`, `to` (required), `kind`, `optional`. Unknown keys are
+//! errors that list the allowed keys.
+//!
+//! The file is deserialized in one streaming pass: each node and edge goes to the
+//! [`GraphBuilder`] as soon as it is parsed, borrowing its strings from the file's bytes, so
+//! a 600 MB JSON graph never exists twice in memory.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::text::{self, FileBytes};
+use super::{Format, parse_error, parse_error_at};
+use crate::error::Result;
+use crate::graph::build::{DocId, EdgeSpec, NodeSpec};
+use crate::graph::{EdgeKind, GraphBuilder, NodeKind, Tier};
+
+/// The top-level keys of a graph file.
+pub const TOP_KEYS: &[&str] = &["nodes", "edges"];
+
+/// A string that borrows from the input when it can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A node table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeDecl<'a> {
+    #[serde(borrow)]
+    id: Str<'a>,
+    #[serde(default)]
+    kind: Option<NodeKind>,
+    #[serde(default)]
+    tier: Option<Tier>,
+    #[serde(default)]
+    customer_facing: Option<bool>,
+    #[serde(default, borrow)]
+    owners: Option<Vec<Str<'a>>>,
+    #[serde(default, borrow)]
+    paths: Option<Vec<Str<'a>>>,
+    #[serde(default, borrow)]
+    part_of: Option<Str<'a>>,
+    #[serde(default, borrow)]
+    depends_on: Vec<DependsOn<'a>>,
+}
+
+/// An edge table in the top-level `edges` list.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EdgeDecl<'a> {
+    #[serde(borrow)]
+    from: Str<'a>,
+    #[serde(borrow)]
+    to: Str<'a>,
+    #[serde(default)]
+    kind: Option<EdgeKind>,
+    #[serde(default)]
+    optional: Option<bool>,
+}
+
+/// A `depends_on` entry in table form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DependsOnTable<'a> {
+    #[serde(borrow)]
+    id: Str<'a>,
+    #[serde(default)]
+    kind: Option<EdgeKind>,
+    #[serde(default)]
+    optional: Option<bool>,
+}
+
+/// A `depends_on` entry: an id, or a table.
+struct DependsOn<'a> {
+    id: Str<'a>,
+    kind: Option<EdgeKind>,
+    optional: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for DependsOn<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DependsOn<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a node id, or a table with `id`, `kind` and `optional`")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(DependsOn {
+                    id: Str(Cow::Borrowed(v)),
+                    kind: None,
+                    optional: false,
+                })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(DependsOn {
+                    id: Str(Cow::Owned(v.to_string())),
+                    kind: None,
+                    optional: false,
+                })
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(DependsOn {
+                    id: Str(Cow::Owned(v)),
+                    kind: None,
+                    optional: false,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let t = DependsOnTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DependsOn {
+                    id: t.id,
+                    kind: t.kind,
+                    optional: t.optional.unwrap_or(false),
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn strs(v: Option<Vec<Str<'_>>>) -> Option<Vec<Cow<'_, str>>> {
+    v.map(|v| v.into_iter().map(|s| s.0).collect())
+}
+
+/// Feeds one parsed document into the builder.
+struct DocSeed<'b> {
+    builder: &'b mut GraphBuilder,
+    doc: DocId,
+    bytes: Option<&'b FileBytes>,
+}
+
+impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a graph document: a table with `nodes` and `edges` lists")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        // An empty YAML document is an empty graph.
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen_nodes = false;
+        let mut seen_edges = false;
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            match &*key.0 {
+                "nodes" => {
+                    if std::mem::replace(&mut seen_nodes, true) {
+                        return Err(de::Error::duplicate_field("nodes"));
+                    }
+                    map.next_value_seed(ListSeed {
+                        builder: self.builder,
+                        doc: self.doc,
+                        bytes: self.bytes,
+                        nodes: true,
+                    })?
+                }
+                "edges" => {
+                    if std::mem::replace(&mut seen_edges, true) {
+                        return Err(de::Error::duplicate_field("edges"));
+                    }
+                    map.next_value_seed(ListSeed {
+                        builder: self.builder,
+                        doc: self.doc,
+                        bytes: self.bytes,
+                        nodes: false,
+                    })?
+                }
+                other => return Err(de::Error::unknown_field(other, TOP_KEYS)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Streams the `nodes` or `edges` list into the builder.
+struct ListSeed<'b> {
+    builder: &'b mut GraphBuilder,
+    doc: DocId,
+    bytes: Option<&'b FileBytes>,
+    nodes: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+/// How often (in elements) a streaming load releases the file pages it has read.
+const RELEASE_EVERY: usize = 1 << 16;
+
+impl<'de> Visitor<'de> for ListSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.nodes {
+            f.write_str("a list of node tables")
+        } else {
+            f.write_str("a list of edge tables")
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let b = self.builder;
+        let doc = self.doc;
+        let mut count = 0usize;
+        // Where in the file the last borrowed id points: lets a memory-mapped load drop the
+        // pages it has finished with.
+        let mut mark = |s: &Str<'de>| {
+            count += 1;
+            if count.is_multiple_of(RELEASE_EVERY)
+                && let (Some(bytes), Cow::Borrowed(v)) = (self.bytes, &s.0)
+            {
+                let base = bytes.as_ptr() as usize;
+                let p = v.as_ptr() as usize;
+                if p >= base && p < base + bytes.len() {
+                    bytes.release_before(p - base);
+                }
+            }
+        };
+        if self.nodes {
+            while let Some(n) = seq.next_element::<NodeDecl<'de>>()? {
+                mark(&n.id);
+                let from = n.id.0;
+                for dep in n.depends_on {
+                    b.add_edge(
+                        doc,
+                        EdgeSpec {
+                            from: from.clone(),
+                            to: dep.id.0,
+                            kind: dep.kind,
+                            optional: dep.optional,
+                        },
+                    );
+                }
+                b.add_node(
+                    doc,
+                    NodeSpec {
+                        id: from,
+                        kind: n.kind,
+                        tier: n.tier,
+                        customer_facing: n.customer_facing,
+                        owners: strs(n.owners),
+                        paths: strs(n.paths),
+                        part_of: n.part_of.map(|s| s.0),
+                    },
+                );
+            }
+        } else {
+            while let Some(e) = seq.next_element::<EdgeDecl<'de>>()? {
+                mark(&e.from);
+                b.add_edge(
+                    doc,
+                    EdgeSpec {
+                        from: e.from.0,
+                        to: e.to.0,
+                        kind: e.kind,
+                        optional: e.optional.unwrap_or(false),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// YAML options: serde-saphyr's safety budget, scaled so a large file of plain data fits
+/// but alias expansion (a "billion laughs" file) cannot blow up.
+pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
+    let mut o = serde_saphyr::Options::default();
+    o.with_snippet = false;
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = budget.max_events.max(len);
+    budget.max_nodes = budget.max_nodes.max(len / 2);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(len);
+    o.budget = Some(budget);
+    o
+}
+
+/// The 1-based position of a serde-saphyr error.
+pub(crate) fn yaml_error_position(e: &serde_saphyr::Error) -> Option<(u32, u32)> {
+    e.location()
+        .filter(|l| l.line() > 0)
+        .map(|l| (l.line() as u32, l.column().max(1) as u32))
+}
+
+/// serde_json's message without its " at line L column C" suffix.
+pub(crate) fn json_message(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) if e.line() > 0 => s[..i].to_string(),
+        _ => s,
+    }
+}
+
+/// Loads a native graph file.
+pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
+    let _t = crate::timing::Phase::start("parse graph file");
+    let format = Format::from_path(path)?;
+    let bytes = text::read(path)?;
+    let doc = builder.begin_document("graph", path);
+    match format {
+        Format::Json => {
+            if bytes.len() > 1 << 24 {
+                // Rough size hint: ~170 bytes per node and ~90 per edge in generated files.
+                builder.reserve(bytes.len() / 600, bytes.len() / 110);
+            }
+            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            let seed = DocSeed {
+                builder,
+                doc,
+                bytes: Some(&bytes),
+            };
+            seed.deserialize(&mut de)
+                .and_then(|()| de.end())
+                .map_err(|e| {
+                    parse_error(
+                        path,
+                        (e.line() > 0).then(|| (e.line() as u32, e.column() as u32)),
+                        json_message(&e),
+                    )
+                })?;
+        }
+        Format::Toml => {
+            let text = text::utf8(path, &bytes)?;
+            let de = toml::Deserializer::parse(text).map_err(|e| toml_error(path, text, &e))?;
+            DocSeed {
+                builder,
+                doc,
+                bytes: None,
+            }
+            .deserialize(de)
+            .map_err(|e| toml_error(path, text, &e))?;
+        }
+        Format::Yaml => {
+            let text = text::utf8(path, &bytes)?;
+            serde_saphyr::with_deserializer_from_str_with_options(
+                text,
+                yaml_options(text.len()),
+                |de| {
+                    DocSeed {
+                        builder,
+                        doc,
+                        bytes: None,
+                    }
+                    .deserialize(de)
+                },
+            )
+            .map_err(|e| parse_error(path, yaml_error_position(&e), yaml_message(&e)))?;
+        }
+    }
+    Ok(())
+}
+
+/// A TOML error with its position.
+pub(crate) fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> crate::error::Error {
+    let msg = e.message().trim_end().to_string();
+    match e.span() {
+        Some(span) => parse_error_at(path, text.as_bytes(), span.start, msg),
+        None => parse_error(path, None, msg),
+    }
+}
+
+/// serde-saphyr's message, on one line and without the position it appends (the error
+/// location carries it); positions in parentheses ("defined at line 4") are kept.
+pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
+    let s = e.to_string();
+    let first = s.lines().next().unwrap_or("").trim();
+    let mut depth = 0i32;
+    for (i, c) in first.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ' ' if depth == 0 && first[i..].starts_with(" at line ") => {
+                let rest = &first[i + " at line ".len()..];
+                let end = rest
+                    .find(", column ")
+                    .map(|j| {
+                        let after = &rest[j + ", column ".len()..];
+                        j + ", column ".len()
+                            + after
+                                .find(|c: char| !c.is_ascii_digit())
+                                .unwrap_or(after.len())
+                    })
+                    .unwrap_or(0);
+                return format!("{}{}", &first[..i], &rest[end..]);
+            }
+            _ => {}
+        }
+    }
+    first.to_string()
+}

@@ -1,0 +1,210 @@
+//! Bad input: every error class exits 2 with a message naming the file, the line and column
+//! where the parser knows them, and the offending id or key, and prints nothing on stdout.
+
+use crate::util::expect;
+
+/// Runs `blast impact a -g FILE` and returns stderr, asserting exit 2 and an empty stdout.
+fn fails(files: &[&str]) -> String {
+    let mut args = vec!["impact", "a"];
+    for f in files {
+        args.push("-g");
+        args.push(f);
+    }
+    let out = expect(2, &args);
+    assert_eq!(out.stdout, "", "never a partial report on stdout");
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    out.stderr
+}
+
+#[test]
+fn malformed_json() {
+    let e = fails(&["graphs/invalid/malformed.json"]);
+    assert_eq!(
+        e,
+        "error: graphs/invalid/malformed.json:3:3: expected `,` or `}`\n"
+    );
+}
+
+#[test]
+fn malformed_toml() {
+    let e = fails(&["graphs/invalid/malformed.toml"]);
+    assert!(
+        e.starts_with("error: graphs/invalid/malformed.toml:3:15: unclosed array"),
+        "{e}"
+    );
+}
+
+#[test]
+fn malformed_yaml() {
+    let e = fails(&["graphs/invalid/malformed.yaml"]);
+    assert!(
+        e.starts_with("error: graphs/invalid/malformed.yaml:3:4: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_types() {
+    let e = fails(&["graphs/invalid/wrong-type.json"]);
+    assert_eq!(
+        e,
+        "error: graphs/invalid/wrong-type.json:1:47: invalid type: string \"yes\", expected a boolean\n"
+    );
+}
+
+#[test]
+fn unknown_keys_list_the_allowed_ones() {
+    let e = fails(&["graphs/invalid/unknown-key.toml"]);
+    assert!(e.starts_with("error: graphs/invalid/unknown-key.toml:3:1: unknown key `colour`, expected one of `id`, `kind`"), "{e}");
+    assert!(e.contains("help: remove or rename the key"), "{e}");
+}
+
+#[test]
+fn dangling_references_name_both_ids() {
+    let e = fails(&["graphs/invalid/dangling.yaml"]);
+    assert_eq!(
+        e,
+        "error: the graph has 1 error:\n\
+         graphs/invalid/dangling.yaml:3:18: error[dangling-edge]: 'checkout' depends on 'payment', which no graph file declares\n  \
+         help: declare a node with id 'payment', or fix the reference if it is a typo\n"
+    );
+}
+
+#[test]
+fn duplicate_ids_point_at_the_second_declaration() {
+    let e = fails(&["graphs/invalid/duplicate.json"]);
+    assert!(e.contains("graphs/invalid/duplicate.json:3:11: error[duplicate-node]: node 'cart' is declared twice in this file"), "{e}");
+}
+
+#[test]
+fn unknown_kinds_list_the_known_ones() {
+    let e = fails(&["graphs/invalid/unknown-node-kind.yaml"]);
+    assert_eq!(
+        e,
+        "error: graphs/invalid/unknown-node-kind.yaml:3:11: unknown node kind 'microservice', expected one of: service, module, datastore, queue, external\n"
+    );
+    let e = fails(&["graphs/invalid/unknown-edge-kind.toml"]);
+    assert!(e.starts_with("error: graphs/invalid/unknown-edge-kind.toml:7:8: unknown edge kind 'rpc', expected one of: sync, async"), "{e}");
+}
+
+#[test]
+fn tiers_out_of_range() {
+    let e = fails(&["graphs/invalid/tier-out-of-range.yaml"]);
+    assert_eq!(
+        e,
+        "error: graphs/invalid/tier-out-of-range.yaml:3:11: tier 7 is out of range: use 0 (most critical) to 3\n"
+    );
+}
+
+#[test]
+fn bad_globs() {
+    let e = fails(&["graphs/invalid/bad-glob.json"]);
+    assert!(e.contains("graphs/invalid/bad-glob.json:1:35: error[invalid-glob]: node 'a': invalid glob 'src/{a,b' in 'paths': unclosed alternate group"), "{e}");
+}
+
+#[test]
+fn missing_and_unreadable_files() {
+    let e = fails(&["graphs/nope.json"]);
+    assert!(
+        e.starts_with("error: graphs/nope.json: No such file or directory"),
+        "{e}"
+    );
+    assert!(e.contains("help: check the path"), "{e}");
+    let e = fails(&["graphs/small"]);
+    assert!(
+        e.starts_with("error: graphs/small: unknown graph file type"),
+        "{e}"
+    );
+    let e = fails(&["graphs/invalid/unknown-extension.txt"]);
+    assert!(
+        e.contains("help: name graph files *.json, *.toml, *.yaml or *.yml"),
+        "{e}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("locked.json");
+        std::fs::write(&f, "{}").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&f).is_err() {
+            // (root can read anything; the check only means something as a normal user)
+            let e = fails(&[f.to_str().unwrap()]);
+            assert!(e.contains("locked.json: Permission denied"), "{e}");
+        }
+    }
+}
+
+#[test]
+fn yaml_alias_bombs_are_refused() {
+    let e = fails(&["graphs/invalid/alias-bomb.yaml"]);
+    assert!(
+        e.starts_with("error: graphs/invalid/alias-bomb.yaml:6:18: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let e = fails(&["graphs/invalid/deep-nesting.yaml"]);
+    assert!(
+        e.starts_with("error: graphs/invalid/deep-nesting.yaml:4:"),
+        "{e}"
+    );
+    assert!(e.contains("recursion limit exceeded"), "{e}");
+    let e = fails(&["graphs/invalid/deep-nesting.json"]);
+    assert!(
+        e.starts_with("error: graphs/invalid/deep-nesting.json:1:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn two_files_disagreeing_name_both_files_and_the_key() {
+    let e = fails(&[
+        "graphs/invalid/conflict/a.toml",
+        "graphs/invalid/conflict/b.json",
+    ]);
+    assert_eq!(
+        e,
+        "error: the graph has 1 error:\n\
+         graphs/invalid/conflict/b.json:1:20: error[conflicting-attribute]: node 'checkout': key 'tier' is 2 here but 0 in graphs/invalid/conflict/a.toml\n  \
+         note: see also graphs/invalid/conflict/a.toml\n  \
+         help: keep the value in one file only, or make both agree\n"
+    );
+}
+
+#[test]
+fn bad_config_values_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("blast.toml"),
+        "graphs = [\"g.json\"]\n[policy.risk]\ntier0 = [\"critical\", \"severe\", \"low\"]\n",
+    )
+    .unwrap();
+    let out = crate::util::run(crate::util::blast_in(dir.path()), &["impact", "x"]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("blast.toml:3:"), "{}", out.stderr);
+    assert!(out.stderr.contains("severe"), "{}", out.stderr);
+}
+
+#[test]
+fn no_graph_at_all_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::util::run(crate::util::blast_in(dir.path()), &["impact", "x"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("no blast.toml was found"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("pass --graph FILE"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_usage_exits_two() {
+    let out = expect(2, &["impact"]);
+    assert!(out.stderr.contains("CHANGE"), "{}", out.stderr);
+    expect(2, &["frobnicate"]);
+}

@@ -1,0 +1,152 @@
+//! Every file in `graphs/` loads (or, under `graphs/invalid/`, fails cleanly).
+
+use std::path::{Path, PathBuf};
+
+use blast_radius::graph::GraphBuilder;
+
+use crate::util::root;
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+fn is_graph(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("json" | "toml" | "yaml" | "yml")
+    )
+}
+
+fn load(paths: &[PathBuf]) -> blast_radius::Result<blast_radius::graph::DependencyGraph> {
+    let mut b = GraphBuilder::new();
+    for p in paths {
+        blast_radius::sources::load_graph_file(&mut b, p)?;
+    }
+    let (g, _) = b.finish()?;
+    g.verify().expect("internal invariants hold");
+    Ok(g)
+}
+
+#[test]
+fn every_graph_file_loads() {
+    let graphs = root().join("graphs");
+    let mut loaded = 0;
+    // Top-level files and files in small/ load on their own.
+    for dir in [graphs.clone(), graphs.join("small")] {
+        for f in files(&dir)
+            .into_iter()
+            .filter(|f| f.is_file() && is_graph(f))
+        {
+            let g =
+                load(std::slice::from_ref(&f)).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            assert!(g.node_count() > 0, "{}", f.display());
+            loaded += 1;
+        }
+    }
+    // Each folder in small/ is one graph split across files.
+    for d in files(&graphs.join("small"))
+        .into_iter()
+        .filter(|d| d.is_dir())
+    {
+        let parts: Vec<PathBuf> = files(&d).into_iter().filter(|f| is_graph(f)).collect();
+        load(&parts).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+        loaded += 1;
+    }
+    assert!(loaded >= 7, "found {loaded} graphs");
+}
+
+#[test]
+fn every_invalid_file_fails_cleanly() {
+    let dir = root().join("graphs/invalid");
+    let mut n = 0;
+    for f in files(&dir).into_iter().filter(|f| f.is_file()) {
+        let e = load(std::slice::from_ref(&f))
+            .err()
+            .unwrap_or_else(|| panic!("{} loaded", f.display()));
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&*f.to_string_lossy()),
+            "{}: {msg}",
+            f.display()
+        );
+        n += 1;
+    }
+    let conflict = files(&dir.join("conflict"));
+    assert!(load(&conflict).is_err());
+    assert!(n >= 14, "found {n} invalid files");
+}
+
+#[test]
+fn the_example_graph_is_what_the_readme_says() {
+    let g = load(&[root().join("graphs/shop.toml")]).unwrap();
+    assert!(g.node_count() >= 30);
+    for id in [
+        "storefront",
+        "mobile-bff",
+        "checkout",
+        "accounts",
+        "cart",
+        "payment",
+        "payment-gateway",
+        "fraud",
+        "inventory",
+        "pricing",
+        "search",
+        "recommendations",
+        "notifications",
+        "email",
+        "auth-lib",
+        "money-lib",
+        "http-client",
+        "feature-flags",
+        "logging",
+        "test-utils",
+        "admin",
+        "reporting",
+        "order-events",
+    ] {
+        let n = g.node(id).unwrap_or_else(|| panic!("{id} is missing"));
+        assert!(n.owners().len() > 0, "{id} has owners");
+        assert!(n.paths().len() > 0, "{id} has paths");
+    }
+    let deps = |id: &str| -> Vec<(String, String)> {
+        g.node(id)
+            .unwrap()
+            .dependencies()
+            .map(|d| (d.to().id().to_string(), d.kind().to_string()))
+            .collect()
+    };
+    for callee in ["payment", "cart", "inventory", "pricing"] {
+        assert!(
+            deps("checkout").contains(&(callee.to_string(), "sync".to_string())),
+            "checkout → {callee}"
+        );
+    }
+    for caller in ["storefront", "mobile-bff"] {
+        for callee in ["checkout", "accounts"] {
+            assert!(
+                deps(caller).contains(&(callee.to_string(), "sync".to_string())),
+                "{caller} → {callee}"
+            );
+        }
+    }
+    assert_eq!(g.node("storefront").unwrap().tier().unwrap().get(), 1);
+    assert!(g.node("storefront").unwrap().customer_facing());
+    assert_eq!(g.node("checkout").unwrap().tier().unwrap().get(), 0);
+    assert_eq!(g.node("accounts").unwrap().tier().unwrap().get(), 0);
+    assert_eq!(g.node("admin").unwrap().tier().unwrap().get(), 3);
+    assert_eq!(g.node("reporting").unwrap().tier().unwrap().get(), 3);
+    assert!(deps("notifications").contains(&("order-events".into(), "async".into())));
+    assert!(
+        g.node("test-utils")
+            .unwrap()
+            .dependents()
+            .all(|d| d.kind().as_str() == "dev")
+    );
+    assert!(g.dependencies().any(|d| d.optional()));
+}

@@ -1,0 +1,12 @@
+//! Integration tests: one binary (see `Cargo.toml`), one module per area.
+
+mod util;
+
+mod check;
+mod config;
+mod errors;
+mod graphs;
+mod impact;
+mod oracle;
+mod readme;
+mod why;
