@@ -5,6 +5,8 @@
 //! print goes to the writer they are given, so the binary can hold the report until it is
 //! complete (never a partial report on stdout).
 
+pub mod render;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -118,6 +120,8 @@ pub struct ImpactOptions {
     pub format: Format,
     /// Text options.
     pub text: TextOptions,
+    /// Picture options (for `--format dot|svg|mermaid|html`).
+    pub draw: render::DrawOptions,
 }
 
 /// Warnings the command wants printed on stderr (the report goes to the writer).
@@ -139,8 +143,18 @@ pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Resu
             .map(|u| format!("warning: '{u}' maps to no node (no `paths` glob matches it); it is listed under \"unmapped\""))
             .collect(),
     };
+    if !opts.format.is_picture() && !opts.draw.is_default() {
+        return Err(Error::Usage(format!(
+            "--focus, --depth, --direction, --collapse, --show-dev and --renderer shape pictures, not --format {}\n  help: add --format svg (or dot, mermaid, html)",
+            opts.format
+        )));
+    }
     let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone());
     let impact = analyzer.impact(changes);
+    if opts.format.is_picture() {
+        render::impact(&impact, ws.policy(), opts.format, &opts.draw, out)?;
+        return Ok((0, warnings));
+    }
     match opts.format {
         Format::Json => report::json::impact(out, &impact, false),
         _ => report::text::impact(out, &impact, &opts.text),
