@@ -9,10 +9,10 @@
 //! The page embeds the picture as JSON in `<script type="application/json"
 //! id="blast-data">` (schema `blast-radius/picture/v1`): `heading`, `coloring` (`risk` or
 //! `tier`), `notes`, `palette`, `nodes` (each with `id`, `kind`, `tier`, `customer_facing`,
-//! `changed`, `owners`, `paths`, `origins`, `part_of`, `folded`, its box `x`, `y`, `w`, `h`
+//! `changed`, `owners`, `paths`, `origins`, `part_of`, `folded`, its box `x`, `y`, `w`, `h` (top-left corner and size)
 //! from [`layout`](super::layout), and for impact pictures `impact`: `{risk, distance,
 //! strength, path}`), `edges` (each with `from`, `to` as node indices, `kind`, `optional`,
-//! `strength` under the policy, `part_of`, `count`, `line`, `origin`) and `clusters`.
+//! `strength` under the policy, `part_of`, `count`, `line`, `origin`) and `clusters` (`service`, `members` and the box drawn around them).
 //!
 //! The explorer computes nothing that `blast` knows: positions come from `blast`'s layout,
 //! strengths from the policy; it only walks the embedded edges whose strength is above zero
@@ -104,6 +104,10 @@ struct EdgeJson<'a> {
 struct ClusterJson<'a> {
     service: usize,
     members: &'a [usize],
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
 }
 
 #[derive(Serialize)]
@@ -220,9 +224,14 @@ fn data(p: &Picture) -> PictureJson<'_> {
         clusters: p
             .clusters
             .iter()
-            .map(|c| ClusterJson {
+            .zip(&lay.clusters)
+            .map(|(c, b)| ClusterJson {
                 service: c.service,
                 members: &c.members,
+                x: round(b.x),
+                y: round(b.y),
+                w: round(b.w),
+                h: round(b.h),
             })
             .collect(),
     }

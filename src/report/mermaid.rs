@@ -61,7 +61,7 @@ pub fn label(s: &str) -> String {
             '>' => out.push_str("#gt;"),
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
-            '\n' | '\r' | '\t' => out.push(' '),
+            '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => out.push(' '),
             c if (c as u32) < 0x20 => {}
             c => out.push(c),
         }
@@ -73,7 +73,13 @@ pub fn label(s: &str) -> String {
 fn comment(s: &str) -> String {
     let one: String = s
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     format!("%% {one}\n")
 }

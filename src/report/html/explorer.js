@@ -5,7 +5,9 @@
 (function () {
   'use strict';
 
+  var t0 = performance.now();
   var data = JSON.parse(document.getElementById('blast-data').textContent);
+  var timings = { parse: performance.now() - t0 };
   var nodes = data.nodes;
   var edges = data.edges;
   var N = nodes.length;
@@ -120,17 +122,17 @@
   var pal = data.palette;
   var shapes = { service: 'round-rectangle', module: 'rectangle', datastore: 'barrel', queue: 'rhomboid', external: 'hexagon' };
   var elements = [];
+  // Clusters are plain background boxes where blast's layout put them (compound nodes
+  // would make cytoscape recompute their bounds, which is slow on large graphs).
   data.clusters.forEach(function (c, ci) {
-    elements.push({ group: 'nodes', data: { id: 'c' + ci, label: nodes[c.service].id, cluster: true }, classes: 'cluster' });
+    elements.push({ group: 'nodes', data: { id: 'c' + ci, label: nodes[c.service].id, w: c.w, h: c.h },
+      position: { x: c.x + c.w / 2, y: c.y + c.h / 2 }, classes: 'cluster', selectable: false, grabbable: false });
   });
-  var clusterOf = new Int32Array(N).fill(-1);
-  data.clusters.forEach(function (c, ci) { c.members.forEach(function (m) { clusterOf[m] = ci; }); });
   nodes.forEach(function (n, i) {
     var d = {
-      id: 'n' + i, label: n.label + '\n' + n.sub, w: n.w, h: n.h,
+      id: 'n' + i, label: large ? n.label : n.label + '\n' + n.sub, w: n.w, h: n.h,
       fill: pal.fill[n.shade], ink: pal.ink[n.shade], stroke: pal.stroke[n.shade], shape: shapes[n.kind] || 'rectangle'
     };
-    if (clusterOf[i] >= 0) d.parent = 'c' + clusterOf[i];
     var cls = ['kind-' + n.kind];
     if (n.changed) cls.push('changed');
     if (n.customer_facing) cls.push('customer');
@@ -140,6 +142,7 @@
     elements.push({ group: 'edges', data: { id: 'e' + k, source: 'n' + e.from, target: 'n' + e.to, color: e.line === 'faint' || e.line === 'dev' ? '#b8b8b8' : '#4a4a4a' }, classes: 'line-' + e.line });
   });
 
+  timings.elements = performance.now() - t0;
   var cy = cytoscape({
     container: document.getElementById('cy'),
     elements: elements,
@@ -151,14 +154,16 @@
       { selector: 'node', style: {
         'shape': 'data(shape)', 'width': 'data(w)', 'height': 'data(h)', 'background-color': 'data(fill)',
         'border-color': 'data(stroke)', 'border-width': 1.2, 'label': 'data(label)', 'color': 'data(ink)',
-        'font-size': 12, 'text-wrap': 'wrap', 'text-valign': 'center', 'text-halign': 'center', 'min-zoomed-font-size': 7 } },
+        'font-size': 12, 'text-wrap': large ? 'none' : 'wrap', 'text-valign': 'center', 'text-halign': 'center', 'min-zoomed-font-size': large ? 7 : 3,
+        'z-index': 10 } },
       { selector: 'node.customer', style: { 'border-width': 5, 'border-style': 'double' } },
       { selector: 'node.changed', style: { 'border-width': 4, 'border-color': '#000000', 'border-style': 'solid' } },
       { selector: 'node.cluster', style: {
         'shape': 'round-rectangle', 'background-color': '#f6f6f6', 'border-color': '#8c8c8c', 'border-style': 'dashed',
-        'border-width': 1, 'label': 'data(label)', 'text-valign': 'top', 'text-halign': 'center', 'font-size': 11,
-        'color': '#595959', 'padding': 12 } },
+        'border-width': 1, 'label': 'data(label)', 'text-valign': 'top', 'text-halign': 'left', 'text-margin-x': 90,
+        'text-margin-y': 16, 'font-size': 11, 'color': '#595959', 'z-index': 0, 'events': 'no' } },
       { selector: 'edge', style: {
+        'z-index': 5,
         'width': 1.4, 'line-color': 'data(color)', 'target-arrow-color': 'data(color)', 'target-arrow-shape': 'triangle',
         'arrow-scale': 0.8, 'curve-style': large ? 'straight' : 'bezier' } },
       { selector: 'edge.line-dashed', style: { 'line-style': 'dashed' } },
@@ -177,6 +182,7 @@
     ]
   });
 
+  timings.cytoscape = performance.now() - t0;
   function cyNode(i) { return cy.getElementById('n' + i); }
   function resetClasses() {
     cy.elements().removeClass('faded up down focus path match');
@@ -445,5 +451,6 @@
   data.notes.forEach(function (t) { notesBox.appendChild(el('p', t, 'note')); });
 
   // For tests and the console.
-  window.blastExplorer = { cy: cy, data: data, select: select, why: why, state: function () { return state; } };
+  timings.ready = performance.now() - t0;
+  window.blastExplorer = { cy: cy, data: data, select: select, why: why, timings: timings, state: function () { return state; } };
 })();
