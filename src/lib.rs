@@ -18,7 +18,9 @@
 //! * [`analysis`] computes the blast radius ([`analysis::Impact`]), explains one path
 //!   ([`analysis::Why`]) and checks the graph ([`analysis::CheckReport`]), under a
 //!   [`analysis::Policy`] from [`config`] (`blast.toml`).
-//! * [`report`] writes those models as text or JSON.
+//! * [`report`] writes those models as text or JSON, and draws pictures (DOT, SVG, Mermaid,
+//!   an HTML explorer) of an [`analysis::picture::Picture`]: the one model of what a
+//!   picture of the graph or of an impact shows.
 //!
 //! [`ops`] wires the stages together for each command; the `blast` binary only parses flags
 //! and calls it.

@@ -334,14 +334,14 @@ fn build(
         slot[n.ix().idx()] = Some(i);
     }
     // Edges among the selected nodes.
-    let mut dev_hidden = 0usize;
+    let mut dev: Vec<(usize, usize)> = Vec::new();
     let mut raw: Vec<RawEdge> = Vec::new();
     for d in graph.dependencies() {
         let (Some(from), Some(to)) = (slot[d.from().ix().idx()], slot[d.to().ix().idx()]) else {
             continue;
         };
         if d.kind() == EdgeKind::Dev && !opts.show_dev {
-            dev_hidden += 1;
+            dev.push((from, to));
             continue;
         }
         raw.push(RawEdge {
@@ -352,12 +352,6 @@ fn build(
             part_of: d.is_implicit(),
             origin: provenance(d.origin()),
         });
-    }
-    if dev_hidden > 0 {
-        notes.push(format!(
-            "{} hidden (pass --show-dev to draw them)",
-            plural(dev_hidden, "dev edge", "dev edges")
-        ));
     }
     // Focus: the neighbourhood of one node over the drawn edges.
     let mut keep: Vec<bool> = vec![true; sel.nodes.len()];
@@ -539,6 +533,19 @@ fn build(
             });
     }
     let edges: Vec<PictureEdge> = merged.into_values().collect();
+    let dev_hidden = dev
+        .iter()
+        .filter(|&&(a, b)| matches!((draw(a), draw(b)), (Some(x), Some(y)) if x != y))
+        .count();
+    if dev_hidden > 0 {
+        notes.insert(
+            0,
+            format!(
+                "{} hidden (pass --show-dev to draw them)",
+                plural(dev_hidden, "dev edge", "dev edges")
+            ),
+        );
+    }
     // Clusters: a service and its drawn modules.
     let mut clusters: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     for (i, n) in nodes.iter().enumerate() {
