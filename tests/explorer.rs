@@ -1,6 +1,7 @@
 //! Pictures in a real browser: Debian's headless Chromium, driven by playwright-core
 //! (`tests/browser/check.mjs`; `.ci/run` installs both). Each test writes the picture to a
-//! temporary file, opens it from `file://` and reads back what a person would see.
+//! temporary file, opens it from `file://` and reads back what a person would see; Mermaid
+//! charts are rendered by Mermaid 11 itself (`tests/browser/node_modules/mermaid`).
 //!
 //! Without Chromium, node or `tests/browser/node_modules`, the tests print a note and pass
 //! locally; under CI (`CI` set) they fail instead.
@@ -187,4 +188,47 @@ fn explorer_opens_a_large_graph_quickly() {
     let blast = strings(&v["blast"]);
     assert!(blast.contains(&"svc-0007".to_string()) && blast.len() > 1);
     assert!(opened.as_secs() < 60, "took {opened:?}");
+}
+
+#[test]
+fn mermaid_renders_with_mermaid_itself() {
+    let Some(_) = driver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let graph = "graphs/small/hostile.json";
+    let big = generated(dir.path(), 80, 5, 2);
+    for (args, nodes, edges) in [
+        (vec!["impact", "payment", "--format", "mermaid"], 4, 3),
+        (vec!["render", "--format", "mermaid"], 37, 83),
+        (
+            vec!["render", "--graph", graph, "--format", "mermaid"],
+            10,
+            11,
+        ),
+        // Over budget: the services-only fallback must fit Mermaid's limits.
+        (
+            vec!["render", "--graph", &big, "--format", "mermaid"],
+            80,
+            160,
+        ),
+    ] {
+        let md = ok(&args).stdout;
+        let file = write(dir.path(), "chart.md", &md);
+        let v = drive(driver().unwrap(), &["mermaid", &file]);
+        assert_eq!(v["nodes"], nodes, "{args:?}: {v}");
+        assert_eq!(v["edges"], edges, "{args:?}: {v}");
+        if args.contains(&graph) {
+            let text = strings(&v["text"]);
+            for label in [
+                "<img src=x onerror=alert(1)> · service · tier 0",
+                "</script><script>window.__pwned=1</script> · module",
+                "quote \" and 'single' & amp · datastore · tier 1",
+                "x --> y · service · tier 3",
+                "#35; entity \u{2028} separator · service",
+                "end · service",
+            ] {
+                let label = label.replace('\u{2028}', " ");
+                assert!(text.contains(&label), "{label:?} not in {text:?}");
+            }
+        }
+    }
 }

@@ -1,13 +1,17 @@
-// Drives Debian's headless Chromium for tests/pictures.rs and prints one JSON object.
+// Drives Debian's headless Chromium for tests/explorer.rs and prints one JSON object.
 //
 //   node check.mjs svg FILE.svg
 //     → {labels: [text of every <text>], inked: share of non-white pixels, errors: [...]}
+//   node check.mjs mermaid FILE.md
+//     → {nodes, edges, text}: the ```mermaid block rendered by Mermaid itself (strict
+//       security, its default 500-edge and 50,000-character limits)
 //   node check.mjs explorer FILE.html SEARCH CLICK [SHIFT_CLICK]
 //     → {title, matches, blast, highlighted, depends, why, errors, dialogs, pwned}
 //
 // Chromium: $BLAST_CHROMIUM or /usr/bin/chromium.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,9 +34,27 @@ try {
   page.on('dialog', async (d) => { out.dialogs.push(d.message()); await d.dismiss(); });
   page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) out.errors.push('network request: ' + r.url()); });
   const t0 = Date.now();
-  await page.goto(pathToFileURL(resolve(file)).href);
+  if (mode !== 'mermaid') await page.goto(pathToFileURL(resolve(file)).href);
 
-  if (mode === 'svg') {
+  if (mode === 'mermaid') {
+    const md = readFileSync(file, 'utf8');
+    const m = md.match(/^```mermaid\n([\s\S]*?)^```$/m);
+    if (!m) throw new Error('no ```mermaid block');
+    await page.setContent('<!DOCTYPE html><html><body><div id="out"></div></body></html>');
+    const require = createRequire(import.meta.url);
+    await page.addScriptTag({ path: require.resolve('mermaid/dist/mermaid.min.js') });
+    Object.assign(out, await page.evaluate(async (text) => {
+      mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', maxEdges: 500, maxTextSize: 50000 });
+      const { svg } = await mermaid.render('chart', text);
+      const box = document.getElementById('out');
+      box.innerHTML = svg; // Mermaid's own, sanitised output
+      return {
+        nodes: box.querySelectorAll('g.node').length,
+        edges: box.querySelectorAll('.edgePaths path, path.flowchart-link').length,
+        text: Array.from(box.querySelectorAll('g.node')).map((n) => n.textContent.trim()),
+      };
+    }, m[1]));
+  } else if (mode === 'svg') {
     out.labels = await page.$$eval('text', (ts) => ts.map((t) => t.textContent));
     const png = await page.screenshot();
     // Count the non-white pixels of the screenshot in a fresh page's canvas.
