@@ -629,3 +629,37 @@ fn pictures_are_byte_identical_across_runs_and_thread_counts() {
         assert!(c == d, "{format} impact differs between runs");
     }
 }
+
+#[test]
+fn empty_and_oversized_pictures() {
+    // A change that maps to no node draws an empty picture that says why.
+    for format in ["dot", "svg", "mermaid", "html"] {
+        let out = ok(&["impact", "docs/adr.md", "--format", format]);
+        assert!(
+            out.stdout.contains("1 path maps to no node: docs/adr.md"),
+            "{format}"
+        );
+        if format == "dot" {
+            assert!(parse_dot(&out.stdout).is_empty());
+            graphviz_accepts(&out.stdout);
+        }
+        if format == "svg" {
+            assert!(parse_svg(&out.stdout).0.is_empty());
+        }
+    }
+    // More than 10,000 nodes: refused, with the way out.
+    let dir = tempfile::tempdir().unwrap();
+    let g = generated(dir.path(), 10_001, 0, 1);
+    let e = expect(2, &["render", "--graph", &g, "--format", "dot"]);
+    assert!(
+        e.stderr
+            .contains("the picture would have 10001 nodes, more than 10000: too many to draw"),
+        "{}",
+        e.stderr
+    );
+    assert!(e.stderr.contains("--focus ID"));
+    let out = ok(&[
+        "render", "--graph", &g, "--format", "dot", "--focus", "svc-0000", "--depth", "3",
+    ]);
+    assert_eq!(parse_dot(&out.stdout).len(), 7);
+}

@@ -14,6 +14,9 @@
 //!   have more than [`AUTO_COLLAPSE_NODES`] nodes;
 //! * `show_dev`: `dev` edges are hidden unless asked for.
 //!
+//! A picture of more than [`MAX_PICTURE_NODES`] nodes is refused with an error that says
+//! how to draw less.
+//!
 //! Without collapsing, a service and the modules that are `part_of` it form a [`Cluster`].
 //!
 //! Nodes are sorted by id and edges by (from, to, kind, optional): the same input gives the
@@ -29,6 +32,10 @@ use crate::graph::{DependencyGraph, EdgeKind, Node, NodeKind, Tier};
 
 /// Above this many nodes, [`Collapse::Auto`] folds modules into their services.
 pub const AUTO_COLLAPSE_NODES: usize = 500;
+
+/// Pictures of more nodes than this are refused (no format stays readable or fast);
+/// `--focus` or `--collapse modules` draw less.
+pub const MAX_PICTURE_NODES: usize = 10_000;
 
 /// Which way `--focus` walks.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -262,7 +269,7 @@ impl Picture {
                 )));
             }
         }
-        build(
+        let mut picture = build(
             graph,
             policy,
             opts,
@@ -270,7 +277,16 @@ impl Picture {
             title,
             Coloring::Risk,
             Some(impact.risk),
-        )
+        )?;
+        let unmapped = &impact.changes.unmapped;
+        if !unmapped.is_empty() {
+            picture.notes.push(format!(
+                "{} no node: {}",
+                plural(unmapped.len(), "path maps to", "paths map to"),
+                unmapped.join(", ")
+            ));
+        }
+        Ok(picture)
     }
 
     /// The index of the node with this id.
@@ -454,6 +470,17 @@ fn build(
         .filter(|&i| keep[i] && host[i] == i)
         .collect();
     order.sort_by(|&a, &b| sel.nodes[a].id().cmp(sel.nodes[b].id()));
+    if order.len() > MAX_PICTURE_NODES {
+        return Err(Error::Usage(format!(
+            "the picture would have {} nodes, more than {MAX_PICTURE_NODES}: too many to draw\n  help: draw part of it with --focus ID (and --depth N){}",
+            order.len(),
+            if collapsed {
+                ""
+            } else {
+                ", or fold modules into their services with --collapse modules"
+            }
+        )));
+    }
     let mut index: Vec<Option<usize>> = vec![None; sel.nodes.len()];
     for (pos, &i) in order.iter().enumerate() {
         index[i] = Some(pos);

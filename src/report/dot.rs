@@ -123,7 +123,9 @@ fn legend(p: &Picture) -> String {
         "<tr><td align=\"left\"><b>{}</b></td></tr>",
         esc_html(&style::heading(p))
     );
-    s.push_str("<tr><td align=\"left\"><table border=\"0\" cellspacing=\"2\"><tr>");
+    if !shades.is_empty() {
+        s.push_str("<tr><td align=\"left\"><table border=\"0\" cellspacing=\"2\"><tr>");
+    }
     for sh in &shades {
         let _ = write!(
             s,
@@ -133,7 +135,9 @@ fn legend(p: &Picture) -> String {
             labels[sh.0]
         );
     }
-    s.push_str("</tr></table></td></tr>");
+    if !shades.is_empty() {
+        s.push_str("</tr></table></td></tr>");
+    }
     let shapes: Vec<String> = kinds
         .iter()
         .map(|&k| format!("{k}: {}", shape(k).0))
