@@ -672,6 +672,30 @@ mod tests {
     }
 
     #[test]
+    fn a_folded_changed_module_marks_its_service() {
+        let g = shop();
+        let mut a = Analyzer::new(&g, Policy::default());
+        let impact = a.impact(Resolver::new(&g).resolve(&["payment-core"]).unwrap());
+        let opts = PictureOptions {
+            collapse: Collapse::Modules,
+            ..Default::default()
+        };
+        let p = Picture::of_impact(&impact, &Policy::default(), &opts).unwrap();
+        assert_eq!(ids(&p), ["checkout", "mobile-bff", "payment", "storefront"]);
+        let payment = &p.nodes[p.index_of("payment").unwrap()];
+        assert!(payment.changed);
+        assert_eq!(payment.folded, ["payment-core"]);
+        let i = payment.impact.as_ref().unwrap();
+        assert_eq!((i.risk, i.distance), (Risk::Critical, 1));
+        // Unfolded, the module sits in its service's cluster.
+        let p =
+            Picture::of_impact(&impact, &Policy::default(), &PictureOptions::default()).unwrap();
+        assert_eq!(p.clusters.len(), 1);
+        assert_eq!(p.clusters[0].members.len(), 2);
+        assert!(p.nodes[p.index_of("payment-core").unwrap()].changed);
+    }
+
+    #[test]
     fn focus_walks_the_drawn_edges() {
         let g = shop();
         let opts = PictureOptions {

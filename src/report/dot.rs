@@ -351,4 +351,34 @@ mod tests {
         assert_eq!(esc_string("a\nb"), r#""a\nb""#);
         assert_eq!(esc_html("<img src=x>&\""), "&lt;img src=x&gt;&amp;&quot;");
     }
+
+    proptest::proptest! {
+        /// Any id makes a node statement that graphviz-rust's parser reads back as one
+        /// node with the same id (carriage returns dropped).
+        #[test]
+        fn ids_parse_back(s in "\\PC*|[\u{0}-\u{7f}]{0,40}") {
+            let text = format!("digraph {{ {} [label={}]; }}", esc_string(&s), esc_string(&s));
+            let g = graphviz_rust::parse(&text).map_err(proptest::test_runner::TestCaseError::fail)?;
+            let Graph::DiGraph { stmts, .. } = g else { unreachable!() };
+            let [Stmt::Node(n)] = stmts.as_slice() else {
+                return Err(proptest::test_runner::TestCaseError::fail(format!("{stmts:?}")));
+            };
+            let raw = id_text(&n.id.0);
+            let inner = &raw[1..raw.len() - 1];
+            let mut back = String::new();
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                if c == '\\' {
+                    match chars.next() {
+                        Some('n') => back.push('\n'),
+                        Some(x) => back.push(x),
+                        None => back.push('\\'),
+                    }
+                } else {
+                    back.push(c);
+                }
+            }
+            proptest::prop_assert_eq!(back, s.replace('\r', ""));
+        }
+    }
 }

@@ -306,6 +306,17 @@ mod tests {
         assert_eq!(back["id"], "</script><!--\u{2028}&");
     }
 
+    proptest::proptest! {
+        /// Any text stays inside the script element and parses back unchanged.
+        #[test]
+        fn script_json_round_trips(s in "\\PC*|[\u{0}-\u{7f}]{0,40}|(</script>|<!--|\u{2028}|&)*") {
+            let j = script_json(&serde_json::json!({ "id": s }));
+            proptest::prop_assert!(!j.contains(['<', '>', '&', '\u{2028}', '\u{2029}']), "{}", j);
+            let back: serde_json::Value = serde_json::from_str(&j).unwrap();
+            proptest::prop_assert_eq!(back["id"].as_str().unwrap(), s.as_str());
+        }
+    }
+
     #[test]
     fn the_vendored_library_and_the_app_hold_no_closing_script_tag() {
         for part in [CYTOSCAPE, APP, CSS] {

@@ -220,8 +220,10 @@ pub fn layout(sizes: &[(f64, f64)], edges: &[(usize, usize)], clusters: &[Vec<us
         let k = uedge_of[i];
         let siblings = &parallel[&(a.min(b), a.max(b))];
         let pos = siblings.iter().position(|&j| j == i).unwrap_or(0) as f64;
-        let fan = (pos - (siblings.len() as f64 - 1.0) / 2.0) * 6.0;
         let (ra, rb) = (out.nodes[a], out.nodes[b]);
+        // Fan out by 6 px, squeezed to stay on the narrower node.
+        let room = ((ra.w.min(rb.w) / 2.0 - 4.0) / siblings.len() as f64 * 2.0).max(0.0);
+        let fan = (pos - (siblings.len() as f64 - 1.0) / 2.0) * room.min(6.0);
         let mids: Vec<(f64, f64)> = outer.edges[k][1..outer.edges[k].len() - 1]
             .iter()
             .map(|&(x, y)| (x + MARGIN + fan, y + MARGIN))
@@ -663,6 +665,70 @@ mod tests {
         let down = vec![vec![3], vec![2], vec![], vec![]];
         let pos = vec![0, 1, 0, 1];
         assert_eq!(crossings(&layers, &down, &pos), 1);
+    }
+
+    fn near(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-6
+    }
+
+    proptest::proptest! {
+        // Failures are kept beside this file (`layout.proptest-regressions`).
+        #![proptest_config(proptest::test_runner::Config {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+            )),
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Random graphs (cycles, self-loops, parallel edges) with random clusters: no two
+        /// nodes overlap, a cluster box holds its members and no other node, and every route
+        /// starts on its dependent's box and ends on its dependency's.
+        #[test]
+        fn layouts_never_overlap(
+            sizes in proptest::collection::vec((20.0f64..200.0, 20.0f64..60.0), 1..40),
+            raw_edges in proptest::collection::vec((0usize..40, 0usize..40), 0..80),
+            cluster_seed in proptest::collection::vec(0usize..6, 40),
+        ) {
+            let n = sizes.len();
+            let edges: Vec<(usize, usize)> = raw_edges.iter().map(|&(a, b)| (a % n, b % n)).collect();
+            // Nodes with the same non-zero seed share a cluster (clusters of 2+ only).
+            let mut clusters: Vec<Vec<usize>> = Vec::new();
+            for c in 1..6 {
+                let members: Vec<usize> = (0..n).filter(|&v| cluster_seed[v] == c).collect();
+                if members.len() >= 2 {
+                    clusters.push(members);
+                }
+            }
+            let l = layout(&sizes, &edges, &clusters);
+            no_overlaps(&l);
+            for (c, b) in clusters.iter().zip(&l.clusters) {
+                for v in 0..n {
+                    let r = l.nodes[v];
+                    let inside = r.x >= b.x && r.y >= b.y && r.x + r.w <= b.x + b.w && r.y + r.h <= b.y + b.h;
+                    proptest::prop_assert_eq!(inside, c.contains(&v), "node {} vs cluster {:?}", v, c);
+                    if !c.contains(&v) {
+                        proptest::prop_assert!(!b.intersects(&r));
+                    }
+                }
+            }
+            for (i, &(a, b)) in edges.iter().enumerate() {
+                let route = &l.edges[i];
+                proptest::prop_assert!(route.len() >= 2);
+                if a == b {
+                    continue;
+                }
+                let (ra, rb) = (l.nodes[a], l.nodes[b]);
+                let (s, e) = (route[0], *route.last().unwrap());
+                proptest::prop_assert!(near(s.1, ra.y) || near(s.1, ra.y + ra.h), "edge {} starts off its node", i);
+                proptest::prop_assert!(s.0 >= ra.x - 20.0 && s.0 <= ra.x + ra.w + 20.0);
+                proptest::prop_assert!(near(e.1, rb.y) || near(e.1, rb.y + rb.h), "edge {} ends off its node", i);
+                proptest::prop_assert!(e.0 >= rb.x - 20.0 && e.0 <= rb.x + rb.w + 20.0);
+                for p in route {
+                    proptest::prop_assert!(p.0.is_finite() && p.1.is_finite());
+                }
+            }
+            proptest::prop_assert!(l.width.is_finite() && l.height.is_finite());
+        }
     }
 
     #[test]

@@ -344,6 +344,32 @@ mod tests {
         assert_eq!(label("x --> y ]} end"), "x --#gt; y ]} end");
     }
 
+    proptest::proptest! {
+        /// Escaped labels hold nothing that ends a quoted label or reads as markup, and
+        /// decoding the entity codes gives the text back (line breaks as spaces).
+        #[test]
+        fn labels_are_inert_and_decode_back(s in "\\PC*|[\u{0}-\u{7f}]{0,40}") {
+            let l = label(&s);
+            proptest::prop_assert!(!l.contains(['"', '<', '>', '&', '`', '\n', '\r', '\u{2028}', '\u{2029}']), "{}", l);
+            let decoded = l
+                .replace("#quot;", "\"")
+                .replace("#lt;", "<")
+                .replace("#gt;", ">")
+                .replace("#amp;", "&")
+                .replace("#96;", "`")
+                .replace("#35;", "#");
+            let expected: String = s
+                .chars()
+                .filter_map(|c| match c {
+                    '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => Some(' '),
+                    c if (c as u32) < 0x20 => None,
+                    c => Some(c),
+                })
+                .collect();
+            proptest::prop_assert_eq!(decoded, expected);
+        }
+    }
+
     #[test]
     fn cells_escape_markdown_and_html() {
         assert_eq!(cell("a|b <i>"), "a\\|b &lt;i&gt;");

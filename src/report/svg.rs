@@ -38,6 +38,7 @@ pub fn esc_xml(s: &str) -> String {
             '\'' => out.push_str("&#39;"),
             '\n' => out.push_str("&#10;"),
             '\t' => out.push_str("&#9;"),
+            '\r' => out.push_str("&#13;"),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -513,6 +514,27 @@ mod tests {
             "&lt;a href=&#39;x&#39;&gt;&quot;&amp;&quot;&lt;/a&gt;\u{FFFD}"
         );
         assert_eq!(esc_xml("a\nb"), "a&#10;b");
+    }
+
+    proptest::proptest! {
+        /// Any text survives a real XML parser, in content and in attributes (characters
+        /// XML cannot hold become U+FFFD).
+        #[test]
+        fn xml_escaping_round_trips(s in "\\PC*|[\u{0}-\u{7f}]{0,40}") {
+            let doc = format!("<t a=\"{}\">{}</t>", esc_xml(&s), esc_xml(&s));
+            let parsed = roxmltree::Document::parse(&doc).unwrap();
+            let expected: String = s
+                .chars()
+                .map(|c| match c {
+                    '\t' | '\n' | '\r' => c,
+                    c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+                    c => c,
+                })
+                .collect();
+            let root = parsed.root_element();
+            proptest::prop_assert_eq!(root.attribute("a").unwrap(), expected.as_str());
+            proptest::prop_assert_eq!(root.text().unwrap_or(""), expected.as_str());
+        }
     }
 
     #[test]
