@@ -142,6 +142,7 @@ enum RendererArg {
 
 /// Flags that shape a picture.
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Picture options (dot, svg, mermaid, html)")]
 struct PictureArgs {
     /// Draw only this node's neighbourhood.
     #[arg(long, value_name = "ID")]
