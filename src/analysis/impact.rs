@@ -115,16 +115,22 @@ impl<'g> Analyzer<'g> {
             order.iter().map(make).collect()
         };
         let risk = entries.iter().map(|e| e.risk).max().unwrap_or(Risk::None);
-        // Sort by risk (highest first), then distance, then id, with one packed integer key.
-        let rank = graph.id_order();
-        let key = |e: &Entry| {
-            let r = 4 - Risk::ALL.iter().position(|&x| x == e.risk).unwrap_or(0) as u64;
-            (r << 61) | ((e.distance.min((1 << 29) - 1) as u64) << 32) | rank[e.ix as usize] as u64
-        };
-        if entries.len() > 1 << 14 {
+        // Sort by risk (highest first), then distance, then id. A large result uses the
+        // graph's id order (computed once) to sort by one packed integer key.
+        let risk_rank = |r: Risk| 4 - Risk::ALL.iter().position(|&x| x == r).unwrap_or(0) as u64;
+        if entries.len() > (graph.node_count() / 16).max(1 << 12) {
+            let rank = graph.id_order();
+            let key = |e: &Entry| {
+                (risk_rank(e.risk) << 61)
+                    | ((e.distance.min((1 << 29) - 1) as u64) << 32)
+                    | rank[e.ix as usize] as u64
+            };
             entries.par_sort_unstable_by_key(key);
         } else {
-            entries.sort_unstable_by_key(key);
+            let id = |e: &Entry| graph.node_ix(NodeIx::from_usize(e.ix as usize)).id();
+            entries.sort_unstable_by(|a, b| {
+                (risk_rank(a.risk), a.distance, id(a)).cmp(&(risk_rank(b.risk), b.distance, id(b)))
+            });
         }
         let mut position: Vec<(u32, u32)> = entries
             .iter()

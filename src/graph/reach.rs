@@ -134,8 +134,14 @@ impl Walker {
         );
         self.clear();
         let csr = graph.csr(Direction::Reverse);
-        self.distances(csr, strengths, changed);
-        self.strongest(csr, strengths, changed);
+        {
+            let _t = crate::timing::Phase::start("walk: distances");
+            self.distances(csr, strengths, changed);
+        }
+        {
+            let _t = crate::timing::Phase::start("walk: strongest");
+            self.strongest(csr, strengths, changed);
+        }
         Walk { w: self }
     }
 
