@@ -14,7 +14,11 @@ use crate::codes::Finding;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, GraphBuilder, LoadReport};
+use crate::report::json::NodeList;
 use crate::report::{self, Format, text::TextOptions};
+
+mod batch;
+pub use batch::{BatchOptions, impact_batch};
 
 /// Where the graph and policy come from.
 #[derive(Clone, Debug, Default)]
@@ -116,6 +120,8 @@ pub struct ImpactOptions {
     pub changes: Vec<String>,
     /// Output format.
     pub format: Format,
+    /// Which impacted nodes JSON lists.
+    pub nodes: NodeList,
     /// Text options.
     pub text: TextOptions,
 }
@@ -142,7 +148,7 @@ pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Resu
     let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone());
     let impact = analyzer.impact(changes);
     match opts.format {
-        Format::Json => report::json::impact(out, &impact, false),
+        Format::Json => report::json::impact(out, &impact, opts.nodes),
         _ => report::text::impact(out, &impact, &opts.text),
     }
     .map_err(Error::Output)?;

@@ -17,7 +17,10 @@
 //! ```
 //!
 //! `impacted` is sorted by risk (highest first), then distance, then id; `tier` is `null`
-//! for an untiered node. Names in this schema never change within `v1`; fields may be added.
+//! for an untiered node. With `--nodes rated` or `--nodes none` the list holds only the
+//! customer-facing and tiered nodes, or nothing, and a `listed` field (`"rated"`, `"none"`)
+//! says so; `summary` always counts every impacted node. Names in this schema never change
+//! within `v1`; fields may be added.
 //!
 //! `blast why --format json` (`blast-radius/why/v1`): `from`, `to`, `reachable`, and when
 //! reachable `risk`, `strongest` and `shortest` (each `{nodes, hops: [{from, to, kind,
@@ -63,25 +66,58 @@ struct ImpactedJson<'a> {
     owners: Vec<&'a str>,
 }
 
+/// Which impacted nodes a JSON report lists (the summary always counts all of them).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum NodeList {
+    /// Every impacted node.
+    #[default]
+    All,
+    /// Only customer-facing or tiered nodes (the ones that carry risk).
+    Rated,
+    /// None: risk, changes and summary only.
+    None,
+}
+
+impl NodeList {
+    /// The keyword used on the command line and in the report's `listed` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeList::All => "all",
+            NodeList::Rated => "rated",
+            NodeList::None => "none",
+        }
+    }
+}
+
 /// Streams the impacted list without building it in memory.
-struct ImpactedSeq<'i, 'g>(&'i Impact<'g>);
+struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, NodeList);
 
 impl Serialize for ImpactedSeq<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.impacted().map(|n| {
-            let node = n.node();
-            ImpactedJson {
-                id: node.id().as_str(),
-                kind: node.kind().as_str(),
-                tier: node.tier().map(|t| t.get()),
-                customer_facing: node.customer_facing(),
-                distance: n.distance(),
-                strength: n.strength(),
-                risk: n.risk(),
-                path: n.path().iter().map(|p| p.id().as_str()).collect(),
-                owners: node.owners().collect(),
-            }
-        }))
+        let list = self.1;
+        s.collect_seq(
+            self.0
+                .impacted()
+                .filter(|n| match list {
+                    NodeList::All => true,
+                    NodeList::Rated => n.node().customer_facing() || n.node().tier().is_some(),
+                    NodeList::None => false,
+                })
+                .map(|n| {
+                    let node = n.node();
+                    ImpactedJson {
+                        id: node.id().as_str(),
+                        kind: node.kind().as_str(),
+                        tier: node.tier().map(|t| t.get()),
+                        customer_facing: node.customer_facing(),
+                        distance: n.distance(),
+                        strength: n.strength(),
+                        risk: n.risk(),
+                        path: n.path().iter().map(|p| p.id().as_str()).collect(),
+                        owners: node.owners().collect(),
+                    }
+                }),
+        )
     }
 }
 
@@ -112,10 +148,16 @@ struct ImpactJson<'i, 'g> {
     changed: Vec<ChangedJson<'i>>,
     unmapped: Vec<&'i str>,
     impacted: ImpactedSeq<'i, 'g>,
+    #[serde(skip_serializing_if = "is_all")]
+    listed: &'static str,
     summary: SummaryJson,
 }
 
-fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
+fn is_all(s: &&str) -> bool {
+    *s == "all"
+}
+
+fn impact_json<'i, 'g>(impact: &'i Impact<'g>, list: NodeList) -> ImpactJson<'i, 'g> {
     let s = impact.summary();
     ImpactJson {
         schema: IMPACT_SCHEMA,
@@ -131,7 +173,8 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
             })
             .collect(),
         unmapped: impact.changes.unmapped.iter().map(String::as_str).collect(),
-        impacted: ImpactedSeq(impact),
+        impacted: ImpactedSeq(impact, list),
+        listed: list.as_str(),
         summary: SummaryJson {
             impacted: s.impacted,
             customer_facing: s.customer_facing,
@@ -152,9 +195,9 @@ fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::R
     w.flush()
 }
 
-/// Writes the impact report (pretty-printed, or one line when `pretty` is false).
-pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, pretty: bool) -> io::Result<()> {
-    write_json(w, &impact_json(impact), pretty)
+/// Writes the impact report on one line, listing the impacted nodes `list` selects.
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, list: NodeList) -> io::Result<()> {
+    write_json(w, &impact_json(impact, list), false)
 }
 
 #[derive(Serialize)]

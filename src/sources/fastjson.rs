@@ -129,16 +129,20 @@ impl<'a> Cursor<'a> {
         self.eat(b'"')?;
         let start = self.pos;
         let rest = &self.b[start..];
-        let q = memchr::memchr2(b'"', b'\\', rest).ok_or(Bail)?;
+        let (q, ascii) = scan_string(rest).ok_or(Bail)?;
         let raw = &rest[..q];
-        if raw.iter().any(|&c| c < 0x20) {
-            return Err(Bail);
-        }
         if rest[q] == b'"' {
             self.pos = start + q + 1;
+            if ascii {
+                // SAFETY: every byte is below 0x80, so the slice is ASCII, hence UTF-8.
+                return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) }));
+            }
             return std::str::from_utf8(raw)
                 .map(Cow::Borrowed)
                 .map_err(|_| Bail);
+        }
+        if rest[q] < 0x20 {
+            return Err(Bail);
         }
         // Escapes: decode.
         let mut out: Vec<u8> = raw.to_vec();
@@ -198,20 +202,17 @@ impl<'a> Cursor<'a> {
         Ok(v)
     }
 
-    /// A key (no escapes allowed on the fast path), then the `:`.
+    /// A key of the schema (any other key is not for the fast path), then the `:`.
     #[inline]
-    fn key(&mut self) -> R<&'a [u8]> {
+    fn key(&mut self) -> R<Key> {
         self.eat(b'"')?;
-        let start = self.pos;
-        let q = memchr::memchr2(b'"', b'\\', &self.b[start..]).ok_or(Bail)?;
-        if self.b[start + q] != b'"' {
-            return Err(Bail);
-        }
-        self.pos = start + q + 1;
+        let rest = &self.b[self.pos..];
+        let (key, len) = match_key(rest).ok_or(Bail)?;
+        self.pos += len;
         self.ws();
         self.eat(b':')?;
         self.ws();
-        Ok(&self.b[start..start + q])
+        Ok(key)
     }
 
     #[inline]
@@ -334,15 +335,15 @@ impl<'a> Cursor<'a> {
                     loop {
                         let k = self.key()?;
                         let bit = match k {
-                            b"id" => {
+                            Key::Id => {
                                 id = Some(self.string()?);
                                 1
                             }
-                            b"kind" => {
+                            Key::Kind => {
                                 kind = self.opt_kind::<EdgeKind>()?;
                                 2
                             }
-                            b"optional" => {
+                            Key::Optional => {
                                 optional = self.opt_bool()?;
                                 4
                             }
@@ -409,47 +410,47 @@ impl<'a> Cursor<'a> {
             loop {
                 let k = self.key()?;
                 let bit: u16 = match k {
-                    b"id" => {
+                    Key::Id => {
                         id = Some(self.string()?);
                         1
                     }
-                    b"kind" => {
+                    Key::Kind => {
                         kind_raw = Some(self.opt_string()?);
                         2
                     }
-                    b"tier" => {
+                    Key::Tier => {
                         tier = self.opt_tier()?;
                         4
                     }
-                    b"customer_facing" => {
+                    Key::CustomerFacing => {
                         cf = self.opt_bool()?;
                         8
                     }
-                    b"owners" => {
+                    Key::Owners => {
                         owners = self.opt_strings(&mut run.strs)?;
                         16
                     }
-                    b"paths" => {
+                    Key::Paths => {
                         paths = self.opt_strings(&mut run.strs)?;
                         32
                     }
-                    b"part_of" => {
+                    Key::PartOf => {
                         part_of = self.opt_string()?;
                         64
                     }
-                    b"depends_on" => {
+                    Key::DependsOn => {
                         deps = Some(self.deps(&mut run.deps)?);
                         128
                     }
-                    b"from" => {
+                    Key::From => {
                         from = Some(self.string()?);
                         256
                     }
-                    b"to" => {
+                    Key::To => {
                         to = Some(self.string()?);
                         512
                     }
-                    b"optional" => {
+                    Key::Optional => {
                         optional = self.opt_bool()?;
                         1024
                     }
@@ -530,10 +531,193 @@ impl<'a> Cursor<'a> {
     }
 }
 
-fn mode_of_key(k: &[u8]) -> R<Mode> {
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes of `w` equal to `b` have their high bit set in the result (exact for the lowest
+/// such byte, which is all [`scan_string`] uses).
+#[inline(always)]
+fn eq_mask(w: u64, b: u8) -> u64 {
+    let x = w ^ (LO * b as u64);
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// The position of the first `"`, `\` or control byte in `s` (a string's body), and whether
+/// every byte before it is ASCII. Scans sixteen bytes at a time with SSE2 (part of every
+/// x86-64 CPU), then eight at a time.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn scan_string(s: &[u8]) -> Option<(usize, bool)> {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    let mut i = 0;
+    let mut high = 0u32;
+    // SAFETY: SSE2 is part of the x86-64 baseline; every load reads 16 bytes inside `s`.
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let ctl = _mm_set1_epi8(0x1f);
+        while i + 16 <= s.len() {
+            let v = _mm_loadu_si128(s.as_ptr().add(i) as *const __m128i);
+            let hit = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl),
+            );
+            let bits = _mm_movemask_epi8(hit) as u32;
+            let hi = _mm_movemask_epi8(v) as u32;
+            if bits != 0 {
+                let k = bits.trailing_zeros();
+                let before = hi & ((1u32 << k) - 1);
+                return Some((i + k as usize, high | before == 0));
+            }
+            high |= hi;
+            i += 16;
+        }
+    }
+    let (q, ascii) = scan_string_swar(&s[i..])?;
+    Some((i + q, ascii && high == 0))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn scan_string(s: &[u8]) -> Option<(usize, bool)> {
+    scan_string_swar(s)
+}
+
+/// [`scan_string`] eight bytes at a time, in plain integer arithmetic.
+#[inline(always)]
+fn scan_string_swar(s: &[u8]) -> Option<(usize, bool)> {
+    let mut i = 0;
+    let mut high = 0u64;
+    while i + 8 <= s.len() {
+        let w = u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+        // Bytes below 0x20 (exact for the lowest, as in `eq_mask`).
+        let ctl = w.wrapping_sub(LO * 0x20) & !w & HI;
+        let m = eq_mask(w, b'"') | eq_mask(w, b'\\') | ctl;
+        if m != 0 {
+            let k = (m.trailing_zeros() / 8) as usize;
+            let before = if k == 0 {
+                0
+            } else {
+                w & (u64::MAX >> (64 - 8 * k))
+            };
+            return Some((i + k, (high | before) & HI == 0));
+        }
+        high |= w;
+        i += 8;
+    }
+    while i < s.len() {
+        let c = s[i];
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return Some((i, high & HI == 0));
+        }
+        high |= (c as u64) << 56 & HI;
+        i += 1;
+    }
+    None
+}
+
+/// The first eight bytes of `text`, little-endian, zero-padded.
+const fn word(text: &[u8]) -> u64 {
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < text.len() && i < 8 {
+        w |= (text[i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
+/// The mask of the first `n` bytes of a word.
+const fn mask(n: usize) -> u64 {
+    if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    }
+}
+
+/// Recognizes a key (with its closing quote) at the start of `rest` by comparing words,
+/// not bytes. Returns the key and its length.
+#[inline(always)]
+fn match_key(rest: &[u8]) -> Option<(Key, usize)> {
+    if rest.len() < 16 {
+        return match_key_slow(rest);
+    }
+    let w = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+    macro_rules! is {
+        ($text:literal) => {{
+            const T: &[u8] = $text;
+            const W: u64 = word(T);
+            const M: u64 = mask(T.len());
+            w & M == W && (T.len() <= 8 || &rest[8..T.len()] == &T[8..])
+        }};
+    }
+    let (key, len) = match rest[0] {
+        b'i' if is!(b"id\"") => (Key::Id, 3),
+        b'k' if is!(b"kind\"") => (Key::Kind, 5),
+        b't' if is!(b"to\"") => (Key::To, 3),
+        b't' if is!(b"tier\"") => (Key::Tier, 5),
+        b'f' if is!(b"from\"") => (Key::From, 5),
+        b'o' if is!(b"optional\"") => (Key::Optional, 9),
+        b'o' if is!(b"owners\"") => (Key::Owners, 7),
+        b'p' if is!(b"paths\"") => (Key::Paths, 6),
+        b'p' if is!(b"part_of\"") => (Key::PartOf, 8),
+        b'c' if is!(b"customer_facing\"") => (Key::CustomerFacing, 16),
+        b'd' if is!(b"depends_on\"") => (Key::DependsOn, 11),
+        b'n' if is!(b"nodes\"") => (Key::Nodes, 6),
+        b'e' if is!(b"edges\"") => (Key::Edges, 6),
+        _ => return None,
+    };
+    Some((key, len))
+}
+
+/// [`match_key`] near the end of the input.
+fn match_key_slow(rest: &[u8]) -> Option<(Key, usize)> {
+    const KEYS: &[(&[u8], Key)] = &[
+        (b"id\"", Key::Id),
+        (b"kind\"", Key::Kind),
+        (b"tier\"", Key::Tier),
+        (b"customer_facing\"", Key::CustomerFacing),
+        (b"owners\"", Key::Owners),
+        (b"paths\"", Key::Paths),
+        (b"part_of\"", Key::PartOf),
+        (b"depends_on\"", Key::DependsOn),
+        (b"from\"", Key::From),
+        (b"to\"", Key::To),
+        (b"optional\"", Key::Optional),
+        (b"nodes\"", Key::Nodes),
+        (b"edges\"", Key::Edges),
+    ];
+    KEYS.iter()
+        .find(|(t, _)| rest.starts_with(t))
+        .map(|&(t, k)| (k, t.len()))
+}
+
+/// The keys the fast path knows.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Key {
+    Id,
+    Kind,
+    Tier,
+    CustomerFacing,
+    Owners,
+    Paths,
+    PartOf,
+    DependsOn,
+    From,
+    To,
+    Optional,
+    Nodes,
+    Edges,
+}
+
+fn mode_of_key(k: Key) -> R<Mode> {
     match k {
-        b"nodes" => Ok(Mode::Nodes),
-        b"edges" => Ok(Mode::Edges),
+        Key::Nodes => Ok(Mode::Nodes),
+        Key::Edges => Ok(Mode::Edges),
         _ => Err(Bail),
     }
 }
@@ -846,6 +1030,89 @@ mod tests {
         for wave in [1, 7, 64, 1 << 20] {
             let (serde, fast) = both(json, wave);
             assert_eq!(Some(serde.unwrap()), fast, "wave {wave}");
+        }
+    }
+
+    #[test]
+    fn scans_strings_eight_bytes_at_a_time() {
+        let naive = |s: &[u8]| {
+            let q = s
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            Some((q, s[..q].is_ascii()))
+        };
+        let cases: Vec<Vec<u8>> = vec![
+            b"abc\"".to_vec(),
+            b"abcdefghijklmnop\"x".to_vec(),
+            b"abcdefg\\n\"".to_vec(),
+            "h\u{e9}llo w\u{f6}rld, fine\"".as_bytes().to_vec(),
+            b"tab\there\"".to_vec(),
+            b"no end at all".to_vec(),
+            b"12345678\"".to_vec(),
+            b"\"".to_vec(),
+            vec![0xff, b'a', b'"'],
+        ];
+        for c in cases {
+            for start in 0..c.len() {
+                assert_eq!(
+                    scan_string(&c[start..]),
+                    naive(&c[start..]),
+                    "{:?}",
+                    &c[start..]
+                );
+                assert_eq!(
+                    scan_string_swar(&c[start..]),
+                    naive(&c[start..]),
+                    "{:?}",
+                    &c[start..]
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn scan_string_matches_a_byte_loop(s in prop::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..=255, 0x20u8..0x7f, 0x20u8..0x7f, 0x20u8..0x7f, 0x20u8..0x7f, 0x20u8..0x7f], 0..70)) {
+            let naive = s.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|q| (q, s[..q].is_ascii()));
+            prop_assert_eq!(scan_string(&s), naive);
+            prop_assert_eq!(scan_string_swar(&s), naive);
+        }
+    }
+
+    #[test]
+    fn keys_are_recognized_fast_and_slow() {
+        let keys = [
+            "id",
+            "kind",
+            "tier",
+            "customer_facing",
+            "owners",
+            "paths",
+            "part_of",
+            "depends_on",
+            "from",
+            "to",
+            "optional",
+            "nodes",
+            "edges",
+        ];
+        for k in keys {
+            let text = format!("{k}\": \"some value that is long enough\"");
+            let fast = match_key(text.as_bytes());
+            let slow = match_key_slow(text.as_bytes());
+            assert_eq!(fast, slow, "{k}");
+            assert_eq!(fast.unwrap().1, k.len() + 1);
+            let short = format!("{k}\"");
+            assert_eq!(match_key(short.as_bytes()), slow);
+        }
+        for other in [
+            "idx\": 1, xxxxxxxxxxxxxxxxxx",
+            "kin\": 1, xxxxxxxxxxxxxxxx",
+            "t\":1",
+            "colour\": \"red\", xxxxxxxxx",
+            "optional_\": 1 xxxxxxxxxx",
+        ] {
+            assert_eq!(match_key(other.as_bytes()), None, "{other}");
         }
     }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use blast_radius::ops::{self, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
+use blast_radius::report::json::NodeList;
 use blast_radius::report::text::TextOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -56,12 +57,32 @@ impl From<OutFormat> for Format {
     }
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Listed {
+    /// Every impacted node.
+    All,
+    /// Only customer-facing or tiered nodes.
+    Rated,
+    /// None: risk, changes and summary only.
+    None,
+}
+
+impl From<Listed> for NodeList {
+    fn from(l: Listed) -> NodeList {
+        match l {
+            Listed::All => NodeList::All,
+            Listed::Rated => NodeList::Rated,
+            Listed::None => NodeList::None,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
     Impact {
         /// Node ids or changed file paths (paths map to nodes through their `paths` globs).
-        #[arg(required = true, value_name = "CHANGE")]
+        #[arg(required_unless_present = "batch", value_name = "CHANGE")]
         changes: Vec<String>,
         #[command(flatten)]
         graph: GraphArgs,
@@ -71,6 +92,13 @@ enum Command {
         /// Text output: at most this many rows.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// JSON output: which impacted nodes to list (the summary always counts all).
+        #[arg(long, value_enum, default_value_t = Listed::All)]
+        nodes: Listed,
+        /// Read one change set per line from FILE (`-` for stdin) and write one JSON result
+        /// per line (always JSON), sharing one load.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["changes", "format"])]
+        batch: Option<PathBuf>,
     },
     /// How a change to FROM reaches TO: the strongest and the shortest path, and how many paths there are.
     Why {
@@ -127,11 +155,28 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             graph,
             format,
             limit,
+            nodes,
+            batch,
         } => {
             let ws = Workspace::load(&graph_options(graph)?)?;
+            if let Some(batch) = batch {
+                let opts = ops::BatchOptions {
+                    nodes: nodes.into(),
+                };
+                let name = batch.display().to_string();
+                return if name == "-" {
+                    let stdin = std::io::stdin();
+                    ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", out)
+                } else {
+                    let file = std::fs::File::open(&batch)
+                        .map_err(|e| blast_radius::Error::io(&batch, e))?;
+                    ops::impact_batch(&ws, &opts, &mut std::io::BufReader::new(file), &name, out)
+                };
+            }
             let opts = ImpactOptions {
                 changes,
                 format: format.into(),
+                nodes: nodes.into(),
                 text: text(limit),
             };
             ops::impact(&ws, &opts, out)
