@@ -36,7 +36,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::analysis::why::Route;
-use crate::analysis::{CheckReport, Impact, Risk, Why};
+use crate::analysis::{CheckReport, Impact, ImpactedNode, Risk, Why};
 use crate::codes::{Finding, Severity};
 
 /// Schema id of the impact report.
@@ -92,32 +92,29 @@ impl NodeList {
 /// Streams the impacted list without building it in memory.
 struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, NodeList);
 
+fn impacted_json<'g>(n: ImpactedNode<'_, 'g>) -> ImpactedJson<'g> {
+    let node = n.node();
+    ImpactedJson {
+        id: node.id().as_str(),
+        kind: node.kind().as_str(),
+        tier: node.tier().map(|t| t.get()),
+        customer_facing: node.customer_facing(),
+        distance: n.distance(),
+        strength: n.strength(),
+        risk: n.risk(),
+        path: n.path().iter().map(|p| p.id().as_str()).collect(),
+        owners: node.owners().collect(),
+    }
+}
+
 impl Serialize for ImpactedSeq<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let list = self.1;
-        s.collect_seq(
-            self.0
-                .impacted()
-                .filter(|n| match list {
-                    NodeList::All => true,
-                    NodeList::Rated => n.node().customer_facing() || n.node().tier().is_some(),
-                    NodeList::None => false,
-                })
-                .map(|n| {
-                    let node = n.node();
-                    ImpactedJson {
-                        id: node.id().as_str(),
-                        kind: node.kind().as_str(),
-                        tier: node.tier().map(|t| t.get()),
-                        customer_facing: node.customer_facing(),
-                        distance: n.distance(),
-                        strength: n.strength(),
-                        risk: n.risk(),
-                        path: n.path().iter().map(|p| p.id().as_str()).collect(),
-                        owners: node.owners().collect(),
-                    }
-                }),
-        )
+        let json = impacted_json;
+        match self.1 {
+            NodeList::All => s.collect_seq(self.0.impacted().map(json)),
+            NodeList::Rated => s.collect_seq(self.0.rated().into_iter().map(json)),
+            NodeList::None => s.collect_seq(std::iter::empty::<ImpactedJson<'_>>()),
+        }
     }
 }
 

@@ -192,9 +192,7 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             p.dim("maps to no node (no `paths` glob matches it)")
         )?;
     }
-    let (rated, rest): (Vec<_>, Vec<_>) = impact
-        .impacted()
-        .partition(|n| n.node().customer_facing() || n.node().tier().is_some());
+    let rated = impact.rated();
     if !rated.is_empty() {
         writeln!(w)?;
         writeln!(w, "{}", p.bold("reached customer-facing and tiered nodes:"))?;
@@ -245,22 +243,18 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             )?;
         }
     }
-    if !rest.is_empty() {
-        let mut by_kind = std::collections::BTreeMap::new();
-        for n in &rest {
-            *by_kind.entry(n.node().kind()).or_insert(0usize) += 1;
-        }
-        let kinds = NodeKind::ALL
+    let by_kind = impact.unrated_by_kind();
+    let rest: usize = by_kind.values().sum();
+    if rest > 0 {
+        let kinds = by_kind
             .iter()
-            .filter_map(|k| {
-                by_kind.get(k).map(|&c| {
-                    let word = k.as_str();
-                    let many = match k {
-                        NodeKind::Queue => "queues".to_string(),
-                        _ => format!("{word}s"),
-                    };
-                    plural(c, word, &many)
-                })
+            .map(|(k, &c)| {
+                let word = k.as_str();
+                let many = match k {
+                    NodeKind::Queue => "queues".to_string(),
+                    _ => format!("{word}s"),
+                };
+                plural(c, word, &many)
             })
             .collect::<Vec<_>>()
             .join(", ");
@@ -269,7 +263,7 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             w,
             "{} {} without tier or customer-facing flag ({kinds})",
             p.dim("also reached:"),
-            plural(rest.len(), "node", "nodes"),
+            plural(rest, "node", "nodes"),
         )?;
     }
     Ok(())
