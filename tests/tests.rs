@@ -9,5 +9,6 @@ mod errors;
 mod graphs;
 mod impact;
 mod oracle;
+mod rank;
 mod readme;
 mod why;

@@ -8,6 +8,8 @@
 pub mod check;
 pub mod impact;
 pub mod policy;
+pub mod rank;
+pub mod spof;
 pub mod why;
 
 pub use check::{CheckReport, check};

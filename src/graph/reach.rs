@@ -59,8 +59,9 @@ impl Strengths {
         self.by_class[super::csr::class_of(kind, optional) as usize]
     }
 
+    /// The strength of an edge class (kind and optional flag packed by the CSR).
     #[inline(always)]
-    fn class(&self, c: u8) -> f64 {
+    pub(crate) fn of_class(&self, c: u8) -> f64 {
         self.by_class[c as usize]
     }
 }
@@ -196,7 +197,7 @@ impl Bfs {
             let d = self.info[v as usize].dist + 1;
             let (a, b) = csr.bounds(v);
             for (&u, &c) in targets[a..b].iter().zip(&classes[a..b]) {
-                if strengths.class(c) > 0.0 && !self.visited.put(u as usize) {
+                if strengths.of_class(c) > 0.0 && !self.visited.put(u as usize) {
                     self.info[u as usize] = BfsInfo {
                         dist: d,
                         parent: v,
@@ -265,7 +266,7 @@ impl Best {
                 for &v in &layer {
                     let (a, b) = csr.bounds(v);
                     for (&u, &c) in targets[a..b].iter().zip(&classes[a..b]) {
-                        let s = strengths.class(c);
+                        let s = strengths.of_class(c);
                         if s <= 0.0 || self.settled.contains(u as usize) {
                             continue;
                         }

@@ -18,7 +18,9 @@ use crate::report::json::NodeList;
 use crate::report::{self, Format, text::TextOptions};
 
 mod batch;
+mod rank;
 pub use batch::{BatchOptions, impact_batch};
+pub use rank::{rank, spof};
 
 /// Where the graph and policy come from.
 #[derive(Clone, Debug, Default)]

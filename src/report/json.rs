@@ -300,3 +300,116 @@ pub fn check(w: &mut dyn Write, report: &CheckReport) -> io::Result<()> {
     };
     write_json(w, &j, false)
 }
+
+/// Schema id of the rank report.
+pub const RANK_SCHEMA: &str = "blast-radius/rank/v1";
+/// Schema id of the spof report.
+pub const SPOF_SCHEMA: &str = "blast-radius/spof/v1";
+
+#[derive(Serialize)]
+struct RankedJson<'a> {
+    id: &'a str,
+    kind: &'static str,
+    tier: Option<u8>,
+    blast_radius: u64,
+    customer_facing: u32,
+    tier0: u32,
+    risk: Risk,
+    estimated: bool,
+}
+
+#[derive(Serialize)]
+struct EstimateJson {
+    method: &'static str,
+    k: usize,
+    relative_standard_error: f64,
+}
+
+#[derive(Serialize)]
+struct RankJson<'a> {
+    schema: &'static str,
+    nodes: Vec<RankedJson<'a>>,
+    matched: usize,
+    estimate: Option<EstimateJson>,
+}
+
+/// Writes the rank report (`blast-radius/rank/v1`): `nodes` (each `{id, kind, tier,
+/// blast_radius, customer_facing, tier0, risk, estimated}`; counts include the node
+/// itself), `matched` (nodes that passed the filters, before `--top`) and `estimate`
+/// (`{method, k, relative_standard_error}` when sizes are estimated, else `null`).
+pub fn rank(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'_>) -> io::Result<()> {
+    let j = RankJson {
+        schema: RANK_SCHEMA,
+        nodes: rank
+            .nodes
+            .iter()
+            .map(|r| RankedJson {
+                id: r.node.id().as_str(),
+                kind: r.node.kind().as_str(),
+                tier: r.node.tier().map(|t| t.get()),
+                blast_radius: r.blast_radius,
+                customer_facing: r.customer_facing,
+                tier0: r.tier0,
+                risk: r.risk,
+                estimated: r.estimated,
+            })
+            .collect(),
+        matched: rank.matched,
+        estimate: rank.estimate.map(|e| EstimateJson {
+            method: "k-mins",
+            k: e.k,
+            relative_standard_error: e.relative_standard_error,
+        }),
+    };
+    write_json(w, &j, false)
+}
+
+#[derive(Serialize)]
+struct ChokeJson<'a> {
+    id: &'a str,
+    behind: usize,
+}
+
+#[derive(Serialize)]
+struct Tier0Json<'a> {
+    id: &'a str,
+    dependencies: usize,
+    choke_points: Vec<ChokeJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SpofJson<'a> {
+    schema: &'static str,
+    tier0: Vec<Tier0Json<'a>>,
+    shared_fate: Vec<Vec<&'a str>>,
+}
+
+/// Writes the spof report (`blast-radius/spof/v1`): `tier0` (each `{id, dependencies,
+/// choke_points: [{id, behind}]}`) and `shared_fate` (lists of ids).
+pub fn spof(w: &mut dyn Write, report: &crate::analysis::spof::SpofReport<'_>) -> io::Result<()> {
+    let j = SpofJson {
+        schema: SPOF_SCHEMA,
+        tier0: report
+            .tier0
+            .iter()
+            .map(|t| Tier0Json {
+                id: t.node.id().as_str(),
+                dependencies: t.dependencies,
+                choke_points: t
+                    .choke_points
+                    .iter()
+                    .map(|c| ChokeJson {
+                        id: c.node.id().as_str(),
+                        behind: c.behind,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        shared_fate: report
+            .shared_fate
+            .iter()
+            .map(|g| g.iter().map(|n| n.id().as_str()).collect())
+            .collect(),
+    };
+    write_json(w, &j, false)
+}

@@ -387,3 +387,162 @@ pub fn check(w: &mut dyn Write, report: &CheckReport, opts: &TextOptions) -> io:
     }
     Ok(())
 }
+
+/// Writes the rank report.
+pub fn rank(
+    w: &mut dyn Write,
+    rank: &crate::analysis::rank::Rank<'_>,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    writeln!(
+        w,
+        "{} {} by customer-facing reach, then blast radius{}",
+        p.bold("rank:"),
+        plural(rank.matched, "node", "nodes"),
+        if rank.nodes.len() < rank.matched {
+            format!(" (top {})", rank.nodes.len())
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(w)?;
+    let rows: Vec<Vec<(String, usize)>> = rank
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let size = if r.estimated {
+                format!("~{}", r.blast_radius)
+            } else {
+                r.blast_radius.to_string()
+            };
+            vec![
+                plain((i + 1).to_string()),
+                plain(r.node.id().as_str()),
+                plain(r.node.kind().as_str()),
+                plain(r.node.tier().map_or("-".to_string(), |t| t.to_string())),
+                plain(r.customer_facing.to_string()),
+                plain(r.tier0.to_string()),
+                plain(size),
+                (p.risk(r.risk), r.risk.as_str().len()),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        &[
+            "#",
+            "NODE",
+            "KIND",
+            "TIER",
+            "CUSTOMER-FACING",
+            "TIER-0",
+            "BLAST RADIUS",
+            "MAX RISK",
+        ],
+        &rows,
+        &p,
+    )?;
+    if let Some(e) = rank.estimate {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "~ blast radius sizes are estimates (k-mins sketch, k = {}, relative standard error {:.1}%); counts of customer-facing and tier-0 nodes are exact",
+                e.k,
+                e.relative_standard_error * 100.0
+            ))
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the spof report.
+pub fn spof(
+    w: &mut dyn Write,
+    report: &crate::analysis::spof::SpofReport<'_>,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    if report.tier0.is_empty() {
+        writeln!(w, "{} no tier-0 nodes", p.bold("single points of failure:"))?;
+    }
+    for t in &report.tier0 {
+        if t.dependencies == 0 {
+            writeln!(
+                w,
+                "{} {} depends on nothing",
+                p.bold("tier 0:"),
+                p.bold(t.node.id().as_str())
+            )?;
+            continue;
+        }
+        writeln!(
+            w,
+            "{} {} depends on {}",
+            p.bold("tier 0:"),
+            p.bold(t.node.id().as_str()),
+            plural(t.dependencies, "node", "nodes")
+        )?;
+        if t.choke_points.is_empty() {
+            writeln!(
+                w,
+                "  {}",
+                p.dim("no choke points: no dependency hides others behind it")
+            )?;
+            continue;
+        }
+        let rows: Vec<Vec<(String, usize)>> = t
+            .choke_points
+            .iter()
+            .take(opts.limit)
+            .map(|c| {
+                vec![
+                    plain(c.node.id().as_str()),
+                    plain(c.node.kind().as_str()),
+                    plain(c.behind.to_string()),
+                ]
+            })
+            .collect();
+        table(
+            w,
+            &["CHOKE POINT", "KIND", "ONLY REACHED THROUGH IT"],
+            &rows,
+            &p,
+        )?;
+        if t.choke_points.len() > opts.limit {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!("… and {} more", t.choke_points.len() - opts.limit))
+            )?;
+        }
+    }
+    writeln!(w)?;
+    if report.shared_fate.is_empty() {
+        writeln!(w, "{} none", p.bold("shared-fate groups:"))?;
+    } else {
+        writeln!(
+            w,
+            "{} (a change to any member reaches all)",
+            p.bold("shared-fate groups:")
+        )?;
+        for g in report.shared_fate.iter().take(opts.limit) {
+            let ids: Vec<&str> = g.iter().map(|n| n.id().as_str()).collect();
+            writeln!(w, "  {}", ids.join(", "))?;
+        }
+        if report.shared_fate.len() > opts.limit {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!(
+                    "… and {} more groups",
+                    report.shared_fate.len() - opts.limit
+                ))
+            )?;
+        }
+    }
+    Ok(())
+}

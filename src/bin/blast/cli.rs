@@ -4,6 +4,8 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use blast_radius::analysis::rank::{RankOptions, SizeMode};
+use blast_radius::graph::NodeKind;
 use blast_radius::ops::{self, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
 use blast_radius::report::json::NodeList;
@@ -77,6 +79,21 @@ impl From<Listed> for NodeList {
     }
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Sizes {
+    /// Exact when affordable, else estimated.
+    Auto,
+    /// Always exact.
+    Exact,
+    /// Always estimated.
+    Estimate,
+}
+
+fn parse_kind(s: &str) -> Result<NodeKind, String> {
+    s.parse()
+        .map_err(|e: blast_radius::graph::ParseKindError| e.to_string())
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
@@ -114,6 +131,34 @@ enum Command {
         /// Stop counting distinct simple paths at this number.
         #[arg(long, default_value_t = 10_000)]
         max_paths: u64,
+    },
+    /// Every node's reach: customer-facing and tier-0 nodes in its blast radius, its size, and the highest risk a change to it can cause.
+    Rank {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Only the first N nodes (text shows 20 unless given; JSON lists every node unless given).
+        #[arg(long)]
+        top: Option<usize>,
+        /// Only nodes of this kind (repeatable).
+        #[arg(long, value_parser = parse_kind)]
+        kind: Vec<NodeKind>,
+        /// Blast-radius sizes: exact when affordable, else estimated (auto); or force one.
+        #[arg(long, value_enum, default_value_t = Sizes::Auto)]
+        sizes: Sizes,
+    },
+    /// Single points of failure of every tier-0 node, and shared-fate groups.
+    Spof {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Text output: at most this many rows per table.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
     /// Problems in the graph: dangling edges, duplicates, cycles, missing tiers and owners, ...
     Check {
@@ -197,6 +242,38 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 text: text(50),
             };
             ops::why(&ws, &opts, out).map(|c| (c, Vec::new()))
+        }
+        Command::Rank {
+            graph,
+            format,
+            top,
+            kind,
+            sizes,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            let top = match (top, format) {
+                (Some(n), _) => Some(n),
+                (None, OutFormat::Text) => Some(20),
+                (None, OutFormat::Json) => None,
+            };
+            let opts = RankOptions {
+                kinds: kind,
+                top,
+                sizes: match sizes {
+                    Sizes::Auto => SizeMode::Auto,
+                    Sizes::Exact => SizeMode::Exact,
+                    Sizes::Estimate => SizeMode::Estimate,
+                },
+            };
+            ops::rank(&ws, &opts, format.into(), &text(50), out).map(|c| (c, Vec::new()))
+        }
+        Command::Spof {
+            graph,
+            format,
+            limit,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            ops::spof(&ws, format.into(), &text(limit), out).map(|c| (c, Vec::new()))
         }
         Command::Check { graph, format } => {
             ops::check(&graph_options(graph)?, format.into(), &text(50), out)
