@@ -188,9 +188,9 @@ fn max_risks(graph: &DependencyGraph, policy: &Policy, cond: &Condensation) -> V
     let n = graph.node_count();
     let rev = graph.csr(Direction::Reverse);
     let mut best = vec![[0f64; 4]; n];
-    for v in 0..n {
+    for (v, b) in best.iter_mut().enumerate() {
         if let Some(t) = class_of(graph.node_ix(NodeIx::from_usize(v)), policy) {
-            best[v][t] = 1.0;
+            b[t] = 1.0;
         }
     }
     // Dependents first (descending components): first what comes from outside the
