@@ -3,6 +3,7 @@
 mod util;
 
 mod batch;
+mod cache;
 mod check;
 mod config;
 mod errors;

@@ -18,6 +18,7 @@ use crate::report::json::NodeList;
 use crate::report::{self, Format, text::TextOptions};
 
 mod batch;
+pub mod cache;
 mod rank;
 pub use batch::{BatchOptions, impact_batch};
 pub use rank::{rank, spof};
@@ -31,6 +32,8 @@ pub struct GraphOptions {
     pub graphs: Vec<PathBuf>,
     /// The working directory.
     pub cwd: PathBuf,
+    /// Do not read or write the compiled-graph cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// A loaded configuration and graph.
@@ -50,7 +53,8 @@ fn display_relative(p: &Path, cwd: &Path) -> PathBuf {
         .unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
+/// The config and the graph files to load.
+fn config_and_inputs(opts: &GraphOptions) -> Result<(Config, Vec<PathBuf>)> {
     let config_path = match &opts.config {
         Some(p) => Some(p.clone()),
         None => Config::discover(&opts.cwd),
@@ -70,11 +74,24 @@ fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
             None => "no graph to load: no blast.toml was found here or in a parent directory\n  help: pass --graph FILE, or create blast.toml with `graphs = [\"path/to/graph.toml\"]`".to_string(),
         }));
     }
+    let graphs = graphs
+        .iter()
+        .map(|g| display_relative(g, &opts.cwd))
+        .collect();
+    Ok((config, graphs))
+}
+
+fn builder_for(inputs: &[PathBuf]) -> Result<GraphBuilder> {
     let mut builder = GraphBuilder::new();
-    for g in &graphs {
-        crate::sources::load_graph_file(&mut builder, &display_relative(g, &opts.cwd))?;
+    for g in inputs {
+        crate::sources::load_graph_file(&mut builder, g)?;
     }
-    Ok((config, builder))
+    Ok(builder)
+}
+
+fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
+    let (config, inputs) = config_and_inputs(opts)?;
+    Ok((config, builder_for(&inputs)?))
 }
 
 impl Workspace {
@@ -83,8 +100,29 @@ impl Workspace {
     /// # Errors
     /// Config or graph files that are missing or invalid.
     pub fn load(opts: &GraphOptions) -> Result<Workspace> {
-        let (config, builder) = config_and_builder(opts)?;
-        let (graph, load) = builder.finish()?;
+        let _t = crate::timing::Phase::start("load");
+        let (config, inputs) = config_and_inputs(opts)?;
+        // The compiled-graph cache, for large inputs.
+        let cached = (!opts.no_cache)
+            .then(cache::cache_dir)
+            .flatten()
+            .and_then(|dir| {
+                let (key, total) = cache::key_of(&inputs)?;
+                (total >= cache::CACHE_MIN_BYTES).then_some((dir, key))
+            });
+        if let Some((dir, key)) = &cached {
+            if let Some(graph) = cache::read(dir, key) {
+                return Ok(Workspace {
+                    config,
+                    graph,
+                    load: LoadReport::default(),
+                });
+            }
+        }
+        let (graph, load) = builder_for(&inputs)?.finish()?;
+        if let Some((dir, key)) = &cached {
+            cache::write(dir, key, &graph);
+        }
         Ok(Workspace {
             config,
             graph,

@@ -42,6 +42,9 @@ struct GraphArgs {
     /// The configuration file (default: blast.toml here or in the nearest parent directory).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Neither read nor write the compiled-graph cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -188,6 +191,7 @@ fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
         config: g.config,
         graphs: g.graphs,
         cwd,
+        no_cache: g.no_cache,
     })
 }
 
