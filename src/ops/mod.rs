@@ -110,14 +110,14 @@ impl Workspace {
                 let (key, total) = cache::key_of(&inputs)?;
                 (total >= cache::CACHE_MIN_BYTES).then_some((dir, key))
             });
-        if let Some((dir, key)) = &cached {
-            if let Some(graph) = cache::read(dir, key) {
-                return Ok(Workspace {
-                    config,
-                    graph,
-                    load: LoadReport::default(),
-                });
-            }
+        if let Some((dir, key)) = &cached
+            && let Some(graph) = cache::read(dir, key)
+        {
+            return Ok(Workspace {
+                config,
+                graph,
+                load: LoadReport::default(),
+            });
         }
         let (graph, load) = builder_for(&inputs)?.finish()?;
         if let Some((dir, key)) = &cached {
