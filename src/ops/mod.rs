@@ -14,7 +14,7 @@ use crate::codes::Finding;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, GraphBuilder, LoadReport};
-use crate::report::json::NodeList;
+use crate::report::json::ImpactJsonOptions;
 use crate::report::{self, Format, text::TextOptions};
 
 mod batch;
@@ -160,8 +160,8 @@ pub struct ImpactOptions {
     pub changes: Vec<String>,
     /// Output format.
     pub format: Format,
-    /// Which impacted nodes JSON lists.
-    pub nodes: NodeList,
+    /// What JSON lists.
+    pub json: ImpactJsonOptions,
     /// Text options.
     pub text: TextOptions,
 }
@@ -188,7 +188,7 @@ pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Resu
     let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone());
     let impact = analyzer.impact(changes);
     match opts.format {
-        Format::Json => report::json::impact(out, &impact, opts.nodes),
+        Format::Json => report::json::impact(out, &impact, &opts.json),
         _ => report::text::impact(out, &impact, &opts.text),
     }
     .map_err(Error::Output)?;

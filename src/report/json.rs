@@ -62,7 +62,8 @@ struct ImpactedJson<'a> {
     distance: u32,
     strength: f64,
     risk: Risk,
-    path: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<Vec<&'a str>>,
     owners: Vec<&'a str>,
 }
 
@@ -89,10 +90,29 @@ impl NodeList {
     }
 }
 
-/// Streams the impacted list without building it in memory.
-struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, NodeList);
+/// What an impact report lists.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ImpactJsonOptions {
+    /// Which impacted nodes to list.
+    pub nodes: NodeList,
+    /// Whether each listed node carries its `path` (`--no-paths` drops it, for large
+    /// radii where only the set matters).
+    pub paths: bool,
+}
 
-fn impacted_json<'g>(n: ImpactedNode<'_, 'g>) -> ImpactedJson<'g> {
+impl Default for ImpactJsonOptions {
+    fn default() -> Self {
+        ImpactJsonOptions {
+            nodes: NodeList::All,
+            paths: true,
+        }
+    }
+}
+
+/// Streams the impacted list without building it in memory.
+struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, ImpactJsonOptions);
+
+fn impacted_json<'g>(n: ImpactedNode<'_, 'g>, paths: bool) -> ImpactedJson<'g> {
     let node = n.node();
     ImpactedJson {
         id: node.id().as_str(),
@@ -102,15 +122,16 @@ fn impacted_json<'g>(n: ImpactedNode<'_, 'g>) -> ImpactedJson<'g> {
         distance: n.distance(),
         strength: n.strength(),
         risk: n.risk(),
-        path: n.path().iter().map(|p| p.id().as_str()).collect(),
+        path: paths.then(|| n.path().iter().map(|p| p.id().as_str()).collect()),
         owners: node.owners().collect(),
     }
 }
 
 impl Serialize for ImpactedSeq<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let json = impacted_json;
-        match self.1 {
+        let paths = self.1.paths;
+        let json = |n| impacted_json(n, paths);
+        match self.1.nodes {
             NodeList::All => s.collect_seq(self.0.impacted().map(json)),
             NodeList::Rated => s.collect_seq(self.0.rated().into_iter().map(json)),
             NodeList::None => s.collect_seq(std::iter::empty::<ImpactedJson<'_>>()),
@@ -154,7 +175,7 @@ fn is_all(s: &&str) -> bool {
     *s == "all"
 }
 
-fn impact_json<'i, 'g>(impact: &'i Impact<'g>, list: NodeList) -> ImpactJson<'i, 'g> {
+fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> ImpactJson<'i, 'g> {
     let s = impact.summary();
     ImpactJson {
         schema: IMPACT_SCHEMA,
@@ -170,8 +191,8 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>, list: NodeList) -> ImpactJson<'i,
             })
             .collect(),
         unmapped: impact.changes.unmapped.iter().map(String::as_str).collect(),
-        impacted: ImpactedSeq(impact, list),
-        listed: list.as_str(),
+        impacted: ImpactedSeq(impact, opts),
+        listed: opts.nodes.as_str(),
         summary: SummaryJson {
             impacted: s.impacted,
             customer_facing: s.customer_facing,
@@ -192,9 +213,9 @@ fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::R
     w.flush()
 }
 
-/// Writes the impact report on one line, listing the impacted nodes `list` selects.
-pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, list: NodeList) -> io::Result<()> {
-    write_json(w, &impact_json(impact, list), false)
+/// Writes the impact report on one line, listing what `opts` selects.
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &ImpactJsonOptions) -> io::Result<()> {
+    write_json(w, &impact_json(impact, *opts), false)
 }
 
 #[derive(Serialize)]

@@ -8,7 +8,7 @@ use blast_radius::analysis::rank::{RankOptions, SizeMode};
 use blast_radius::graph::NodeKind;
 use blast_radius::ops::{self, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
-use blast_radius::report::json::NodeList;
+use blast_radius::report::json::{ImpactJsonOptions, NodeList};
 use blast_radius::report::text::TextOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -115,6 +115,9 @@ enum Command {
         /// JSON output: which impacted nodes to list (the summary always counts all).
         #[arg(long, value_enum, default_value_t = Listed::All)]
         nodes: Listed,
+        /// JSON output: leave out each node's `path` (smaller output for large radii).
+        #[arg(long)]
+        no_paths: bool,
         /// Read one change set per line from FILE (`-` for stdin) and write one JSON result
         /// per line (always JSON), sharing one load.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["changes", "format"])]
@@ -205,13 +208,16 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             format,
             limit,
             nodes,
+            no_paths,
             batch,
         } => {
+            let json = ImpactJsonOptions {
+                nodes: nodes.into(),
+                paths: !no_paths,
+            };
             let ws = Workspace::load(&graph_options(graph)?)?;
             if let Some(batch) = batch {
-                let opts = ops::BatchOptions {
-                    nodes: nodes.into(),
-                };
+                let opts = ops::BatchOptions { json };
                 let name = batch.display().to_string();
                 return if name == "-" {
                     let stdin = std::io::stdin();
@@ -225,7 +231,7 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             let opts = ImpactOptions {
                 changes,
                 format: format.into(),
-                nodes: nodes.into(),
+                json,
                 text: text(limit),
             };
             ops::impact(&ws, &opts, out)
