@@ -2,6 +2,8 @@
 
 mod util;
 
+mod batch;
+mod cache;
 mod check;
 mod config;
 mod errors;
@@ -10,5 +12,6 @@ mod graphs;
 mod impact;
 mod oracle;
 mod pictures;
+mod rank;
 mod readme;
 mod why;

@@ -16,7 +16,14 @@ use crate::codes::Finding;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, GraphBuilder, LoadReport};
+use crate::report::json::ImpactJsonOptions;
 use crate::report::{self, Format, text::TextOptions};
+
+mod batch;
+pub mod cache;
+mod rank;
+pub use batch::{BatchOptions, impact_batch};
+pub use rank::{rank, spof};
 
 /// Where the graph and policy come from.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +34,8 @@ pub struct GraphOptions {
     pub graphs: Vec<PathBuf>,
     /// The working directory.
     pub cwd: PathBuf,
+    /// Do not read or write the compiled-graph cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// A loaded configuration and graph.
@@ -37,6 +46,9 @@ pub struct Workspace {
     pub graph: DependencyGraph,
     /// Warnings and notes from loading.
     pub load: LoadReport,
+    /// Where to store the compiled graph once the command is done (see
+    /// [`store_cache`](Self::store_cache)).
+    cache_to: Option<(PathBuf, crate::graph::cache::CacheKey)>,
 }
 
 /// Shortens `p` to a path relative to `cwd` when it lies below it.
@@ -46,7 +58,8 @@ fn display_relative(p: &Path, cwd: &Path) -> PathBuf {
         .unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
+/// The config and the graph files to load.
+fn config_and_inputs(opts: &GraphOptions) -> Result<(Config, Vec<PathBuf>)> {
     let config_path = match &opts.config {
         Some(p) => Some(p.clone()),
         None => Config::discover(&opts.cwd),
@@ -66,11 +79,24 @@ fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
             None => "no graph to load: no blast.toml was found here or in a parent directory\n  help: pass --graph FILE, or create blast.toml with `graphs = [\"path/to/graph.toml\"]`".to_string(),
         }));
     }
+    let graphs = graphs
+        .iter()
+        .map(|g| display_relative(g, &opts.cwd))
+        .collect();
+    Ok((config, graphs))
+}
+
+fn builder_for(inputs: &[PathBuf]) -> Result<GraphBuilder> {
     let mut builder = GraphBuilder::new();
-    for g in &graphs {
-        crate::sources::load_graph_file(&mut builder, &display_relative(g, &opts.cwd))?;
+    for g in inputs {
+        crate::sources::load_graph_file(&mut builder, g)?;
     }
-    Ok((config, builder))
+    Ok(builder)
+}
+
+fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
+    let (config, inputs) = config_and_inputs(opts)?;
+    Ok((config, builder_for(&inputs)?))
 }
 
 impl Workspace {
@@ -79,13 +105,41 @@ impl Workspace {
     /// # Errors
     /// Config or graph files that are missing or invalid.
     pub fn load(opts: &GraphOptions) -> Result<Workspace> {
-        let (config, builder) = config_and_builder(opts)?;
-        let (graph, load) = builder.finish()?;
+        let _t = crate::timing::Phase::start("load");
+        let (config, inputs) = config_and_inputs(opts)?;
+        // The compiled-graph cache, for large inputs.
+        let cached = (!opts.no_cache)
+            .then(cache::cache_dir)
+            .flatten()
+            .and_then(|dir| {
+                let (key, total) = cache::key_of(&inputs)?;
+                (total >= cache::CACHE_MIN_BYTES).then_some((dir, key))
+            });
+        if let Some((dir, key)) = &cached
+            && let Some(graph) = cache::read(dir, key)
+        {
+            return Ok(Workspace {
+                config,
+                graph,
+                load: LoadReport::default(),
+                cache_to: None,
+            });
+        }
+        let (graph, load) = builder_for(&inputs)?.finish()?;
         Ok(Workspace {
             config,
             graph,
             load,
+            cache_to: cached,
         })
+    }
+
+    /// Stores the compiled graph in the cache when it was built from its sources this run
+    /// (call it after the command, so the indexes the command built are stored too).
+    pub fn store_cache(&self) {
+        if let Some((dir, key)) = &self.cache_to {
+            cache::write(dir, key, &self.graph);
+        }
     }
 
     /// Loads the config and the graph, keeping errors as findings (for `check`).
@@ -100,6 +154,7 @@ impl Workspace {
                 config,
                 graph,
                 load: LoadReport::default(),
+                cache_to: None,
             },
             findings,
         ))
@@ -118,6 +173,8 @@ pub struct ImpactOptions {
     pub changes: Vec<String>,
     /// Output format.
     pub format: Format,
+    /// What JSON lists.
+    pub json: ImpactJsonOptions,
     /// Text options.
     pub text: TextOptions,
     /// Picture options (for `--format dot|svg|mermaid|html`).
@@ -156,7 +213,7 @@ pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Resu
         return Ok((0, warnings));
     }
     match opts.format {
-        Format::Json => report::json::impact(out, &impact, false),
+        Format::Json => report::json::impact(out, &impact, &opts.json),
         _ => report::text::impact(out, &impact, &opts.text),
     }
     .map_err(Error::Output)?;

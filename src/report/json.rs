@@ -17,7 +17,10 @@
 //! ```
 //!
 //! `impacted` is sorted by risk (highest first), then distance, then id; `tier` is `null`
-//! for an untiered node. Names in this schema never change within `v1`; fields may be added.
+//! for an untiered node. With `--nodes rated` or `--nodes none` the list holds only the
+//! customer-facing and tiered nodes, or nothing, and a `listed` field (`"rated"`, `"none"`)
+//! says so; `summary` always counts every impacted node. Names in this schema never change
+//! within `v1`; fields may be added.
 //!
 //! `blast why --format json` (`blast-radius/why/v1`): `from`, `to`, `reachable`, and when
 //! reachable `risk`, `strongest` and `shortest` (each `{nodes, hops: [{from, to, kind,
@@ -33,7 +36,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::analysis::why::Route;
-use crate::analysis::{CheckReport, Impact, Risk, Why};
+use crate::analysis::{CheckReport, Impact, ImpactedNode, Risk, Why};
 use crate::codes::{Finding, Severity};
 
 /// Schema id of the impact report.
@@ -59,29 +62,80 @@ struct ImpactedJson<'a> {
     distance: u32,
     strength: f64,
     risk: Risk,
-    path: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<Vec<&'a str>>,
     owners: Vec<&'a str>,
 }
 
+/// Which impacted nodes a JSON report lists (the summary always counts all of them).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum NodeList {
+    /// Every impacted node.
+    #[default]
+    All,
+    /// Only customer-facing or tiered nodes (the ones that carry risk).
+    Rated,
+    /// None: risk, changes and summary only.
+    None,
+}
+
+impl NodeList {
+    /// The keyword used on the command line and in the report's `listed` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeList::All => "all",
+            NodeList::Rated => "rated",
+            NodeList::None => "none",
+        }
+    }
+}
+
+/// What an impact report lists.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ImpactJsonOptions {
+    /// Which impacted nodes to list.
+    pub nodes: NodeList,
+    /// Whether each listed node carries its `path` (`--no-paths` drops it, for large
+    /// radii where only the set matters).
+    pub paths: bool,
+}
+
+impl Default for ImpactJsonOptions {
+    fn default() -> Self {
+        ImpactJsonOptions {
+            nodes: NodeList::All,
+            paths: true,
+        }
+    }
+}
+
 /// Streams the impacted list without building it in memory.
-struct ImpactedSeq<'i, 'g>(&'i Impact<'g>);
+struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, ImpactJsonOptions);
+
+fn impacted_json<'g>(n: ImpactedNode<'_, 'g>, paths: bool) -> ImpactedJson<'g> {
+    let node = n.node();
+    ImpactedJson {
+        id: node.id().as_str(),
+        kind: node.kind().as_str(),
+        tier: node.tier().map(|t| t.get()),
+        customer_facing: node.customer_facing(),
+        distance: n.distance(),
+        strength: n.strength(),
+        risk: n.risk(),
+        path: paths.then(|| n.path().iter().map(|p| p.id().as_str()).collect()),
+        owners: node.owners().collect(),
+    }
+}
 
 impl Serialize for ImpactedSeq<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.impacted().map(|n| {
-            let node = n.node();
-            ImpactedJson {
-                id: node.id().as_str(),
-                kind: node.kind().as_str(),
-                tier: node.tier().map(|t| t.get()),
-                customer_facing: node.customer_facing(),
-                distance: n.distance(),
-                strength: n.strength(),
-                risk: n.risk(),
-                path: n.path().iter().map(|p| p.id().as_str()).collect(),
-                owners: node.owners().collect(),
-            }
-        }))
+        let paths = self.1.paths;
+        let json = |n| impacted_json(n, paths);
+        match self.1.nodes {
+            NodeList::All => s.collect_seq(self.0.impacted().map(json)),
+            NodeList::Rated => s.collect_seq(self.0.rated().into_iter().map(json)),
+            NodeList::None => s.collect_seq(std::iter::empty::<ImpactedJson<'_>>()),
+        }
     }
 }
 
@@ -112,10 +166,16 @@ struct ImpactJson<'i, 'g> {
     changed: Vec<ChangedJson<'i>>,
     unmapped: Vec<&'i str>,
     impacted: ImpactedSeq<'i, 'g>,
+    #[serde(skip_serializing_if = "is_all")]
+    listed: &'static str,
     summary: SummaryJson,
 }
 
-fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
+fn is_all(s: &&str) -> bool {
+    *s == "all"
+}
+
+fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> ImpactJson<'i, 'g> {
     let s = impact.summary();
     ImpactJson {
         schema: IMPACT_SCHEMA,
@@ -131,7 +191,8 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
             })
             .collect(),
         unmapped: impact.changes.unmapped.iter().map(String::as_str).collect(),
-        impacted: ImpactedSeq(impact),
+        impacted: ImpactedSeq(impact, opts),
+        listed: opts.nodes.as_str(),
         summary: SummaryJson {
             impacted: s.impacted,
             customer_facing: s.customer_facing,
@@ -152,9 +213,9 @@ fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::R
     w.flush()
 }
 
-/// Writes the impact report (pretty-printed, or one line when `pretty` is false).
-pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, pretty: bool) -> io::Result<()> {
-    write_json(w, &impact_json(impact), pretty)
+/// Writes the impact report on one line, listing what `opts` selects.
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &ImpactJsonOptions) -> io::Result<()> {
+    write_json(w, &impact_json(impact, *opts), false)
 }
 
 #[derive(Serialize)]
@@ -257,6 +318,119 @@ pub fn check(w: &mut dyn Write, report: &CheckReport) -> io::Result<()> {
             warnings: report.count(Severity::Warning),
             notes: report.count(Severity::Note),
         },
+    };
+    write_json(w, &j, false)
+}
+
+/// Schema id of the rank report.
+pub const RANK_SCHEMA: &str = "blast-radius/rank/v1";
+/// Schema id of the spof report.
+pub const SPOF_SCHEMA: &str = "blast-radius/spof/v1";
+
+#[derive(Serialize)]
+struct RankedJson<'a> {
+    id: &'a str,
+    kind: &'static str,
+    tier: Option<u8>,
+    blast_radius: u64,
+    customer_facing: u32,
+    tier0: u32,
+    risk: Risk,
+    estimated: bool,
+}
+
+#[derive(Serialize)]
+struct EstimateJson {
+    method: &'static str,
+    k: usize,
+    relative_standard_error: f64,
+}
+
+#[derive(Serialize)]
+struct RankJson<'a> {
+    schema: &'static str,
+    nodes: Vec<RankedJson<'a>>,
+    matched: usize,
+    estimate: Option<EstimateJson>,
+}
+
+/// Writes the rank report (`blast-radius/rank/v1`): `nodes` (each `{id, kind, tier,
+/// blast_radius, customer_facing, tier0, risk, estimated}`; counts include the node
+/// itself), `matched` (nodes that passed the filters, before `--top`) and `estimate`
+/// (`{method, k, relative_standard_error}` when sizes are estimated, else `null`).
+pub fn rank(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'_>) -> io::Result<()> {
+    let j = RankJson {
+        schema: RANK_SCHEMA,
+        nodes: rank
+            .nodes
+            .iter()
+            .map(|r| RankedJson {
+                id: r.node.id().as_str(),
+                kind: r.node.kind().as_str(),
+                tier: r.node.tier().map(|t| t.get()),
+                blast_radius: r.blast_radius,
+                customer_facing: r.customer_facing,
+                tier0: r.tier0,
+                risk: r.risk,
+                estimated: r.estimated,
+            })
+            .collect(),
+        matched: rank.matched,
+        estimate: rank.estimate.map(|e| EstimateJson {
+            method: "k-mins",
+            k: e.k,
+            relative_standard_error: e.relative_standard_error,
+        }),
+    };
+    write_json(w, &j, false)
+}
+
+#[derive(Serialize)]
+struct ChokeJson<'a> {
+    id: &'a str,
+    behind: usize,
+}
+
+#[derive(Serialize)]
+struct Tier0Json<'a> {
+    id: &'a str,
+    dependencies: usize,
+    choke_points: Vec<ChokeJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SpofJson<'a> {
+    schema: &'static str,
+    tier0: Vec<Tier0Json<'a>>,
+    shared_fate: Vec<Vec<&'a str>>,
+}
+
+/// Writes the spof report (`blast-radius/spof/v1`): `tier0` (each `{id, dependencies,
+/// choke_points: [{id, behind}]}`) and `shared_fate` (lists of ids).
+pub fn spof(w: &mut dyn Write, report: &crate::analysis::spof::SpofReport<'_>) -> io::Result<()> {
+    let j = SpofJson {
+        schema: SPOF_SCHEMA,
+        tier0: report
+            .tier0
+            .iter()
+            .map(|t| Tier0Json {
+                id: t.node.id().as_str(),
+                dependencies: t.dependencies,
+                choke_points: t
+                    .choke_points
+                    .iter()
+                    .map(|c| ChokeJson {
+                        id: c.node.id().as_str(),
+                        behind: c.behind,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        shared_fate: report
+            .shared_fate
+            .iter()
+            .map(|g| g.iter().map(|n| n.id().as_str()).collect())
+            .collect(),
     };
     write_json(w, &j, false)
 }

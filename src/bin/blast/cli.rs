@@ -5,9 +5,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use blast_radius::analysis::picture::{Collapse, FocusDirection, PictureOptions};
+use blast_radius::analysis::rank::{RankOptions, SizeMode};
+use blast_radius::graph::NodeKind;
 use blast_radius::ops::render::{DrawOptions, RenderOptions, Renderer};
 use blast_radius::ops::{self, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
+use blast_radius::report::json::{ImpactJsonOptions, NodeList};
 use blast_radius::report::text::TextOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -41,6 +44,9 @@ struct GraphArgs {
     /// The configuration file (default: blast.toml here or in the nearest parent directory).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Neither read nor write the compiled-graph cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -190,12 +196,47 @@ impl From<PictureArgs> for DrawOptions {
     }
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Listed {
+    /// Every impacted node.
+    All,
+    /// Only customer-facing or tiered nodes.
+    Rated,
+    /// None: risk, changes and summary only.
+    None,
+}
+
+impl From<Listed> for NodeList {
+    fn from(l: Listed) -> NodeList {
+        match l {
+            Listed::All => NodeList::All,
+            Listed::Rated => NodeList::Rated,
+            Listed::None => NodeList::None,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Sizes {
+    /// Exact when affordable, else estimated.
+    Auto,
+    /// Always exact.
+    Exact,
+    /// Always estimated.
+    Estimate,
+}
+
+fn parse_kind(s: &str) -> Result<NodeKind, String> {
+    s.parse()
+        .map_err(|e: blast_radius::graph::ParseKindError| e.to_string())
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
     Impact {
         /// Node ids or changed file paths (paths map to nodes through their `paths` globs).
-        #[arg(required = true, value_name = "CHANGE")]
+        #[arg(required_unless_present = "batch", value_name = "CHANGE")]
         changes: Vec<String>,
         #[command(flatten)]
         graph: GraphArgs,
@@ -205,6 +246,16 @@ enum Command {
         /// Text output: at most this many rows.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// JSON output: which impacted nodes to list (the summary always counts all).
+        #[arg(long, value_enum, default_value_t = Listed::All)]
+        nodes: Listed,
+        /// JSON output: leave out each node's `path` (smaller output for large radii).
+        #[arg(long)]
+        no_paths: bool,
+        /// Read one change set per line from FILE (`-` for stdin) and write one JSON result
+        /// per line (always JSON), sharing one load.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["changes", "format"])]
+        batch: Option<PathBuf>,
         #[command(flatten)]
         picture: PictureArgs,
     },
@@ -232,6 +283,34 @@ enum Command {
         /// Stop counting distinct simple paths at this number.
         #[arg(long, default_value_t = 10_000)]
         max_paths: u64,
+    },
+    /// Every node's reach: customer-facing and tier-0 nodes in its blast radius, its size, and the highest risk a change to it can cause.
+    Rank {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Only the first N nodes (text shows 20 unless given; JSON lists every node unless given).
+        #[arg(long)]
+        top: Option<usize>,
+        /// Only nodes of this kind (repeatable).
+        #[arg(long, value_parser = parse_kind)]
+        kind: Vec<NodeKind>,
+        /// Blast-radius sizes: exact when affordable, else estimated (auto); or force one.
+        #[arg(long, value_enum, default_value_t = Sizes::Auto)]
+        sizes: Sizes,
+    },
+    /// Single points of failure of every tier-0 node, and shared-fate groups.
+    Spof {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Text output: at most this many rows per table.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
     /// Problems in the graph: dangling edges, duplicates, cycles, missing tiers and owners, ...
     Check {
@@ -261,6 +340,7 @@ fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
         config: g.config,
         graphs: g.graphs,
         cwd,
+        no_cache: g.no_cache,
     })
 }
 
@@ -274,15 +354,39 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             format,
             limit,
             picture,
+            nodes,
+            no_paths,
+            batch,
         } => {
+            let json = ImpactJsonOptions {
+                nodes: nodes.into(),
+                paths: !no_paths,
+            };
             let ws = Workspace::load(&graph_options(graph)?)?;
+            if let Some(batch) = batch {
+                let opts = ops::BatchOptions { json };
+                let name = batch.display().to_string();
+                let result = if name == "-" {
+                    let stdin = std::io::stdin();
+                    ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", out)
+                } else {
+                    let file = std::fs::File::open(&batch)
+                        .map_err(|e| blast_radius::Error::io(&batch, e))?;
+                    ops::impact_batch(&ws, &opts, &mut std::io::BufReader::new(file), &name, out)
+                };
+                ws.store_cache();
+                return result;
+            }
             let opts = ImpactOptions {
                 changes,
                 format: format.into(),
+                json,
                 text: text(limit),
                 draw: picture.into(),
             };
-            ops::impact(&ws, &opts, out)
+            let result = ops::impact(&ws, &opts, out);
+            ws.store_cache();
+            result
         }
         Command::Render {
             graph,
@@ -294,7 +398,9 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 format: format.into(),
                 draw: picture.into(),
             };
-            ops::render::render(&ws, &opts, out).map(|c| (c, Vec::new()))
+            let result = ops::render::render(&ws, &opts, out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
         }
         Command::Why {
             from,
@@ -311,7 +417,46 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 format: format.into(),
                 text: text(50),
             };
-            ops::why(&ws, &opts, out).map(|c| (c, Vec::new()))
+            let result = ops::why(&ws, &opts, out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
+        }
+        Command::Rank {
+            graph,
+            format,
+            top,
+            kind,
+            sizes,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            let top = match (top, format) {
+                (Some(n), _) => Some(n),
+                (None, OutFormat::Text) => Some(20),
+                (None, OutFormat::Json) => None,
+            };
+            let opts = RankOptions {
+                kinds: kind,
+                top,
+                sizes: match sizes {
+                    Sizes::Auto => SizeMode::Auto,
+                    Sizes::Exact => SizeMode::Exact,
+                    Sizes::Estimate => SizeMode::Estimate,
+                },
+            };
+            let result =
+                ops::rank(&ws, &opts, format.into(), &text(50), out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
+        }
+        Command::Spof {
+            graph,
+            format,
+            limit,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            let result = ops::spof(&ws, format.into(), &text(limit), out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
         }
         Command::Check { graph, format } => {
             ops::check(&graph_options(graph)?, format.into(), &text(50), out)
