@@ -6,7 +6,14 @@
 //! glob matches is kept in [`ChangeSet::unmapped`], never dropped. Anything else is an
 //! unknown id: an error with a did-you-mean suggestion.
 
+pub mod cargo;
+pub mod codeowners;
+pub mod git;
+pub mod lockfile;
 pub mod ownership;
+pub mod repo;
+pub mod rules;
+pub mod topology;
 
 use std::sync::OnceLock;
 
