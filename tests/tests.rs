@@ -1,12 +1,16 @@
 //! Integration tests: one binary (see `Cargo.toml`), one module per area.
 
+mod gitrepo;
 mod util;
 
 mod check;
 mod config;
+mod diff;
 mod errors;
 mod graphs;
 mod impact;
 mod oracle;
+mod ownership;
 mod readme;
+mod topology;
 mod why;

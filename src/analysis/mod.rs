@@ -7,10 +7,12 @@
 
 pub mod check;
 pub mod impact;
+pub mod owners;
 pub mod policy;
 pub mod why;
 
 pub use check::{CheckReport, check};
 pub use impact::{Analyzer, Impact, ImpactedNode, Summary};
+pub use owners::OwnersSource;
 pub use policy::{Policy, Risk};
 pub use why::{Why, why};
