@@ -3,6 +3,7 @@
 mod gitrepo;
 mod util;
 
+mod batch;
 mod check;
 mod config;
 mod diff;
@@ -11,6 +12,7 @@ mod graphs;
 mod impact;
 mod oracle;
 mod ownership;
+mod rank;
 mod readme;
 mod topology;
 mod why;

@@ -11,6 +11,8 @@
 //! customer-facing nodes carry their owners: the graph's, or else CODEOWNERS' for their
 //! paths.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 
 use super::owners::{OwnersSource, codeowners_of};
@@ -31,11 +33,15 @@ struct Entry {
     distance: u32,
     strength: f64,
     risk: Risk,
-    /// The previous node on the strongest path (a node index), or `NONE`.
+    /// The previous node on the strongest path, as an index into `entries`, or `NONE`.
     parent: u32,
 }
 
 /// The blast radius of one change.
+///
+/// Reached nodes are kept in the order the walk found them; the sorted order (and the index
+/// by node) are computed the first time something asks for them, so a caller that only
+/// needs the risk and the summary never pays for sorting a large radius.
 #[derive(Debug)]
 pub struct Impact<'g> {
     graph: &'g DependencyGraph,
@@ -51,8 +57,10 @@ pub struct Impact<'g> {
     /// CODEOWNERS owners of reached tier-0 and customer-facing nodes that have no graph
     /// owners, by node index.
     codeowners: Vec<(u32, Vec<String>)>,
-    /// `(node index, entry position)`, sorted by node index, for path lookups.
-    position: Vec<(u32, u32)>,
+    /// Every entry index, sorted by risk (highest first), then distance, then id.
+    sorted: OnceLock<Vec<u32>>,
+    /// `(node index, entry index)`, sorted by node index.
+    by_node: OnceLock<Vec<(u32, u32)>>,
 }
 
 /// One reached node, borrowed from its [`Impact`].
@@ -83,6 +91,9 @@ pub struct Analyzer<'g> {
     walker: Walker,
     codeowners: Option<CodeOwners>,
 }
+
+/// Radii at least this large build their per-node entries in parallel.
+const PARALLEL_ENTRIES: usize = 1 << 14;
 
 impl<'g> Analyzer<'g> {
     /// An analyzer for `graph` under `policy`.
@@ -118,12 +129,8 @@ impl<'g> Analyzer<'g> {
         let _t = crate::timing::Phase::start("impact");
         let graph = self.graph;
         let starts: Vec<NodeIx> = changes.nodes().iter().map(|n| n.ix()).collect();
-        let walk = {
-            let _t = crate::timing::Phase::start("walk");
-            self.walker.walk(graph, &self.strengths, &starts)
-        };
+        let walk = self.walker.walk(graph, &self.strengths, &starts);
         let policy = &self.policy;
-        let order = walk.order();
         let make = |&v: &u32| {
             let n = graph.node_ix(NodeIx::from_usize(v as usize));
             let strength = walk.strength(v);
@@ -132,35 +139,28 @@ impl<'g> Analyzer<'g> {
                 distance: walk.distance(v),
                 strength,
                 risk: policy.risk_of(n.tier(), n.customer_facing(), strength),
-                parent: walk.parent(v).unwrap_or(NONE),
+                parent: walk.parent(v).map_or(NONE, |p| walk.position(p)),
             }
         };
-        let mut entries: Vec<Entry> = if order.len() > 1 << 14 {
+        let order = walk.order();
+        let entries: Vec<Entry> = if order.len() >= PARALLEL_ENTRIES {
             order.par_iter().map(make).collect()
         } else {
             order.iter().map(make).collect()
         };
         let mut risk = entries.iter().map(|e| e.risk).max().unwrap_or(Risk::None);
-        // Sort by risk (highest first), then distance, then id, with one packed integer key.
-        let rank = graph.id_order();
-        let key = |e: &Entry| {
-            let r = 4 - Risk::ALL.iter().position(|&x| x == e.risk).unwrap_or(0) as u64;
-            (r << 61) | ((e.distance.min((1 << 29) - 1) as u64) << 32) | rank[e.ix as usize] as u64
-        };
-        if entries.len() > 1 << 14 {
-            entries.par_sort_unstable_by_key(key);
-        } else {
-            entries.sort_unstable_by_key(key);
-        }
-        let mut position: Vec<(u32, u32)> = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.ix, i as u32))
-            .collect();
-        position.par_sort_unstable();
         let mut risk_reasons = Vec::new();
-        if let Some(top) = entries.first().filter(|e| e.risk > Risk::None) {
-            risk_reasons.push(top_reason(graph, top, &entries, &position));
+        // The riskiest node: highest risk, then fewest hops, then id (the first in
+        // `impacted()` order), found without sorting the radius.
+        let top = entries
+            .iter()
+            .filter(|e| e.risk > Risk::None)
+            .min_by(|a, b| {
+                let id = |e: &Entry| graph.node_ix(NodeIx::from_usize(e.ix as usize)).id();
+                (risk_rank(a.risk), a.distance, id(a)).cmp(&(risk_rank(b.risk), b.distance, id(b)))
+            });
+        if let Some(top) = top {
+            risk_reasons.push(top_reason(graph, top, &entries));
         }
         if let Some(t) = &changes.topology {
             let new: Vec<_> = t
@@ -217,20 +217,17 @@ impl<'g> Analyzer<'g> {
             risk_reasons,
             entries,
             codeowners,
-            position,
+            sorted: OnceLock::new(),
+            by_node: OnceLock::new(),
         }
     }
 }
 
 /// `critical: checkout (tier 0, customer-facing) is reached at strength 1.00 along payment →
 /// checkout`.
-fn top_reason(
-    graph: &DependencyGraph,
-    e: &Entry,
-    entries: &[Entry],
-    position: &[(u32, u32)],
-) -> String {
-    let n = graph.node_ix(NodeIx::from_usize(e.ix as usize));
+fn top_reason(graph: &DependencyGraph, e: &Entry, entries: &[Entry]) -> String {
+    let node = |e: &Entry| graph.node_ix(NodeIx::from_usize(e.ix as usize));
+    let n = node(e);
     let mut what = Vec::new();
     if let Some(t) = n.tier() {
         what.push(format!("tier {t}"));
@@ -245,16 +242,8 @@ fn top_reason(
     let mut path = vec![n.id().to_string()];
     let mut cur = e;
     while cur.parent != NONE {
-        let Ok(i) = position.binary_search_by_key(&cur.parent, |p| p.0) else {
-            break;
-        };
-        cur = &entries[position[i].1 as usize];
-        path.push(
-            graph
-                .node_ix(NodeIx::from_usize(cur.ix as usize))
-                .id()
-                .to_string(),
-        );
+        cur = &entries[cur.parent as usize];
+        path.push(node(cur).id().to_string());
     }
     path.reverse();
     format!(
@@ -265,34 +254,113 @@ fn top_reason(
     )
 }
 
+fn risk_rank(r: Risk) -> u64 {
+    4 - Risk::ALL.iter().position(|&x| x == r).unwrap_or(0) as u64
+}
+
 impl<'g> Impact<'g> {
     /// The graph.
     pub fn graph(&self) -> &'g DependencyGraph {
         self.graph
     }
 
+    /// Sorts entry indices by risk (highest first), then distance, then id.
+    fn sort(&self, mut idx: Vec<u32>) -> Vec<u32> {
+        let graph = self.graph;
+        let e = &self.entries;
+        // A large selection sorts by one packed integer key using the graph's id order
+        // (computed once per graph); a small one compares ids directly.
+        if idx.len() > (graph.node_count() / 16).max(1 << 12) {
+            let rank = graph.id_order();
+            let key = |&i: &u32| {
+                let x = &e[i as usize];
+                (risk_rank(x.risk) << 61)
+                    | ((x.distance.min((1 << 29) - 1) as u64) << 32)
+                    | rank[x.ix as usize] as u64
+            };
+            idx.par_sort_unstable_by_key(key);
+        } else {
+            let id = |i: u32| {
+                graph
+                    .node_ix(NodeIx::from_usize(e[i as usize].ix as usize))
+                    .id()
+            };
+            idx.sort_unstable_by(|&a, &b| {
+                let (x, y) = (&e[a as usize], &e[b as usize]);
+                (risk_rank(x.risk), x.distance, id(a)).cmp(&(risk_rank(y.risk), y.distance, id(b)))
+            });
+        }
+        idx
+    }
+
+    fn node_of(&self, e: &Entry) -> Node<'g> {
+        self.graph.node_ix(NodeIx::from_usize(e.ix as usize))
+    }
+
+    fn handle<'i>(&'i self, i: u32) -> ImpactedNode<'i, 'g> {
+        ImpactedNode {
+            impact: self,
+            entry: &self.entries[i as usize],
+        }
+    }
+
     /// Every reached node, sorted by risk (highest first), then distance, then id.
     pub fn impacted(&self) -> impl ExactSizeIterator<Item = ImpactedNode<'_, 'g>> + '_ {
-        self.entries.iter().map(move |entry| ImpactedNode {
-            impact: self,
-            entry,
-        })
+        let sorted = self
+            .sorted
+            .get_or_init(|| self.sort((0..self.entries.len() as u32).collect()));
+        sorted.iter().map(move |&i| self.handle(i))
+    }
+
+    /// The reached nodes that carry risk (customer-facing or tiered), in the same order as
+    /// [`impacted`](Self::impacted).
+    pub fn rated(&self) -> Vec<ImpactedNode<'_, 'g>> {
+        let is_rated = |e: &Entry| {
+            let n = self.node_of(e);
+            n.customer_facing() || n.tier().is_some()
+        };
+        let idx = match self.sorted.get() {
+            Some(sorted) => sorted
+                .iter()
+                .copied()
+                .filter(|&i| is_rated(&self.entries[i as usize]))
+                .collect(),
+            None => self.sort(
+                (0..self.entries.len() as u32)
+                    .filter(|&i| is_rated(&self.entries[i as usize]))
+                    .collect(),
+            ),
+        };
+        idx.into_iter().map(|i| self.handle(i)).collect()
     }
 
     /// The reached node with this id, if reached.
     pub fn get(&self, id: &str) -> Option<ImpactedNode<'_, 'g>> {
         let ix = self.graph.node(id)?.ix().raw();
-        self.entry_of(ix).map(|entry| ImpactedNode {
-            impact: self,
-            entry,
-        })
-    }
-
-    fn entry_of(&self, ix: u32) -> Option<&Entry> {
-        self.position
+        let by_node = self.by_node.get_or_init(|| {
+            let mut v: Vec<(u32, u32)> = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.ix, i as u32))
+                .collect();
+            v.par_sort_unstable();
+            v
+        });
+        by_node
             .binary_search_by_key(&ix, |p| p.0)
             .ok()
-            .map(|i| &self.entries[self.position[i].1 as usize])
+            .map(|k| self.handle(by_node[k].1))
+    }
+
+    /// Number of reached nodes.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing was reached (no change mapped to a node).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     /// The owners of every reached tier-0 and customer-facing node, each with the nodes it
@@ -300,7 +368,7 @@ impl<'g> Impact<'g> {
     pub fn owners(&self) -> Vec<(String, Vec<ImpactedNode<'_, 'g>>)> {
         let mut by: std::collections::BTreeMap<String, Vec<ImpactedNode<'_, 'g>>> =
             std::collections::BTreeMap::new();
-        for n in self.impacted() {
+        for n in self.rated() {
             let node = n.node();
             if !(node.customer_facing() || node.tier().map(|t| t.get()) == Some(0)) {
                 continue;
@@ -319,13 +387,24 @@ impl<'g> Impact<'g> {
             ..Summary::default()
         };
         for e in &self.entries {
-            let n = self.graph.node_ix(NodeIx::from_usize(e.ix as usize));
+            let n = self.node_of(e);
             s.customer_facing += n.customer_facing() as usize;
             s.tier0 += (n.tier().map(|t| t.get()) == Some(0)) as usize;
-            let r = Risk::ALL.iter().position(|&x| x == e.risk).unwrap_or(0);
-            s.by_risk[r] += 1;
+            s.by_risk[(4 - risk_rank(e.risk)) as usize] += 1;
         }
         s
+    }
+
+    /// Reached nodes without tier or customer-facing flag, counted by kind.
+    pub fn unrated_by_kind(&self) -> std::collections::BTreeMap<crate::graph::NodeKind, usize> {
+        let mut m = std::collections::BTreeMap::new();
+        for e in &self.entries {
+            let n = self.node_of(e);
+            if !n.customer_facing() && n.tier().is_none() {
+                *m.entry(n.kind()).or_insert(0) += 1;
+            }
+        }
+        m
     }
 }
 
@@ -353,11 +432,8 @@ impl<'i, 'g> ImpactedNode<'i, 'g> {
         let mut path = vec![self.node()];
         let mut cur = self.entry;
         while cur.parent != NONE {
-            let Some(p) = self.impact.entry_of(cur.parent) else {
-                break;
-            };
-            path.push(self.impact.graph.node_ix(NodeIx::from_usize(p.ix as usize)));
-            cur = p;
+            cur = &self.impact.entries[cur.parent as usize];
+            path.push(self.impact.node_of(cur));
         }
         path.reverse();
         path

@@ -9,6 +9,8 @@ pub mod check;
 pub mod impact;
 pub mod owners;
 pub mod policy;
+pub mod rank;
+pub mod spof;
 pub mod why;
 
 pub use check::{CheckReport, check};

@@ -351,14 +351,13 @@ impl GraphBuilder {
         }
         if let Some(parent) = &spec.part_of {
             let prev = state.part_of;
-            let pix = self.intern_node(parent);
+            let pix = self.intern_reference(parent, d);
             if self.full {
                 return;
             }
             if prev == NONE {
                 self.inner[nix].part_of = Some(super::NodeIx(pix));
                 self.states[ix as usize].part_of = d;
-                self.note_reference(pix, d);
                 self.part_of.push((pix, ix));
             } else {
                 let old = self.inner[nix].part_of.expect("part_of set with its doc");
@@ -367,13 +366,6 @@ impl GraphBuilder {
                     self.conflict(d, prev, id, "part_of", old, format!("'{parent}'"));
                 }
             }
-        }
-    }
-
-    fn note_reference(&mut self, ix: u32, doc: u32) {
-        let st = &mut self.states[ix as usize];
-        if st.referenced == NONE {
-            st.referenced = doc;
         }
     }
 
@@ -396,26 +388,65 @@ impl GraphBuilder {
     }
 
     fn add_edge_with_origin(&mut self, doc: DocId, origin: u32, spec: EdgeSpec<'_>) {
-        let a = self.intern_node(&spec.from);
-        let b = self.intern_node(&spec.to);
+        let a = self.intern_reference(&spec.from, doc.0);
+        let b = self.intern_reference(&spec.to, doc.0);
         if self.full {
             return;
         }
-        self.note_reference(a, doc.0);
-        self.note_reference(b, doc.0);
+        self.push_edge(a, b, spec.kind, spec.optional, origin);
+    }
+
+    /// Interns an id seen as a reference; a new id remembers the document that first
+    /// referenced it (for the `dangling-edge` report if no file ever declares it).
+    fn intern_reference(&mut self, id: &str, doc: u32) -> u32 {
+        let before = self.states.len();
+        let ix = self.intern_node(id);
+        if self.states.len() > before {
+            self.states[ix as usize].referenced = doc;
+        }
+        ix
+    }
+
+    fn push_edge(&mut self, a: u32, b: u32, kind: Option<EdgeKind>, optional: bool, origin: u32) {
         let e = self.inner.add_edge(
             NodeIndex::new(a as usize),
             NodeIndex::new(b as usize),
             EdgeImpl {
-                kind: spec.kind.unwrap_or(EdgeKind::Sync),
-                optional: spec.optional,
+                kind: kind.unwrap_or(EdgeKind::Sync),
+                optional,
                 implicit: false,
                 origin,
             },
         );
-        if spec.kind.is_none() {
+        if kind.is_none() {
             self.default_kind.push(e);
         }
+    }
+
+    /// Whether nothing has been declared yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.states.is_empty() && self.inner.edge_count() == 0
+    }
+
+    /// The index of an id already seen, without interning it (read-only, for parallel
+    /// loaders that resolve many edges at once).
+    #[inline]
+    pub(crate) fn lookup(&self, id: &str) -> Option<u32> {
+        self.ids.get(&self.strings, id)
+    }
+
+    /// Declares an edge between two ids already resolved with [`lookup`](Self::lookup).
+    #[inline]
+    pub(crate) fn add_edge_resolved(
+        &mut self,
+        doc: DocId,
+        from: u32,
+        to: u32,
+        kind: Option<EdgeKind>,
+        optional: bool,
+    ) {
+        let origin = self.doc_origin[doc.0 as usize];
+        self.push_edge(from, to, kind, optional, origin);
     }
 
     /// Validates and freezes the graph. Fails with every error found

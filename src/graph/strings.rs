@@ -66,10 +66,17 @@ impl Arena {
     }
 }
 
+/// A hash-table slot: the index and (to spare a memory access on lookup) the string's place.
+#[derive(Copy, Clone)]
+struct Slot {
+    ix: u32,
+    at: StrRef,
+}
+
 /// Maps strings to dense indices `0..len`, in order of first insertion.
 #[derive(Default)]
 pub(crate) struct Interner {
-    table: HashTable<u32>,
+    table: HashTable<Slot>,
     refs: Vec<StrRef>,
     hasher: foldhash::fast::FixedState,
 }
@@ -96,9 +103,8 @@ impl Interner {
 
     /// Makes room for `n` more strings.
     pub(crate) fn reserve(&mut self, arena: &Arena, n: usize) {
-        let (refs, hasher) = (&self.refs, &self.hasher);
-        self.table
-            .reserve(n, |&j| hasher.hash_one(arena.get(refs[j as usize])));
+        let hasher = &self.hasher;
+        self.table.reserve(n, |s| hasher.hash_one(arena.get(s.at)));
         self.refs.reserve(n);
     }
 
@@ -107,25 +113,23 @@ impl Interner {
     pub(crate) fn get(&self, arena: &Arena, s: &str) -> Option<u32> {
         let h = self.hash(s);
         self.table
-            .find(h, |&i| arena.get(self.refs[i as usize]) == s)
-            .copied()
+            .find(h, |slot| arena.get(slot.at) == s)
+            .map(|slot| slot.ix)
     }
 
     /// The index of `s`, interning it (in `arena`) when it is new. Returns `(index, is_new)`.
     pub(crate) fn intern(&mut self, arena: &mut Arena, s: &str) -> Result<(u32, bool), ArenaFull> {
         let h = self.hash(s);
-        if let Some(&i) = self
-            .table
-            .find(h, |&i| arena.get(self.refs[i as usize]) == s)
-        {
-            return Ok((i, false));
+        if let Some(slot) = self.table.find(h, |slot| arena.get(slot.at) == s) {
+            return Ok((slot.ix, false));
         }
         let i = u32::try_from(self.refs.len()).map_err(|_| ArenaFull)?;
         let r = arena.push(s)?;
         self.refs.push(r);
-        let (refs, hasher) = (&self.refs, &self.hasher);
-        self.table
-            .insert_unique(h, i, |&j| hasher.hash_one(arena.get(refs[j as usize])));
+        let hasher = &self.hasher;
+        self.table.insert_unique(h, Slot { ix: i, at: r }, |slot| {
+            hasher.hash_one(arena.get(slot.at))
+        });
         Ok((i, true))
     }
 
@@ -147,9 +151,14 @@ impl Interner {
         let mut table = HashTable::with_capacity(refs.len());
         for (i, r) in refs.iter().enumerate() {
             let h = self.hasher.hash_one(arena.get(*r));
-            table.insert_unique(h, i as u32, |&j| {
-                self.hasher.hash_one(arena.get(refs[j as usize]))
-            });
+            table.insert_unique(
+                h,
+                Slot {
+                    ix: i as u32,
+                    at: *r,
+                },
+                |slot| self.hasher.hash_one(arena.get(slot.at)),
+            );
         }
         self.refs = refs;
         self.table = table;

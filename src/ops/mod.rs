@@ -15,7 +15,13 @@ use crate::codes::Finding;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, GraphBuilder, LoadReport};
+use crate::report::json::NodeList;
 use crate::report::{self, Format, text::TextOptions};
+
+mod batch;
+mod rank;
+pub use batch::{BatchOptions, impact_batch};
+pub use rank::{rank, spof};
 
 /// Where the graph and policy come from.
 #[derive(Clone, Debug, Default)]
@@ -119,6 +125,8 @@ pub struct ImpactOptions {
     pub change: ChangeOptions,
     /// Output format.
     pub format: Format,
+    /// Which impacted nodes JSON lists.
+    pub nodes: NodeList,
     /// Text options.
     pub text: TextOptions,
 }
@@ -146,7 +154,7 @@ pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Resu
         .codeowners(prepared.codeowners().cloned());
     let impact = analyzer.impact(changes);
     match opts.format {
-        Format::Json => report::json::impact(out, &impact, false),
+        Format::Json => report::json::impact(out, &impact, opts.nodes),
         _ => report::text::impact(out, &impact, &opts.text),
     }
     .map_err(Error::Output)?;

@@ -17,7 +17,10 @@
 //! ```
 //!
 //! `impacted` is sorted by risk (highest first), then distance, then id; `tier` is `null`
-//! for an untiered node. Names in this schema never change within `v1`; fields may be added.
+//! for an untiered node. With `--nodes rated` or `--nodes none` the list holds only the
+//! customer-facing and tiered nodes, or nothing, and a `listed` field (`"rated"`, `"none"`)
+//! says so; `summary` always counts every impacted node. Names in this schema never change
+//! within `v1`; fields may be added.
 //!
 //! Fields added for changes read from git or file lists:
 //!
@@ -52,7 +55,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::analysis::why::Route;
-use crate::analysis::{CheckReport, Impact, Risk, Why};
+use crate::analysis::{CheckReport, Impact, ImpactedNode, Risk, Why};
 use crate::changes::DiffInfo;
 use crate::changes::topology::{EdgeChange, Topology};
 use crate::codes::{Finding, Severity};
@@ -212,27 +215,57 @@ struct ImpactedJson<'a> {
     owners_source: Option<&'static str>,
 }
 
+/// Which impacted nodes a JSON report lists (the summary always counts all of them).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum NodeList {
+    /// Every impacted node.
+    #[default]
+    All,
+    /// Only customer-facing or tiered nodes (the ones that carry risk).
+    Rated,
+    /// None: risk, changes and summary only.
+    None,
+}
+
+impl NodeList {
+    /// The keyword used on the command line and in the report's `listed` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeList::All => "all",
+            NodeList::Rated => "rated",
+            NodeList::None => "none",
+        }
+    }
+}
+
 /// Streams the impacted list without building it in memory.
-struct ImpactedSeq<'i, 'g>(&'i Impact<'g>);
+struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, NodeList);
+
+fn impacted_json<'i>(n: ImpactedNode<'i, '_>) -> ImpactedJson<'i> {
+    let node = n.node();
+    let (owners, owners_source) = n.owners();
+    ImpactedJson {
+        id: node.id().as_str(),
+        kind: node.kind().as_str(),
+        tier: node.tier().map(|t| t.get()),
+        customer_facing: node.customer_facing(),
+        distance: n.distance(),
+        strength: n.strength(),
+        risk: n.risk(),
+        path: n.path().iter().map(|p| p.id().as_str()).collect(),
+        owners,
+        owners_source: owners_source.map(|o| o.as_str()),
+    }
+}
 
 impl Serialize for ImpactedSeq<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.impacted().map(|n| {
-            let node = n.node();
-            let (owners, owners_source) = n.owners();
-            ImpactedJson {
-                id: node.id().as_str(),
-                kind: node.kind().as_str(),
-                tier: node.tier().map(|t| t.get()),
-                customer_facing: node.customer_facing(),
-                distance: n.distance(),
-                strength: n.strength(),
-                risk: n.risk(),
-                path: n.path().iter().map(|p| p.id().as_str()).collect(),
-                owners,
-                owners_source: owners_source.map(|o| o.as_str()),
-            }
-        }))
+        let json = impacted_json;
+        match self.1 {
+            NodeList::All => s.collect_seq(self.0.impacted().map(json)),
+            NodeList::Rated => s.collect_seq(self.0.rated().into_iter().map(json)),
+            NodeList::None => s.collect_seq(std::iter::empty::<ImpactedJson<'_>>()),
+        }
     }
 }
 
@@ -267,11 +300,17 @@ struct ImpactJson<'i, 'g> {
     ignored: Vec<IgnoredJson<'i>>,
     topology: Option<TopologyJson<'i>>,
     impacted: ImpactedSeq<'i, 'g>,
+    #[serde(skip_serializing_if = "is_all")]
+    listed: &'static str,
     owners: Vec<OwnerJson<'i>>,
     summary: SummaryJson,
 }
 
-fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
+fn is_all(s: &&str) -> bool {
+    *s == "all"
+}
+
+fn impact_json<'i, 'g>(impact: &'i Impact<'g>, list: NodeList) -> ImpactJson<'i, 'g> {
     let s = impact.summary();
     ImpactJson {
         schema: IMPACT_SCHEMA,
@@ -303,7 +342,8 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
             })
             .collect(),
         topology: impact.changes.topology.as_ref().map(TopologyJson::from),
-        impacted: ImpactedSeq(impact),
+        impacted: ImpactedSeq(impact, list),
+        listed: list.as_str(),
         owners: impact
             .owners()
             .into_iter()
@@ -332,9 +372,9 @@ fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::R
     w.flush()
 }
 
-/// Writes the impact report (pretty-printed, or one line when `pretty` is false).
-pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, pretty: bool) -> io::Result<()> {
-    write_json(w, &impact_json(impact), pretty)
+/// Writes the impact report on one line, listing the impacted nodes `list` selects.
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, list: NodeList) -> io::Result<()> {
+    write_json(w, &impact_json(impact, list), false)
 }
 
 #[derive(Serialize)]
@@ -437,6 +477,119 @@ pub fn check(w: &mut dyn Write, report: &CheckReport) -> io::Result<()> {
             warnings: report.count(Severity::Warning),
             notes: report.count(Severity::Note),
         },
+    };
+    write_json(w, &j, false)
+}
+
+/// Schema id of the rank report.
+pub const RANK_SCHEMA: &str = "blast-radius/rank/v1";
+/// Schema id of the spof report.
+pub const SPOF_SCHEMA: &str = "blast-radius/spof/v1";
+
+#[derive(Serialize)]
+struct RankedJson<'a> {
+    id: &'a str,
+    kind: &'static str,
+    tier: Option<u8>,
+    blast_radius: u64,
+    customer_facing: u32,
+    tier0: u32,
+    risk: Risk,
+    estimated: bool,
+}
+
+#[derive(Serialize)]
+struct EstimateJson {
+    method: &'static str,
+    k: usize,
+    relative_standard_error: f64,
+}
+
+#[derive(Serialize)]
+struct RankJson<'a> {
+    schema: &'static str,
+    nodes: Vec<RankedJson<'a>>,
+    matched: usize,
+    estimate: Option<EstimateJson>,
+}
+
+/// Writes the rank report (`blast-radius/rank/v1`): `nodes` (each `{id, kind, tier,
+/// blast_radius, customer_facing, tier0, risk, estimated}`; counts include the node
+/// itself), `matched` (nodes that passed the filters, before `--top`) and `estimate`
+/// (`{method, k, relative_standard_error}` when sizes are estimated, else `null`).
+pub fn rank(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'_>) -> io::Result<()> {
+    let j = RankJson {
+        schema: RANK_SCHEMA,
+        nodes: rank
+            .nodes
+            .iter()
+            .map(|r| RankedJson {
+                id: r.node.id().as_str(),
+                kind: r.node.kind().as_str(),
+                tier: r.node.tier().map(|t| t.get()),
+                blast_radius: r.blast_radius,
+                customer_facing: r.customer_facing,
+                tier0: r.tier0,
+                risk: r.risk,
+                estimated: r.estimated,
+            })
+            .collect(),
+        matched: rank.matched,
+        estimate: rank.estimate.map(|e| EstimateJson {
+            method: "k-mins",
+            k: e.k,
+            relative_standard_error: e.relative_standard_error,
+        }),
+    };
+    write_json(w, &j, false)
+}
+
+#[derive(Serialize)]
+struct ChokeJson<'a> {
+    id: &'a str,
+    behind: usize,
+}
+
+#[derive(Serialize)]
+struct Tier0Json<'a> {
+    id: &'a str,
+    dependencies: usize,
+    choke_points: Vec<ChokeJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SpofJson<'a> {
+    schema: &'static str,
+    tier0: Vec<Tier0Json<'a>>,
+    shared_fate: Vec<Vec<&'a str>>,
+}
+
+/// Writes the spof report (`blast-radius/spof/v1`): `tier0` (each `{id, dependencies,
+/// choke_points: [{id, behind}]}`) and `shared_fate` (lists of ids).
+pub fn spof(w: &mut dyn Write, report: &crate::analysis::spof::SpofReport<'_>) -> io::Result<()> {
+    let j = SpofJson {
+        schema: SPOF_SCHEMA,
+        tier0: report
+            .tier0
+            .iter()
+            .map(|t| Tier0Json {
+                id: t.node.id().as_str(),
+                dependencies: t.dependencies,
+                choke_points: t
+                    .choke_points
+                    .iter()
+                    .map(|c| ChokeJson {
+                        id: c.node.id().as_str(),
+                        behind: c.behind,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        shared_fate: report
+            .shared_fate
+            .iter()
+            .map(|g| g.iter().map(|n| n.id().as_str()).collect())
+            .collect(),
     };
     write_json(w, &j, false)
 }

@@ -242,9 +242,7 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
     if let Some(t) = &impact.changes.topology {
         topology(w, t, opts, &p)?;
     }
-    let (rated, rest): (Vec<_>, Vec<_>) = impact
-        .impacted()
-        .partition(|n| n.node().customer_facing() || n.node().tier().is_some());
+    let rated = impact.rated();
     if !rated.is_empty() {
         writeln!(w)?;
         writeln!(w, "{}", p.bold("reached customer-facing and tiered nodes:"))?;
@@ -314,22 +312,18 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             .collect();
         writeln!(w, "  {} {}", p.dim("owners:"), list.join(", "))?;
     }
-    if !rest.is_empty() {
-        let mut by_kind = std::collections::BTreeMap::new();
-        for n in &rest {
-            *by_kind.entry(n.node().kind()).or_insert(0usize) += 1;
-        }
-        let kinds = NodeKind::ALL
+    let by_kind = impact.unrated_by_kind();
+    let rest: usize = by_kind.values().sum();
+    if rest > 0 {
+        let kinds = by_kind
             .iter()
-            .filter_map(|k| {
-                by_kind.get(k).map(|&c| {
-                    let word = k.as_str();
-                    let many = match k {
-                        NodeKind::Queue => "queues".to_string(),
-                        _ => format!("{word}s"),
-                    };
-                    plural(c, word, &many)
-                })
+            .map(|(k, &c)| {
+                let word = k.as_str();
+                let many = match k {
+                    NodeKind::Queue => "queues".to_string(),
+                    _ => format!("{word}s"),
+                };
+                plural(c, word, &many)
             })
             .collect::<Vec<_>>()
             .join(", ");
@@ -338,7 +332,7 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             w,
             "{} {} without tier or customer-facing flag ({kinds})",
             p.dim("also reached:"),
-            plural(rest.len(), "node", "nodes"),
+            plural(rest, "node", "nodes"),
         )?;
     }
     Ok(())
@@ -538,6 +532,165 @@ pub fn check(w: &mut dyn Write, report: &CheckReport, opts: &TextOptions) -> io:
             plural(wa, "warning", "warnings"),
             plural(n, "note", "notes")
         )?;
+    }
+    Ok(())
+}
+
+/// Writes the rank report.
+pub fn rank(
+    w: &mut dyn Write,
+    rank: &crate::analysis::rank::Rank<'_>,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    writeln!(
+        w,
+        "{} {} by customer-facing reach, then blast radius{}",
+        p.bold("rank:"),
+        plural(rank.matched, "node", "nodes"),
+        if rank.nodes.len() < rank.matched {
+            format!(" (top {})", rank.nodes.len())
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(w)?;
+    let rows: Vec<Vec<(String, usize)>> = rank
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let size = if r.estimated {
+                format!("~{}", r.blast_radius)
+            } else {
+                r.blast_radius.to_string()
+            };
+            vec![
+                plain((i + 1).to_string()),
+                plain(r.node.id().as_str()),
+                plain(r.node.kind().as_str()),
+                plain(r.node.tier().map_or("-".to_string(), |t| t.to_string())),
+                plain(r.customer_facing.to_string()),
+                plain(r.tier0.to_string()),
+                plain(size),
+                (p.risk(r.risk), r.risk.as_str().len()),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        &[
+            "#",
+            "NODE",
+            "KIND",
+            "TIER",
+            "CUSTOMER-FACING",
+            "TIER-0",
+            "BLAST RADIUS",
+            "MAX RISK",
+        ],
+        &rows,
+        &p,
+    )?;
+    if let Some(e) = rank.estimate {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "~ blast radius sizes are estimates (k-mins sketch, k = {}, relative standard error {:.1}%); counts of customer-facing and tier-0 nodes are exact",
+                e.k,
+                e.relative_standard_error * 100.0
+            ))
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the spof report.
+pub fn spof(
+    w: &mut dyn Write,
+    report: &crate::analysis::spof::SpofReport<'_>,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    if report.tier0.is_empty() {
+        writeln!(w, "{} no tier-0 nodes", p.bold("single points of failure:"))?;
+    }
+    for t in &report.tier0 {
+        if t.dependencies == 0 {
+            writeln!(
+                w,
+                "{} {} depends on nothing",
+                p.bold("tier 0:"),
+                p.bold(t.node.id().as_str())
+            )?;
+            continue;
+        }
+        writeln!(
+            w,
+            "{} {} depends on {}",
+            p.bold("tier 0:"),
+            p.bold(t.node.id().as_str()),
+            plural(t.dependencies, "node", "nodes")
+        )?;
+        if t.choke_points.is_empty() {
+            writeln!(
+                w,
+                "  {}",
+                p.dim("no choke points: no dependency hides others behind it")
+            )?;
+            continue;
+        }
+        let rows: Vec<Vec<(String, usize)>> = t
+            .choke_points
+            .iter()
+            .take(opts.limit)
+            .map(|c| {
+                vec![
+                    plain(c.node.id().as_str()),
+                    plain(c.node.kind().as_str()),
+                    plain(c.behind.to_string()),
+                ]
+            })
+            .collect();
+        table(
+            w,
+            &["CHOKE POINT", "KIND", "ONLY REACHED THROUGH IT"],
+            &rows,
+            &p,
+        )?;
+        if t.choke_points.len() > opts.limit {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!("… and {} more", t.choke_points.len() - opts.limit))
+            )?;
+        }
+    }
+    writeln!(w)?;
+    if report.shared_fate.is_empty() {
+        writeln!(w, "{} none", p.bold("shared-fate groups:"))?;
+    } else {
+        writeln!(
+            w,
+            "{} (a change to any member reaches all)",
+            p.bold("shared-fate groups:")
+        )?;
+        for g in report.shared_fate.iter().take(opts.limit) {
+            let ids: Vec<&str> = g.iter().map(|n| n.id().as_str()).collect();
+            writeln!(w, "  {}", ids.join(", "))?;
+        }
+        if report.shared_fate.len() > opts.limit {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!(
+                    "… and {} more groups",
+                    report.shared_fate.len() - opts.limit
+                ))
+            )?;
+        }
     }
     Ok(())
 }

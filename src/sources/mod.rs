@@ -8,6 +8,7 @@
 //! Parsers are wrapped here so every format reports errors the same way: the file, the line
 //! and column, the parser's message, and a hint.
 
+pub(crate) mod fastjson;
 pub(crate) mod locate;
 pub mod manifest;
 pub(crate) mod text;

@@ -4,9 +4,12 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use blast_radius::analysis::rank::{RankOptions, SizeMode};
 use blast_radius::changes::{ChangeSource, Range, Unmapped};
+use blast_radius::graph::NodeKind;
 use blast_radius::ops::{self, ChangeOptions, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
+use blast_radius::report::json::NodeList;
 use blast_radius::report::text::TextOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -112,12 +115,47 @@ impl From<OutFormat> for Format {
     }
 }
 
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Listed {
+    /// Every impacted node.
+    All,
+    /// Only customer-facing or tiered nodes.
+    Rated,
+    /// None: risk, changes and summary only.
+    None,
+}
+
+impl From<Listed> for NodeList {
+    fn from(l: Listed) -> NodeList {
+        match l {
+            Listed::All => NodeList::All,
+            Listed::Rated => NodeList::Rated,
+            Listed::None => NodeList::None,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Sizes {
+    /// Exact when affordable, else estimated.
+    Auto,
+    /// Always exact.
+    Exact,
+    /// Always estimated.
+    Estimate,
+}
+
+fn parse_kind(s: &str) -> Result<NodeKind, String> {
+    s.parse()
+        .map_err(|e: blast_radius::graph::ParseKindError| e.to_string())
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
     Impact {
         /// Node ids or changed file paths (paths map to nodes through their `paths` globs).
-        #[arg(value_name = "CHANGE", required_unless_present_any = ["base", "staged", "files_from"])]
+        #[arg(value_name = "CHANGE", required_unless_present_any = ["base", "staged", "files_from", "batch"])]
         changes: Vec<String>,
         #[command(flatten)]
         change: ChangeArgs,
@@ -129,6 +167,13 @@ enum Command {
         /// Text output: at most this many rows.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// JSON output: which impacted nodes to list (the summary always counts all).
+        #[arg(long, value_enum, default_value_t = Listed::All)]
+        nodes: Listed,
+        /// Read one change set per line from FILE (`-` for stdin) and write one JSON result
+        /// per line (always JSON), sharing one load.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["changes", "format", "base", "staged", "files_from"])]
+        batch: Option<PathBuf>,
     },
     /// How a change to FROM reaches TO: the strongest and the shortest path, and how many paths there are.
     Why {
@@ -144,6 +189,34 @@ enum Command {
         /// Stop counting distinct simple paths at this number.
         #[arg(long, default_value_t = 10_000)]
         max_paths: u64,
+    },
+    /// Every node's reach: customer-facing and tier-0 nodes in its blast radius, its size, and the highest risk a change to it can cause.
+    Rank {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Only the first N nodes (text shows 20 unless given; JSON lists every node unless given).
+        #[arg(long)]
+        top: Option<usize>,
+        /// Only nodes of this kind (repeatable).
+        #[arg(long, value_parser = parse_kind)]
+        kind: Vec<NodeKind>,
+        /// Blast-radius sizes: exact when affordable, else estimated (auto); or force one.
+        #[arg(long, value_enum, default_value_t = Sizes::Auto)]
+        sizes: Sizes,
+    },
+    /// Single points of failure of every tier-0 node, and shared-fate groups.
+    Spof {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Text output: at most this many rows per table.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
     /// Problems in the graph: dangling edges, duplicates, cycles, missing tiers and owners, ...
     Check {
@@ -186,12 +259,29 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             graph,
             format,
             limit,
+            nodes,
+            batch,
         } => {
             let graph = graph_options(graph)?;
             let ws = Workspace::load(&graph)?;
+            if let Some(batch) = batch {
+                let opts = ops::BatchOptions {
+                    nodes: nodes.into(),
+                };
+                let name = batch.display().to_string();
+                return if name == "-" {
+                    let stdin = std::io::stdin();
+                    ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", out)
+                } else {
+                    let file = std::fs::File::open(&batch)
+                        .map_err(|e| blast_radius::Error::io(&batch, e))?;
+                    ops::impact_batch(&ws, &opts, &mut std::io::BufReader::new(file), &name, out)
+                };
+            }
             let opts = ImpactOptions {
                 change: change.options(changes, graph.cwd.clone()),
                 format: format.into(),
+                nodes: nodes.into(),
                 text: text(limit),
             };
             ops::impact(&ws, &opts, out)
@@ -212,6 +302,38 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 text: text(50),
             };
             ops::why(&ws, &opts, out).map(|c| (c, Vec::new()))
+        }
+        Command::Rank {
+            graph,
+            format,
+            top,
+            kind,
+            sizes,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            let top = match (top, format) {
+                (Some(n), _) => Some(n),
+                (None, OutFormat::Text) => Some(20),
+                (None, OutFormat::Json) => None,
+            };
+            let opts = RankOptions {
+                kinds: kind,
+                top,
+                sizes: match sizes {
+                    Sizes::Auto => SizeMode::Auto,
+                    Sizes::Exact => SizeMode::Exact,
+                    Sizes::Estimate => SizeMode::Estimate,
+                },
+            };
+            ops::rank(&ws, &opts, format.into(), &text(50), out).map(|c| (c, Vec::new()))
+        }
+        Command::Spof {
+            graph,
+            format,
+            limit,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            ops::spof(&ws, format.into(), &text(limit), out).map(|c| (c, Vec::new()))
         }
         Command::Check { graph, format } => {
             ops::check(&graph_options(graph)?, format.into(), &text(50), out)
