@@ -857,6 +857,96 @@ mod tests {
         assert_eq!(parse_raw(b"").unwrap(), vec![]);
     }
 
+    /// Runs git for a test's setup, with no user or system configuration.
+    fn setup(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn reads_lists_and_materializes_files_and_folders_at_a_revision() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let w = |p: &str, t: &str| {
+            std::fs::create_dir_all(root.join(p).parent().unwrap()).unwrap();
+            std::fs::write(root.join(p), t).unwrap();
+        };
+        setup(root, &["-c", "init.defaultBranch=main", "init", "-q", "."]);
+        w("k8s/a.yaml", "a1\n");
+        w("k8s/sub/b c.yaml", "b1\n");
+        w("graph.toml", "g1\n");
+        setup(root, &["add", "-A"]);
+        setup(root, &["commit", "-q", "-m", "one"]);
+        w("k8s/a.yaml", "a2\n");
+        w("graph.toml", "g2\n");
+        setup(root, &["add", "graph.toml"]);
+        w("graph.toml", "g3\n");
+        let git = Git::discover(&root.join("k8s")).unwrap();
+        let head = Tree::Commit(git.resolve_commit("HEAD").unwrap());
+        assert_eq!(git.read(&head, "k8s/a.yaml").unwrap().unwrap(), b"a1\n");
+        assert_eq!(
+            git.read(&Tree::Index, "graph.toml").unwrap().unwrap(),
+            b"g2\n"
+        );
+        assert_eq!(
+            git.read(&Tree::WorkTree, "graph.toml").unwrap().unwrap(),
+            b"g3\n"
+        );
+        assert_eq!(
+            git.read(&head, "k8s").unwrap(),
+            None,
+            "a folder is not a file"
+        );
+        assert_eq!(git.read(&head, "nope").unwrap(), None);
+        assert_eq!(
+            git.list_files(&head, "k8s").unwrap(),
+            ["k8s/a.yaml", "k8s/sub/b c.yaml"]
+        );
+        let dest = tempfile::tempdir().unwrap();
+        let paths = [
+            "k8s".to_string(),
+            "graph.toml".to_string(),
+            "missing".to_string(),
+        ];
+        let written = git.materialize(&head, &paths, dest.path()).unwrap();
+        assert_eq!(written, ["graph.toml", "k8s/a.yaml", "k8s/sub/b c.yaml"]);
+        let read = |p: &str| std::fs::read_to_string(dest.path().join(p)).unwrap();
+        assert_eq!(
+            (read("graph.toml"), read("k8s/a.yaml")),
+            ("g1\n".into(), "a1\n".into())
+        );
+        let dest = tempfile::tempdir().unwrap();
+        git.materialize(&Tree::Index, &paths, dest.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dest.path().join("graph.toml")).unwrap(),
+            "g2\n"
+        );
+        assert!(
+            git.differs_from_work_tree(&Tree::Index, &["graph.toml".into()])
+                .unwrap()
+        );
+        assert!(
+            !git.differs_from_work_tree(&head, &["k8s/sub".into()])
+                .unwrap()
+        );
+        let e = git.resolve_commit("no-such-ref").unwrap_err().to_string();
+        assert!(e.starts_with("unknown git ref 'no-such-ref'"), "{e}");
+    }
+
     #[test]
     fn complaints_lose_their_prefixes() {
         assert_eq!(

@@ -10,6 +10,13 @@
 //!
 //! Files at other revisions are read with git into a temporary directory that is removed
 //! afterwards; the user's working tree is never touched.
+//!
+//! The graph at a revision is rebuilt from the graph sources the workspace was loaded from
+//! (every [`Origin`](crate::graph::Origin) of the loaded graph), each with its source's
+//! loader (`load_at`). Only native graph files (`graph`) have a loader here so far; when
+//! the loaded graph also holds nodes from other sources, both ends are rebuilt from the
+//! graph files alone so the comparison stays like for like. A new source plugs in by adding
+//! its loader to `load_at`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -54,6 +61,9 @@ pub struct PreparedChange<'w> {
     graph_sources: Vec<String>,
     head_graph: Option<DependencyGraph>,
     base_graph: Option<DependencyGraph>,
+    /// The head graph rebuilt from the same sources as `base_graph`, when the loaded graph
+    /// holds nodes from sources `load_at` cannot rebuild.
+    head_topology_graph: Option<DependencyGraph>,
     codeowners: Option<CodeOwners>,
     warnings: Vec<String>,
 }
@@ -84,6 +94,7 @@ impl<'w> PreparedChange<'w> {
             graph_sources: Vec::new(),
             head_graph: None,
             base_graph: None,
+            head_topology_graph: None,
             codeowners: None,
             warnings: Vec::new(),
         };
@@ -128,8 +139,12 @@ impl<'w> PreparedChange<'w> {
                 .iter()
                 .any(|s| diff.files.iter().any(|f| &f.path == s));
             if changed {
+                let like_for_like = ws.graph.origins().iter().all(|o| o.source == "graph");
                 match load_at(git, &diff.base, &sources) {
                     Ok(g) => {
+                        if !like_for_like {
+                            p.head_topology_graph = Some(load_at(git, &diff.head, &sources)?);
+                        }
                         p.base_graph = Some(g);
                         p.graph_sources = sources;
                     }
@@ -208,7 +223,8 @@ impl<'w> PreparedChange<'w> {
             set.diff = Some(diff_info(diff));
         }
         if let (Some(base), Some(diff)) = (&self.base_graph, &self.diff) {
-            let mut t = Topology::compare(base, graph, &self.ws.policy().strengths());
+            let head = self.head_topology_graph.as_ref().unwrap_or(graph);
+            let mut t = Topology::compare(base, head, &self.ws.policy().strengths());
             t.base = diff.base.label();
             t.head = diff.head.label();
             t.sources = set.graph_sources.iter().map(|s| s.0.clone()).collect();
@@ -299,7 +315,8 @@ fn graph_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Vec<String> {
     out
 }
 
-/// Builds the graph from `sources` as they are in `tree`, with the normal loaders.
+/// Builds the graph from `sources` (native graph files, as repository paths) as they are in
+/// `tree`, with the normal loader. Sources missing in `tree` contribute nothing.
 fn load_at(git: &Git, tree: &Tree, sources: &[String]) -> Result<DependencyGraph> {
     let tmp = tempfile::Builder::new()
         .prefix("blast-graph-")
