@@ -332,11 +332,22 @@ fn rules_ignore_widen_or_name_nodes_and_say_so() {
     repo.write("blast.toml", RULES);
     repo.write(
         "changed.txt",
-        "ci/deploy.yml\nproto/payments/v1.proto\nscripts/lint.sh\nservices/payment/README.md\nservices/payment/src/lib.rs\ntools/x.sh\nLICENSE\n",
+        "ci/deploy.yml\nproto/payments/v1.proto\nscripts/lint.sh\nservices/payment/README.md\nservices/payment/src/lib.rs\ntools/x.sh\nLICENSE\nci/test.yml\n",
     );
     let v = json(&repo.ok(&["impact", "--files-from", "changed.txt", "-f", "json"]));
     let c = changed(&v);
-    assert_eq!(c.len(), 3, "{c:?}");
+    assert_eq!(c.len(), 4, "{c:?}");
+    // A second file widened to every node does not list them all again.
+    assert_eq!(
+        c[3],
+        row(
+            "ci/test.yml",
+            &[],
+            "widened to all 37 nodes by blast.toml rule #1 (glob 'ci/**'); every node is already changed by 'ci/deploy.yml'",
+            "rule",
+            true
+        )
+    );
     assert_eq!(c[0].0, "ci/deploy.yml");
     assert_eq!(c[0].1.len(), 37, "every node");
     assert_eq!(
@@ -402,8 +413,9 @@ fn rules_ignore_widen_or_name_nodes_and_say_so() {
     assert_eq!(last.0, "tools/x.sh");
     assert_eq!(
         last.2,
-        "widened to all 37 nodes because 'tools/x.sh' maps to no node (unmapped = \"all\")"
+        "widened to all 37 nodes because 'tools/x.sh' maps to no node (unmapped = \"all\"); every node is already changed by 'ci/deploy.yml'"
     );
+    assert!(last.1.is_empty());
     assert_eq!((last.3.as_str(), last.4), ("unmapped", true));
     assert_eq!(v["unmapped"], json!([]));
     repo.write("blast.toml", &format!("unmapped = \"error\"\n{RULES}"));

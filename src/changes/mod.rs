@@ -250,6 +250,9 @@ pub struct Resolver<'g> {
     files: Option<RepoFiles>,
     cargo: cargo::CargoIndex,
     graph_sources: BTreeSet<String>,
+    /// The first input widened to every node, if any: later ones list no nodes again (a
+    /// million-node graph would otherwise be copied once per file).
+    widened_to_all: std::sync::Mutex<Option<String>>,
 }
 
 /// What one path resolves to.
@@ -288,6 +291,7 @@ impl<'g> Resolver<'g> {
             files: None,
             cargo: cargo::CargoIndex::default(),
             graph_sources: BTreeSet::new(),
+            widened_to_all: std::sync::Mutex::new(None),
         }
     }
 
@@ -333,6 +337,7 @@ impl<'g> Resolver<'g> {
     /// naming an unknown node); [`Error::Usage`] for unmapped paths under
     /// `unmapped = "error"`; git failing while reading a base.
     pub fn resolve<S: AsRef<str>>(&self, inputs: &[S]) -> Result<ChangeSet<'g>> {
+        self.start();
         let mut set = ChangeSet::default();
         for input in inputs {
             let input = input.as_ref();
@@ -368,12 +373,21 @@ impl<'g> Resolver<'g> {
     /// # Errors
     /// As [`Resolver::resolve`].
     pub fn resolve_files(&self, files: &[FileChange]) -> Result<ChangeSet<'g>> {
+        self.start();
         let mut set = ChangeSet::default();
         for f in files {
             self.resolve_one(&mut set, f)?;
         }
         self.finish(&mut set)?;
         Ok(set)
+    }
+
+    /// Each change set is resolved on its own.
+    fn start(&self) {
+        *self
+            .widened_to_all
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     fn resolve_one(&self, set: &mut ChangeSet<'g>, f: &FileChange) -> Result<()> {
@@ -428,21 +442,43 @@ impl<'g> Resolver<'g> {
                 },
             ))),
             Unmapped::All => {
-                let all: Vec<Node<'g>> = self.graph.nodes().collect();
                 for u in std::mem::take(&mut set.unmapped) {
-                    set.changed.push(ChangedInput {
-                        reason: format!(
+                    let (nodes, reason) = self.every_node(
+                        &u,
+                        format!(
                             "widened to all {} because '{u}' maps to no node (unmapped = \"all\")",
-                            plural(all.len(), "node", "nodes")
+                            plural(self.graph.node_count(), "node", "nodes")
                         ),
+                    );
+                    set.changed.push(ChangedInput {
+                        reason,
                         input: u,
-                        nodes: all.clone(),
+                        nodes,
                         status: None,
                         via: Via::Unmapped,
                         widened: true,
                     });
                 }
                 Ok(())
+            }
+        }
+    }
+
+    /// Every node for the first input widened to all of them; for later ones, none (the
+    /// reason names the first).
+    fn every_node(&self, input: &str, reason: String) -> (Vec<Node<'g>>, String) {
+        let mut first = self
+            .widened_to_all
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match first.as_deref() {
+            Some(f) if f != input => (
+                Vec::new(),
+                format!("{reason}; every node is already changed by '{f}'"),
+            ),
+            _ => {
+                *first = Some(input.to_string());
+                (self.graph.nodes().collect(), reason)
             }
         }
     }
@@ -481,7 +517,7 @@ impl<'g> Resolver<'g> {
         let path = normalize(&f.path);
         // 1. Overriding rules.
         if let Some(m) = self.rules.user_rule(path, true) {
-            return self.apply_user_rule(m);
+            return self.apply_user_rule(path, m);
         }
         // 2. Node globs.
         let mut owners = self.ownership().owners(self.graph, path);
@@ -534,7 +570,7 @@ impl<'g> Resolver<'g> {
         }
         // 4. The user's other rules.
         if let Some(m) = self.rules.user_rule(path, false) {
-            return self.apply_user_rule(m);
+            return self.apply_user_rule(path, m);
         }
         // 5. The defaults.
         for m in self.rules.default_rules(path) {
@@ -566,7 +602,7 @@ impl<'g> Resolver<'g> {
         Ok(Outcome::Unmapped)
     }
 
-    fn apply_user_rule(&self, m: rules::Matched<'_>) -> Result<Outcome<'g>> {
+    fn apply_user_rule(&self, path: &str, m: rules::Matched<'_>) -> Result<Outcome<'g>> {
         let rules::Matched::User(n, rule, glob) = m else {
             unreachable!("user_rule returns user rules");
         };
@@ -574,11 +610,11 @@ impl<'g> Resolver<'g> {
         Ok(match rule.action {
             Action::Ignore => Outcome::Ignored(format!("{at}: action \"ignore\"")),
             Action::All => {
-                let all: Vec<Node<'g>> = self.graph.nodes().collect();
                 let reason = format!(
                     "widened to all {} by {at}",
-                    plural(all.len(), "node", "nodes")
+                    plural(self.graph.node_count(), "node", "nodes")
                 );
+                let (all, reason) = self.every_node(path, reason);
                 Resolver::changed(all, reason, Via::Rule, true)
             }
             Action::Nodes => {
@@ -894,6 +930,58 @@ impl<'g> Resolver<'g> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shop() -> DependencyGraph {
+        let mut b = crate::graph::GraphBuilder::new();
+        crate::sources::load_graph_file(&mut b, "graphs/shop.toml".as_ref()).unwrap();
+        b.finish().unwrap().0
+    }
+
+    #[test]
+    fn each_change_set_widens_to_every_node_once() {
+        let g = shop();
+        let rules = Rules::new(vec![RuleSpec {
+            paths: vec!["ci/**".into()],
+            action: Action::All,
+            nodes: vec![],
+            override_paths: false,
+        }])
+        .unwrap();
+        let r = Resolver::new(&g).rules(rules);
+        for _ in 0..2 {
+            let set = r.resolve(&["ci/a.yml", "ci/b.yml"]).unwrap();
+            assert_eq!(set.changed[0].nodes.len(), g.node_count());
+            assert!(set.changed[1].nodes.is_empty());
+            assert!(
+                set.changed[1]
+                    .reason
+                    .ends_with("already changed by 'ci/a.yml'")
+            );
+            assert_eq!(set.nodes().len(), g.node_count());
+        }
+    }
+
+    #[test]
+    fn without_files_paths_still_map_through_globs_and_rules() {
+        let g = shop();
+        let set = Resolver::new(&g)
+            .resolve(&["services/payment/x.rs", "README.md", "Cargo.lock", "x/y.z"])
+            .unwrap();
+        assert_eq!(set.changed.len(), 1);
+        assert_eq!(set.changed[0].via, Via::Paths);
+        assert_eq!(set.ignored.len(), 1);
+        // No files to read: a lockfile cannot be compared, so nothing claims it.
+        assert_eq!(set.unmapped, ["Cargo.lock", "x/y.z"]);
+        let e = Resolver::new(&g)
+            .unmapped(Unmapped::Error)
+            .resolve(&["x/y.z", "a/b.c"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("2 changed files map to no node: 'x/y.z', 'a/b.c'"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn file_lists_split_on_nul_or_newlines() {

@@ -186,6 +186,14 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
         let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
         if c.reason == "node id" {
             writeln!(w, "{} {}", p.dim("changed:"), c.input)?;
+        } else if c.nodes.is_empty() {
+            writeln!(
+                w,
+                "{} {}{status} {}",
+                p.dim("changed:"),
+                c.input,
+                p.dim(&format!("({})", c.reason))
+            )?;
         } else {
             writeln!(
                 w,
