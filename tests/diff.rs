@@ -439,3 +439,23 @@ fn flags_that_do_not_go_together_are_usage_errors() {
     let e = repo.expect(2, &["impact"]);
     assert!(e.stderr.contains("CHANGE"), "{}", e.stderr);
 }
+
+#[test]
+fn paths_are_relative_to_the_repository_root_whatever_the_folder_and_config() {
+    let repo = Repo::shop();
+    repo.branch("feature");
+    repo.append("services/payment/src/lib.rs", "// change");
+    repo.commit("change");
+    // A user who asked git for relative diff paths, running blast from a subfolder.
+    repo.git(&["config", "diff.relative", "true"]);
+    let sub = repo.path().join("services/cart");
+    let v = json(&crate::gitrepo::expect_in(
+        &sub,
+        0,
+        &["impact", "--base", "main", "-f", "json"],
+    ));
+    assert_eq!(
+        changed(&v),
+        vec![row("services/payment/src/lib.rs", "modified", &["payment"])]
+    );
+}

@@ -4,8 +4,10 @@
 //!
 //! Every command runs at the repository's top level with `-z` (NUL-separated output, so paths
 //! with spaces, unicode or newlines come through byte for byte), `--literal-pathspecs` (a
-//! path is never a glob) and a C locale. Diffs use `--raw` rather than `--name-status`: the
-//! same statuses plus the file modes, which tell a submodule (mode `160000`) from a file.
+//! path is never a glob), `diff.relative=false` and a C locale. Only long-standing git
+//! options are used (nothing newer than git 2.20), so older CI images work. Diffs use
+//! `--raw` rather than `--name-status`: the same statuses plus the file modes, which tell a
+//! submodule (mode `160000`) from a file.
 //!
 //! Faults are [`Error::Git`] with the fix named: git not installed, not a repository, an
 //! unknown ref, a shallow clone that lacks the merge base.
@@ -307,14 +309,15 @@ impl Git {
     /// # Errors
     /// [`Error::Git`] naming the ref when it does not exist (with a hint about fetching it).
     pub fn resolve_commit(&self, rev: &str) -> Result<String> {
+        // No ref starts with `-` (git check-ref-format), so such an argument is refused here
+        // rather than read as an option (`--end-of-options` needs git 2.43 for rev-parse).
         let spec = format!("{rev}^{{commit}}");
-        match self.try_run([
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            &spec,
-        ])? {
+        let found = if rev.starts_with('-') || rev.is_empty() {
+            Err(String::new())
+        } else {
+            self.try_run(["rev-parse", "--verify", "--quiet", &spec])?
+        };
+        match found {
             Ok(out) => Ok(String::from_utf8_lossy(&out).trim().to_string()),
             Err(_) => {
                 let mut help =
@@ -368,15 +371,7 @@ impl Git {
     /// # Errors
     /// Unknown refs, a missing merge base, or git failing.
     pub fn diff(&self, range: &Range) -> Result<Diff> {
-        let raw = [
-            "diff",
-            "--raw",
-            "-z",
-            "-M",
-            "--no-relative",
-            "--no-color",
-            "--no-ext-diff",
-        ];
+        let raw = ["diff", "--raw", "-z", "-M", "--no-color", "--no-ext-diff"];
         let (base, head, out, untracked) = match range {
             Range::Base { base, head } => {
                 let base_id = self.resolve_commit(base)?;
@@ -670,7 +665,15 @@ fn base_command(program: &Path, dir: &Path) -> Command {
         .env("GIT_OPTIONAL_LOCKS", "0")
         .env("GIT_TERMINAL_PROMPT", "0")
         .env_remove("GIT_LITERAL_PATHSPECS")
-        .args(["--literal-pathspecs", "-c", "core.quotepath=off"]);
+        // `diff.relative` would make paths relative to the current folder (git 2.28+; older
+        // versions ignore the key).
+        .args([
+            "--literal-pathspecs",
+            "-c",
+            "core.quotepath=off",
+            "-c",
+            "diff.relative=false",
+        ]);
     c
 }
 

@@ -154,7 +154,7 @@ fn parse_kind(s: &str) -> Result<NodeKind, String> {
 enum Command {
     /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
     Impact {
-        /// Node ids or changed file paths (paths map to nodes through their `paths` globs).
+        /// Node ids or changed file paths (paths map to nodes through `paths` globs, Cargo packages and rules).
         #[arg(value_name = "CHANGE", required_unless_present_any = ["base", "staged", "files_from", "batch"])]
         changes: Vec<String>,
         #[command(flatten)]
