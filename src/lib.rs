@@ -55,6 +55,7 @@ pub mod config;
 pub mod error;
 pub mod graph;
 pub mod ops;
+pub mod progress;
 pub mod report;
 pub mod sources;
 pub mod timing;

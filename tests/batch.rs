@@ -116,3 +116,35 @@ fn batch_and_changes_do_not_mix() {
     let out = expect(2, &["impact", "payment", "--batch", "-"]);
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
 }
+
+#[test]
+fn paths_can_be_left_out() {
+    let with = json(&expect(0, &["impact", "payment", "-f", "json"]));
+    let without = json(&expect(
+        0,
+        &["impact", "payment", "-f", "json", "--no-paths"],
+    ));
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["impacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&with), ids(&without));
+    assert!(
+        without["impacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n.get("path").is_none())
+    );
+    assert!(
+        with["impacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n.get("path").is_some())
+    );
+}

@@ -4,6 +4,7 @@ mod gitrepo;
 mod util;
 
 mod batch;
+mod cache;
 mod check;
 mod config;
 mod diff;

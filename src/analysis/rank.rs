@@ -88,8 +88,10 @@ pub struct Rank<'g> {
 pub fn rank<'g>(graph: &'g DependencyGraph, policy: &Policy, opts: &RankOptions) -> Rank<'g> {
     let _t = crate::timing::Phase::start("rank");
     let strengths = policy.strengths();
-    let cond = Condensation::new(graph, &strengths);
     let n = graph.node_count();
+    let bar = crate::progress::Progress::steps("ranking", 4, n >= 200_000);
+    let cond = Condensation::new(graph, &strengths);
+    bar.step();
 
     // Exact customer-facing (class 0) and tier-0 (class 1) counts.
     let targets: Vec<(u32, u8)> = graph
@@ -101,6 +103,7 @@ pub fn rank<'g>(graph: &'g DependencyGraph, policy: &Policy, opts: &RankOptions)
         })
         .collect();
     let critical = cond.count_targets::<2>(&targets);
+    bar.step();
 
     // Blast-radius sizes.
     let work = cond.edge_count() as u64 * n.div_ceil(64) as u64;
@@ -135,7 +138,9 @@ pub fn rank<'g>(graph: &'g DependencyGraph, policy: &Policy, opts: &RankOptions)
         )
     };
 
+    bar.step();
     let risks = max_risks(graph, policy, &cond);
+    bar.step();
     let mut nodes: Vec<Ranked<'g>> = graph
         .nodes()
         .filter(|node| opts.kinds.is_empty() || opts.kinds.contains(&node.kind()))

@@ -15,6 +15,7 @@
 //! afterwards.
 
 pub mod build;
+pub mod cache;
 pub(crate) mod closure;
 pub mod csr;
 mod model;

@@ -16,6 +16,17 @@ pub(crate) struct StrRef {
     len: u32,
 }
 
+impl StrRef {
+    /// A reference to `len` bytes at `start`.
+    pub(crate) fn new(start: u32, len: u32) -> StrRef {
+        StrRef { start, len }
+    }
+    /// `(start, len)`.
+    pub(crate) fn parts(self) -> (u32, u32) {
+        (self.start, self.len)
+    }
+}
+
 /// A range of positions in one of the graph's flat lists.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Range32 {
@@ -32,6 +43,10 @@ impl Range32 {
     }
     pub(crate) fn range(self) -> Range<usize> {
         self.start as usize..(self.start + self.len) as usize
+    }
+    /// `(start, len)`.
+    pub(crate) fn parts(self) -> (u32, u32) {
+        (self.start, self.len)
     }
 }
 
@@ -54,6 +69,22 @@ impl Arena {
         }
         self.buf.push_str(s);
         Ok(StrRef { start, len })
+    }
+
+    /// The whole arena.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.buf
+    }
+
+    /// An arena holding `buf`.
+    pub(crate) fn from_string(buf: String) -> Arena {
+        Arena { buf }
+    }
+
+    /// Whether `r` lies inside the arena on character boundaries.
+    pub(crate) fn contains(&self, r: StrRef) -> bool {
+        let (a, b) = (r.start as usize, r.start as usize + r.len as usize);
+        b <= self.buf.len() && self.buf.is_char_boundary(a) && self.buf.is_char_boundary(b)
     }
 
     #[inline]
@@ -131,6 +162,23 @@ impl Interner {
             hasher.hash_one(arena.get(slot.at))
         });
         Ok((i, true))
+    }
+
+    /// Registers `r` (already in `arena`) as the next index; `false` if the string is
+    /// already interned (the compiled-graph cache rebuilds an interner this way).
+    pub(crate) fn insert_existing(&mut self, arena: &Arena, r: StrRef) -> bool {
+        let s = arena.get(r);
+        let h = self.hash(s);
+        if self.table.find(h, |slot| arena.get(slot.at) == s).is_some() {
+            return false;
+        }
+        let i = self.refs.len() as u32;
+        self.refs.push(r);
+        let hasher = &self.hasher;
+        self.table.insert_unique(h, Slot { ix: i, at: r }, |slot| {
+            hasher.hash_one(arena.get(slot.at))
+        });
+        true
     }
 
     pub(crate) fn str_ref(&self, i: u32) -> StrRef {

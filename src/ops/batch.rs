@@ -14,15 +14,15 @@ use std::io::{BufRead, Write};
 use crate::analysis::Analyzer;
 use crate::changes::{RepoFiles, Resolver, Rules};
 use crate::error::{Error, Result};
-use crate::report::json::{IMPACT_SCHEMA, NodeList};
+use crate::report::json::{IMPACT_SCHEMA, ImpactJsonOptions};
 
 use super::{Warnings, Workspace};
 
 /// Options of `blast impact --batch`.
 #[derive(Clone, Debug, Default)]
 pub struct BatchOptions {
-    /// Which impacted nodes each result lists.
-    pub nodes: NodeList,
+    /// What each result lists.
+    pub json: ImpactJsonOptions,
 }
 
 /// Runs every change set in `input`; returns the exit code (2 if any line failed).
@@ -70,7 +70,7 @@ pub fn impact_batch(
                     ));
                 }
                 let impact = analyzer.impact(set);
-                crate::report::json::impact(out, &impact, opts.nodes).map_err(Error::Output)?;
+                crate::report::json::impact(out, &impact, &opts.json).map_err(Error::Output)?;
             }
             Err(e) => {
                 code = 2;

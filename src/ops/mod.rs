@@ -15,10 +15,11 @@ use crate::codes::Finding;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, GraphBuilder, LoadReport};
-use crate::report::json::NodeList;
+use crate::report::json::ImpactJsonOptions;
 use crate::report::{self, Format, text::TextOptions};
 
 mod batch;
+pub mod cache;
 mod rank;
 pub use batch::{BatchOptions, impact_batch};
 pub use rank::{rank, spof};
@@ -32,6 +33,8 @@ pub struct GraphOptions {
     pub graphs: Vec<PathBuf>,
     /// The working directory.
     pub cwd: PathBuf,
+    /// Do not read or write the compiled-graph cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// A loaded configuration and graph.
@@ -51,7 +54,8 @@ fn display_relative(p: &Path, cwd: &Path) -> PathBuf {
         .unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
+/// The config and the graph files to load.
+fn config_and_inputs(opts: &GraphOptions) -> Result<(Config, Vec<PathBuf>)> {
     let config_path = match &opts.config {
         Some(p) => Some(p.clone()),
         None => Config::discover(&opts.cwd),
@@ -71,11 +75,24 @@ fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
             None => "no graph to load: no blast.toml was found here or in a parent directory\n  help: pass --graph FILE, or create blast.toml with `graphs = [\"path/to/graph.toml\"]`".to_string(),
         }));
     }
+    let graphs = graphs
+        .iter()
+        .map(|g| display_relative(g, &opts.cwd))
+        .collect();
+    Ok((config, graphs))
+}
+
+fn builder_for(inputs: &[PathBuf]) -> Result<GraphBuilder> {
     let mut builder = GraphBuilder::new();
-    for g in &graphs {
-        crate::sources::load_graph_file(&mut builder, &display_relative(g, &opts.cwd))?;
+    for g in inputs {
+        crate::sources::load_graph_file(&mut builder, g)?;
     }
-    Ok((config, builder))
+    Ok(builder)
+}
+
+fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
+    let (config, inputs) = config_and_inputs(opts)?;
+    Ok((config, builder_for(&inputs)?))
 }
 
 impl Workspace {
@@ -84,8 +101,29 @@ impl Workspace {
     /// # Errors
     /// Config or graph files that are missing or invalid.
     pub fn load(opts: &GraphOptions) -> Result<Workspace> {
-        let (config, builder) = config_and_builder(opts)?;
-        let (graph, load) = builder.finish()?;
+        let _t = crate::timing::Phase::start("load");
+        let (config, inputs) = config_and_inputs(opts)?;
+        // The compiled-graph cache, for large inputs.
+        let cached = (!opts.no_cache)
+            .then(cache::cache_dir)
+            .flatten()
+            .and_then(|dir| {
+                let (key, total) = cache::key_of(&inputs)?;
+                (total >= cache::CACHE_MIN_BYTES).then_some((dir, key))
+            });
+        if let Some((dir, key)) = &cached
+            && let Some(graph) = cache::read(dir, key)
+        {
+            return Ok(Workspace {
+                config,
+                graph,
+                load: LoadReport::default(),
+            });
+        }
+        let (graph, load) = builder_for(&inputs)?.finish()?;
+        if let Some((dir, key)) = &cached {
+            cache::write(dir, key, &graph);
+        }
         Ok(Workspace {
             config,
             graph,
@@ -125,8 +163,8 @@ pub struct ImpactOptions {
     pub change: ChangeOptions,
     /// Output format.
     pub format: Format,
-    /// Which impacted nodes JSON lists.
-    pub nodes: NodeList,
+    /// What JSON lists.
+    pub json: ImpactJsonOptions,
     /// Text options.
     pub text: TextOptions,
 }
@@ -154,7 +192,7 @@ pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Resu
         .codeowners(prepared.codeowners().cloned());
     let impact = analyzer.impact(changes);
     match opts.format {
-        Format::Json => report::json::impact(out, &impact, opts.nodes),
+        Format::Json => report::json::impact(out, &impact, &opts.json),
         _ => report::text::impact(out, &impact, &opts.text),
     }
     .map_err(Error::Output)?;

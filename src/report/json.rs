@@ -210,7 +210,8 @@ struct ImpactedJson<'a> {
     distance: u32,
     strength: f64,
     risk: Risk,
-    path: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<Vec<&'a str>>,
     owners: Vec<&'a str>,
     owners_source: Option<&'static str>,
 }
@@ -238,10 +239,29 @@ impl NodeList {
     }
 }
 
-/// Streams the impacted list without building it in memory.
-struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, NodeList);
+/// What an impact report lists.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ImpactJsonOptions {
+    /// Which impacted nodes to list.
+    pub nodes: NodeList,
+    /// Whether each listed node carries its `path` (`--no-paths` drops it, for large
+    /// radii where only the set matters).
+    pub paths: bool,
+}
 
-fn impacted_json<'i>(n: ImpactedNode<'i, '_>) -> ImpactedJson<'i> {
+impl Default for ImpactJsonOptions {
+    fn default() -> Self {
+        ImpactJsonOptions {
+            nodes: NodeList::All,
+            paths: true,
+        }
+    }
+}
+
+/// Streams the impacted list without building it in memory.
+struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, ImpactJsonOptions);
+
+fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
     let node = n.node();
     let (owners, owners_source) = n.owners();
     ImpactedJson {
@@ -252,7 +272,7 @@ fn impacted_json<'i>(n: ImpactedNode<'i, '_>) -> ImpactedJson<'i> {
         distance: n.distance(),
         strength: n.strength(),
         risk: n.risk(),
-        path: n.path().iter().map(|p| p.id().as_str()).collect(),
+        path: paths.then(|| n.path().iter().map(|p| p.id().as_str()).collect()),
         owners,
         owners_source: owners_source.map(|o| o.as_str()),
     }
@@ -260,8 +280,9 @@ fn impacted_json<'i>(n: ImpactedNode<'i, '_>) -> ImpactedJson<'i> {
 
 impl Serialize for ImpactedSeq<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let json = impacted_json;
-        match self.1 {
+        let paths = self.1.paths;
+        let json = |n| impacted_json(n, paths);
+        match self.1.nodes {
             NodeList::All => s.collect_seq(self.0.impacted().map(json)),
             NodeList::Rated => s.collect_seq(self.0.rated().into_iter().map(json)),
             NodeList::None => s.collect_seq(std::iter::empty::<ImpactedJson<'_>>()),
@@ -310,7 +331,7 @@ fn is_all(s: &&str) -> bool {
     *s == "all"
 }
 
-fn impact_json<'i, 'g>(impact: &'i Impact<'g>, list: NodeList) -> ImpactJson<'i, 'g> {
+fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> ImpactJson<'i, 'g> {
     let s = impact.summary();
     ImpactJson {
         schema: IMPACT_SCHEMA,
@@ -342,8 +363,8 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>, list: NodeList) -> ImpactJson<'i,
             })
             .collect(),
         topology: impact.changes.topology.as_ref().map(TopologyJson::from),
-        impacted: ImpactedSeq(impact, list),
-        listed: list.as_str(),
+        impacted: ImpactedSeq(impact, opts),
+        listed: opts.nodes.as_str(),
         owners: impact
             .owners()
             .into_iter()
@@ -372,9 +393,9 @@ fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::R
     w.flush()
 }
 
-/// Writes the impact report on one line, listing the impacted nodes `list` selects.
-pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, list: NodeList) -> io::Result<()> {
-    write_json(w, &impact_json(impact, list), false)
+/// Writes the impact report on one line, listing what `opts` selects.
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &ImpactJsonOptions) -> io::Result<()> {
+    write_json(w, &impact_json(impact, *opts), false)
 }
 
 #[derive(Serialize)]

@@ -357,7 +357,11 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
                 builder.reserve(bytes.len() / 600, bytes.len() / 110);
             }
             if bytes.len() >= FAST_JSON_BYTES && builder.is_empty() {
-                let release = |pos: usize| bytes.release_before(pos);
+                let bar = crate::progress::Progress::bytes("loading", bytes.len() as u64, 32 << 20);
+                let release = |pos: usize| {
+                    bytes.release_before(pos);
+                    bar.set(pos as u64);
+                };
                 let fast = {
                     let _t = crate::timing::Phase::start("fast json");
                     super::fastjson::load(

@@ -9,7 +9,7 @@ use blast_radius::changes::{ChangeSource, Range, Unmapped};
 use blast_radius::graph::NodeKind;
 use blast_radius::ops::{self, ChangeOptions, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
-use blast_radius::report::json::NodeList;
+use blast_radius::report::json::{ImpactJsonOptions, NodeList};
 use blast_radius::report::text::TextOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -43,6 +43,9 @@ struct GraphArgs {
     /// The configuration file (default: blast.toml here or in the nearest parent directory).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Neither read nor write the compiled-graph cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Where the change comes from, besides ids and paths on the command line.
@@ -170,6 +173,9 @@ enum Command {
         /// JSON output: which impacted nodes to list (the summary always counts all).
         #[arg(long, value_enum, default_value_t = Listed::All)]
         nodes: Listed,
+        /// JSON output: leave out each node's `path` (smaller output for large radii).
+        #[arg(long)]
+        no_paths: bool,
         /// Read one change set per line from FILE (`-` for stdin) and write one JSON result
         /// per line (always JSON), sharing one load.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["changes", "format", "base", "staged", "files_from"])]
@@ -246,6 +252,7 @@ fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
         config: g.config,
         graphs: g.graphs,
         cwd,
+        no_cache: g.no_cache,
     })
 }
 
@@ -260,14 +267,17 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             format,
             limit,
             nodes,
+            no_paths,
             batch,
         } => {
+            let json = ImpactJsonOptions {
+                nodes: nodes.into(),
+                paths: !no_paths,
+            };
             let graph = graph_options(graph)?;
             let ws = Workspace::load(&graph)?;
             if let Some(batch) = batch {
-                let opts = ops::BatchOptions {
-                    nodes: nodes.into(),
-                };
+                let opts = ops::BatchOptions { json };
                 let name = batch.display().to_string();
                 return if name == "-" {
                     let stdin = std::io::stdin();
@@ -281,7 +291,7 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             let opts = ImpactOptions {
                 change: change.options(changes, graph.cwd.clone()),
                 format: format.into(),
-                nodes: nodes.into(),
+                json,
                 text: text(limit),
             };
             ops::impact(&ws, &opts, out)
