@@ -46,6 +46,18 @@ pub struct NodeSpec<'a> {
     pub part_of: Option<Cow<'a, str>>,
 }
 
+/// A node declaration borrowed from its source (see [`NodeSpec`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NodeRef<'s> {
+    pub(crate) id: &'s str,
+    pub(crate) kind: Option<NodeKind>,
+    pub(crate) tier: Option<Tier>,
+    pub(crate) customer_facing: Option<bool>,
+    pub(crate) owners: Option<&'s [Cow<'s, str>]>,
+    pub(crate) paths: Option<&'s [Cow<'s, str>]>,
+    pub(crate) part_of: Option<&'s str>,
+}
+
 /// One edge declaration: `from` depends on `to`.
 #[derive(Clone, Debug)]
 pub struct EdgeSpec<'a> {
@@ -238,12 +250,28 @@ impl GraphBuilder {
 
     /// Declares a node (or adds attributes to one another file declared).
     pub fn add_node(&mut self, doc: DocId, spec: NodeSpec<'_>) {
+        self.add_node_ref(
+            doc,
+            NodeRef {
+                id: &spec.id,
+                kind: spec.kind,
+                tier: spec.tier,
+                customer_facing: spec.customer_facing,
+                owners: spec.owners.as_deref(),
+                paths: spec.paths.as_deref(),
+                part_of: spec.part_of.as_deref(),
+            },
+        );
+    }
+
+    /// [`add_node`](Self::add_node) from borrowed parts (no allocation per node).
+    pub(crate) fn add_node_ref(&mut self, doc: DocId, spec: NodeRef<'_>) {
         let d = doc.0;
-        let ix = self.intern_node(&spec.id);
+        let ix = self.intern_node(spec.id);
         if self.full {
             return;
         }
-        let id: &str = &spec.id;
+        let id: &str = spec.id;
         let state = self.states[ix as usize];
         if state.last_declared == d {
             self.pending.push(Pending {
@@ -303,7 +331,7 @@ impl GraphBuilder {
                 );
             }
         }
-        if let Some(owners) = &spec.owners {
+        if let Some(owners) = spec.owners {
             let prev = state.owners;
             if prev == NONE {
                 let start = self.owner_list.len();
@@ -327,7 +355,7 @@ impl GraphBuilder {
                 }
             }
         }
-        if let Some(paths) = &spec.paths {
+        if let Some(paths) = spec.paths {
             let prev = state.paths;
             if prev == NONE {
                 let start = self.path_list.len();
@@ -349,7 +377,7 @@ impl GraphBuilder {
                 }
             }
         }
-        if let Some(parent) = &spec.part_of {
+        if let Some(parent) = spec.part_of {
             let prev = state.part_of;
             let pix = self.intern_reference(parent, d);
             if self.full {

@@ -21,7 +21,7 @@
 //! owner, path and origin lists; the origins (source, file, evidence); both adjacency arrays;
 //! the sorted id order.
 
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -60,38 +60,66 @@ impl CacheKey {
     }
 }
 
-struct Out(Vec<u8>);
+/// Streams the payload: buffers, hashes and counts what it writes.
+struct Out<'w, W: Write> {
+    w: &'w mut W,
+    buf: Vec<u8>,
+    hasher: xxhash_rust::xxh3::Xxh3,
+    len: u64,
+}
 
-impl Out {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
+impl<W: Write> Out<'_, W> {
+    fn spill(&mut self) -> io::Result<()> {
+        self.hasher.update(&self.buf);
+        self.len += self.buf.len() as u64;
+        self.w.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
     }
-    fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.u64(b.len() as u64);
-        self.0.extend_from_slice(b);
-    }
-    fn u32s(&mut self, v: &[u32]) {
-        self.u64(v.len() as u64);
-        self.0.reserve(v.len() * 4);
-        for x in v {
-            self.0.extend_from_slice(&x.to_le_bytes());
+    fn raw(&mut self, b: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= 1 << 20 {
+            self.spill()?;
         }
+        Ok(())
     }
-    fn strref(&mut self, r: StrRef) {
-        let (a, b) = r.parts();
-        self.u32(a);
-        self.u32(b);
+    fn u8(&mut self, v: u8) -> io::Result<()> {
+        self.raw(&[v])
     }
-    fn range(&mut self, r: Range32) {
+    fn u32(&mut self, v: u32) -> io::Result<()> {
+        self.raw(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> io::Result<()> {
+        self.raw(&v.to_le_bytes())
+    }
+    fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
+        self.u64(b.len() as u64)?;
+        for chunk in b.chunks(1 << 20) {
+            self.raw(chunk)?;
+        }
+        Ok(())
+    }
+    fn u32s(&mut self, v: &[u32]) -> io::Result<()> {
+        self.u64(v.len() as u64)?;
+        let mut tmp = Vec::with_capacity(4 << 16);
+        for chunk in v.chunks(1 << 16) {
+            tmp.clear();
+            for x in chunk {
+                tmp.extend_from_slice(&x.to_le_bytes());
+            }
+            self.raw(&tmp)?;
+        }
+        Ok(())
+    }
+    fn strref(&mut self, r: StrRef) -> io::Result<()> {
         let (a, b) = r.parts();
-        self.u32(a);
-        self.u32(b);
+        self.u32(a)?;
+        self.u32(b)
+    }
+    fn range(&mut self, r: Range32) -> io::Result<()> {
+        let (a, b) = r.parts();
+        self.u32(a)?;
+        self.u32(b)
     }
 }
 
@@ -175,81 +203,106 @@ fn path_from(b: &[u8]) -> PathBuf {
 }
 
 impl DependencyGraph {
-    /// Writes the graph in its compiled form (building the adjacency and id order first if
-    /// needed, so a later read has them ready).
+    /// Writes the graph in its compiled form, streaming (the payload is never held in
+    /// memory twice). The reverse adjacency is built first if needed (every query uses it);
+    /// the forward adjacency and the id order are stored when already built.
     ///
     /// # Errors
     /// Writing failed.
-    pub fn write_cache(&self, w: &mut dyn Write, key: &CacheKey) -> io::Result<()> {
+    pub fn write_cache<W: Write + Seek>(&self, w: &mut W, key: &CacheKey) -> io::Result<()> {
         let _t = crate::timing::Phase::start("write cache");
-        let mut p = Out(Vec::new());
-        p.bytes(self.strings.as_str().as_bytes());
-        p.u64(self.inner.node_count() as u64);
+        let mut h = Vec::with_capacity(64);
+        h.extend_from_slice(MAGIC);
+        h.extend_from_slice(&FORMAT.to_le_bytes());
+        h.extend_from_slice(&(env!("CARGO_PKG_VERSION").len() as u64).to_le_bytes());
+        h.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
+        h.extend_from_slice(&key.0);
+        let sizes_at = h.len() as u64;
+        h.extend_from_slice(&[0u8; 16]);
+        let start = w.stream_position()?;
+        w.write_all(&h)?;
+        let mut p = Out {
+            w,
+            buf: Vec::with_capacity(1 << 21),
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+            len: 0,
+        };
+        p.bytes(self.strings.as_str().as_bytes())?;
+        p.u64(self.inner.node_count() as u64)?;
         for n in self.inner.node_weights() {
-            p.strref(n.id);
+            p.strref(n.id)?;
             p.u8(NodeKind::ALL
                 .iter()
                 .position(|&k| k == n.kind)
-                .expect("known") as u8);
-            p.u8(n.tier.map_or(u8::MAX, |t| t.get()));
-            p.u8(n.customer_facing as u8);
-            p.u8(0);
-            p.u32(n.part_of.map_or(u32::MAX, |x| x.raw()));
-            p.range(n.owners);
-            p.range(n.paths);
-            p.range(n.origins);
+                .expect("known") as u8)?;
+            p.u8(n.tier.map_or(u8::MAX, |t| t.get()))?;
+            p.u8(n.customer_facing as u8)?;
+            p.u8(0)?;
+            p.u32(n.part_of.map_or(u32::MAX, |x| x.raw()))?;
+            p.range(n.owners)?;
+            p.range(n.paths)?;
+            p.range(n.origins)?;
         }
-        p.u64(self.inner.edge_count() as u64);
+        p.u64(self.inner.edge_count() as u64)?;
         for e in self.inner.raw_edges() {
-            p.u32(e.source().index() as u32);
-            p.u32(e.target().index() as u32);
+            p.u32(e.source().index() as u32)?;
+            p.u32(e.target().index() as u32)?;
             let w = &e.weight;
             p.u8(EdgeKind::ALL
                 .iter()
                 .position(|&k| k == w.kind)
-                .expect("known") as u8);
-            p.u8(w.optional as u8);
-            p.u8(w.implicit as u8);
-            p.u8(0);
-            p.u32(w.origin);
+                .expect("known") as u8)?;
+            p.u8(w.optional as u8)?;
+            p.u8(w.implicit as u8)?;
+            p.u8(0)?;
+            p.u32(w.origin)?;
         }
         for list in [&self.owner_list, &self.path_list] {
-            p.u64(list.len() as u64);
+            p.u64(list.len() as u64)?;
             for &r in list.iter() {
-                p.strref(r);
+                p.strref(r)?;
             }
         }
-        p.u32s(&self.origin_list);
-        p.u64(self.origins.len() as u64);
+        p.u32s(&self.origin_list)?;
+        p.u64(self.origins.len() as u64)?;
         for o in &self.origins {
-            p.bytes(o.source.as_bytes());
-            p.bytes(&path_bytes(&o.file));
+            p.bytes(o.source.as_bytes())?;
+            p.bytes(&path_bytes(&o.file))?;
             match &o.evidence {
                 Some(e) => {
-                    p.u8(1);
-                    p.bytes(e.as_bytes());
+                    p.u8(1)?;
+                    p.bytes(e.as_bytes())?;
                 }
-                None => p.u8(0),
+                None => p.u8(0)?,
             }
         }
-        for dir in [Direction::Reverse, Direction::Forward] {
-            let (offsets, targets, classes) = self.csr(dir).parts();
-            p.u32s(offsets);
-            p.u32s(targets);
-            p.bytes(classes);
+        let reverse = self.csr(Direction::Reverse);
+        for csr in [Some(reverse), self.forward.get()] {
+            match csr {
+                Some(csr) => {
+                    let (offsets, targets, classes) = csr.parts();
+                    p.u8(1)?;
+                    p.u32s(offsets)?;
+                    p.u32s(targets)?;
+                    p.bytes(classes)?;
+                }
+                None => p.u8(0)?,
+            }
         }
-        p.u32s(self.id_order());
-
-        let payload = p.0;
-        let mut h = Out(Vec::with_capacity(64));
-        h.0.extend_from_slice(MAGIC);
-        h.u32(FORMAT);
-        h.bytes(env!("CARGO_PKG_VERSION").as_bytes());
-        h.0.extend_from_slice(&key.0);
-        h.u64(payload.len() as u64);
-        h.u64(xxhash_rust::xxh3::xxh3_64(&payload));
-        w.write_all(&h.0)?;
-        w.write_all(&payload)?;
+        match self.id_order.get() {
+            Some(order) => {
+                p.u8(1)?;
+                p.u32s(order)?;
+            }
+            None => p.u8(0)?,
+        }
+        p.spill()?;
+        let (len, sum) = (p.len, p.hasher.digest());
+        let end = w.stream_position()?;
+        w.seek(SeekFrom::Start(start + sizes_at))?;
+        w.write_all(&len.to_le_bytes())?;
+        w.write_all(&sum.to_le_bytes())?;
+        w.seek(SeekFrom::Start(end))?;
         w.flush()
     }
 
@@ -378,15 +431,29 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     }
     let mut csrs = Vec::new();
     for _ in 0..2 {
-        let offsets = p.u32s()?;
-        let targets = p.u32s()?;
-        let classes = p.bytes()?.to_vec();
-        csrs.push(Csr::from_parts(offsets, targets, classes, n).ok_or(CacheMiss::Corrupt)?);
+        csrs.push(match p.u8()? {
+            0 => None,
+            _ => {
+                let offsets = p.u32s()?;
+                let targets = p.u32s()?;
+                let classes = p.bytes()?.to_vec();
+                Some(Csr::from_parts(offsets, targets, classes, n).ok_or(CacheMiss::Corrupt)?)
+            }
+        });
     }
     let forward = csrs.pop().expect("two");
     let reverse = csrs.pop().expect("two");
-    let id_order = p.u32s()?;
-    if p.pos != payload.len() || id_order.len() != n || id_order.iter().any(|&r| r as usize >= n) {
+    let id_order = match p.u8()? {
+        0 => None,
+        _ => {
+            let order = p.u32s()?;
+            if order.len() != n || order.iter().any(|&r| r as usize >= n) {
+                return Err(CacheMiss::Corrupt);
+            }
+            Some(order)
+        }
+    };
+    if p.pos != payload.len() {
         return Err(CacheMiss::Corrupt);
     }
 
@@ -441,12 +508,18 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     );
     let ids = ids.ok_or(CacheMiss::Corrupt)?;
     let inner = inner?;
-    let reverse_lock = OnceLock::new();
-    let _ = reverse_lock.set(reverse);
-    let forward_lock = OnceLock::new();
-    let _ = forward_lock.set(forward);
+    let lock = |x| {
+        let l = OnceLock::new();
+        if let Some(x) = x {
+            let _ = l.set(x);
+        }
+        l
+    };
+    let (reverse_lock, forward_lock) = (lock(reverse), lock(forward));
     let order_lock = OnceLock::new();
-    let _ = order_lock.set(id_order);
+    if let Some(o) = id_order {
+        let _ = order_lock.set(o);
+    }
     Ok(DependencyGraph {
         inner,
         strings,
@@ -476,12 +549,27 @@ mod tests {
     fn round_trips_everything() {
         let g = shop();
         let key = CacheKey([7; 16]);
-        let mut bytes = Vec::new();
-        g.write_cache(&mut bytes, &key).unwrap();
+        let _ = (g.csr(Direction::Forward), g.id_order());
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let bytes = cur.into_inner();
         let back = DependencyGraph::read_cache(&bytes, &key).unwrap();
         assert_eq!(back.dump(), g.dump());
         back.verify().unwrap();
         assert_eq!(back.node("checkout").unwrap().id().as_str(), "checkout");
+        assert_eq!(back.id_order(), g.id_order());
+        assert!(back.forward.get().is_some() && back.reverse.get().is_some());
+    }
+
+    #[test]
+    fn optional_indexes_are_rebuilt_when_absent() {
+        let g = shop();
+        let key = CacheKey([3; 16]);
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
+        assert!(back.forward.get().is_none() && back.id_order.get().is_none());
+        back.verify().unwrap();
         assert_eq!(back.id_order(), g.id_order());
     }
 
@@ -489,8 +577,9 @@ mod tests {
     fn refuses_anything_not_exactly_right() {
         let g = shop();
         let key = CacheKey([7; 16]);
-        let mut bytes = Vec::new();
-        g.write_cache(&mut bytes, &key).unwrap();
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let bytes = cur.into_inner();
         assert_eq!(
             DependencyGraph::read_cache(&bytes, &CacheKey([8; 16])).err(),
             Some(CacheMiss::Key)
@@ -519,8 +608,9 @@ mod tests {
         // Corrupt the payload and recompute the checksum, as a malicious writer could.
         let g = shop();
         let key = CacheKey([1; 16]);
-        let mut bytes = Vec::new();
-        g.write_cache(&mut bytes, &key).unwrap();
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let bytes = cur.into_inner();
         let header = bytes.len() - {
             let mut p = In {
                 b: &bytes,

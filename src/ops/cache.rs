@@ -84,8 +84,7 @@ pub fn write(dir: &Path, key: &CacheKey, graph: &DependencyGraph) {
     let path = file_of(dir, key);
     let tmp = dir.join(format!(".{}.{}.tmp", key.hex(), std::process::id()));
     let ok = std::fs::File::create(&tmp)
-        .map(std::io::BufWriter::new)
-        .and_then(|mut w| graph.write_cache(&mut w, key))
+        .and_then(|mut f| graph.write_cache(&mut f, key))
         .and_then(|()| std::fs::rename(&tmp, &path));
     if ok.is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -45,6 +45,9 @@ pub struct Workspace {
     pub graph: DependencyGraph,
     /// Warnings and notes from loading.
     pub load: LoadReport,
+    /// Where to store the compiled graph once the command is done (see
+    /// [`store_cache`](Self::store_cache)).
+    cache_to: Option<(PathBuf, crate::graph::cache::CacheKey)>,
 }
 
 /// Shortens `p` to a path relative to `cwd` when it lies below it.
@@ -118,17 +121,24 @@ impl Workspace {
                 config,
                 graph,
                 load: LoadReport::default(),
+                cache_to: None,
             });
         }
         let (graph, load) = builder_for(&inputs)?.finish()?;
-        if let Some((dir, key)) = &cached {
-            cache::write(dir, key, &graph);
-        }
         Ok(Workspace {
             config,
             graph,
             load,
+            cache_to: cached,
         })
+    }
+
+    /// Stores the compiled graph in the cache when it was built from its sources this run
+    /// (call it after the command, so the indexes the command built are stored too).
+    pub fn store_cache(&self) {
+        if let Some((dir, key)) = &self.cache_to {
+            cache::write(dir, key, &self.graph);
+        }
     }
 
     /// Loads the config and the graph, keeping errors as findings (for `check`).
@@ -143,6 +153,7 @@ impl Workspace {
                 config,
                 graph,
                 load: LoadReport::default(),
+                cache_to: None,
             },
             findings,
         ))

@@ -26,7 +26,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use crate::graph::build::{DocId, EdgeSpec, NodeSpec};
+use crate::graph::build::{DocId, EdgeSpec, NodeRef};
 use crate::graph::{EdgeKind, GraphBuilder, NodeKind, Tier};
 
 /// The fast reader gave up; use the serde path.
@@ -303,10 +303,28 @@ impl<'a> Cursor<'a> {
         Ok(Some((start as u32, (strs.len() - start) as u32)))
     }
 
-    fn opt_kind<K: std::str::FromStr>(&mut self) -> R<Option<K>> {
-        match self.opt_string()? {
+    /// A keyword (a string without escapes) or null, as raw bytes.
+    #[inline]
+    fn opt_word(&mut self) -> R<Option<&'a [u8]>> {
+        if self.null() {
+            return Ok(None);
+        }
+        self.eat(b'"')?;
+        let start = self.pos;
+        let (q, _) = scan_string(&self.b[start..]).ok_or(Bail)?;
+        if self.b[start + q] != b'"' {
+            return Err(Bail);
+        }
+        self.pos = start + q + 1;
+        Ok(Some(&self.b[start..start + q]))
+    }
+
+    /// An edge kind or null.
+    #[inline]
+    fn opt_edge_kind(&mut self) -> R<Option<EdgeKind>> {
+        match self.opt_word()? {
             None => Ok(None),
-            Some(s) => s.parse().map(Some).map_err(|_| Bail),
+            Some(w) => edge_kind(w).map(Some).ok_or(Bail),
         }
     }
 
@@ -340,7 +358,7 @@ impl<'a> Cursor<'a> {
                                 1
                             }
                             Key::Kind => {
-                                kind = self.opt_kind::<EdgeKind>()?;
+                                kind = self.opt_edge_kind()?;
                                 2
                             }
                             Key::Optional => {
@@ -394,7 +412,7 @@ impl<'a> Cursor<'a> {
         self.ws();
         // Node keys.
         let mut id = None;
-        let mut kind_raw: Option<Option<Cow<'a, str>>> = None;
+        let mut kind_raw: Option<Option<&'a [u8]>> = None;
         let mut tier = None;
         let mut cf = None;
         let mut owners = None;
@@ -415,7 +433,7 @@ impl<'a> Cursor<'a> {
                         1
                     }
                     Key::Kind => {
-                        kind_raw = Some(self.opt_string()?);
+                        kind_raw = Some(self.opt_word()?);
                         2
                     }
                     Key::Tier => {
@@ -489,7 +507,7 @@ impl<'a> Cursor<'a> {
                 run.recs.push(Rec::Node(NodeRec {
                     id: id.ok_or(Bail)?,
                     kind: match kind {
-                        Some(k) => Some(k.parse().map_err(|_| Bail)?),
+                        Some(k) => Some(node_kind(k).ok_or(Bail)?),
                         None => None,
                     },
                     tier,
@@ -508,7 +526,7 @@ impl<'a> Cursor<'a> {
                     from: from.ok_or(Bail)?,
                     to: to.ok_or(Bail)?,
                     kind: match kind {
-                        Some(k) => Some(k.parse().map_err(|_| Bail)?),
+                        Some(k) => Some(edge_kind(k).ok_or(Bail)?),
                         None => None,
                     },
                     optional: optional.unwrap_or(false),
@@ -529,6 +547,34 @@ impl<'a> Cursor<'a> {
         }
         Ok(false)
     }
+}
+
+/// An edge kind from its keyword's bytes.
+#[inline]
+fn edge_kind(w: &[u8]) -> Option<EdgeKind> {
+    Some(match w {
+        b"build" => EdgeKind::Build,
+        b"sync" => EdgeKind::Sync,
+        b"async" => EdgeKind::Async,
+        b"data" => EdgeKind::Data,
+        b"dev" => EdgeKind::Dev,
+        b"startup" => EdgeKind::Startup,
+        b"telemetry" => EdgeKind::Telemetry,
+        _ => return None,
+    })
+}
+
+/// A node kind from its keyword's bytes.
+#[inline]
+fn node_kind(w: &[u8]) -> Option<NodeKind> {
+    Some(match w {
+        b"module" => NodeKind::Module,
+        b"service" => NodeKind::Service,
+        b"datastore" => NodeKind::Datastore,
+        b"queue" => NodeKind::Queue,
+        b"external" => NodeKind::External,
+        _ => return None,
+    })
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -840,63 +886,75 @@ pub(crate) fn load(
             Err(Bail)
         };
     };
-    let mut pos = c.pos;
-    let threads = rayon::current_num_threads().max(1);
-    loop {
-        let wave_end = (pos + wave_bytes * threads).min(bytes.len());
-        let mut starts = vec![pos];
-        for i in 1..threads {
-            let target = pos + (wave_end - pos) * i / threads;
-            if let Some(s) = candidate(bytes, target.max(*starts.last().unwrap() + 1), wave_end)
-                && s > *starts.last().unwrap()
-            {
-                starts.push(s);
-            }
-        }
-        let stops: Vec<usize> = starts[1..].iter().copied().chain([wave_end]).collect();
-        let mut runs: Vec<R<Run<'_>>> = starts
-            .par_iter()
-            .zip(stops.par_iter())
-            .enumerate()
-            .map(|(i, (&s, &e))| parse_run(bytes, s, e, (i == 0).then_some(mode)))
-            .collect();
-        let consistent = runs.iter().all(Result::is_ok) && {
-            let ok: Vec<&Run<'_>> = runs.iter().map(|r| r.as_ref().unwrap()).collect();
-            ok.windows(2).all(|w| {
-                !w[0].finished && w[0].end == w[1].start && Some(w[0].end_mode) == w[1].first_mode
-            })
-        };
-        if !consistent {
-            runs = vec![parse_run(bytes, pos, wave_end, Some(mode))];
-        }
-        let runs: Vec<Run<'_>> = runs.into_iter().collect::<R<Vec<_>>>()?;
-        for r in &runs {
+    // Parse wave k + 1 while wave k is committed: the commit is sequential, the parse is
+    // not, so both cores stay busy.
+    let mut current = parse_wave(bytes, c.pos, mode, wave_bytes)?;
+    let pos = loop {
+        for r in &current {
             keys.extend(r.keys.iter().copied());
         }
         if keys.len() > 2 || (keys.len() == 2 && keys[0] == keys[1]) {
             // A repeated top-level key: serde words it.
             return Err(Bail);
         }
-        commit(builder, doc, &runs);
-        let last = runs.last().expect("at least one run");
-        pos = last.end;
+        let last = current.last().expect("at least one run");
+        let (pos, finished) = (last.end, last.finished);
         mode = last.end_mode;
-        let finished = last.finished;
-        drop(runs);
-        release(pos);
         if finished {
-            break;
+            commit(builder, doc, &current);
+            break pos;
         }
         if pos >= bytes.len() {
             return Err(Bail);
         }
-    }
+        let (next, ()) = rayon::join(
+            || parse_wave(bytes, pos, mode, wave_bytes),
+            || commit(builder, doc, &current),
+        );
+        drop(current);
+        release(pos);
+        current = next?;
+    };
     let mut c = Cursor { b: bytes, pos };
     c.ws();
     if c.pos == bytes.len() {
         Ok(())
     } else {
         Err(Bail)
+    }
+}
+
+/// Parses one wave from `pos`: a speculative parallel split, checked, else one run.
+fn parse_wave(bytes: &[u8], pos: usize, mode: Mode, wave_bytes: usize) -> R<Vec<Run<'_>>> {
+    let threads = rayon::current_num_threads().max(1);
+    let wave_end = (pos + wave_bytes * threads).min(bytes.len());
+    let mut starts = vec![pos];
+    for i in 1..threads {
+        let target = pos + (wave_end - pos) * i / threads;
+        let last = *starts.last().expect("non-empty");
+        if let Some(s) = candidate(bytes, target.max(last + 1), wave_end)
+            && s > last
+        {
+            starts.push(s);
+        }
+    }
+    let stops: Vec<usize> = starts[1..].iter().copied().chain([wave_end]).collect();
+    let runs: Vec<R<Run<'_>>> = starts
+        .par_iter()
+        .zip(stops.par_iter())
+        .enumerate()
+        .map(|(i, (&s, &e))| parse_run(bytes, s, e, (i == 0).then_some(mode)))
+        .collect();
+    let consistent = runs.iter().all(Result::is_ok) && {
+        let ok: Vec<&Run<'_>> = runs.iter().map(|r| r.as_ref().expect("ok")).collect();
+        ok.windows(2).all(|w| {
+            !w[0].finished && w[0].end == w[1].start && Some(w[0].end_mode) == w[1].first_mode
+        })
+    };
+    if consistent {
+        runs.into_iter().collect()
+    } else {
+        Ok(vec![parse_run(bytes, pos, wave_end, Some(mode))?])
     }
 }
 
@@ -944,23 +1002,18 @@ fn commit(builder: &mut GraphBuilder, doc: DocId, runs: &[Run<'_>]) {
                         );
                     }
                     let list = |x: Option<(u32, u32)>| {
-                        x.map(|(s, l)| {
-                            r.strs[s as usize..(s + l) as usize]
-                                .iter()
-                                .map(|s| Cow::Borrowed(&**s))
-                                .collect()
-                        })
+                        x.map(|(s, l)| &r.strs[s as usize..(s + l) as usize])
                     };
-                    builder.add_node(
+                    builder.add_node_ref(
                         doc,
-                        NodeSpec {
-                            id: Cow::Borrowed(&n.id),
+                        NodeRef {
+                            id: &n.id,
                             kind: n.kind,
                             tier: n.tier,
                             customer_facing: n.customer_facing,
                             owners: list(n.owners),
                             paths: list(n.paths),
-                            part_of: n.part_of.as_deref().map(Cow::Borrowed),
+                            part_of: n.part_of.as_deref(),
                         },
                     );
                 }
@@ -1114,6 +1167,18 @@ mod tests {
         ] {
             assert_eq!(match_key(other.as_bytes()), None, "{other}");
         }
+    }
+
+    #[test]
+    fn keywords_match_the_model() {
+        for &k in EdgeKind::ALL {
+            assert_eq!(edge_kind(k.as_str().as_bytes()), Some(k));
+        }
+        for &k in NodeKind::ALL {
+            assert_eq!(node_kind(k.as_str().as_bytes()), Some(k));
+        }
+        assert_eq!(edge_kind(b"rpc"), None);
+        assert_eq!(node_kind(b"Service"), None);
     }
 
     #[test]

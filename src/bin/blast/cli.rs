@@ -279,7 +279,7 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             if let Some(batch) = batch {
                 let opts = ops::BatchOptions { json };
                 let name = batch.display().to_string();
-                return if name == "-" {
+                let result = if name == "-" {
                     let stdin = std::io::stdin();
                     ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", out)
                 } else {
@@ -287,6 +287,8 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                         .map_err(|e| blast_radius::Error::io(&batch, e))?;
                     ops::impact_batch(&ws, &opts, &mut std::io::BufReader::new(file), &name, out)
                 };
+                ws.store_cache();
+                return result;
             }
             let opts = ImpactOptions {
                 change: change.options(changes, graph.cwd.clone()),
@@ -294,7 +296,9 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 json,
                 text: text(limit),
             };
-            ops::impact(&ws, &opts, out)
+            let result = ops::impact(&ws, &opts, out);
+            ws.store_cache();
+            result
         }
         Command::Why {
             from,
@@ -311,7 +315,9 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 format: format.into(),
                 text: text(50),
             };
-            ops::why(&ws, &opts, out).map(|c| (c, Vec::new()))
+            let result = ops::why(&ws, &opts, out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
         }
         Command::Rank {
             graph,
@@ -335,7 +341,10 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                     Sizes::Estimate => SizeMode::Estimate,
                 },
             };
-            ops::rank(&ws, &opts, format.into(), &text(50), out).map(|c| (c, Vec::new()))
+            let result =
+                ops::rank(&ws, &opts, format.into(), &text(50), out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
         }
         Command::Spof {
             graph,
@@ -343,7 +352,9 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             limit,
         } => {
             let ws = Workspace::load(&graph_options(graph)?)?;
-            ops::spof(&ws, format.into(), &text(limit), out).map(|c| (c, Vec::new()))
+            let result = ops::spof(&ws, format.into(), &text(limit), out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
         }
         Command::Check { graph, format } => {
             ops::check(&graph_options(graph)?, format.into(), &text(50), out)
