@@ -1,15 +1,19 @@
 //! Integration tests: one binary (see `Cargo.toml`), one module per area.
 
+mod gitrepo;
 mod util;
 
 mod batch;
 mod cache;
 mod check;
 mod config;
+mod diff;
 mod errors;
 mod graphs;
 mod impact;
 mod oracle;
+mod ownership;
 mod rank;
 mod readme;
+mod topology;
 mod why;

@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod impact;
+pub mod owners;
 pub mod policy;
 pub mod rank;
 pub mod spof;
@@ -14,5 +15,6 @@ pub mod why;
 
 pub use check::{CheckReport, check};
 pub use impact::{Analyzer, Impact, ImpactedNode, Summary};
+pub use owners::OwnersSource;
 pub use policy::{Policy, Risk};
 pub use why::{Why, why};
