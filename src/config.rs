@@ -5,6 +5,7 @@
 //!
 //! ```toml
 //! graphs = ["graphs/shop.toml"]
+//! unmapped = "warn"        # changed files nothing maps: warn | all | error
 //!
 //! [policy.strength]        # how strongly a failure propagates along each edge kind
 //! async = 0.5
@@ -12,6 +13,10 @@
 //!
 //! [policy.risk]            # the risk table: [at full strength, at >= 0.5, weaker]
 //! tier0 = ["critical", "high", "medium"]
+//!
+//! [[rule]]                 # ownership rules (see `changes::rules`)
+//! paths = ["ci/**"]
+//! action = "all"           # ignore | all | nodes (with `nodes = [...]`)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -19,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::analysis::policy::Policy;
+use crate::changes::rules::{RuleSpec, Unmapped};
 use crate::codes::Location;
 use crate::error::{Error, Result};
 
@@ -33,6 +39,10 @@ struct ConfigFile {
     graphs: Vec<PathBuf>,
     #[serde(default)]
     policy: Policy,
+    #[serde(default)]
+    unmapped: Unmapped,
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
 }
 
 /// The loaded configuration.
@@ -46,6 +56,10 @@ pub struct Config {
     pub graphs: Vec<PathBuf>,
     /// The risk policy.
     pub policy: Policy,
+    /// What to do with changed files that map to no node (`unmapped`).
+    pub unmapped: Unmapped,
+    /// The `[[rule]]` tables, in file order.
+    pub rules: Vec<RuleSpec>,
 }
 
 impl Config {
@@ -101,6 +115,27 @@ impl Config {
                 help: None,
             });
         }
+        for (i, rule) in file.rule.iter().enumerate() {
+            if let Err((what, why)) = rule.validate() {
+                use crate::sources::locate::{Needle, locate};
+                // The offending glob when it is one, else the rule's `[[rule]]` header.
+                let header = locate(text.as_bytes(), &Needle::text("[[rule]]").nth(i));
+                let pos = if what == "nodes" || what == "paths" {
+                    header
+                } else {
+                    locate(text.as_bytes(), &Needle::text(&what)).or(header)
+                };
+                return Err(Error::Config {
+                    location: Location {
+                        file: path.to_path_buf(),
+                        line: pos.map(|p| p.0),
+                        column: pos.map(|p| p.1),
+                    },
+                    message: format!("[[rule]] #{}: {why}", i + 1),
+                    help: Some("a rule is `paths = [\"glob\", ...]` and `action = \"ignore\"`, `\"all\"`, or `\"nodes\"` with `nodes = [\"id\", ...]`".into()),
+                });
+            }
+        }
         let root = path
             .parent()
             .map(Path::to_path_buf)
@@ -116,6 +151,8 @@ impl Config {
             graphs: file.graphs.iter().map(|g| root.join(g)).collect(),
             root,
             policy: file.policy,
+            unmapped: file.unmapped,
+            rules: file.rule,
         })
     }
 }

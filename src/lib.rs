@@ -14,7 +14,9 @@
 //! * [`graph`] holds the frozen [`graph::DependencyGraph`]: a petgraph graph with interned
 //!   ids and compressed adjacency, reached through [`graph::Node`] and [`graph::Dependency`]
 //!   handles (`'g` is always "borrowed from the graph").
-//! * [`changes`] maps what changed (node ids, file paths) to the changed nodes.
+//! * [`changes`] maps what changed (node ids, file paths, a git range, a file list) to the
+//!   changed nodes, each with a reason: node `paths`, Cargo packages and lockfiles,
+//!   `[[rule]]`s, CODEOWNERS for owners, and the topology change when graph files change.
 //! * [`analysis`] computes the blast radius ([`analysis::Impact`]), explains one path
 //!   ([`analysis::Why`]) and checks the graph ([`analysis::CheckReport`]), under a
 //!   [`analysis::Policy`] from [`config`] (`blast.toml`).

@@ -9,7 +9,7 @@ fn each_line_gets_one_result_in_order() {
     let mut input = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         input,
-        "payment\n# a comment\n\nadmin\nchekout\nservices/payment/src/x.rs docs/y.md"
+        "payment\n# a comment\n\nadmin\nchekout\nservices/payment/src/x.rs scripts/y.sh"
     )
     .unwrap();
     let out = expect(
@@ -43,7 +43,7 @@ fn each_line_gets_one_result_in_order() {
         lines[3]["changed"][0]["nodes"],
         serde_json::json!(["payment"])
     );
-    assert_eq!(lines[3]["unmapped"], serde_json::json!(["docs/y.md"]));
+    assert_eq!(lines[3]["unmapped"], serde_json::json!(["scripts/y.sh"]));
     let name = input.path().display().to_string();
     assert!(
         out.stderr
@@ -52,8 +52,9 @@ fn each_line_gets_one_result_in_order() {
         out.stderr
     );
     assert!(
-        out.stderr
-            .contains(&format!("warning: {name}:6: 'docs/y.md' maps to no node")),
+        out.stderr.contains(&format!(
+            "warning: {name}:6: 'scripts/y.sh' maps to no node"
+        )),
         "{}",
         out.stderr
     );

@@ -634,9 +634,21 @@ fn pictures_are_byte_identical_across_runs_and_thread_counts() {
 fn empty_and_oversized_pictures() {
     // A change that maps to no node draws an empty picture that says why.
     for format in ["dot", "svg", "mermaid", "html"] {
-        let out = ok(&["impact", "docs/adr.md", "--format", format]);
+        let out = ok(&[
+            "impact",
+            "misc/notes.txt",
+            "docs/adr.md",
+            "--format",
+            format,
+        ]);
         assert!(
-            out.stdout.contains("1 path maps to no node: docs/adr.md"),
+            out.stdout
+                .contains("1 path maps to no node: misc/notes.txt"),
+            "{format}"
+        );
+        assert!(
+            out.stdout
+                .contains("1 path ignored: docs/adr.md (default rule"),
             "{format}"
         );
         if format == "dot" {

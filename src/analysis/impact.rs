@@ -4,17 +4,28 @@
 //! [`Impact`] is plain data for the reports: it holds the change, the overall risk and one
 //! [`ImpactedNode`] per reached node (the changed nodes included, at distance 0), sorted by
 //! risk (highest first), then distance, then id.
+//!
+//! The risk is the highest node risk, raised to at least [`NEW_TIER0_PATH_RISK`] when the
+//! change creates a new path into a tier-0 node (a topology change, see
+//! [`crate::changes::topology`]); [`Impact::risk_reasons`] says why. Reached tier-0 and
+//! customer-facing nodes carry their owners: the graph's, or else CODEOWNERS' for their
+//! paths.
 
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use super::owners::{OwnersSource, codeowners_of};
 use super::policy::{Policy, Risk};
 use crate::changes::ChangeSet;
+use crate::changes::codeowners::CodeOwners;
 use crate::graph::reach::{Strengths, Walker};
 use crate::graph::{DependencyGraph, Node, NodeIx};
 
 const NONE: u32 = u32::MAX;
+
+/// The least risk of a change that creates a new path into a tier-0 node.
+pub const NEW_TIER0_PATH_RISK: Risk = Risk::High;
 
 #[derive(Copy, Clone, Debug)]
 struct Entry {
@@ -37,9 +48,15 @@ pub struct Impact<'g> {
     /// What changed.
     pub changes: ChangeSet<'g>,
     /// The highest risk of any reached node (`none` when nothing tiered or customer-facing
-    /// is reached).
+    /// is reached), raised by new paths into tier 0.
     pub risk: Risk,
+    /// Why the risk is what it is, most decisive first: the riskiest reached node and its
+    /// path, and any new path into tier 0 (empty when the risk is `none`).
+    pub risk_reasons: Vec<String>,
     entries: Vec<Entry>,
+    /// CODEOWNERS owners of reached tier-0 and customer-facing nodes that have no graph
+    /// owners, by node index.
+    codeowners: Vec<(u32, Vec<String>)>,
     /// Every entry index, sorted by risk (highest first), then distance, then id.
     sorted: OnceLock<Vec<u32>>,
     /// `(node index, entry index)`, sorted by node index.
@@ -72,6 +89,7 @@ pub struct Analyzer<'g> {
     policy: Policy,
     strengths: Strengths,
     walker: Walker,
+    codeowners: Option<CodeOwners>,
 }
 
 /// Radii at least this large build their per-node entries in parallel.
@@ -85,7 +103,15 @@ impl<'g> Analyzer<'g> {
             strengths: policy.strengths(),
             policy,
             walker: Walker::new(graph),
+            codeowners: None,
         }
+    }
+
+    /// Uses a CODEOWNERS file for reached tier-0 and customer-facing nodes that have no
+    /// `owners` in the graph.
+    pub fn codeowners(mut self, codeowners: Option<CodeOwners>) -> Analyzer<'g> {
+        self.codeowners = codeowners;
+        self
     }
 
     /// The graph.
@@ -122,16 +148,110 @@ impl<'g> Analyzer<'g> {
         } else {
             order.iter().map(make).collect()
         };
-        let risk = entries.iter().map(|e| e.risk).max().unwrap_or(Risk::None);
+        let mut risk = entries.iter().map(|e| e.risk).max().unwrap_or(Risk::None);
+        let mut risk_reasons = Vec::new();
+        // The riskiest node: highest risk, then fewest hops, then id (the first in
+        // `impacted()` order), found without sorting the radius.
+        let top = entries
+            .iter()
+            .filter(|e| e.risk > Risk::None)
+            .min_by(|a, b| {
+                let id = |e: &Entry| graph.node_ix(NodeIx::from_usize(e.ix as usize)).id();
+                (risk_rank(a.risk), a.distance, id(a)).cmp(&(risk_rank(b.risk), b.distance, id(b)))
+            });
+        if let Some(top) = top {
+            risk_reasons.push(top_reason(graph, top, &entries));
+        }
+        if let Some(t) = &changes.topology {
+            let new: Vec<_> = t
+                .new_paths
+                .iter()
+                .filter(|p| p.into_tier0() && p.strength > 0.0)
+                .collect();
+            let raised = !new.is_empty() && risk < NEW_TIER0_PATH_RISK;
+            let mut reasons: Vec<String> = new
+                .iter()
+                .take(3)
+                .map(|p| {
+                    format!(
+                        "{}: new {} path {} into tier-0 {} (added by this change)",
+                        NEW_TIER0_PATH_RISK,
+                        p.kinds_label(),
+                        p.nodes.join(" → "),
+                        p.target()
+                    )
+                })
+                .collect();
+            if new.len() > 3 {
+                reasons.push(format!(
+                    "… and {} more new paths into tier 0",
+                    new.len() - 3
+                ));
+            }
+            if raised {
+                risk = NEW_TIER0_PATH_RISK;
+                reasons.append(&mut risk_reasons);
+                risk_reasons = reasons;
+            } else {
+                risk_reasons.append(&mut reasons);
+            }
+        }
+        let codeowners = match &self.codeowners {
+            Some(co) => entries
+                .iter()
+                .filter_map(|e| {
+                    let n = graph.node_ix(NodeIx::from_usize(e.ix as usize));
+                    let critical = n.customer_facing() || n.tier().map(|t| t.get()) == Some(0);
+                    (critical && n.owners().len() == 0).then(|| (e.ix, codeowners_of(n, co)))
+                })
+                .filter(|(_, o)| !o.is_empty())
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        };
         Impact {
             graph,
             changes,
             risk,
+            risk_reasons,
             entries,
+            codeowners,
             sorted: OnceLock::new(),
             by_node: OnceLock::new(),
         }
     }
+}
+
+/// `critical: checkout (tier 0, customer-facing) is reached at strength 1.00 along payment →
+/// checkout`.
+fn top_reason(graph: &DependencyGraph, e: &Entry, entries: &[Entry]) -> String {
+    let node = |e: &Entry| graph.node_ix(NodeIx::from_usize(e.ix as usize));
+    let n = node(e);
+    let mut what = Vec::new();
+    if let Some(t) = n.tier() {
+        what.push(format!("tier {t}"));
+    }
+    if n.customer_facing() {
+        what.push("customer-facing".to_string());
+    }
+    let id = format!("{} ({})", n.id(), what.join(", "));
+    if e.distance == 0 {
+        return format!("{}: {id} is one of the changed nodes", e.risk);
+    }
+    let mut path = vec![n.id().to_string()];
+    let mut cur = e;
+    while cur.parent != NONE {
+        cur = &entries[cur.parent as usize];
+        path.push(node(cur).id().to_string());
+    }
+    path.reverse();
+    format!(
+        "{}: {id} is reached at strength {:.2} along {}",
+        e.risk,
+        e.strength,
+        path.join(" → ")
+    )
 }
 
 fn risk_rank(r: Risk) -> u64 {
@@ -243,6 +363,23 @@ impl<'g> Impact<'g> {
         self.entries.is_empty()
     }
 
+    /// The owners of every reached tier-0 and customer-facing node, each with the nodes it
+    /// owns (in impact order), sorted by owner.
+    pub fn owners(&self) -> Vec<(String, Vec<ImpactedNode<'_, 'g>>)> {
+        let mut by: std::collections::BTreeMap<String, Vec<ImpactedNode<'_, 'g>>> =
+            std::collections::BTreeMap::new();
+        for n in self.rated() {
+            let node = n.node();
+            if !(node.customer_facing() || node.tier().map(|t| t.get()) == Some(0)) {
+                continue;
+            }
+            for o in n.owners().0 {
+                by.entry(o.to_string()).or_default().push(n);
+            }
+        }
+        by.into_iter().collect()
+    }
+
     /// Counts.
     pub fn summary(&self) -> Summary {
         let mut s = Summary {
@@ -304,5 +441,28 @@ impl<'i, 'g> ImpactedNode<'i, 'g> {
     /// Whether this node is one of the changed nodes.
     pub fn is_changed(&self) -> bool {
         self.entry.distance == 0
+    }
+    /// Its owners and where they come from: the graph's `owners`, else (for tier-0 and
+    /// customer-facing nodes, when the analyzer had a CODEOWNERS file) CODEOWNERS'.
+    pub fn owners(&self) -> (Vec<&'i str>, Option<OwnersSource>) {
+        let node = self.node();
+        if node.owners().len() > 0 {
+            return (node.owners().collect(), Some(OwnersSource::Graph));
+        }
+        match self
+            .impact
+            .codeowners
+            .binary_search_by_key(&self.entry.ix, |c| c.0)
+        {
+            Ok(i) => (
+                self.impact.codeowners[i]
+                    .1
+                    .iter()
+                    .map(String::as_str)
+                    .collect(),
+                Some(OwnersSource::Codeowners),
+            ),
+            Err(_) => (Vec::new(), None),
+        }
     }
 }

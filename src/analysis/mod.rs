@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod impact;
+pub mod owners;
 pub mod picture;
 pub mod policy;
 pub mod rank;
@@ -15,6 +16,7 @@ pub mod why;
 
 pub use check::{CheckReport, check};
 pub use impact::{Analyzer, Impact, ImpactedNode, Summary};
+pub use owners::OwnersSource;
 pub use picture::{Picture, PictureOptions};
 pub use policy::{Policy, Risk};
 pub use why::{Why, why};

@@ -286,6 +286,18 @@ impl Picture {
                 unmapped.join(", ")
             ));
         }
+        let ignored = &impact.changes.ignored;
+        if !ignored.is_empty() {
+            let list: Vec<String> = ignored
+                .iter()
+                .map(|i| format!("{} ({})", i.input, i.reason))
+                .collect();
+            picture.notes.push(format!(
+                "{} ignored: {}",
+                plural(ignored.len(), "path", "paths"),
+                list.join("; ")
+            ));
+        }
         Ok(picture)
     }
 

@@ -12,7 +12,7 @@
 use std::io::{BufRead, Write};
 
 use crate::analysis::Analyzer;
-use crate::changes::Resolver;
+use crate::changes::{RepoFiles, Resolver, Rules};
 use crate::error::{Error, Result};
 use crate::report::json::{IMPACT_SCHEMA, ImpactJsonOptions};
 
@@ -37,7 +37,12 @@ pub fn impact_batch(
     out: &mut dyn Write,
 ) -> Result<(u8, Warnings)> {
     let _t = crate::timing::Phase::start("batch");
-    let resolver = Resolver::new(&ws.graph);
+    let rules = Rules::new(ws.config.rules.clone())
+        .map_err(|(n, e)| Error::Usage(format!("blast.toml [[rule]] #{n}: {e}")))?;
+    let resolver = Resolver::new(&ws.graph)
+        .rules(rules)
+        .unmapped(ws.config.unmapped)
+        .files(RepoFiles::work_tree(&ws.config.root));
     let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone());
     let mut warnings = Vec::new();
     let mut code = 0;

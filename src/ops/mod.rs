@@ -5,13 +5,13 @@
 //! print goes to the writer they are given, so the binary can hold the report until it is
 //! complete (never a partial report on stdout).
 
+pub mod changes;
 pub mod render;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{self, Analyzer, Policy};
-use crate::changes::Resolver;
 use crate::codes::Finding;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -166,11 +166,13 @@ impl Workspace {
     }
 }
 
+pub use changes::{ChangeOptions, PreparedChange};
+
 /// Options of `blast impact`.
 #[derive(Clone, Debug)]
 pub struct ImpactOptions {
-    /// Node ids or changed file paths.
-    pub changes: Vec<String>,
+    /// What changed: node ids, paths, a git range or a file list.
+    pub change: ChangeOptions,
     /// Output format.
     pub format: Format,
     /// What JSON lists.
@@ -187,26 +189,27 @@ pub type Warnings = Vec<String>;
 /// `blast impact`. Returns the exit code (0) and warnings for stderr.
 ///
 /// # Errors
-/// An unknown node id.
+/// An unknown node id, git faults, an unreadable file list, unmapped files under
+/// `unmapped = "error"`.
 pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Result<(u8, Warnings)> {
-    let resolver = Resolver::new(&ws.graph);
-    let changes = resolver.resolve(&opts.changes)?;
+    let prepared = PreparedChange::open(ws, &opts.change)?;
+    let (changes, more) = prepared.resolve()?;
+    let mut warnings: Warnings = prepared.warnings().to_vec();
+    warnings.extend(more.into_iter().map(|w| format!("warning: {w}")));
     // Text output shows unmapped paths itself; other formats warn on stderr.
-    let warnings = match opts.format {
-        Format::Text => Vec::new(),
-        _ => changes
-            .unmapped
-            .iter()
-            .map(|u| format!("warning: '{u}' maps to no node (no `paths` glob matches it); it is listed under \"unmapped\""))
-            .collect(),
-    };
+    if opts.format != Format::Text {
+        warnings.extend(changes.unmapped.iter().map(|u| {
+            format!("warning: '{u}' maps to no node (no `paths` glob, Cargo package or rule claims it); it is listed under \"unmapped\"")
+        }));
+    }
     if !opts.format.is_picture() && !opts.draw.is_default() {
         return Err(Error::Usage(format!(
             "--focus, --depth, --direction, --collapse, --show-dev and --renderer shape pictures, not --format {}\n  help: add --format svg (or dot, mermaid, html)",
             opts.format
         )));
     }
-    let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone());
+    let mut analyzer = Analyzer::new(prepared.graph(), ws.policy().clone())
+        .codeowners(prepared.codeowners().cloned());
     let impact = analyzer.impact(changes);
     if opts.format.is_picture() {
         render::impact(&impact, ws.policy(), opts.format, &opts.draw, out)?;

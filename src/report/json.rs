@@ -22,6 +22,25 @@
 //! says so; `summary` always counts every impacted node. Names in this schema never change
 //! within `v1`; fields may be added.
 //!
+//! Fields added for changes read from git or file lists:
+//!
+//! * `risk_reasons`: why the risk is what it is, most decisive first;
+//! * `diff`: `null`, or for a git range `{base, merge_base, head, head_commit}`;
+//! * `changed[]` also has `status` (`added`, `modified`, `deleted`, `renamed-from`,
+//!   `renamed-to`, `copied-to`, `type-changed`, `unmerged`, `untracked`, or `null` for an
+//!   input given by hand), `via` (`node`, `paths`, `cargo-package`, `cargo-lock`,
+//!   `cargo-manifest`, `rule`, `default-rule`, `unmapped`, `topology`) and `widened`;
+//! * `ignored`: `[{input, status, reason}]`, files a rule says change nothing;
+//! * `topology`: `null`, or when graph sources changed `{base, head, sources, added_nodes,
+//!   removed_nodes, changed_nodes: [{id, changes}], added_edges, removed_edges (each
+//!   {from, to, kind, optional}), new_paths: [{nodes, hops: [{from, to, kind, optional}],
+//!   strength, into, tier, customer_facing}]}`;
+//! * `impacted[].owners` are the graph's owners, or for a tier-0 or customer-facing node
+//!   without them, CODEOWNERS' for its paths; `impacted[].owners_source` is `graph`,
+//!   `codeowners` or `null`;
+//! * `owners`: `[{owner, nodes}]`, the owners of every reached tier-0 and customer-facing
+//!   node, sorted by owner.
+//!
 //! `blast why --format json` (`blast-radius/why/v1`): `from`, `to`, `reachable`, and when
 //! reachable `risk`, `strongest` and `shortest` (each `{nodes, hops: [{from, to, kind,
 //! optional, strength}], strength}`) and `paths` (`{count, capped}`).
@@ -37,6 +56,8 @@ use serde::ser::{SerializeMap, Serializer};
 
 use crate::analysis::why::Route;
 use crate::analysis::{CheckReport, Impact, ImpactedNode, Risk, Why};
+use crate::changes::DiffInfo;
+use crate::changes::topology::{EdgeChange, Topology};
 use crate::codes::{Finding, Severity};
 
 /// Schema id of the impact report.
@@ -51,6 +72,133 @@ struct ChangedJson<'a> {
     input: &'a str,
     nodes: Vec<&'a str>,
     reason: &'a str,
+    status: Option<&'static str>,
+    via: &'static str,
+    widened: bool,
+}
+
+#[derive(Serialize)]
+struct IgnoredJson<'a> {
+    input: &'a str,
+    status: Option<&'static str>,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct DiffJson<'a> {
+    base: &'a str,
+    merge_base: Option<&'a str>,
+    head: &'a str,
+    head_commit: Option<&'a str>,
+}
+
+impl<'a> From<&'a DiffInfo> for DiffJson<'a> {
+    fn from(d: &'a DiffInfo) -> Self {
+        DiffJson {
+            base: &d.base,
+            merge_base: d.merge_base.as_deref(),
+            head: &d.head,
+            head_commit: d.head_commit.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EdgeJson<'a> {
+    from: &'a str,
+    to: &'a str,
+    kind: &'static str,
+    optional: bool,
+}
+
+impl<'a> From<&'a EdgeChange> for EdgeJson<'a> {
+    fn from(e: &'a EdgeChange) -> Self {
+        EdgeJson {
+            from: &e.from,
+            to: &e.to,
+            kind: e.kind.as_str(),
+            optional: e.optional,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct NodeChangeJson<'a> {
+    id: &'a str,
+    changes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct NewPathJson<'a> {
+    nodes: &'a [String],
+    hops: Vec<EdgeJson<'a>>,
+    strength: f64,
+    into: &'a str,
+    tier: Option<u8>,
+    customer_facing: bool,
+}
+
+#[derive(Serialize)]
+struct TopologyJson<'a> {
+    base: &'a str,
+    head: &'a str,
+    sources: &'a [String],
+    added_nodes: &'a [String],
+    removed_nodes: &'a [String],
+    changed_nodes: Vec<NodeChangeJson<'a>>,
+    added_edges: Vec<EdgeJson<'a>>,
+    removed_edges: Vec<EdgeJson<'a>>,
+    new_paths: Vec<NewPathJson<'a>>,
+}
+
+impl<'a> From<&'a Topology> for TopologyJson<'a> {
+    fn from(t: &'a Topology) -> Self {
+        TopologyJson {
+            base: &t.base,
+            head: &t.head,
+            sources: &t.sources,
+            added_nodes: &t.added_nodes,
+            removed_nodes: &t.removed_nodes,
+            changed_nodes: t
+                .changed_nodes
+                .iter()
+                .map(|c| NodeChangeJson {
+                    id: &c.id,
+                    changes: &c.changes,
+                })
+                .collect(),
+            added_edges: t.added_edges.iter().map(EdgeJson::from).collect(),
+            removed_edges: t.removed_edges.iter().map(EdgeJson::from).collect(),
+            new_paths: t
+                .new_paths
+                .iter()
+                .map(|p| NewPathJson {
+                    nodes: &p.nodes,
+                    hops: p
+                        .nodes
+                        .windows(2)
+                        .zip(&p.hops)
+                        .map(|(w, h)| EdgeJson {
+                            from: &w[0],
+                            to: &w[1],
+                            kind: h.0.as_str(),
+                            optional: h.1,
+                        })
+                        .collect(),
+                    strength: p.strength,
+                    into: p.target(),
+                    tier: p.tier,
+                    customer_facing: p.customer_facing,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OwnerJson<'a> {
+    owner: String,
+    nodes: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +213,7 @@ struct ImpactedJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<Vec<&'a str>>,
     owners: Vec<&'a str>,
+    owners_source: Option<&'static str>,
 }
 
 /// Which impacted nodes a JSON report lists (the summary always counts all of them).
@@ -112,8 +261,9 @@ impl Default for ImpactJsonOptions {
 /// Streams the impacted list without building it in memory.
 struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, ImpactJsonOptions);
 
-fn impacted_json<'g>(n: ImpactedNode<'_, 'g>, paths: bool) -> ImpactedJson<'g> {
+fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
     let node = n.node();
+    let (owners, owners_source) = n.owners();
     ImpactedJson {
         id: node.id().as_str(),
         kind: node.kind().as_str(),
@@ -123,7 +273,8 @@ fn impacted_json<'g>(n: ImpactedNode<'_, 'g>, paths: bool) -> ImpactedJson<'g> {
         strength: n.strength(),
         risk: n.risk(),
         path: paths.then(|| n.path().iter().map(|p| p.id().as_str()).collect()),
-        owners: node.owners().collect(),
+        owners,
+        owners_source: owners_source.map(|o| o.as_str()),
     }
 }
 
@@ -163,11 +314,16 @@ struct SummaryJson {
 struct ImpactJson<'i, 'g> {
     schema: &'static str,
     risk: Risk,
+    risk_reasons: &'i [String],
+    diff: Option<DiffJson<'i>>,
     changed: Vec<ChangedJson<'i>>,
     unmapped: Vec<&'i str>,
+    ignored: Vec<IgnoredJson<'i>>,
+    topology: Option<TopologyJson<'i>>,
     impacted: ImpactedSeq<'i, 'g>,
     #[serde(skip_serializing_if = "is_all")]
     listed: &'static str,
+    owners: Vec<OwnerJson<'i>>,
     summary: SummaryJson,
 }
 
@@ -180,6 +336,8 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> Impac
     ImpactJson {
         schema: IMPACT_SCHEMA,
         risk: impact.risk,
+        risk_reasons: &impact.risk_reasons,
+        diff: impact.changes.diff.as_ref().map(DiffJson::from),
         changed: impact
             .changes
             .changed
@@ -188,11 +346,33 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> Impac
                 input: &c.input,
                 nodes: c.nodes.iter().map(|n| n.id().as_str()).collect(),
                 reason: &c.reason,
+                status: c.status.map(|s| s.as_str()),
+                via: c.via.as_str(),
+                widened: c.widened,
             })
             .collect(),
         unmapped: impact.changes.unmapped.iter().map(String::as_str).collect(),
+        ignored: impact
+            .changes
+            .ignored
+            .iter()
+            .map(|i| IgnoredJson {
+                input: &i.input,
+                status: i.status.map(|s| s.as_str()),
+                reason: &i.reason,
+            })
+            .collect(),
+        topology: impact.changes.topology.as_ref().map(TopologyJson::from),
         impacted: ImpactedSeq(impact, opts),
         listed: opts.nodes.as_str(),
+        owners: impact
+            .owners()
+            .into_iter()
+            .map(|(owner, nodes)| OwnerJson {
+                owner,
+                nodes: nodes.iter().map(|n| n.node().id().as_str()).collect(),
+            })
+            .collect(),
         summary: SummaryJson {
             impacted: s.impacted,
             customer_facing: s.customer_facing,

@@ -9,7 +9,8 @@ use anstyle::{AnsiColor, Effects, Style};
 
 use super::fmt_strength;
 use crate::analysis::why::Route;
-use crate::analysis::{CheckReport, Impact, Risk, Why};
+use crate::analysis::{CheckReport, Impact, OwnersSource, Risk, Why};
+use crate::changes::topology::{Topology, edge_label};
 use crate::codes::Severity;
 use crate::graph::NodeKind;
 
@@ -160,25 +161,79 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
         p.bold(&subject),
         plural(summary.impacted, "node", "nodes"),
     )?;
-    for c in &impact.changes.changed {
-        let ids = c
-            .nodes
-            .iter()
-            .map(|n| n.id().as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+    // With a topology change, say why the risk is what it is (new paths may have raised it).
+    if impact.changes.topology.is_some() && impact.risk_reasons.len() > 1 {
+        for r in &impact.risk_reasons {
+            writeln!(w, "{} {r}", p.dim("because:"))?;
+        }
+    }
+    if let Some(d) = &impact.changes.diff {
+        let base = match &d.merge_base {
+            Some(mb) if d.base != "HEAD" => format!("{} (merge base {})", d.base, short(mb)),
+            Some(mb) => format!("{} ({})", d.base, short(mb)),
+            None => format!("{} (no commit yet)", d.base),
+        };
+        writeln!(w, "{} {base} → {}", p.dim("diff:"), d.head)?;
+    }
+    let shown = opts.limit;
+    for c in impact.changes.changed.iter().take(shown) {
+        let ids = c.nodes.iter().map(|n| n.id().as_str()).collect::<Vec<_>>();
+        let ids = if ids.len() > 5 {
+            format!("{} and {} more", ids[..5].join(", "), ids.len() - 5)
+        } else {
+            ids.join(", ")
+        };
+        let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
         if c.reason == "node id" {
             writeln!(w, "{} {}", p.dim("changed:"), c.input)?;
+        } else if c.nodes.is_empty() {
+            writeln!(
+                w,
+                "{} {}{status} {}",
+                p.dim("changed:"),
+                c.input,
+                p.dim(&format!("({})", c.reason))
+            )?;
         } else {
             writeln!(
                 w,
-                "{} {} → {} {}",
+                "{} {}{status} → {} {}",
                 p.dim("changed:"),
                 c.input,
                 ids,
                 p.dim(&format!("({})", c.reason))
             )?;
         }
+    }
+    if impact.changes.changed.len() > shown {
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "… and {} more changed inputs (all are in --format json)",
+                impact.changes.changed.len() - shown
+            ))
+        )?;
+    }
+    for i in impact.changes.ignored.iter().take(shown) {
+        let status = i.status.map(|s| format!(" ({s})")).unwrap_or_default();
+        writeln!(
+            w,
+            "{} {}{status} {}",
+            p.dim("ignored:"),
+            i.input,
+            p.dim(&format!("— {}", i.reason))
+        )?;
+    }
+    if impact.changes.ignored.len() > shown {
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "… and {} more ignored files (all are in --format json)",
+                impact.changes.ignored.len() - shown
+            ))
+        )?;
     }
     for u in &impact.changes.unmapped {
         writeln!(
@@ -189,8 +244,11 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
                 "warning:"
             ),
             u,
-            p.dim("maps to no node (no `paths` glob matches it)")
+            p.dim("maps to no node (no `paths` glob, Cargo package or rule claims it)")
         )?;
+    }
+    if let Some(t) = &impact.changes.topology {
+        topology(w, t, opts, &p)?;
     }
     let rated = impact.rated();
     if !rated.is_empty() {
@@ -243,6 +301,25 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             )?;
         }
     }
+    let owners = impact.owners();
+    if !owners.is_empty() {
+        let list: Vec<String> = owners
+            .iter()
+            .map(|(o, nodes)| {
+                let ids: Vec<&str> = nodes.iter().map(|n| n.node().id().as_str()).collect();
+                let from = if nodes
+                    .iter()
+                    .any(|n| n.owners().1 == Some(OwnersSource::Codeowners))
+                {
+                    ", from CODEOWNERS"
+                } else {
+                    ""
+                };
+                format!("{o} ({}{from})", ids.join(", "))
+            })
+            .collect();
+        writeln!(w, "  {} {}", p.dim("owners:"), list.join(", "))?;
+    }
     let by_kind = impact.unrated_by_kind();
     let rest: usize = by_kind.values().sum();
     if rest > 0 {
@@ -264,6 +341,85 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             "{} {} without tier or customer-facing flag ({kinds})",
             p.dim("also reached:"),
             plural(rest, "node", "nodes"),
+        )?;
+    }
+    Ok(())
+}
+
+/// The first 12 characters of a commit id.
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+fn topology(w: &mut dyn Write, t: &Topology, opts: &TextOptions, p: &Paint) -> io::Result<()> {
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{} {} changed ({} → {})",
+        p.bold("topology:"),
+        if t.sources.is_empty() {
+            "the graph sources".to_string()
+        } else {
+            t.sources.join(", ")
+        },
+        t.base,
+        t.head
+    )?;
+    if t.is_empty() {
+        writeln!(w, "  {}", p.dim("no node or edge changed"))?;
+        return Ok(());
+    }
+    let mut rows: Vec<Vec<(String, usize)>> = Vec::new();
+    let mut row = |what: &str, text: String| rows.push(vec![plain(what), plain(text)]);
+    for n in &t.added_nodes {
+        row("added node", n.clone());
+    }
+    for n in &t.removed_nodes {
+        row("removed node", n.clone());
+    }
+    for c in &t.changed_nodes {
+        row(
+            "changed node",
+            format!("{}: {}", c.id, c.changes.join(", ")),
+        );
+    }
+    for e in &t.added_edges {
+        row("added edge", edge_label(e));
+    }
+    for e in &t.removed_edges {
+        row("removed edge", edge_label(e));
+    }
+    for np in &t.new_paths {
+        let into = match (np.tier, np.customer_facing) {
+            (Some(0), _) => "tier 0".to_string(),
+            (Some(t), true) => format!("customer-facing, tier {t}"),
+            (_, true) => "customer-facing".to_string(),
+            (Some(t), false) => format!("tier {t}"),
+            (None, false) => "untiered".to_string(),
+        };
+        row(
+            "new path",
+            format!(
+                "{} ({}, strength {}) into {into}",
+                np.nodes.join(" → "),
+                np.kinds_label(),
+                fmt_strength(np.strength)
+            ),
+        );
+    }
+    let total = rows.len();
+    rows.truncate(opts.limit);
+    for r in &rows {
+        writeln!(w, "  {}  {}", p.dim(&format!("{:<12}", r[0].0)), r[1].0)?;
+    }
+    if total > rows.len() {
+        writeln!(
+            w,
+            "  {}",
+            p.dim(&format!(
+                "… and {} more (all are in --format json)",
+                total - rows.len()
+            ))
         )?;
     }
     Ok(())

@@ -103,7 +103,11 @@ fn is_ws(c: u8) -> bool {
 impl<'a> Cursor<'a> {
     #[inline(always)]
     fn ws(&mut self) {
-        while self.pos < self.b.len() && is_ws(self.b[self.pos]) {
+        // Most tokens are not preceded by whitespace: one comparison says so.
+        while let Some(&c) = self.b.get(self.pos) {
+            if c > b' ' || !is_ws(c) {
+                break;
+            }
             self.pos += 1;
         }
     }

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use blast_radius::analysis::picture::{Collapse, FocusDirection, PictureOptions};
 use blast_radius::analysis::rank::{RankOptions, SizeMode};
+use blast_radius::changes::{ChangeSource, Range, Unmapped};
 use blast_radius::graph::NodeKind;
 use blast_radius::ops::render::{DrawOptions, RenderOptions, Renderer};
-use blast_radius::ops::{self, GraphOptions, ImpactOptions, WhyOptions, Workspace};
+use blast_radius::ops::{self, ChangeOptions, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
 use blast_radius::report::json::{ImpactJsonOptions, NodeList};
 use blast_radius::report::text::TextOptions;
@@ -47,6 +48,61 @@ struct GraphArgs {
     /// Neither read nor write the compiled-graph cache.
     #[arg(long)]
     no_cache: bool,
+}
+
+/// Where the change comes from, besides ids and paths on the command line.
+#[derive(Args, Debug, Clone)]
+struct ChangeArgs {
+    /// Compare with the merge base of REF and HEAD: committed, staged, unstaged and untracked changes.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["staged", "files_from"])]
+    base: Option<String>,
+    /// With --base: compare the merge base with REF instead of HEAD and the working tree.
+    #[arg(long, value_name = "REF", requires = "base")]
+    head: Option<String>,
+    /// Only the staged changes (HEAD against the index).
+    #[arg(long, conflicts_with = "files_from")]
+    staged: bool,
+    /// Read the changed files from FILE ('-' for stdin): one per line, or NUL-separated.
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<PathBuf>,
+    /// What to do with files that map to no node (default: `unmapped` in blast.toml, else warn).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    unmapped: Option<UnmappedArg>,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum UnmappedArg {
+    /// List them under "unmapped" and warn.
+    Warn,
+    /// Treat each as a change to every node.
+    All,
+    /// Fail (exit 2) naming them.
+    Error,
+}
+
+impl ChangeArgs {
+    fn options(self, inputs: Vec<String>, cwd: PathBuf) -> ChangeOptions {
+        let source = if let Some(base) = self.base {
+            Some(ChangeSource::Git(Range::Base {
+                base,
+                head: self.head,
+            }))
+        } else if self.staged {
+            Some(ChangeSource::Git(Range::Staged))
+        } else {
+            self.files_from.map(ChangeSource::FilesFrom)
+        };
+        ChangeOptions {
+            inputs,
+            source,
+            unmapped: self.unmapped.map(|u| match u {
+                UnmappedArg::Warn => Unmapped::Warn,
+                UnmappedArg::All => Unmapped::All,
+                UnmappedArg::Error => Unmapped::Error,
+            }),
+            cwd,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -235,9 +291,11 @@ fn parse_kind(s: &str) -> Result<NodeKind, String> {
 enum Command {
     /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
     Impact {
-        /// Node ids or changed file paths (paths map to nodes through their `paths` globs).
-        #[arg(required_unless_present = "batch", value_name = "CHANGE")]
+        /// Node ids or changed file paths (paths map to nodes through `paths` globs, Cargo packages and rules).
+        #[arg(value_name = "CHANGE", required_unless_present_any = ["base", "staged", "files_from", "batch"])]
         changes: Vec<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
         #[command(flatten)]
         graph: GraphArgs,
         /// Output format: a report (text, json) or a picture of the blast radius (dot, svg, mermaid, html).
@@ -254,7 +312,7 @@ enum Command {
         no_paths: bool,
         /// Read one change set per line from FILE (`-` for stdin) and write one JSON result
         /// per line (always JSON), sharing one load.
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["changes", "format"])]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["changes", "format", "base", "staged", "files_from"])]
         batch: Option<PathBuf>,
         #[command(flatten)]
         picture: PictureArgs,
@@ -350,6 +408,7 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
     match cli.command {
         Command::Impact {
             changes,
+            change,
             graph,
             format,
             limit,
@@ -362,7 +421,8 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 nodes: nodes.into(),
                 paths: !no_paths,
             };
-            let ws = Workspace::load(&graph_options(graph)?)?;
+            let graph = graph_options(graph)?;
+            let ws = Workspace::load(&graph)?;
             if let Some(batch) = batch {
                 let opts = ops::BatchOptions { json };
                 let name = batch.display().to_string();
@@ -378,7 +438,7 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 return result;
             }
             let opts = ImpactOptions {
-                changes,
+                change: change.options(changes, graph.cwd.clone()),
                 format: format.into(),
                 json,
                 text: text(limit),
