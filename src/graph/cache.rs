@@ -34,7 +34,22 @@ use super::{
 };
 
 const MAGIC: &[u8; 8] = b"BLASTGC\0";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+
+/// The payload checksum is xxh3 over the xxh3 of each chunk of this size, so it can be
+/// verified in parallel.
+const CHECK_CHUNK: usize = 16 << 20;
+
+/// The checksum of a payload (see [`CHECK_CHUNK`]).
+fn checksum(payload: &[u8]) -> u64 {
+    use rayon::prelude::*;
+    let sums: Vec<u64> = payload
+        .par_chunks(CHECK_CHUNK)
+        .map(xxhash_rust::xxh3::xxh3_64)
+        .collect();
+    let bytes: Vec<u8> = sums.iter().flat_map(|s| s.to_le_bytes()).collect();
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
 
 /// Why a cache file was not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,21 +75,43 @@ impl CacheKey {
     }
 }
 
-/// Streams the payload: buffers, hashes and counts what it writes.
+/// Streams the payload: buffers, hashes (per [`CHECK_CHUNK`]) and counts what it writes.
 struct Out<'w, W: Write> {
     w: &'w mut W,
     buf: Vec<u8>,
-    hasher: xxhash_rust::xxh3::Xxh3,
+    chunk: xxhash_rust::xxh3::Xxh3,
+    chunk_fill: usize,
+    sums: Vec<u64>,
     len: u64,
 }
 
 impl<W: Write> Out<'_, W> {
     fn spill(&mut self) -> io::Result<()> {
-        self.hasher.update(&self.buf);
+        let mut rest: &[u8] = &self.buf;
+        while !rest.is_empty() {
+            let take = rest.len().min(CHECK_CHUNK - self.chunk_fill);
+            self.chunk.update(&rest[..take]);
+            self.chunk_fill += take;
+            rest = &rest[take..];
+            if self.chunk_fill == CHECK_CHUNK {
+                self.sums.push(self.chunk.digest());
+                self.chunk.reset();
+                self.chunk_fill = 0;
+            }
+        }
         self.len += self.buf.len() as u64;
         self.w.write_all(&self.buf)?;
         self.buf.clear();
         Ok(())
+    }
+
+    /// The payload checksum, once everything is spilled.
+    fn checksum(&mut self) -> u64 {
+        if self.chunk_fill > 0 {
+            self.sums.push(self.chunk.digest());
+        }
+        let bytes: Vec<u8> = self.sums.iter().flat_map(|s| s.to_le_bytes()).collect();
+        xxhash_rust::xxh3::xxh3_64(&bytes)
     }
     fn raw(&mut self, b: &[u8]) -> io::Result<()> {
         self.buf.extend_from_slice(b);
@@ -204,8 +241,8 @@ fn path_from(b: &[u8]) -> PathBuf {
 
 impl DependencyGraph {
     /// Writes the graph in its compiled form, streaming (the payload is never held in
-    /// memory twice). The reverse adjacency is built first if needed (every query uses it);
-    /// the forward adjacency and the id order are stored when already built.
+    /// memory twice). Both adjacency arrays are built first if needed (every walk uses
+    /// them); the id order is stored when already built.
     ///
     /// # Errors
     /// Writing failed.
@@ -224,7 +261,9 @@ impl DependencyGraph {
         let mut p = Out {
             w,
             buf: Vec::with_capacity(1 << 21),
-            hasher: xxhash_rust::xxh3::Xxh3::new(),
+            chunk: xxhash_rust::xxh3::Xxh3::new(),
+            chunk_fill: 0,
+            sums: Vec::new(),
             len: 0,
         };
         p.bytes(self.strings.as_str().as_bytes())?;
@@ -276,8 +315,12 @@ impl DependencyGraph {
                 None => p.u8(0)?,
             }
         }
-        let reverse = self.csr(Direction::Reverse);
-        for csr in [Some(reverse), self.forward.get()] {
+        // Both adjacency arrays: walks on large graphs use both.
+        let (reverse, forward) = rayon::join(
+            || self.csr(Direction::Reverse),
+            || self.csr(Direction::Forward),
+        );
+        for csr in [Some(reverse), Some(forward)] {
             match csr {
                 Some(csr) => {
                     let (offsets, targets, classes) = csr.parts();
@@ -297,7 +340,7 @@ impl DependencyGraph {
             None => p.u8(0)?,
         }
         p.spill()?;
-        let (len, sum) = (p.len, p.hasher.digest());
+        let (len, sum) = (p.len, p.checksum());
         let end = w.stream_position()?;
         w.seek(SeekFrom::Start(start + sizes_at))?;
         w.write_all(&len.to_le_bytes())?;
@@ -328,14 +371,18 @@ impl DependencyGraph {
         let len = h.len()?;
         let sum = h.u64()?;
         let payload = h.take(len)?;
-        if h.pos != bytes.len() || xxhash_rust::xxh3::xxh3_64(payload) != sum {
-            return Err(CacheMiss::Corrupt);
+        {
+            let _t = crate::timing::Phase::start("cache checksum");
+            if h.pos != bytes.len() || checksum(payload) != sum {
+                return Err(CacheMiss::Corrupt);
+            }
         }
         decode(payload)
     }
 }
 
 fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
+    let t = crate::timing::Phase::start("cache decode");
     let mut p = In { b: payload, pos: 0 };
     let strings = Arena::from_string(p.string()?);
     let n = p.len()?;
@@ -456,8 +503,10 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     if p.pos != payload.len() {
         return Err(CacheMiss::Corrupt);
     }
+    drop(t);
 
     // Rebuild the interner (ids must be distinct) and the petgraph graph.
+    let _t = crate::timing::Phase::start("cache rebuild");
     let (ids, inner) = rayon::join(
         || {
             let mut ids = Interner::with_capacity(n);
@@ -562,13 +611,13 @@ mod tests {
     }
 
     #[test]
-    fn optional_indexes_are_rebuilt_when_absent() {
+    fn the_id_order_is_rebuilt_when_absent() {
         let g = shop();
         let key = CacheKey([3; 16]);
         let mut cur = io::Cursor::new(Vec::new());
         g.write_cache(&mut cur, &key).unwrap();
         let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
-        assert!(back.forward.get().is_none() && back.id_order.get().is_none());
+        assert!(back.forward.get().is_some() && back.id_order.get().is_none());
         back.verify().unwrap();
         assert_eq!(back.id_order(), g.id_order());
     }
@@ -623,7 +672,7 @@ mod tests {
         for i in (header..bytes.len()).step_by(13) {
             let mut bad = bytes.clone();
             bad[i] = bad[i].wrapping_add(0x41);
-            let sum = xxhash_rust::xxh3::xxh3_64(&bad[header..]);
+            let sum = checksum(&bad[header..]);
             bad[header - 8..header].copy_from_slice(&sum.to_le_bytes());
             let _ = DependencyGraph::read_cache(&bad, &key);
         }
