@@ -152,6 +152,9 @@ struct Stepper {
     weak: Vec<(u32, u32, u8)>,
 }
 
+/// What one chunk of a bottom-up step found: reached `(node, parent)` and weak offers.
+type ChunkFound = (Vec<(u32, u32)>, Vec<(u32, u32, u8)>);
+
 /// Nodes per parallel chunk of a bottom-up step (a multiple of the word size: chunks own
 /// whole words of the bitset).
 const CHUNK_NODES: usize = 1 << 14;
@@ -195,7 +198,7 @@ impl Stepper {
                 let layer_bits = &self.layer_bits;
                 const BITS: usize = usize::BITS as usize;
                 let blocks_per_chunk = CHUNK_NODES / BITS;
-                let parts: Vec<(Vec<(u32, u32)>, Vec<(u32, u32, u8)>)> = seen
+                let parts: Vec<ChunkFound> = seen
                     .as_mut_slice()
                     .par_chunks_mut(blocks_per_chunk)
                     .enumerate()
