@@ -6,7 +6,9 @@
 //! the graph). The [`policy::Policy`] turns reach into risk.
 
 pub mod check;
+pub mod drift;
 pub mod impact;
+pub mod listing;
 pub mod policy;
 pub mod why;
 

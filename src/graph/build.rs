@@ -21,6 +21,9 @@ use crate::codes::{Code, Finding, Location, Severity};
 use crate::error::{Error, Result};
 use crate::sources::locate::{Needle, locate};
 
+mod layers;
+pub use layers::NetworkPolicySpec;
+
 const NONE: u32 = u32::MAX;
 
 /// A document: one file (or one part of a file) fed to the builder. Findings point at it.
@@ -119,6 +122,8 @@ pub struct GraphBuilder {
     part_of: Vec<(u32, u32)>,
     pending: Vec<Pending>,
     full: bool,
+    /// Discovered declarations waiting for the overlays, aliases, removals (see `layers`).
+    layers: layers::Layers,
 }
 
 impl Default for GraphBuilder {
@@ -151,6 +156,7 @@ impl GraphBuilder {
             part_of: Vec::new(),
             pending: Vec::new(),
             full: false,
+            layers: layers::Layers::default(),
         }
     }
 
@@ -159,7 +165,9 @@ impl GraphBuilder {
         let origin = self.add_origin(Origin {
             source: source.to_string(),
             file: file.to_path_buf(),
+            line: None,
             evidence: None,
+            attributes: Vec::new(),
         });
         self.doc_origin.push(origin);
         DocId(self.doc_origin.len() as u32 - 1)
@@ -238,6 +246,9 @@ impl GraphBuilder {
 
     /// Declares a node (or adds attributes to one another file declared).
     pub fn add_node(&mut self, doc: DocId, spec: NodeSpec<'_>) {
+        if self.buffers(doc) {
+            return self.buffer_node(doc, spec);
+        }
         let d = doc.0;
         let ix = self.intern_node(&spec.id);
         if self.full {
@@ -389,13 +400,18 @@ impl GraphBuilder {
         let origin = Origin {
             source: base.source.clone(),
             file: base.file.clone(),
+            line: None,
             evidence: Some(evidence),
+            attributes: Vec::new(),
         };
         let origin = self.add_origin(origin);
         self.add_edge_with_origin(doc, origin, spec);
     }
 
     fn add_edge_with_origin(&mut self, doc: DocId, origin: u32, spec: EdgeSpec<'_>) {
+        if self.buffers(doc) {
+            return self.buffer_edge(doc, origin, spec);
+        }
         let a = self.intern_node(&spec.from);
         let b = self.intern_node(&spec.to);
         if self.full {
@@ -443,6 +459,7 @@ impl GraphBuilder {
     /// Only when the graph cannot be represented at all (over 4 GiB of strings).
     pub fn finish_lenient(mut self) -> Result<(DependencyGraph, Vec<Finding>)> {
         let _t = crate::timing::Phase::start("finish graph");
+        self.apply_layers();
         if self.full {
             return Err(Error::Usage(
                 "the graph holds more than 4 GiB of ids, owners and paths; split it".into(),
@@ -534,6 +551,7 @@ impl GraphBuilder {
             self.inner[NodeIndex::new(i)].origins = Range32::new(start, origin_list.len() - start);
         }
         let findings = self.resolve_findings();
+        let provenance = self.take_provenance();
         self.strings.shrink_to_fit();
         let graph = DependencyGraph {
             inner: self.inner,
@@ -546,6 +564,7 @@ impl GraphBuilder {
             reverse: Default::default(),
             forward: Default::default(),
             id_order: Default::default(),
+            provenance,
         };
         Ok((graph, findings))
     }

@@ -17,6 +17,7 @@
 pub mod build;
 pub mod csr;
 mod model;
+pub mod provenance;
 pub mod reach;
 pub(crate) mod strings;
 
@@ -28,6 +29,7 @@ use petgraph::graph::{EdgeIndex, IndexType, NodeIndex};
 
 pub use build::{GraphBuilder, LoadReport};
 pub use model::{EdgeKind, NodeKind, ParseKindError, Tier};
+pub use provenance::{AttrValue, Evidence};
 
 use crate::graph::strings::{Arena, Interner, Range32, StrRef};
 
@@ -135,8 +137,13 @@ pub struct Origin {
     pub source: String,
     /// The file the declaration was read from.
     pub file: PathBuf,
+    /// The 1-based line of the evidence in `file`, when the source knows it.
+    pub line: Option<u32>,
     /// For derived edges: what in the file produced it (`environment CART_ADDR=cart:7070`).
     pub evidence: Option<String>,
+    /// Source-specific facts about a derived edge, in the order the source gave them:
+    /// `target` (a Cargo platform), `calls` and `errors` (traces), `profiles` (Compose).
+    pub attributes: Vec<(String, AttrValue)>,
 }
 
 /// The owned data of one node (reached through [`Node`]).
@@ -176,6 +183,8 @@ pub struct DependencyGraph {
     reverse: OnceLock<csr::Csr>,
     forward: OnceLock<csr::Csr>,
     id_order: OnceLock<Vec<u32>>,
+    /// Aliases, edges removed by overlays, network-policy evidence.
+    provenance: provenance::Provenance,
 }
 
 /// A node of the graph, borrowed from it. Cheap to copy.

@@ -16,13 +16,20 @@ use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, GraphBuilder, LoadReport};
 use crate::report::{self, Format, text::TextOptions};
 
+mod graph;
+pub use graph::{ListOptions, graph};
+
 /// Where the graph and policy come from.
 #[derive(Clone, Debug, Default)]
 pub struct GraphOptions {
     /// `--config FILE`; when `None`, `blast.toml` is searched from `cwd` upward.
     pub config: Option<PathBuf>,
-    /// `--graph FILE` (repeatable): used instead of the config's `graphs`.
+    /// `--graph FILE` (repeatable): used instead of the config's `graphs` and sources.
     pub graphs: Vec<PathBuf>,
+    /// Sources from the command line (`--cargo`, `--compose`, `--k8s`, `--backstage`,
+    /// `--jaeger`), paths relative to `cwd`: used instead of the config's `graphs` and
+    /// `[[source]]` tables.
+    pub sources: Vec<crate::sources::SourceSpec>,
     /// The working directory.
     pub cwd: PathBuf,
 }
@@ -50,21 +57,48 @@ fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
         None => Config::discover(&opts.cwd),
     };
     let config = Config::load(config_path.as_deref(), &opts.cwd)?;
-    let graphs: Vec<PathBuf> = if opts.graphs.is_empty() {
-        config.graphs.clone()
-    } else {
-        opts.graphs.iter().map(|g| opts.cwd.join(g)).collect()
-    };
-    if graphs.is_empty() {
+    // Sources on the command line replace the config's.
+    let (graphs, sources): (Vec<PathBuf>, Vec<crate::sources::SourceSpec>) =
+        if opts.graphs.is_empty() && opts.sources.is_empty() {
+            (config.graphs.clone(), config.sources.clone())
+        } else {
+            let sources = opts
+                .sources
+                .iter()
+                .map(|s| {
+                    let mut s = s.clone();
+                    for p in s.paths.iter_mut().chain(s.options.env_files.iter_mut()) {
+                        *p = opts.cwd.join(&*p);
+                    }
+                    s
+                })
+                .collect();
+            (
+                opts.graphs.iter().map(|g| opts.cwd.join(g)).collect(),
+                sources,
+            )
+        };
+    if graphs.is_empty() && sources.is_empty() {
         return Err(Error::Usage(match &config.path {
             Some(p) => format!(
-                "{} lists no graph files\n  help: add `graphs = [\"path/to/graph.toml\"]` to it, or pass --graph FILE",
+                "{} lists no graph files and no sources\n  help: add `graphs = [\"path/to/graph.toml\"]` or a `[[source]]` table to it, or pass --graph FILE (or --cargo, --compose, --k8s, --backstage, --jaeger)",
                 p.display()
             ),
-            None => "no graph to load: no blast.toml was found here or in a parent directory\n  help: pass --graph FILE, or create blast.toml with `graphs = [\"path/to/graph.toml\"]`".to_string(),
+            None => "no graph to load: no blast.toml was found here or in a parent directory\n  help: pass --graph FILE (or --cargo, --compose, --k8s, --backstage, --jaeger), or create blast.toml with `graphs = [\"path/to/graph.toml\"]`".to_string(),
         }));
     }
     let mut builder = GraphBuilder::new();
+    let ctx = crate::sources::LoadContext {
+        root: &config.root,
+        classifier: &config.classifier,
+    };
+    for s in &sources {
+        let mut s = s.clone();
+        for p in s.paths.iter_mut().chain(s.options.env_files.iter_mut()) {
+            *p = display_relative(p, &opts.cwd);
+        }
+        crate::sources::load_source(&mut builder, &s, &ctx)?;
+    }
     for g in &graphs {
         crate::sources::load_graph_file(&mut builder, &display_relative(g, &opts.cwd))?;
     }
@@ -122,6 +156,20 @@ pub struct ImpactOptions {
 
 /// Warnings the command wants printed on stderr (the report goes to the writer).
 pub type Warnings = Vec<String>;
+
+/// One stderr line summing up the warnings loading the sources found (they are listed by
+/// `blast check` and `blast graph`), or nothing.
+pub fn load_warnings(ws: &Workspace) -> Warnings {
+    let n = ws.load.findings.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    vec![format!(
+        "warning: loading the sources found {n} problem{} (run `blast check` to list {})",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it" } else { "them" }
+    )]
+}
 
 /// `blast impact`. Returns the exit code (0) and warnings for stderr.
 ///

@@ -4,6 +4,7 @@
 //! [`Why`](crate::analysis::Why), [`CheckReport`](crate::analysis::CheckReport)) and never
 //! compute: one file per format, each writing into any [`std::io::Write`].
 
+pub mod graph;
 pub mod json;
 pub mod text;
 
