@@ -46,9 +46,11 @@ pub struct Workspace {
 
 /// Shortens `p` to a path relative to `cwd` when it lies below it.
 fn display_relative(p: &Path, cwd: &Path) -> PathBuf {
-    p.strip_prefix(cwd)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| p.to_path_buf())
+    match p.strip_prefix(cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => p.to_path_buf(),
+    }
 }
 
 fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {

@@ -246,8 +246,16 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
         .nodes
         .iter()
         .map(|n| {
-            let mut sources: Vec<&str> = n.origins().map(|o| o.source.as_str()).collect();
-            sources.dedup();
+            // Discovered sources first, in load order; graph files (overlays) last.
+            let mut sources: Vec<&str> = Vec::new();
+            for o in n.origins().filter(|o| o.source != "graph") {
+                if !sources.contains(&o.source.as_str()) {
+                    sources.push(&o.source);
+                }
+            }
+            if n.origins().any(|o| o.source == "graph") {
+                sources.push("graph");
+            }
             let mut also = Vec::new();
             let aliases = l.graph.aliases(n.id().as_str());
             if !aliases.is_empty() {

@@ -655,7 +655,7 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf]) -> Result<()> {
                         &from,
                         k,
                         r,
-                        &format!("spec.dependencyOf of {}:", e.name),
+                        &format!("{}'s spec.dependencyOf", e.name),
                         String::new(),
                     )
                 }

@@ -161,11 +161,13 @@ pub fn load(
     ctx: &LoadContext<'_>,
 ) -> Result<()> {
     let _t = crate::timing::Phase::start("load cargo");
-    let manifest: PathBuf = if path.is_dir() {
+    let manifest: PathBuf = super::yaml::normalize(&if path.is_dir()
+        || path.file_name().is_none_or(|n| n != "Cargo.toml")
+    {
         path.join("Cargo.toml")
     } else {
         path.to_path_buf()
-    };
+    });
     if !manifest.is_file() {
         return Err(Error::Io {
             path: manifest.clone(),

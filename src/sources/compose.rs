@@ -689,7 +689,7 @@ impl<'c> Loader<'c> {
                 .value
                 .env_files
                 .iter()
-                .map(|e| yaml::normalize(&dir.join(interpolate(e, vars))))
+                .map(|e| sibling(path, &interpolate(e, vars)))
                 .collect();
             // An included project reads the `.env` of its own directory.
             let included = self.project(&paths, &dir, &env_files, vars, Some(at_inc.clone()))?;

@@ -142,11 +142,7 @@ pub fn load(builder: &mut GraphBuilder, path: &Path, min_calls: u64) -> Result<(
             continue;
         }
         kept += 1;
-        let mut ev = Evidence::new(match errors {
-            Some(e) => format!("observed {calls} calls, {e} errors"),
-            None => format!("observed {calls} calls"),
-        })
-        .with("calls", AttrValue::Count(*calls));
+        let mut ev = Evidence::new("observed in traces").with("calls", AttrValue::Count(*calls));
         if let Some(e) = errors {
             ev = ev.with("errors", AttrValue::Count(*e));
         }
