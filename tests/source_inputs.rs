@@ -513,6 +513,14 @@ spec: {type: database, owner: web-team}
     ] {
         assert!(out.stdout.contains(w), "missing {w:?} in\n{}", out.stdout);
     }
+    write(d, "syntax.yaml", "kind: Component\nmetadata: {name: x\n");
+    let out = blast(d, &["graph", "--backstage", "syntax.yaml"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("error: syntax.yaml:"),
+        "{}",
+        out.stderr
+    );
     write(
         d,
         "bad.yaml",

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::codes::Finding;
-use crate::graph::provenance::RemovedEdge;
+use crate::graph::provenance::{NetworkPolicy, RemovedEdge};
 use crate::graph::{DependencyGraph, EdgeKind, Node, NodeKind, Origin};
 
 /// One edge row: every declaration of `from → to` with this kind and `optional` flag.
@@ -55,6 +55,8 @@ pub struct Listing<'g> {
     pub by_source: BTreeMap<String, SourceCount>,
     /// Discovered edges that graph files removed (touching the listed nodes).
     pub removed: Vec<&'g RemovedEdge>,
+    /// Network policies read as evidence (selecting or letting in the listed nodes).
+    pub policies: Vec<&'g NetworkPolicy>,
     /// Warnings and notes from loading.
     pub findings: Vec<Finding>,
 }
@@ -120,8 +122,16 @@ pub fn listing<'g>(
         .iter()
         .filter(|r| keep(&r.from) || keep(&r.to))
         .collect();
+    let policies = graph
+        .network_policies()
+        .iter()
+        .filter(|p| {
+            p.selects.iter().any(|s| keep(s)) || p.allows_from.iter().flatten().any(|s| keep(s))
+        })
+        .collect();
     Ok(Listing {
         graph,
+        policies,
         filtered: !wanted.is_empty(),
         nodes,
         edges: rows.into_values().collect(),

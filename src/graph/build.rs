@@ -170,6 +170,7 @@ impl GraphBuilder {
             attributes: Vec::new(),
         });
         self.doc_origin.push(origin);
+        self.layers.note_document(source);
         DocId(self.doc_origin.len() as u32 - 1)
     }
 

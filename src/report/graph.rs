@@ -358,6 +358,35 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
             .collect();
         table(w, &["EDGE", "KIND", "FROM", "BY"], &rows)?;
     }
+    if !l.policies.is_empty() {
+        writeln!(
+            w,
+            "\nnetwork policies (evidence of allowed traffic, not edges):"
+        )?;
+        let few = |v: &[String]| -> String {
+            match v.len() {
+                0 => "nothing".into(),
+                1..=3 => v.join(", "),
+                n => format!("{} and {} more", v[..3].join(", "), n - 3),
+            }
+        };
+        let rows: Vec<Vec<String>> = l
+            .policies
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    place(&p.origin),
+                    few(&p.selects),
+                    match &p.allows_from {
+                        None => "anyone".into(),
+                        Some(v) => few(v),
+                    },
+                ]
+            })
+            .collect();
+        table(w, &["POLICY", "WHERE", "ISOLATES", "LETS IN"], &rows)?;
+    }
     if !l.findings.is_empty() {
         writeln!(w, "\nwhile loading:")?;
         for f in &l.findings {

@@ -57,6 +57,8 @@ enum Decl {
 /// What the builder keeps for precedence and provenance.
 #[derive(Default)]
 pub(super) struct Layers {
+    /// For each document: whether it comes from a discovered source.
+    discovered: Vec<bool>,
     buffered: Vec<Decl>,
     replaying: bool,
     /// (doc, canonical id, alias)
@@ -95,6 +97,13 @@ fn owned_edge(spec: EdgeSpec<'_>) -> EdgeSpec<'static> {
     }
 }
 
+impl Layers {
+    /// Records a new document's source kind (documents are numbered in order).
+    pub(super) fn note_document(&mut self, source: &str) {
+        self.discovered.push(source != NATIVE_SOURCE);
+    }
+}
+
 /// ## Sources and overlays
 impl GraphBuilder {
     /// Whether `doc` comes from a discovered source (anything but a graph file).
@@ -107,8 +116,9 @@ impl GraphBuilder {
     }
 
     /// Whether declarations in `doc` are buffered (discovered sources, until replay).
+    #[inline]
     pub(super) fn buffers(&self, doc: DocId) -> bool {
-        !self.layers.replaying && self.is_discovered(doc.0)
+        !self.layers.replaying && self.layers.discovered[doc.0 as usize]
     }
 
     /// Buffers a discovered node declaration.
