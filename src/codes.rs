@@ -122,11 +122,11 @@ codes! {
     DegradedSource = "degraded-source", Warning,
         "a source could be read only in part",
         "see the message for what is missing and how to get it";
-    /// The same Kubernetes object or Backstage entity (kind, namespace, name) is defined
-    /// twice.
+    /// The same Kubernetes object or Backstage entity (kind, namespace, name), or a Compose
+    /// service in an included file, is defined twice.
     DuplicateObject = "duplicate-object", Warning,
-        "the same Kubernetes object or Backstage entity is defined twice",
-        "load each file once; the later definition is used, as `kubectl apply` would";
+        "the same object is defined twice",
+        "define it once (the message says which definition is used)";
     /// A source produced no nodes at all.
     EmptySource = "empty-source", Warning,
         "a source produced no nodes",

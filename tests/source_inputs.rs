@@ -181,9 +181,15 @@ fn compose_includes() {
     write(
         d,
         "shared/db.yaml",
-        "services:\n  pg:\n    image: ${DB_IMAGE}\n",
+        "services:\n  pg:\n    image: ${DB_IMAGE}\n  app:\n    image: other\n    environment: [PG_HOST=pg]\n",
     );
     assert_eq!(edges(d, &["--compose", "compose.yaml"]), ["app -> pg data"]);
+    let out = blast(d, &["check", "--compose", "compose.yaml"]);
+    assert!(
+        out.stdout.contains("warning[duplicate-object] compose.yaml:2: service 'app' is defined here and in the included file shared/db.yaml; keeping the definition here"),
+        "{}",
+        out.stdout
+    );
     let out = blast(d, &["graph", "--compose", "compose.yaml", "pg"]);
     assert!(out.stdout.contains("  pg  datastore"), "{}", out.stdout);
 }

@@ -515,8 +515,7 @@ impl Service {
 // ---------------------------------------------------------------------------------------
 // Loading.
 
-struct Loader<'c> {
-    ctx: &'c LoadContext<'c>,
+struct Loader {
     /// Every file read, as displayed.
     files: Vec<PathBuf>,
     parsed: HashMap<PathBuf, Rc<RawFile>>,
@@ -533,7 +532,7 @@ fn file_error(location: Location, message: String, help: Option<String>) -> Erro
     }
 }
 
-impl<'c> Loader<'c> {
+impl Loader {
     fn file_ix(&mut self, path: &Path) -> usize {
         match self.files.iter().position(|f| f == path) {
             Some(i) => i,
@@ -698,7 +697,7 @@ impl<'c> Loader<'c> {
                 {
                     self.findings.push(
                         Finding::new(
-                            Code::UnresolvedReference,
+                            Code::DuplicateObject,
                             format!(
                                 "service '{name}' is defined here and in the included file {}; keeping the definition here",
                                 self.files[s.at.file].display()
@@ -865,7 +864,7 @@ fn convert(
 
 impl Service {
     /// The final environment: env files first, then `environment` (which wins).
-    fn env(&self, loader: &mut Loader<'_>) -> Result<BTreeMap<String, EnvVal>> {
+    fn env(&self, loader: &mut Loader) -> Result<BTreeMap<String, EnvVal>> {
         let mut out = BTreeMap::new();
         for (p, required, at) in &self.env_files {
             if !p.is_file() && !required {
@@ -975,7 +974,6 @@ pub fn load(
     }
     let paths: Vec<PathBuf> = paths.iter().map(|p| yaml::normalize(p)).collect();
     let mut loader = Loader {
-        ctx,
         files: Vec::new(),
         parsed: HashMap::new(),
         include_stack: Vec::new(),
@@ -1091,7 +1089,7 @@ pub fn load(
                 });
             }
         }
-        let unresolved = |loader: &mut Loader<'_>, what: &str, target: &str, at: &At| {
+        let unresolved = |loader: &mut Loader, what: &str, target: &str, at: &At| {
             let why = if excluded.contains(target) {
                 format!("service '{name}': {what} '{target}', which the selected profiles exclude")
             } else {
@@ -1198,7 +1196,6 @@ pub fn load(
             .at(Location::file(&paths[0])),
         );
     }
-    let _ = loader.ctx;
     for f in loader.findings {
         builder.add_finding(f);
     }
