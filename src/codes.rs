@@ -112,6 +112,11 @@ codes! {
     UnmatchedRemoval = "unmatched-removal", Warning,
         "a `remove_edges` entry matches no discovered edge",
         "fix or delete the entry; it may be stale";
+    /// With discovered sources loaded, a node only graph files declare has no edges at all:
+    /// probably a misspelt or differently named service.
+    UnmatchedOverlay = "unmatched-overlay", Warning,
+        "a node only graph files declare matches nothing the sources found",
+        "fix the id, or give the source's name in `aliases`";
     /// A source refers to something it does not define (a Compose `depends_on` on a
     /// missing service, a Backstage reference to a missing entity, a missing ConfigMap).
     UnresolvedReference = "unresolved-reference", Warning,

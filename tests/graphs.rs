@@ -104,7 +104,7 @@ fn every_real_system_loads_through_its_sources() {
         ),
         (
             vec![spec(SourceKind::K8s, &["sock-shop/kubernetes"])],
-            vec!["sock-shop/overlay.toml"],
+            vec!["sock-shop/overlay.toml", "sock-shop/k8s.toml"],
         ),
         (
             vec![spec(

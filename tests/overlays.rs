@@ -204,6 +204,21 @@ fn overlay_mistakes_are_reported() {
     ));
     // web → cache is `data` (a Redis image), so a `sync` removal does not match it.
     assert!(w[1].contains("'web' -> 'cache' of kind sync"), "{}", w[1]);
+    // An overlay node that matches nothing the sources found is reported by `check`.
+    write(
+        dir.path(),
+        "typo.toml",
+        "[[nodes]]\nid = \"wroker\"\ntier = 0\n",
+    );
+    let out = run(
+        blast_in(dir.path()),
+        &["check", "--compose", "compose.yaml", "--graph", "typo.toml"],
+    );
+    assert!(
+        out.stdout.contains("warning[unmatched-overlay] typo.toml:2:7: 'wroker' is declared only by graph files and has no edges: it matches no node of the discovered sources\n  help: did you mean 'worker'?"),
+        "{}",
+        out.stdout
+    );
     // An unknown source in remove_edges is a parse error.
     let e = build(
         dir.path(),

@@ -535,6 +535,8 @@ fn sock_shop_policies_disagree_with_the_architecture() {
         "graphs/sock-shop/kubernetes/manifests-policy",
         "--graph",
         "graphs/sock-shop/overlay.toml",
+        "--graph",
+        "graphs/sock-shop/k8s.toml",
         "--format",
         "json",
     ]));

@@ -12,11 +12,14 @@
 //!   from a caller none of them lets in, is [`Code::NetworkPolicyBlocks`]; a policy that
 //!   lets a caller in that no source declares as a dependency is
 //!   [`Code::NetworkPolicyUnused`] (a note).
+//! * **Overlays against the sources.** With discovered sources loaded, a node that only
+//!   graph files declare and that has no edge at all is [`Code::UnmatchedOverlay`]: most
+//!   likely a misspelt id, or a service the source names differently.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::codes::{Code, Finding, Location};
-use crate::graph::provenance::NetworkPolicy;
+use crate::graph::provenance::{NATIVE_SOURCE, NetworkPolicy};
 use crate::graph::{Dependency, DependencyGraph, EdgeKind, Origin};
 
 /// The source kind of observed traffic.
@@ -52,6 +55,53 @@ fn describe(d: &Dependency<'_>) -> String {
 pub fn drift(graph: &DependencyGraph) -> Vec<Finding> {
     let mut out = traces(graph);
     out.extend(policies(graph));
+    out.extend(stray_overlay_nodes(graph));
+    out
+}
+
+fn stray_overlay_nodes(graph: &DependencyGraph) -> Vec<Finding> {
+    let discovered = graph
+        .nodes()
+        .any(|n| n.origins().any(|o| o.source != NATIVE_SOURCE));
+    if !discovered {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for n in graph.nodes() {
+        if n.origins().any(|o| o.source != NATIVE_SOURCE)
+            || n.dependencies().next().is_some()
+            || n.dependents().next().is_some()
+        {
+            continue;
+        }
+        let id = n.id().as_str();
+        let near: Vec<&str> = graph
+            .suggest(id, 4)
+            .into_iter()
+            .filter(|s| *s != id)
+            .take(2)
+            .collect();
+        let mut f = Finding::new(
+            Code::UnmatchedOverlay,
+            format!(
+                "'{id}' is declared only by graph files and has no edges: it matches no node of the discovered sources"
+            ),
+        )
+        .with_nodes([id]);
+        if let Some(o) = n.origins().next() {
+            f = f.at(Location::file(o.file.clone()));
+        }
+        if !near.is_empty() {
+            f = f.with_help(format!(
+                "did you mean {}? (or give the source's name in `aliases`)",
+                near.iter()
+                    .map(|s| format!("'{s}'"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
+        out.push(f);
+    }
     out
 }
 
