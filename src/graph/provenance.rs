@@ -1,4 +1,4 @@
-//! Provenance beyond each node's and edge's [`Origin`](super::Origin): the aliases that
+//! Provenance beyond each node's and edge's [`Origin`]: the aliases that
 //! made differently named services one node, the discovered edges an overlay removed, and
 //! the network policies read as evidence (not as edges).
 //!

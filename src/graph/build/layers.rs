@@ -554,3 +554,110 @@ impl GraphBuilder {
         std::mem::take(&mut self.layers.provenance)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::graph::{EdgeKind, Evidence, NodeKind};
+
+    fn node(id: &str, kind: Option<NodeKind>) -> NodeSpec<'static> {
+        NodeSpec {
+            id: id.to_string().into(),
+            kind,
+            ..NodeSpec::default()
+        }
+    }
+
+    fn edge(from: &str, to: &str, kind: EdgeKind) -> EdgeSpec<'static> {
+        EdgeSpec {
+            from: from.to_string().into(),
+            to: to.to_string().into(),
+            kind: Some(kind),
+            optional: false,
+        }
+    }
+
+    #[test]
+    fn overlays_win_and_discovered_sources_conflict_with_a_warning() {
+        let mut b = GraphBuilder::new();
+        let compose = b.begin_document("compose", Path::new("compose.yaml"));
+        let k8s = b.begin_document("k8s", Path::new("k8s.yaml"));
+        let overlay = b.begin_document(NATIVE_SOURCE, Path::new("overlay.toml"));
+        b.add_node(compose, node("db", Some(NodeKind::Datastore)));
+        b.add_node(compose, node("api", None));
+        b.add_derived_edge(
+            compose,
+            edge("api", "db", EdgeKind::Data),
+            Evidence::new("env DB=db:5432"),
+        );
+        b.add_node(k8s, node("db", Some(NodeKind::Queue)));
+        b.add_node(k8s, node("api-svc", None));
+        b.add_derived_edge(
+            k8s,
+            edge("api-svc", "db", EdgeKind::Async),
+            Evidence::new("env Q=db"),
+        );
+        // The overlay comes last but is applied first.
+        b.add_node(
+            overlay,
+            NodeSpec {
+                tier: Some(crate::graph::Tier::ZERO),
+                ..node("api", Some(NodeKind::Service))
+            },
+        );
+        b.add_alias(overlay, "api", "api-svc");
+        b.remove_edges(
+            overlay,
+            Removal {
+                from: "api-svc".into(),
+                to: "db".into(),
+                kind: None,
+                source: Some("k8s".into()),
+            },
+        );
+        let (g, report) = b.finish().unwrap();
+        assert_eq!(g.node_count(), 2);
+        assert_eq!(g.node("db").unwrap().kind(), NodeKind::Datastore);
+        assert_eq!(
+            g.node("api").unwrap().tier(),
+            Some(crate::graph::Tier::ZERO)
+        );
+        assert_eq!(g.aliases("api"), ["api-svc"]);
+        let edges: Vec<(String, EdgeKind, String)> = g
+            .dependencies()
+            .map(|d| (d.to().id().to_string(), d.kind(), d.origin().source.clone()))
+            .collect();
+        assert_eq!(
+            edges,
+            [("db".to_string(), EdgeKind::Data, "compose".to_string())]
+        );
+        assert_eq!(g.removed_edges().len(), 1);
+        assert_eq!(g.removed_edges()[0].origin.source, "k8s");
+        let codes: Vec<Code> = report.findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, [Code::ConflictingSources]);
+        assert!(
+            report.findings[0]
+                .message
+                .contains("key 'kind' is 'queue' in k8s (k8s.yaml) but 'datastore' in compose (compose.yaml); keeping 'datastore'"),
+            "{}",
+            report.findings[0].message
+        );
+    }
+
+    #[test]
+    fn an_alias_of_a_node_the_same_source_also_declares_is_an_error() {
+        let mut b = GraphBuilder::new();
+        let compose = b.begin_document("compose", Path::new("compose.yaml"));
+        let overlay = b.begin_document(NATIVE_SOURCE, Path::new("overlay.toml"));
+        b.add_node(compose, node("a", None));
+        b.add_node(compose, node("b", None));
+        b.add_alias(overlay, "a", "b");
+        let e = b.finish().err().unwrap().to_string();
+        assert!(
+            e.contains("'b' is an alias of 'a', but compose.yaml declares both as separate nodes"),
+            "{e}"
+        );
+    }
+}
