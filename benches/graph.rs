@@ -1,1 +1,116 @@
-fn main() {}
+//! Benchmarks on generated graphs: load, impact queries, rank.
+//!
+//! Graphs come from `../shared/bench/gen_graph.py` (seed 1), generated on first use into
+//! `target/bench-graphs/` together with their 20 standard queries. 10k and 100k nodes run by
+//! default; set `BLAST_BENCH_1M=1` to add the 1M-node graph (619 MB, ~15 s to generate).
+//!
+//! ```sh
+//! cargo bench --bench graph                 # 10k and 100k
+//! BLAST_BENCH_1M=1 cargo bench --bench graph
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use blast_radius::analysis::{Analyzer, Policy};
+use blast_radius::changes::Resolver;
+use blast_radius::graph::{DependencyGraph, GraphBuilder};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+
+/// The generated graph with `n` nodes and its queries, generating them if needed.
+fn generated(n: usize) -> (PathBuf, Vec<Vec<String>>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-graphs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("g{n}.json"));
+    let queries = dir.join(format!("g{n}.json.queries.json"));
+    if !queries.exists() {
+        let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_graph.py");
+        let status = Command::new("python3")
+            .arg(&generator)
+            .args(["--nodes", &n.to_string(), "--seed", "1", "--out"])
+            .arg(&path)
+            .status()
+            .expect("python3 runs the generator");
+        assert!(status.success(), "gen_graph.py failed");
+    }
+    let q: serde_json::Value = serde_json::from_slice(&std::fs::read(&queries).unwrap()).unwrap();
+    let qs = q["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            q.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    (path, qs)
+}
+
+fn load(path: &Path) -> DependencyGraph {
+    let mut b = GraphBuilder::new();
+    blast_radius::sources::load_graph_file(&mut b, path).unwrap();
+    b.finish().unwrap().0
+}
+
+fn sizes() -> Vec<usize> {
+    let mut v = vec![10_000, 100_000];
+    if std::env::var_os("BLAST_BENCH_1M").is_some() {
+        v.push(1_000_000);
+    }
+    v
+}
+
+fn bench_load(c: &mut Criterion) {
+    let mut g = c.benchmark_group("load");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for n in sizes() {
+        let (path, _) = generated(n);
+        g.bench_with_input(BenchmarkId::from_parameter(n), &path, |b, p| {
+            b.iter(|| load(p))
+        });
+    }
+    g.finish();
+}
+
+fn bench_impact(c: &mut Criterion) {
+    let mut g = c.benchmark_group("impact");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    for n in sizes() {
+        let (path, queries) = generated(n);
+        let graph = load(&path);
+        let resolver = Resolver::new(&graph);
+        let mut analyzer = Analyzer::new(&graph, Policy::default());
+        // Warm the lazily built indexes, as a long-running process would have them.
+        let _ = analyzer.impact(resolver.resolve(&queries[0]).unwrap());
+        g.bench_with_input(BenchmarkId::new("20 queries", n), &queries, |b, qs| {
+            b.iter(|| {
+                for q in qs {
+                    let impact = analyzer.impact(resolver.resolve(q).unwrap());
+                    std::hint::black_box(impact.summary());
+                }
+            })
+        });
+        // The heaviest query: the shared library with the largest blast radius.
+        let heaviest = queries
+            .iter()
+            .max_by_key(|q| {
+                analyzer
+                    .impact(resolver.resolve(q).unwrap())
+                    .summary()
+                    .impacted
+            })
+            .unwrap()
+            .clone();
+        g.bench_with_input(BenchmarkId::new("heaviest", n), &heaviest, |b, q| {
+            b.iter(|| std::hint::black_box(analyzer.impact(resolver.resolve(q).unwrap()).summary()))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_load, bench_impact);
+criterion_main!(benches);

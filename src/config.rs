@@ -5,6 +5,7 @@
 //!
 //! ```toml
 //! graphs = ["graphs/shop.toml"]
+//! unmapped = "warn"        # changed files nothing maps: warn | all | error
 //!
 //! [[source]]               # a discovered source: cargo, compose, k8s, backstage, jaeger, graph
 //! kind = "compose"
@@ -20,6 +21,10 @@
 //!
 //! [policy.risk]            # the risk table: [at full strength, at >= 0.5, weaker]
 //! tier0 = ["critical", "high", "medium"]
+//!
+//! [[rule]]                 # ownership rules (see `changes::rules`)
+//! paths = ["ci/**"]
+//! action = "all"           # ignore | all | nodes (with `nodes = [...]`)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -27,6 +32,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::analysis::policy::Policy;
+use crate::changes::rules::{RuleSpec, Unmapped};
 use crate::codes::Location;
 use crate::error::{Error, Result};
 use crate::sources::classify::{Classifier, ClassifyConfig};
@@ -47,6 +53,10 @@ struct ConfigFile {
     classify: ClassifyConfig,
     #[serde(default)]
     policy: Policy,
+    #[serde(default)]
+    unmapped: Unmapped,
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
 }
 
 /// A path or a list of paths.
@@ -147,6 +157,10 @@ pub struct Config {
     pub classifier: Classifier,
     /// The risk policy.
     pub policy: Policy,
+    /// What to do with changed files that map to no node (`unmapped`).
+    pub unmapped: Unmapped,
+    /// The `[[rule]]` tables, in file order.
+    pub rules: Vec<RuleSpec>,
 }
 
 impl Config {
@@ -216,6 +230,27 @@ impl Config {
                 help: None,
             });
         }
+        for (i, rule) in file.rule.iter().enumerate() {
+            if let Err((what, why)) = rule.validate() {
+                use crate::sources::locate::{Needle, locate};
+                // The offending glob when it is one, else the rule's `[[rule]]` header.
+                let header = locate(text.as_bytes(), &Needle::text("[[rule]]").nth(i));
+                let pos = if what == "nodes" || what == "paths" {
+                    header
+                } else {
+                    locate(text.as_bytes(), &Needle::text(&what)).or(header)
+                };
+                return Err(Error::Config {
+                    location: Location {
+                        file: path.to_path_buf(),
+                        line: pos.map(|p| p.0),
+                        column: pos.map(|p| p.1),
+                    },
+                    message: format!("[[rule]] #{}: {why}", i + 1),
+                    help: Some("a rule is `paths = [\"glob\", ...]` and `action = \"ignore\"`, `\"all\"`, or `\"nodes\"` with `nodes = [\"id\", ...]`".into()),
+                });
+            }
+        }
         let root = path
             .parent()
             .map(Path::to_path_buf)
@@ -240,6 +275,8 @@ impl Config {
             classifier,
             root,
             policy: file.policy,
+            unmapped: file.unmapped,
+            rules: file.rule,
         })
     }
 }

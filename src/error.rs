@@ -77,6 +77,16 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// Git is missing, the directory is not a repository, a ref is unknown, or the history
+    /// needed to compare two revisions was not fetched.
+    #[error("{message}{}", help.as_deref().map(|h| format!("\n  help: {h}")).unwrap_or_default())]
+    Git {
+        /// What went wrong, quoting the ref or directory.
+        message: String,
+        /// What would fix it.
+        help: Option<String>,
+    },
+
     /// Writing a report failed (other than a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[source] io::Error),

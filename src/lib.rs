@@ -17,11 +17,15 @@
 //! * [`graph`] holds the frozen [`graph::DependencyGraph`]: a petgraph graph with interned
 //!   ids and compressed adjacency, reached through [`graph::Node`] and [`graph::Dependency`]
 //!   handles (`'g` is always "borrowed from the graph").
-//! * [`changes`] maps what changed (node ids, file paths) to the changed nodes.
+//! * [`changes`] maps what changed (node ids, file paths, a git range, a file list) to the
+//!   changed nodes, each with a reason: node `paths`, Cargo packages and lockfiles,
+//!   `[[rule]]`s, CODEOWNERS for owners, and the topology change when graph files change.
 //! * [`analysis`] computes the blast radius ([`analysis::Impact`]), explains one path
 //!   ([`analysis::Why`]) and checks the graph ([`analysis::CheckReport`]), under a
 //!   [`analysis::Policy`] from [`config`] (`blast.toml`).
-//! * [`report`] writes those models as text or JSON.
+//! * [`report`] writes those models as text or JSON, and draws pictures (DOT, SVG, Mermaid,
+//!   an HTML explorer) of an [`analysis::picture::Picture`]: the one model of what a
+//!   picture of the graph or of an impact shows.
 //!
 //! [`ops`] wires the stages together for each command; the `blast` binary only parses flags
 //! and calls it.
@@ -56,6 +60,7 @@ pub mod config;
 pub mod error;
 pub mod graph;
 pub mod ops;
+pub mod progress;
 pub mod report;
 pub mod sources;
 pub mod timing;

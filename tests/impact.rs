@@ -60,7 +60,8 @@ fn payment_json_honours_the_contract() {
     assert_eq!(v["risk"], "critical");
     assert_eq!(
         v["changed"],
-        json!([{"input": "payment", "nodes": ["payment"], "reason": "node id"}])
+        json!([{"input": "payment", "nodes": ["payment"], "reason": "node id",
+                 "status": null, "via": "node", "widened": false}])
     );
     assert_eq!(v["unmapped"], json!([]));
     assert_eq!(
@@ -107,7 +108,8 @@ fn a_file_path_maps_to_its_most_specific_owner() {
     assert_eq!(
         v["changed"],
         json!([{"input": "services/payment/core/src/lib.rs", "nodes": ["payment-core"],
-                "reason": "glob 'services/payment/core/**' of payment-core"}])
+                "reason": "glob 'services/payment/core/**' of payment-core",
+                "status": null, "via": "paths", "widened": false}])
     );
     let ids: Vec<(String, u64)> = rows(&v).into_iter().map(|r| (r.0, r.1)).collect();
     assert_eq!(
@@ -137,17 +139,17 @@ fn a_file_path_maps_to_its_most_specific_owner() {
 
 #[test]
 fn unmapped_paths_are_listed_and_warned_never_dropped() {
-    let out = ok(&["impact", "docs/adr/0001.md", "payment", "-f", "json"]);
+    let out = ok(&["impact", "scripts/release.sh", "payment", "-f", "json"]);
     let v = json(&out);
-    assert_eq!(v["unmapped"], json!(["docs/adr/0001.md"]));
+    assert_eq!(v["unmapped"], json!(["scripts/release.sh"]));
     assert_eq!(v["risk"], "critical");
     assert!(
         out.stderr
-            .contains("warning: 'docs/adr/0001.md' maps to no node"),
+            .contains("warning: 'scripts/release.sh' maps to no node"),
         "{}",
         out.stderr
     );
-    let text = ok(&["impact", "docs/adr/0001.md"]);
+    let text = ok(&["impact", "scripts/release.sh"]);
     assert!(
         text.stdout
             .starts_with("risk: none — a change to nothing reaches 0 nodes"),
@@ -156,7 +158,7 @@ fn unmapped_paths_are_listed_and_warned_never_dropped() {
     );
     assert!(
         text.stdout
-            .contains("warning: docs/adr/0001.md maps to no node"),
+            .contains("warning: scripts/release.sh maps to no node"),
         "{}",
         text.stdout
     );

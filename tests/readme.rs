@@ -1,5 +1,6 @@
 //! The README's examples run as written: every `$ blast …` line in a ```console block is
-//! run from the repository root, and its output must match the lines below it.
+//! run from the repository root, and its output must match the lines below it. A block
+//! fenced with more backticks (````` ````console `````) may hold ``` lines.
 
 use crate::util::{blast, root, run};
 
@@ -7,19 +8,20 @@ use crate::util::{blast, root, run};
 fn examples() -> Vec<(String, String)> {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let mut out = Vec::new();
-    let mut in_console = false;
+    // The backticks that opened the current console block (four when the output itself
+    // holds ``` lines, as Mermaid's does).
+    let mut fence: Option<String> = None;
     let mut current: Option<(String, String)> = None;
     for line in readme.lines() {
-        if line.starts_with("```console") {
-            in_console = true;
+        let ticks: String = line.chars().take_while(|&c| c == '`').collect();
+        if fence.is_none() && ticks.len() >= 3 && line[ticks.len()..].starts_with("console") {
+            fence = Some(ticks);
             continue;
         }
-        if in_console && line.starts_with("```") {
-            in_console = false;
+        let Some(open) = &fence else { continue };
+        if ticks == *open && line.trim_end() == open.as_str() {
+            fence = None;
             out.extend(current.take());
-            continue;
-        }
-        if !in_console {
             continue;
         }
         if let Some(cmd) = line.strip_prefix("$ ") {

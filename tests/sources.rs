@@ -27,6 +27,7 @@ pub fn load(sources: Vec<SourceSpec>, graphs: &[&str]) -> (DependencyGraph, Vec<
         graphs: graphs.iter().map(PathBuf::from).collect(),
         sources,
         cwd: root(),
+        no_cache: true,
     })
     .unwrap_or_else(|e| panic!("{e}"));
     ws.graph.verify().expect("internal invariants hold");

@@ -3,16 +3,22 @@
 //! Everything here reads the frozen [`DependencyGraph`](crate::graph::DependencyGraph) and
 //! returns plain result models for the reports: [`impact::Impact`] (the blast radius with
 //! risk), [`why::Why`] (how one node reaches another), [`check::CheckReport`] (problems in
-//! the graph). The [`policy::Policy`] turns reach into risk.
+//! the graph), [`picture::Picture`] (what a picture of the graph or of an impact draws). The [`policy::Policy`] turns reach into risk.
 
 pub mod check;
 pub mod drift;
 pub mod impact;
 pub mod listing;
+pub mod owners;
+pub mod picture;
 pub mod policy;
+pub mod rank;
+pub mod spof;
 pub mod why;
 
 pub use check::{CheckReport, check};
 pub use impact::{Analyzer, Impact, ImpactedNode, Summary};
+pub use owners::OwnersSource;
+pub use picture::{Picture, PictureOptions};
 pub use policy::{Policy, Risk};
 pub use why::{Why, why};

@@ -49,6 +49,18 @@ pub struct NodeSpec<'a> {
     pub part_of: Option<Cow<'a, str>>,
 }
 
+/// A node declaration borrowed from its source (see [`NodeSpec`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NodeRef<'s> {
+    pub(crate) id: &'s str,
+    pub(crate) kind: Option<NodeKind>,
+    pub(crate) tier: Option<Tier>,
+    pub(crate) customer_facing: Option<bool>,
+    pub(crate) owners: Option<&'s [Cow<'s, str>]>,
+    pub(crate) paths: Option<&'s [Cow<'s, str>]>,
+    pub(crate) part_of: Option<&'s str>,
+}
+
 /// One edge declaration: `from` depends on `to`.
 #[derive(Clone, Debug)]
 pub struct EdgeSpec<'a> {
@@ -250,12 +262,32 @@ impl GraphBuilder {
         if self.buffers(doc) {
             return self.buffer_node(doc, spec);
         }
+        self.add_node_ref(
+            doc,
+            NodeRef {
+                id: &spec.id,
+                kind: spec.kind,
+                tier: spec.tier,
+                customer_facing: spec.customer_facing,
+                owners: spec.owners.as_deref(),
+                paths: spec.paths.as_deref(),
+                part_of: spec.part_of.as_deref(),
+            },
+        );
+    }
+
+    /// [`add_node`](Self::add_node) from borrowed parts (no allocation per node).
+    pub(crate) fn add_node_ref(&mut self, doc: DocId, spec: NodeRef<'_>) {
+        debug_assert!(
+            !self.buffers(doc),
+            "discovered sources declare through add_node"
+        );
         let d = doc.0;
-        let ix = self.intern_node(&spec.id);
+        let ix = self.intern_node(spec.id);
         if self.full {
             return;
         }
-        let id: &str = &spec.id;
+        let id: &str = spec.id;
         let state = self.states[ix as usize];
         if state.last_declared == d {
             self.pending.push(Pending {
@@ -315,7 +347,7 @@ impl GraphBuilder {
                 );
             }
         }
-        if let Some(owners) = &spec.owners {
+        if let Some(owners) = spec.owners {
             let prev = state.owners;
             if prev == NONE {
                 let start = self.owner_list.len();
@@ -339,7 +371,7 @@ impl GraphBuilder {
                 }
             }
         }
-        if let Some(paths) = &spec.paths {
+        if let Some(paths) = spec.paths {
             let prev = state.paths;
             if prev == NONE {
                 let start = self.path_list.len();
@@ -361,16 +393,15 @@ impl GraphBuilder {
                 }
             }
         }
-        if let Some(parent) = &spec.part_of {
+        if let Some(parent) = spec.part_of {
             let prev = state.part_of;
-            let pix = self.intern_node(parent);
+            let pix = self.intern_reference(parent, d);
             if self.full {
                 return;
             }
             if prev == NONE {
                 self.inner[nix].part_of = Some(super::NodeIx(pix));
                 self.states[ix as usize].part_of = d;
-                self.note_reference(pix, d);
                 self.part_of.push((pix, ix));
             } else {
                 let old = self.inner[nix].part_of.expect("part_of set with its doc");
@@ -379,13 +410,6 @@ impl GraphBuilder {
                     self.conflict(d, prev, id, "part_of", old, format!("'{parent}'"));
                 }
             }
-        }
-    }
-
-    fn note_reference(&mut self, ix: u32, doc: u32) {
-        let st = &mut self.states[ix as usize];
-        if st.referenced == NONE {
-            st.referenced = doc;
         }
     }
 
@@ -413,26 +437,70 @@ impl GraphBuilder {
         if self.buffers(doc) {
             return self.buffer_edge(doc, origin, spec);
         }
-        let a = self.intern_node(&spec.from);
-        let b = self.intern_node(&spec.to);
+        let a = self.intern_reference(&spec.from, doc.0);
+        let b = self.intern_reference(&spec.to, doc.0);
         if self.full {
             return;
         }
-        self.note_reference(a, doc.0);
-        self.note_reference(b, doc.0);
+        self.push_edge(a, b, spec.kind, spec.optional, origin);
+    }
+
+    /// Interns an id seen as a reference; a new id remembers the document that first
+    /// referenced it (for the `dangling-edge` report if no file ever declares it).
+    fn intern_reference(&mut self, id: &str, doc: u32) -> u32 {
+        let before = self.states.len();
+        let ix = self.intern_node(id);
+        if self.states.len() > before {
+            self.states[ix as usize].referenced = doc;
+        }
+        ix
+    }
+
+    fn push_edge(&mut self, a: u32, b: u32, kind: Option<EdgeKind>, optional: bool, origin: u32) {
         let e = self.inner.add_edge(
             NodeIndex::new(a as usize),
             NodeIndex::new(b as usize),
             EdgeImpl {
-                kind: spec.kind.unwrap_or(EdgeKind::Sync),
-                optional: spec.optional,
+                kind: kind.unwrap_or(EdgeKind::Sync),
+                optional,
                 implicit: false,
                 origin,
             },
         );
-        if spec.kind.is_none() {
+        if kind.is_none() {
             self.default_kind.push(e);
         }
+    }
+
+    /// Whether nothing has been declared yet, and no document but the current one begun (a
+    /// discovered source's declarations wait in `layers` without touching the graph).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.states.is_empty() && self.inner.edge_count() == 0 && self.doc_origin.len() <= 1
+    }
+
+    /// The index of an id already seen, without interning it (read-only, for parallel
+    /// loaders that resolve many edges at once).
+    #[inline]
+    pub(crate) fn lookup(&self, id: &str) -> Option<u32> {
+        self.ids.get(&self.strings, id)
+    }
+
+    /// Declares an edge between two ids already resolved with [`lookup`](Self::lookup).
+    #[inline]
+    pub(crate) fn add_edge_resolved(
+        &mut self,
+        doc: DocId,
+        from: u32,
+        to: u32,
+        kind: Option<EdgeKind>,
+        optional: bool,
+    ) {
+        debug_assert!(
+            !self.buffers(doc),
+            "discovered sources declare through add_edge"
+        );
+        let origin = self.doc_origin[doc.0 as usize];
+        self.push_edge(from, to, kind, optional, origin);
     }
 
     /// Validates and freezes the graph. Fails with every error found

@@ -98,6 +98,34 @@ impl Csr {
         }
     }
 
+    /// The raw arrays (for the compiled-graph cache).
+    pub(crate) fn parts(&self) -> (&[u32], &[u32], &[u8]) {
+        (&self.offsets, &self.targets, &self.classes)
+    }
+
+    /// Rebuilds from raw arrays, checking they describe adjacency over `n` nodes.
+    pub(crate) fn from_parts(
+        offsets: Vec<u32>,
+        targets: Vec<u32>,
+        classes: Vec<u8>,
+        n: usize,
+    ) -> Option<Csr> {
+        let ok = offsets.len() == n + 1
+            && offsets.first() == Some(&0)
+            && offsets.last().map(|&l| l as usize) == Some(targets.len())
+            && targets.len() == classes.len()
+            && offsets.windows(2).all(|w| w[0] <= w[1])
+            && targets.iter().all(|&t| (t as usize) < n)
+            && classes
+                .iter()
+                .all(|&c| (c as usize) < CLASSES && ((c >> 1) as usize) < EdgeKind::ALL.len());
+        ok.then_some(Csr {
+            offsets,
+            targets,
+            classes,
+        })
+    }
+
     /// The neighbours of `v` and the class of the edge to each.
     #[inline]
     pub(crate) fn neighbors(&self, v: u32) -> impl ExactSizeIterator<Item = (u32, u8)> + '_ {

@@ -15,6 +15,8 @@
 //! afterwards.
 
 pub mod build;
+pub mod cache;
+pub(crate) mod closure;
 pub mod csr;
 mod model;
 pub mod provenance;
@@ -318,6 +320,41 @@ impl DependencyGraph {
             }
             rank
         })
+    }
+
+    /// A canonical text dump of everything the graph holds, in internal order (nodes with
+    /// every attribute and origin, then edges). Two graphs with equal dumps are equal.
+    #[doc(hidden)]
+    pub fn dump(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        for n in self.nodes() {
+            let _ = writeln!(
+                s,
+                "node {:?} {} {:?} {} owners={:?} paths={:?} part_of={:?} origins={:?}",
+                n.id().as_str(),
+                n.kind(),
+                n.tier().map(|t| t.get()),
+                n.customer_facing(),
+                n.owners().collect::<Vec<_>>(),
+                n.paths().collect::<Vec<_>>(),
+                n.part_of().map(|p| p.id().as_str()),
+                n.origins().collect::<Vec<_>>(),
+            );
+        }
+        for d in self.dependencies() {
+            let _ = writeln!(
+                s,
+                "edge {:?} -> {:?} {} optional={} implicit={} {:?}",
+                d.from().id().as_str(),
+                d.to().id().as_str(),
+                d.kind(),
+                d.optional(),
+                d.is_implicit(),
+                d.origin()
+            );
+        }
+        s
     }
 
     /// Checks the internal invariants (the CSR matches the petgraph graph, every range is in

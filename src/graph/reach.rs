@@ -59,26 +59,69 @@ impl Strengths {
         self.by_class[super::csr::class_of(kind, optional) as usize]
     }
 
+    /// The strength of an edge class (kind and optional flag packed by the CSR).
     #[inline(always)]
-    fn class(&self, c: u8) -> f64 {
+    pub(crate) fn of_class(&self, c: u8) -> f64 {
         self.by_class[c as usize]
     }
 }
 
-/// Reusable scratch space for walks over one graph.
-pub struct Walker {
+/// Per-node result of the breadth-first search.
+#[derive(Copy, Clone, Default)]
+struct BfsInfo {
+    dist: u32,
+    parent: u32,
+    /// Position in the visit order.
+    pos: u32,
+}
+
+/// Per-node result of the strongest-path search.
+#[derive(Copy, Clone, Default)]
+struct BestInfo {
+    /// Index into the walk's strength levels.
+    level: u32,
+    parent: u32,
+}
+
+/// Scratch of the breadth-first search (distances).
+struct Bfs {
     visited: FixedBitSet,
-    settled: FixedBitSet,
-    dist: Vec<u32>,
-    /// The previous node on a shortest path.
-    bfs_parent: Vec<u32>,
-    strength: Vec<f64>,
-    hops: Vec<u32>,
-    parent: Vec<u32>,
-    /// Nodes in the order the breadth-first search reached them (doubles as its queue).
+    info: Vec<BfsInfo>,
+    /// Nodes in the order the search reached them (doubles as its queue).
     order: Vec<u32>,
-    /// Nodes in the order the strength search settled them.
-    settled_order: Vec<u32>,
+}
+
+/// Scratch of the strongest-path search.
+struct Best {
+    settled: FixedBitSet,
+    info: Vec<BestInfo>,
+    /// The distinct strengths, strongest first.
+    levels: Vec<f64>,
+    /// Nodes in the order they were settled.
+    order: Vec<u32>,
+}
+
+/// Reusable scratch space for walks over one graph.
+///
+/// The two searches keep their per-node data in separate arrays, each packed so that one
+/// node's fields share a cache line, and run on two threads at once for large graphs.
+pub struct Walker {
+    bfs: Bfs,
+    best: Best,
+}
+
+/// Graphs with at least this many nodes run the two searches in parallel.
+const PARALLEL_NODES: usize = 1 << 15;
+
+fn clear_bits(bits: &mut FixedBitSet, touched: &[u32]) {
+    // Clearing touched bits is cheaper than clearing every word for small walks.
+    if touched.len() < bits.len() / 64 {
+        for &v in touched {
+            bits.set(v as usize, false);
+        }
+    } else {
+        bits.clear();
+    }
 }
 
 impl Walker {
@@ -86,37 +129,18 @@ impl Walker {
     pub fn new(graph: &DependencyGraph) -> Walker {
         let n = graph.node_count();
         Walker {
-            visited: FixedBitSet::with_capacity(n),
-            settled: FixedBitSet::with_capacity(n),
-            dist: vec![0; n],
-            bfs_parent: vec![0; n],
-            strength: vec![0.0; n],
-            hops: vec![0; n],
-            parent: vec![0; n],
-            order: Vec::new(),
-            settled_order: Vec::new(),
+            bfs: Bfs {
+                visited: FixedBitSet::with_capacity(n),
+                info: vec![BfsInfo::default(); n],
+                order: Vec::new(),
+            },
+            best: Best {
+                settled: FixedBitSet::with_capacity(n),
+                info: vec![BestInfo::default(); n],
+                levels: Vec::new(),
+                order: Vec::new(),
+            },
         }
-    }
-
-    fn clear(&mut self) {
-        let n = self.visited.len();
-        // Clearing touched bits is cheaper than clearing every word for small walks.
-        if self.order.len() < n / 64 {
-            for &v in &self.order {
-                self.visited.set(v as usize, false);
-            }
-        } else {
-            self.visited.clear();
-        }
-        if self.settled_order.len() < n / 64 {
-            for &v in &self.settled_order {
-                self.settled.set(v as usize, false);
-            }
-        } else {
-            self.settled.clear();
-        }
-        self.order.clear();
-        self.settled_order.clear();
     }
 
     /// Walks the blast radius of `changed` (over edges in reverse), computing distances and
@@ -128,24 +152,39 @@ impl Walker {
         changed: &[NodeIx],
     ) -> Walk<'w> {
         assert_eq!(
-            self.visited.len(),
+            self.bfs.visited.len(),
             graph.node_count(),
             "walker of another graph"
         );
-        self.clear();
         let csr = graph.csr(Direction::Reverse);
-        self.distances(csr, strengths, changed);
-        self.strongest(csr, strengths, changed);
+        let (bfs, best) = (&mut self.bfs, &mut self.best);
+        if graph.node_count() >= PARALLEL_NODES {
+            rayon::join(
+                || bfs.run(csr, strengths, changed),
+                || best.run(csr, strengths, changed),
+            );
+        } else {
+            bfs.run(csr, strengths, changed);
+            best.run(csr, strengths, changed);
+        }
         Walk { w: self }
     }
+}
 
+impl Bfs {
     /// Multi-source breadth-first search.
-    fn distances(&mut self, csr: &Csr, strengths: &Strengths, changed: &[NodeIx]) {
+    fn run(&mut self, csr: &Csr, strengths: &Strengths, changed: &[NodeIx]) {
+        let _t = crate::timing::Phase::start("walk: distances");
+        clear_bits(&mut self.visited, &self.order);
+        self.order.clear();
         for &c in changed {
             let v = c.raw();
             if !self.visited.put(v as usize) {
-                self.dist[v as usize] = 0;
-                self.bfs_parent[v as usize] = NO_PARENT;
+                self.info[v as usize] = BfsInfo {
+                    dist: 0,
+                    parent: NO_PARENT,
+                    pos: self.order.len() as u32,
+                };
                 self.order.push(v);
             }
         }
@@ -155,21 +194,34 @@ impl Walker {
         while head < self.order.len() {
             let v = self.order[head];
             head += 1;
-            let d = self.dist[v as usize] + 1;
+            let d = self.info[v as usize].dist + 1;
             let (a, b) = csr.bounds(v);
-            for k in a..b {
-                let u = targets[k];
-                if strengths.class(classes[k]) > 0.0 && !self.visited.put(u as usize) {
-                    self.dist[u as usize] = d;
-                    self.bfs_parent[u as usize] = v;
+            for (&u, &c) in targets[a..b].iter().zip(&classes[a..b]) {
+                if strengths.of_class(c) > 0.0 && !self.visited.put(u as usize) {
+                    self.info[u as usize] = BfsInfo {
+                        dist: d,
+                        parent: v,
+                        pos: self.order.len() as u32,
+                    };
                     self.order.push(u);
                 }
             }
         }
     }
+}
+
+impl Best {
+    fn settle(&mut self, v: u32, level: u32, parent: u32) {
+        self.info[v as usize] = BestInfo { level, parent };
+        self.order.push(v);
+    }
 
     /// Strongest paths, fewest hops among equals (see the module docs).
-    fn strongest(&mut self, csr: &Csr, strengths: &Strengths, changed: &[NodeIx]) {
+    fn run(&mut self, csr: &Csr, strengths: &Strengths, changed: &[NodeIx]) {
+        let _t = crate::timing::Phase::start("walk: strongest");
+        clear_bits(&mut self.settled, &self.order);
+        self.order.clear();
+        self.levels.clear();
         let targets = csr.targets();
         let classes = csr.classes();
         // Deferred candidates per strength level: (node, hops, parent).
@@ -182,6 +234,8 @@ impl Walker {
         let mut next_layer: Vec<u32> = Vec::new();
         while let Some((Reverse(bits), mut seeds)) = pending.pop_first() {
             let level = f64::from_bits(bits);
+            let li = self.levels.len() as u32;
+            self.levels.push(level);
             // Stable: equal hops keep their discovery order, so paths are deterministic.
             seeds.sort_by_key(|&(_, h, _)| h);
             layer.clear();
@@ -196,10 +250,7 @@ impl Walker {
                     }
                     si += 1;
                     if !self.settled.put(v as usize) {
-                        self.strength[v as usize] = level;
-                        self.hops[v as usize] = h;
-                        self.parent[v as usize] = p;
-                        self.settled_order.push(v);
+                        self.settle(v, li, p);
                         layer.push(v);
                     }
                 }
@@ -214,19 +265,15 @@ impl Walker {
                 }
                 for &v in &layer {
                     let (a, b) = csr.bounds(v);
-                    for k in a..b {
-                        let u = targets[k];
-                        let s = strengths.class(classes[k]);
+                    for (&u, &c) in targets[a..b].iter().zip(&classes[a..b]) {
+                        let s = strengths.of_class(c);
                         if s <= 0.0 || self.settled.contains(u as usize) {
                             continue;
                         }
                         let next = level * s;
                         if s >= 1.0 || next >= level {
                             self.settled.insert(u as usize);
-                            self.strength[u as usize] = level;
-                            self.hops[u as usize] = h + 1;
-                            self.parent[u as usize] = v;
-                            self.settled_order.push(u);
+                            self.settle(u, li, v);
                             next_layer.push(u);
                         } else {
                             pending
@@ -252,28 +299,33 @@ pub(crate) struct Walk<'w> {
 impl Walk<'_> {
     /// Reached nodes in breadth-first order (changed nodes first).
     pub(crate) fn order(&self) -> &[u32] {
-        &self.w.order
+        &self.w.bfs.order
     }
     /// Fewest hops from a changed node.
     #[inline]
     pub(crate) fn distance(&self, v: u32) -> u32 {
-        self.w.dist[v as usize]
+        self.w.bfs.info[v as usize].dist
+    }
+    /// Position of `v` in [`order`](Self::order).
+    #[inline]
+    pub(crate) fn position(&self, v: u32) -> u32 {
+        self.w.bfs.info[v as usize].pos
     }
     /// Strength of the strongest path.
     #[inline]
     pub(crate) fn strength(&self, v: u32) -> f64 {
-        self.w.strength[v as usize]
+        self.w.best.levels[self.w.best.info[v as usize].level as usize]
     }
     /// The previous node on the strongest path (`None` for a changed node).
     #[inline]
     pub(crate) fn parent(&self, v: u32) -> Option<u32> {
-        let p = self.w.parent[v as usize];
+        let p = self.w.best.info[v as usize].parent;
         (p != NO_PARENT).then_some(p)
     }
     /// Whether `v` was reached.
     #[inline]
     pub(crate) fn reached(&self, v: u32) -> bool {
-        self.w.visited.contains(v as usize)
+        self.w.bfs.visited.contains(v as usize)
     }
     /// The strongest path from a changed node to `v`, both ends included.
     pub(crate) fn strongest_path(&self, v: u32) -> Vec<u32> {
@@ -282,7 +334,7 @@ impl Walk<'_> {
     /// A shortest path from a changed node to `v`, both ends included.
     pub(crate) fn shortest_path(&self, v: u32) -> Vec<u32> {
         Self::follow(v, |x| {
-            let p = self.w.bfs_parent[x as usize];
+            let p = self.w.bfs.info[x as usize].parent;
             (p != NO_PARENT).then_some(p)
         })
     }

@@ -16,6 +16,17 @@ pub(crate) struct StrRef {
     len: u32,
 }
 
+impl StrRef {
+    /// A reference to `len` bytes at `start`.
+    pub(crate) fn new(start: u32, len: u32) -> StrRef {
+        StrRef { start, len }
+    }
+    /// `(start, len)`.
+    pub(crate) fn parts(self) -> (u32, u32) {
+        (self.start, self.len)
+    }
+}
+
 /// A range of positions in one of the graph's flat lists.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Range32 {
@@ -32,6 +43,10 @@ impl Range32 {
     }
     pub(crate) fn range(self) -> Range<usize> {
         self.start as usize..(self.start + self.len) as usize
+    }
+    /// `(start, len)`.
+    pub(crate) fn parts(self) -> (u32, u32) {
+        (self.start, self.len)
     }
 }
 
@@ -56,6 +71,22 @@ impl Arena {
         Ok(StrRef { start, len })
     }
 
+    /// The whole arena.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.buf
+    }
+
+    /// An arena holding `buf`.
+    pub(crate) fn from_string(buf: String) -> Arena {
+        Arena { buf }
+    }
+
+    /// Whether `r` lies inside the arena on character boundaries.
+    pub(crate) fn contains(&self, r: StrRef) -> bool {
+        let (a, b) = (r.start as usize, r.start as usize + r.len as usize);
+        b <= self.buf.len() && self.buf.is_char_boundary(a) && self.buf.is_char_boundary(b)
+    }
+
     #[inline]
     pub(crate) fn get(&self, r: StrRef) -> &str {
         &self.buf[r.start as usize..(r.start + r.len) as usize]
@@ -66,10 +97,17 @@ impl Arena {
     }
 }
 
+/// A hash-table slot: the index and (to spare a memory access on lookup) the string's place.
+#[derive(Copy, Clone)]
+struct Slot {
+    ix: u32,
+    at: StrRef,
+}
+
 /// Maps strings to dense indices `0..len`, in order of first insertion.
 #[derive(Default)]
 pub(crate) struct Interner {
-    table: HashTable<u32>,
+    table: HashTable<Slot>,
     refs: Vec<StrRef>,
     hasher: foldhash::fast::FixedState,
 }
@@ -96,9 +134,8 @@ impl Interner {
 
     /// Makes room for `n` more strings.
     pub(crate) fn reserve(&mut self, arena: &Arena, n: usize) {
-        let (refs, hasher) = (&self.refs, &self.hasher);
-        self.table
-            .reserve(n, |&j| hasher.hash_one(arena.get(refs[j as usize])));
+        let hasher = &self.hasher;
+        self.table.reserve(n, |s| hasher.hash_one(arena.get(s.at)));
         self.refs.reserve(n);
     }
 
@@ -107,26 +144,41 @@ impl Interner {
     pub(crate) fn get(&self, arena: &Arena, s: &str) -> Option<u32> {
         let h = self.hash(s);
         self.table
-            .find(h, |&i| arena.get(self.refs[i as usize]) == s)
-            .copied()
+            .find(h, |slot| arena.get(slot.at) == s)
+            .map(|slot| slot.ix)
     }
 
     /// The index of `s`, interning it (in `arena`) when it is new. Returns `(index, is_new)`.
     pub(crate) fn intern(&mut self, arena: &mut Arena, s: &str) -> Result<(u32, bool), ArenaFull> {
         let h = self.hash(s);
-        if let Some(&i) = self
-            .table
-            .find(h, |&i| arena.get(self.refs[i as usize]) == s)
-        {
-            return Ok((i, false));
+        if let Some(slot) = self.table.find(h, |slot| arena.get(slot.at) == s) {
+            return Ok((slot.ix, false));
         }
         let i = u32::try_from(self.refs.len()).map_err(|_| ArenaFull)?;
         let r = arena.push(s)?;
         self.refs.push(r);
-        let (refs, hasher) = (&self.refs, &self.hasher);
-        self.table
-            .insert_unique(h, i, |&j| hasher.hash_one(arena.get(refs[j as usize])));
+        let hasher = &self.hasher;
+        self.table.insert_unique(h, Slot { ix: i, at: r }, |slot| {
+            hasher.hash_one(arena.get(slot.at))
+        });
         Ok((i, true))
+    }
+
+    /// Registers `r` (already in `arena`) as the next index; `false` if the string is
+    /// already interned (the compiled-graph cache rebuilds an interner this way).
+    pub(crate) fn insert_existing(&mut self, arena: &Arena, r: StrRef) -> bool {
+        let s = arena.get(r);
+        let h = self.hash(s);
+        if self.table.find(h, |slot| arena.get(slot.at) == s).is_some() {
+            return false;
+        }
+        let i = self.refs.len() as u32;
+        self.refs.push(r);
+        let hasher = &self.hasher;
+        self.table.insert_unique(h, Slot { ix: i, at: r }, |slot| {
+            hasher.hash_one(arena.get(slot.at))
+        });
+        true
     }
 
     pub(crate) fn str_ref(&self, i: u32) -> StrRef {
@@ -147,9 +199,14 @@ impl Interner {
         let mut table = HashTable::with_capacity(refs.len());
         for (i, r) in refs.iter().enumerate() {
             let h = self.hasher.hash_one(arena.get(*r));
-            table.insert_unique(h, i as u32, |&j| {
-                self.hasher.hash_one(arena.get(refs[j as usize]))
-            });
+            table.insert_unique(
+                h,
+                Slot {
+                    ix: i as u32,
+                    at: *r,
+                },
+                |slot| self.hasher.hash_one(arena.get(slot.at)),
+            );
         }
         self.refs = refs;
         self.table = table;

@@ -5,19 +5,27 @@
 //! print goes to the writer they are given, so the binary can hold the report until it is
 //! complete (never a partial report on stdout).
 
+pub mod changes;
+pub mod render;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{self, Analyzer, Policy};
-use crate::changes::Resolver;
 use crate::codes::Finding;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, GraphBuilder, LoadReport};
+use crate::report::json::ImpactJsonOptions;
 use crate::report::{self, Format, text::TextOptions};
 
+mod batch;
+pub mod cache;
 mod graph;
+mod rank;
+pub use batch::{BatchOptions, impact_batch};
 pub use graph::{ListOptions, graph};
+pub use rank::{rank, spof};
 
 /// Where the graph and policy come from.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +40,8 @@ pub struct GraphOptions {
     pub sources: Vec<crate::sources::SourceSpec>,
     /// The working directory.
     pub cwd: PathBuf,
+    /// Do not read or write the compiled-graph cache (`--no-cache`).
+    pub no_cache: bool,
 }
 
 /// A loaded configuration and graph.
@@ -42,6 +52,9 @@ pub struct Workspace {
     pub graph: DependencyGraph,
     /// Warnings and notes from loading.
     pub load: LoadReport,
+    /// Where to store the compiled graph once the command is done (see
+    /// [`store_cache`](Self::store_cache)).
+    cache_to: Option<(PathBuf, crate::graph::cache::CacheKey)>,
 }
 
 /// Shortens `p` to a path relative to `cwd` when it lies below it.
@@ -53,7 +66,15 @@ fn display_relative(p: &Path, cwd: &Path) -> PathBuf {
     }
 }
 
-fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
+/// What to load: discovered sources and graph files, paths relative to the working
+/// directory when they lie below it.
+struct Inputs {
+    sources: Vec<crate::sources::SourceSpec>,
+    graphs: Vec<PathBuf>,
+}
+
+/// The config and what to load.
+fn config_and_inputs(opts: &GraphOptions) -> Result<(Config, Inputs)> {
     let config_path = match &opts.config {
         Some(p) => Some(p.clone()),
         None => Config::discover(&opts.cwd),
@@ -64,20 +85,9 @@ fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
         if opts.graphs.is_empty() && opts.sources.is_empty() {
             (config.graphs.clone(), config.sources.clone())
         } else {
-            let sources = opts
-                .sources
-                .iter()
-                .map(|s| {
-                    let mut s = s.clone();
-                    for p in s.paths.iter_mut().chain(s.options.env_files.iter_mut()) {
-                        *p = opts.cwd.join(&*p);
-                    }
-                    s
-                })
-                .collect();
             (
                 opts.graphs.iter().map(|g| opts.cwd.join(g)).collect(),
-                sources,
+                opts.sources.clone(),
             )
         };
     if graphs.is_empty() && sources.is_empty() {
@@ -89,21 +99,41 @@ fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
             None => "no graph to load: no blast.toml was found here or in a parent directory\n  help: pass --graph FILE (or --cargo, --compose, --k8s, --backstage, --jaeger), or create blast.toml with `graphs = [\"path/to/graph.toml\"]`".to_string(),
         }));
     }
+    let sources = sources
+        .into_iter()
+        .map(|mut s| {
+            for p in s.paths.iter_mut().chain(s.options.env_files.iter_mut()) {
+                *p = display_relative(&opts.cwd.join(&*p), &opts.cwd);
+            }
+            s
+        })
+        .collect();
+    let graphs = graphs
+        .iter()
+        .map(|g| display_relative(g, &opts.cwd))
+        .collect();
+    Ok((config, Inputs { sources, graphs }))
+}
+
+/// Loads the sources, then the graph files (overlays), into a builder.
+fn builder_for(config: &Config, inputs: &Inputs) -> Result<GraphBuilder> {
     let mut builder = GraphBuilder::new();
     let ctx = crate::sources::LoadContext {
         root: &config.root,
         classifier: &config.classifier,
     };
-    for s in &sources {
-        let mut s = s.clone();
-        for p in s.paths.iter_mut().chain(s.options.env_files.iter_mut()) {
-            *p = display_relative(p, &opts.cwd);
-        }
-        crate::sources::load_source(&mut builder, &s, &ctx)?;
+    for s in &inputs.sources {
+        crate::sources::load_source(&mut builder, s, &ctx)?;
     }
-    for g in &graphs {
-        crate::sources::load_graph_file(&mut builder, &display_relative(g, &opts.cwd))?;
+    for g in &inputs.graphs {
+        crate::sources::load_graph_file(&mut builder, g)?;
     }
+    Ok(builder)
+}
+
+fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
+    let (config, inputs) = config_and_inputs(opts)?;
+    let builder = builder_for(&config, &inputs)?;
     Ok((config, builder))
 }
 
@@ -113,13 +143,43 @@ impl Workspace {
     /// # Errors
     /// Config or graph files that are missing or invalid.
     pub fn load(opts: &GraphOptions) -> Result<Workspace> {
-        let (config, builder) = config_and_builder(opts)?;
-        let (graph, load) = builder.finish()?;
+        let _t = crate::timing::Phase::start("load");
+        let (config, inputs) = config_and_inputs(opts)?;
+        // The compiled-graph cache, for large graph files. Discovered sources are not
+        // cached: their inputs (included files, folders, cargo's view of a workspace) are
+        // not a list of files to hash, and they load in milliseconds.
+        let cached = (!opts.no_cache && inputs.sources.is_empty())
+            .then(cache::cache_dir)
+            .flatten()
+            .and_then(|dir| {
+                let (key, total) = cache::key_of(&inputs.graphs)?;
+                (total >= cache::CACHE_MIN_BYTES).then_some((dir, key))
+            });
+        if let Some((dir, key)) = &cached
+            && let Some(graph) = cache::read(dir, key)
+        {
+            return Ok(Workspace {
+                config,
+                graph,
+                load: LoadReport::default(),
+                cache_to: None,
+            });
+        }
+        let (graph, load) = builder_for(&config, &inputs)?.finish()?;
         Ok(Workspace {
             config,
             graph,
             load,
+            cache_to: cached,
         })
+    }
+
+    /// Stores the compiled graph in the cache when it was built from its sources this run
+    /// (call it after the command, so the indexes the command built are stored too).
+    pub fn store_cache(&self) {
+        if let Some((dir, key)) = &self.cache_to {
+            cache::write(dir, key, &self.graph);
+        }
     }
 
     /// Loads the config and the graph, keeping errors as findings (for `check`).
@@ -134,6 +194,7 @@ impl Workspace {
                 config,
                 graph,
                 load: LoadReport::default(),
+                cache_to: None,
             },
             findings,
         ))
@@ -145,15 +206,21 @@ impl Workspace {
     }
 }
 
+pub use changes::{ChangeOptions, PreparedChange};
+
 /// Options of `blast impact`.
 #[derive(Clone, Debug)]
 pub struct ImpactOptions {
-    /// Node ids or changed file paths.
-    pub changes: Vec<String>,
+    /// What changed: node ids, paths, a git range or a file list.
+    pub change: ChangeOptions,
     /// Output format.
     pub format: Format,
+    /// What JSON lists.
+    pub json: ImpactJsonOptions,
     /// Text options.
     pub text: TextOptions,
+    /// Picture options (for `--format dot|svg|mermaid|html`).
+    pub draw: render::DrawOptions,
 }
 
 /// Warnings the command wants printed on stderr (the report goes to the writer).
@@ -176,23 +243,34 @@ pub fn load_warnings(ws: &Workspace) -> Warnings {
 /// `blast impact`. Returns the exit code (0) and warnings for stderr.
 ///
 /// # Errors
-/// An unknown node id.
+/// An unknown node id, git faults, an unreadable file list, unmapped files under
+/// `unmapped = "error"`.
 pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Result<(u8, Warnings)> {
-    let resolver = Resolver::new(&ws.graph);
-    let changes = resolver.resolve(&opts.changes)?;
+    let prepared = PreparedChange::open(ws, &opts.change)?;
+    let (changes, more) = prepared.resolve()?;
+    let mut warnings: Warnings = prepared.warnings().to_vec();
+    warnings.extend(more.into_iter().map(|w| format!("warning: {w}")));
     // Text output shows unmapped paths itself; other formats warn on stderr.
-    let warnings = match opts.format {
-        Format::Text => Vec::new(),
-        _ => changes
-            .unmapped
-            .iter()
-            .map(|u| format!("warning: '{u}' maps to no node (no `paths` glob matches it); it is listed under \"unmapped\""))
-            .collect(),
-    };
-    let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone());
+    if opts.format != Format::Text {
+        warnings.extend(changes.unmapped.iter().map(|u| {
+            format!("warning: '{u}' maps to no node (no `paths` glob, Cargo package or rule claims it); it is listed under \"unmapped\"")
+        }));
+    }
+    if !opts.format.is_picture() && !opts.draw.is_default() {
+        return Err(Error::Usage(format!(
+            "--focus, --depth, --direction, --collapse, --show-dev and --renderer shape pictures, not --format {}\n  help: add --format svg (or dot, mermaid, html)",
+            opts.format
+        )));
+    }
+    let mut analyzer = Analyzer::new(prepared.graph(), ws.policy().clone())
+        .codeowners(prepared.codeowners().cloned());
     let impact = analyzer.impact(changes);
+    if opts.format.is_picture() {
+        render::impact(&impact, ws.policy(), opts.format, &opts.draw, out)?;
+        return Ok((0, warnings));
+    }
     match opts.format {
-        Format::Json => report::json::impact(out, &impact, false),
+        Format::Json => report::json::impact(out, &impact, &opts.json),
         _ => report::text::impact(out, &impact, &opts.text),
     }
     .map_err(Error::Output)?;

@@ -17,7 +17,29 @@
 //! ```
 //!
 //! `impacted` is sorted by risk (highest first), then distance, then id; `tier` is `null`
-//! for an untiered node. Names in this schema never change within `v1`; fields may be added.
+//! for an untiered node. With `--nodes rated` or `--nodes none` the list holds only the
+//! customer-facing and tiered nodes, or nothing, and a `listed` field (`"rated"`, `"none"`)
+//! says so; `summary` always counts every impacted node. Names in this schema never change
+//! within `v1`; fields may be added.
+//!
+//! Fields added for changes read from git or file lists:
+//!
+//! * `risk_reasons`: why the risk is what it is, most decisive first;
+//! * `diff`: `null`, or for a git range `{base, merge_base, head, head_commit}`;
+//! * `changed[]` also has `status` (`added`, `modified`, `deleted`, `renamed-from`,
+//!   `renamed-to`, `copied-to`, `type-changed`, `unmerged`, `untracked`, or `null` for an
+//!   input given by hand), `via` (`node`, `paths`, `cargo-package`, `cargo-lock`,
+//!   `cargo-manifest`, `rule`, `default-rule`, `unmapped`, `topology`) and `widened`;
+//! * `ignored`: `[{input, status, reason}]`, files a rule says change nothing;
+//! * `topology`: `null`, or when graph sources changed `{base, head, sources, added_nodes,
+//!   removed_nodes, changed_nodes: [{id, changes}], added_edges, removed_edges (each
+//!   {from, to, kind, optional}), new_paths: [{nodes, hops: [{from, to, kind, optional}],
+//!   strength, into, tier, customer_facing}]}`;
+//! * `impacted[].owners` are the graph's owners, or for a tier-0 or customer-facing node
+//!   without them, CODEOWNERS' for its paths; `impacted[].owners_source` is `graph`,
+//!   `codeowners` or `null`;
+//! * `owners`: `[{owner, nodes}]`, the owners of every reached tier-0 and customer-facing
+//!   node, sorted by owner.
 //!
 //! `blast why --format json` (`blast-radius/why/v1`): `from`, `to`, `reachable`, and when
 //! reachable `risk`, `strongest` and `shortest` (each `{nodes, hops: [{from, to, kind,
@@ -33,7 +55,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::analysis::why::Route;
-use crate::analysis::{CheckReport, Impact, Risk, Why};
+use crate::analysis::{CheckReport, Impact, ImpactedNode, Risk, Why};
+use crate::changes::DiffInfo;
+use crate::changes::topology::{EdgeChange, Topology};
 use crate::codes::{Finding, Severity};
 
 /// Schema id of the impact report.
@@ -48,6 +72,133 @@ struct ChangedJson<'a> {
     input: &'a str,
     nodes: Vec<&'a str>,
     reason: &'a str,
+    status: Option<&'static str>,
+    via: &'static str,
+    widened: bool,
+}
+
+#[derive(Serialize)]
+struct IgnoredJson<'a> {
+    input: &'a str,
+    status: Option<&'static str>,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct DiffJson<'a> {
+    base: &'a str,
+    merge_base: Option<&'a str>,
+    head: &'a str,
+    head_commit: Option<&'a str>,
+}
+
+impl<'a> From<&'a DiffInfo> for DiffJson<'a> {
+    fn from(d: &'a DiffInfo) -> Self {
+        DiffJson {
+            base: &d.base,
+            merge_base: d.merge_base.as_deref(),
+            head: &d.head,
+            head_commit: d.head_commit.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EdgeJson<'a> {
+    from: &'a str,
+    to: &'a str,
+    kind: &'static str,
+    optional: bool,
+}
+
+impl<'a> From<&'a EdgeChange> for EdgeJson<'a> {
+    fn from(e: &'a EdgeChange) -> Self {
+        EdgeJson {
+            from: &e.from,
+            to: &e.to,
+            kind: e.kind.as_str(),
+            optional: e.optional,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct NodeChangeJson<'a> {
+    id: &'a str,
+    changes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct NewPathJson<'a> {
+    nodes: &'a [String],
+    hops: Vec<EdgeJson<'a>>,
+    strength: f64,
+    into: &'a str,
+    tier: Option<u8>,
+    customer_facing: bool,
+}
+
+#[derive(Serialize)]
+struct TopologyJson<'a> {
+    base: &'a str,
+    head: &'a str,
+    sources: &'a [String],
+    added_nodes: &'a [String],
+    removed_nodes: &'a [String],
+    changed_nodes: Vec<NodeChangeJson<'a>>,
+    added_edges: Vec<EdgeJson<'a>>,
+    removed_edges: Vec<EdgeJson<'a>>,
+    new_paths: Vec<NewPathJson<'a>>,
+}
+
+impl<'a> From<&'a Topology> for TopologyJson<'a> {
+    fn from(t: &'a Topology) -> Self {
+        TopologyJson {
+            base: &t.base,
+            head: &t.head,
+            sources: &t.sources,
+            added_nodes: &t.added_nodes,
+            removed_nodes: &t.removed_nodes,
+            changed_nodes: t
+                .changed_nodes
+                .iter()
+                .map(|c| NodeChangeJson {
+                    id: &c.id,
+                    changes: &c.changes,
+                })
+                .collect(),
+            added_edges: t.added_edges.iter().map(EdgeJson::from).collect(),
+            removed_edges: t.removed_edges.iter().map(EdgeJson::from).collect(),
+            new_paths: t
+                .new_paths
+                .iter()
+                .map(|p| NewPathJson {
+                    nodes: &p.nodes,
+                    hops: p
+                        .nodes
+                        .windows(2)
+                        .zip(&p.hops)
+                        .map(|(w, h)| EdgeJson {
+                            from: &w[0],
+                            to: &w[1],
+                            kind: h.0.as_str(),
+                            optional: h.1,
+                        })
+                        .collect(),
+                    strength: p.strength,
+                    into: p.target(),
+                    tier: p.tier,
+                    customer_facing: p.customer_facing,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OwnerJson<'a> {
+    owner: String,
+    nodes: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -59,29 +210,83 @@ struct ImpactedJson<'a> {
     distance: u32,
     strength: f64,
     risk: Risk,
-    path: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<Vec<&'a str>>,
     owners: Vec<&'a str>,
+    owners_source: Option<&'static str>,
+}
+
+/// Which impacted nodes a JSON report lists (the summary always counts all of them).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum NodeList {
+    /// Every impacted node.
+    #[default]
+    All,
+    /// Only customer-facing or tiered nodes (the ones that carry risk).
+    Rated,
+    /// None: risk, changes and summary only.
+    None,
+}
+
+impl NodeList {
+    /// The keyword used on the command line and in the report's `listed` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeList::All => "all",
+            NodeList::Rated => "rated",
+            NodeList::None => "none",
+        }
+    }
+}
+
+/// What an impact report lists.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ImpactJsonOptions {
+    /// Which impacted nodes to list.
+    pub nodes: NodeList,
+    /// Whether each listed node carries its `path` (`--no-paths` drops it, for large
+    /// radii where only the set matters).
+    pub paths: bool,
+}
+
+impl Default for ImpactJsonOptions {
+    fn default() -> Self {
+        ImpactJsonOptions {
+            nodes: NodeList::All,
+            paths: true,
+        }
+    }
 }
 
 /// Streams the impacted list without building it in memory.
-struct ImpactedSeq<'i, 'g>(&'i Impact<'g>);
+struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, ImpactJsonOptions);
+
+fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
+    let node = n.node();
+    let (owners, owners_source) = n.owners();
+    ImpactedJson {
+        id: node.id().as_str(),
+        kind: node.kind().as_str(),
+        tier: node.tier().map(|t| t.get()),
+        customer_facing: node.customer_facing(),
+        distance: n.distance(),
+        strength: n.strength(),
+        risk: n.risk(),
+        path: paths.then(|| n.path().iter().map(|p| p.id().as_str()).collect()),
+        owners,
+        owners_source: owners_source.map(|o| o.as_str()),
+    }
+}
 
 impl Serialize for ImpactedSeq<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.impacted().map(|n| {
-            let node = n.node();
-            ImpactedJson {
-                id: node.id().as_str(),
-                kind: node.kind().as_str(),
-                tier: node.tier().map(|t| t.get()),
-                customer_facing: node.customer_facing(),
-                distance: n.distance(),
-                strength: n.strength(),
-                risk: n.risk(),
-                path: n.path().iter().map(|p| p.id().as_str()).collect(),
-                owners: node.owners().collect(),
-            }
-        }))
+        let paths = self.1.paths;
+        let json = |n| impacted_json(n, paths);
+        match self.1.nodes {
+            NodeList::All => s.collect_seq(self.0.impacted().map(json)),
+            NodeList::Rated => s.collect_seq(self.0.rated().into_iter().map(json)),
+            NodeList::None => s.collect_seq(std::iter::empty::<ImpactedJson<'_>>()),
+        }
     }
 }
 
@@ -109,17 +314,30 @@ struct SummaryJson {
 struct ImpactJson<'i, 'g> {
     schema: &'static str,
     risk: Risk,
+    risk_reasons: &'i [String],
+    diff: Option<DiffJson<'i>>,
     changed: Vec<ChangedJson<'i>>,
     unmapped: Vec<&'i str>,
+    ignored: Vec<IgnoredJson<'i>>,
+    topology: Option<TopologyJson<'i>>,
     impacted: ImpactedSeq<'i, 'g>,
+    #[serde(skip_serializing_if = "is_all")]
+    listed: &'static str,
+    owners: Vec<OwnerJson<'i>>,
     summary: SummaryJson,
 }
 
-fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
+fn is_all(s: &&str) -> bool {
+    *s == "all"
+}
+
+fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> ImpactJson<'i, 'g> {
     let s = impact.summary();
     ImpactJson {
         schema: IMPACT_SCHEMA,
         risk: impact.risk,
+        risk_reasons: &impact.risk_reasons,
+        diff: impact.changes.diff.as_ref().map(DiffJson::from),
         changed: impact
             .changes
             .changed
@@ -128,10 +346,33 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>) -> ImpactJson<'i, 'g> {
                 input: &c.input,
                 nodes: c.nodes.iter().map(|n| n.id().as_str()).collect(),
                 reason: &c.reason,
+                status: c.status.map(|s| s.as_str()),
+                via: c.via.as_str(),
+                widened: c.widened,
             })
             .collect(),
         unmapped: impact.changes.unmapped.iter().map(String::as_str).collect(),
-        impacted: ImpactedSeq(impact),
+        ignored: impact
+            .changes
+            .ignored
+            .iter()
+            .map(|i| IgnoredJson {
+                input: &i.input,
+                status: i.status.map(|s| s.as_str()),
+                reason: &i.reason,
+            })
+            .collect(),
+        topology: impact.changes.topology.as_ref().map(TopologyJson::from),
+        impacted: ImpactedSeq(impact, opts),
+        listed: opts.nodes.as_str(),
+        owners: impact
+            .owners()
+            .into_iter()
+            .map(|(owner, nodes)| OwnerJson {
+                owner,
+                nodes: nodes.iter().map(|n| n.node().id().as_str()).collect(),
+            })
+            .collect(),
         summary: SummaryJson {
             impacted: s.impacted,
             customer_facing: s.customer_facing,
@@ -152,9 +393,9 @@ fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::R
     w.flush()
 }
 
-/// Writes the impact report (pretty-printed, or one line when `pretty` is false).
-pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, pretty: bool) -> io::Result<()> {
-    write_json(w, &impact_json(impact), pretty)
+/// Writes the impact report on one line, listing what `opts` selects.
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &ImpactJsonOptions) -> io::Result<()> {
+    write_json(w, &impact_json(impact, *opts), false)
 }
 
 #[derive(Serialize)]
@@ -257,6 +498,119 @@ pub fn check(w: &mut dyn Write, report: &CheckReport) -> io::Result<()> {
             warnings: report.count(Severity::Warning),
             notes: report.count(Severity::Note),
         },
+    };
+    write_json(w, &j, false)
+}
+
+/// Schema id of the rank report.
+pub const RANK_SCHEMA: &str = "blast-radius/rank/v1";
+/// Schema id of the spof report.
+pub const SPOF_SCHEMA: &str = "blast-radius/spof/v1";
+
+#[derive(Serialize)]
+struct RankedJson<'a> {
+    id: &'a str,
+    kind: &'static str,
+    tier: Option<u8>,
+    blast_radius: u64,
+    customer_facing: u32,
+    tier0: u32,
+    risk: Risk,
+    estimated: bool,
+}
+
+#[derive(Serialize)]
+struct EstimateJson {
+    method: &'static str,
+    k: usize,
+    relative_standard_error: f64,
+}
+
+#[derive(Serialize)]
+struct RankJson<'a> {
+    schema: &'static str,
+    nodes: Vec<RankedJson<'a>>,
+    matched: usize,
+    estimate: Option<EstimateJson>,
+}
+
+/// Writes the rank report (`blast-radius/rank/v1`): `nodes` (each `{id, kind, tier,
+/// blast_radius, customer_facing, tier0, risk, estimated}`; counts include the node
+/// itself), `matched` (nodes that passed the filters, before `--top`) and `estimate`
+/// (`{method, k, relative_standard_error}` when sizes are estimated, else `null`).
+pub fn rank(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'_>) -> io::Result<()> {
+    let j = RankJson {
+        schema: RANK_SCHEMA,
+        nodes: rank
+            .nodes
+            .iter()
+            .map(|r| RankedJson {
+                id: r.node.id().as_str(),
+                kind: r.node.kind().as_str(),
+                tier: r.node.tier().map(|t| t.get()),
+                blast_radius: r.blast_radius,
+                customer_facing: r.customer_facing,
+                tier0: r.tier0,
+                risk: r.risk,
+                estimated: r.estimated,
+            })
+            .collect(),
+        matched: rank.matched,
+        estimate: rank.estimate.map(|e| EstimateJson {
+            method: "k-mins",
+            k: e.k,
+            relative_standard_error: e.relative_standard_error,
+        }),
+    };
+    write_json(w, &j, false)
+}
+
+#[derive(Serialize)]
+struct ChokeJson<'a> {
+    id: &'a str,
+    behind: usize,
+}
+
+#[derive(Serialize)]
+struct Tier0Json<'a> {
+    id: &'a str,
+    dependencies: usize,
+    choke_points: Vec<ChokeJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SpofJson<'a> {
+    schema: &'static str,
+    tier0: Vec<Tier0Json<'a>>,
+    shared_fate: Vec<Vec<&'a str>>,
+}
+
+/// Writes the spof report (`blast-radius/spof/v1`): `tier0` (each `{id, dependencies,
+/// choke_points: [{id, behind}]}`) and `shared_fate` (lists of ids).
+pub fn spof(w: &mut dyn Write, report: &crate::analysis::spof::SpofReport<'_>) -> io::Result<()> {
+    let j = SpofJson {
+        schema: SPOF_SCHEMA,
+        tier0: report
+            .tier0
+            .iter()
+            .map(|t| Tier0Json {
+                id: t.node.id().as_str(),
+                dependencies: t.dependencies,
+                choke_points: t
+                    .choke_points
+                    .iter()
+                    .map(|c| ChokeJson {
+                        id: c.node.id().as_str(),
+                        behind: c.behind,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        shared_fate: report
+            .shared_fate
+            .iter()
+            .map(|g| g.iter().map(|n| n.id().as_str()).collect())
+            .collect(),
     };
     write_json(w, &j, false)
 }

@@ -3,9 +3,19 @@
 //! Renderers read only the analysis models ([`Impact`](crate::analysis::Impact),
 //! [`Why`](crate::analysis::Why), [`CheckReport`](crate::analysis::CheckReport)) and never
 //! compute: one file per format, each writing into any [`std::io::Write`].
+//!
+//! Pictures ([`dot`], [`svg`], [`mermaid`], [`html`]) draw a
+//! [`Picture`](crate::analysis::picture::Picture), the one model that says which nodes,
+//! edges and clusters are drawn; [`style`] keeps their colours, shapes and lines in step.
 
+pub mod dot;
 pub mod graph;
+pub mod html;
 pub mod json;
+pub mod layout;
+pub mod mermaid;
+pub(crate) mod style;
+pub mod svg;
 pub mod text;
 
 use std::fmt;
@@ -19,6 +29,14 @@ pub enum Format {
     Text,
     /// JSON with a versioned schema.
     Json,
+    /// Graphviz DOT.
+    Dot,
+    /// SVG (laid out without any external program, unless asked otherwise).
+    Svg,
+    /// A Mermaid flowchart in a Markdown code block.
+    Mermaid,
+    /// A self-contained HTML explorer.
+    Html,
 }
 
 impl Format {
@@ -27,7 +45,20 @@ impl Format {
         match self {
             Format::Text => "text",
             Format::Json => "json",
+            Format::Dot => "dot",
+            Format::Svg => "svg",
+            Format::Mermaid => "mermaid",
+            Format::Html => "html",
         }
+    }
+
+    /// Whether the format is a picture (drawn from a
+    /// [`Picture`](crate::analysis::picture::Picture)).
+    pub fn is_picture(self) -> bool {
+        matches!(
+            self,
+            Format::Dot | Format::Svg | Format::Mermaid | Format::Html
+        )
     }
 }
 
@@ -43,7 +74,13 @@ impl FromStr for Format {
         match s {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
-            _ => Err(format!("unknown format '{s}', expected text or json")),
+            "dot" => Ok(Format::Dot),
+            "svg" => Ok(Format::Svg),
+            "mermaid" => Ok(Format::Mermaid),
+            "html" => Ok(Format::Html),
+            _ => Err(format!(
+                "unknown format '{s}', expected text, json, dot, svg, mermaid or html"
+            )),
         }
     }
 }

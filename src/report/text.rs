@@ -9,7 +9,8 @@ use anstyle::{AnsiColor, Effects, Style};
 
 use super::fmt_strength;
 use crate::analysis::why::Route;
-use crate::analysis::{CheckReport, Impact, Risk, Why};
+use crate::analysis::{CheckReport, Impact, OwnersSource, Risk, Why};
+use crate::changes::topology::{Topology, edge_label};
 use crate::codes::Severity;
 use crate::graph::NodeKind;
 
@@ -160,25 +161,79 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
         p.bold(&subject),
         plural(summary.impacted, "node", "nodes"),
     )?;
-    for c in &impact.changes.changed {
-        let ids = c
-            .nodes
-            .iter()
-            .map(|n| n.id().as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+    // With a topology change, say why the risk is what it is (new paths may have raised it).
+    if impact.changes.topology.is_some() && impact.risk_reasons.len() > 1 {
+        for r in &impact.risk_reasons {
+            writeln!(w, "{} {r}", p.dim("because:"))?;
+        }
+    }
+    if let Some(d) = &impact.changes.diff {
+        let base = match &d.merge_base {
+            Some(mb) if d.base != "HEAD" => format!("{} (merge base {})", d.base, short(mb)),
+            Some(mb) => format!("{} ({})", d.base, short(mb)),
+            None => format!("{} (no commit yet)", d.base),
+        };
+        writeln!(w, "{} {base} → {}", p.dim("diff:"), d.head)?;
+    }
+    let shown = opts.limit;
+    for c in impact.changes.changed.iter().take(shown) {
+        let ids = c.nodes.iter().map(|n| n.id().as_str()).collect::<Vec<_>>();
+        let ids = if ids.len() > 5 {
+            format!("{} and {} more", ids[..5].join(", "), ids.len() - 5)
+        } else {
+            ids.join(", ")
+        };
+        let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
         if c.reason == "node id" {
             writeln!(w, "{} {}", p.dim("changed:"), c.input)?;
+        } else if c.nodes.is_empty() {
+            writeln!(
+                w,
+                "{} {}{status} {}",
+                p.dim("changed:"),
+                c.input,
+                p.dim(&format!("({})", c.reason))
+            )?;
         } else {
             writeln!(
                 w,
-                "{} {} → {} {}",
+                "{} {}{status} → {} {}",
                 p.dim("changed:"),
                 c.input,
                 ids,
                 p.dim(&format!("({})", c.reason))
             )?;
         }
+    }
+    if impact.changes.changed.len() > shown {
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "… and {} more changed inputs (all are in --format json)",
+                impact.changes.changed.len() - shown
+            ))
+        )?;
+    }
+    for i in impact.changes.ignored.iter().take(shown) {
+        let status = i.status.map(|s| format!(" ({s})")).unwrap_or_default();
+        writeln!(
+            w,
+            "{} {}{status} {}",
+            p.dim("ignored:"),
+            i.input,
+            p.dim(&format!("— {}", i.reason))
+        )?;
+    }
+    if impact.changes.ignored.len() > shown {
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "… and {} more ignored files (all are in --format json)",
+                impact.changes.ignored.len() - shown
+            ))
+        )?;
     }
     for u in &impact.changes.unmapped {
         writeln!(
@@ -189,12 +244,13 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
                 "warning:"
             ),
             u,
-            p.dim("maps to no node (no `paths` glob matches it)")
+            p.dim("maps to no node (no `paths` glob, Cargo package or rule claims it)")
         )?;
     }
-    let (rated, rest): (Vec<_>, Vec<_>) = impact
-        .impacted()
-        .partition(|n| n.node().customer_facing() || n.node().tier().is_some());
+    if let Some(t) = &impact.changes.topology {
+        topology(w, t, opts, &p)?;
+    }
+    let rated = impact.rated();
     if !rated.is_empty() {
         writeln!(w)?;
         writeln!(w, "{}", p.bold("reached customer-facing and tiered nodes:"))?;
@@ -245,22 +301,37 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             )?;
         }
     }
-    if !rest.is_empty() {
-        let mut by_kind = std::collections::BTreeMap::new();
-        for n in &rest {
-            *by_kind.entry(n.node().kind()).or_insert(0usize) += 1;
-        }
-        let kinds = NodeKind::ALL
+    let owners = impact.owners();
+    if !owners.is_empty() {
+        let list: Vec<String> = owners
             .iter()
-            .filter_map(|k| {
-                by_kind.get(k).map(|&c| {
-                    let word = k.as_str();
-                    let many = match k {
-                        NodeKind::Queue => "queues".to_string(),
-                        _ => format!("{word}s"),
-                    };
-                    plural(c, word, &many)
-                })
+            .map(|(o, nodes)| {
+                let ids: Vec<&str> = nodes.iter().map(|n| n.node().id().as_str()).collect();
+                let from = if nodes
+                    .iter()
+                    .any(|n| n.owners().1 == Some(OwnersSource::Codeowners))
+                {
+                    ", from CODEOWNERS"
+                } else {
+                    ""
+                };
+                format!("{o} ({}{from})", ids.join(", "))
+            })
+            .collect();
+        writeln!(w, "  {} {}", p.dim("owners:"), list.join(", "))?;
+    }
+    let by_kind = impact.unrated_by_kind();
+    let rest: usize = by_kind.values().sum();
+    if rest > 0 {
+        let kinds = by_kind
+            .iter()
+            .map(|(k, &c)| {
+                let word = k.as_str();
+                let many = match k {
+                    NodeKind::Queue => "queues".to_string(),
+                    _ => format!("{word}s"),
+                };
+                plural(c, word, &many)
             })
             .collect::<Vec<_>>()
             .join(", ");
@@ -269,7 +340,86 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             w,
             "{} {} without tier or customer-facing flag ({kinds})",
             p.dim("also reached:"),
-            plural(rest.len(), "node", "nodes"),
+            plural(rest, "node", "nodes"),
+        )?;
+    }
+    Ok(())
+}
+
+/// The first 12 characters of a commit id.
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+fn topology(w: &mut dyn Write, t: &Topology, opts: &TextOptions, p: &Paint) -> io::Result<()> {
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{} {} changed ({} → {})",
+        p.bold("topology:"),
+        if t.sources.is_empty() {
+            "the graph sources".to_string()
+        } else {
+            t.sources.join(", ")
+        },
+        t.base,
+        t.head
+    )?;
+    if t.is_empty() {
+        writeln!(w, "  {}", p.dim("no node or edge changed"))?;
+        return Ok(());
+    }
+    let mut rows: Vec<Vec<(String, usize)>> = Vec::new();
+    let mut row = |what: &str, text: String| rows.push(vec![plain(what), plain(text)]);
+    for n in &t.added_nodes {
+        row("added node", n.clone());
+    }
+    for n in &t.removed_nodes {
+        row("removed node", n.clone());
+    }
+    for c in &t.changed_nodes {
+        row(
+            "changed node",
+            format!("{}: {}", c.id, c.changes.join(", ")),
+        );
+    }
+    for e in &t.added_edges {
+        row("added edge", edge_label(e));
+    }
+    for e in &t.removed_edges {
+        row("removed edge", edge_label(e));
+    }
+    for np in &t.new_paths {
+        let into = match (np.tier, np.customer_facing) {
+            (Some(0), _) => "tier 0".to_string(),
+            (Some(t), true) => format!("customer-facing, tier {t}"),
+            (_, true) => "customer-facing".to_string(),
+            (Some(t), false) => format!("tier {t}"),
+            (None, false) => "untiered".to_string(),
+        };
+        row(
+            "new path",
+            format!(
+                "{} ({}, strength {}) into {into}",
+                np.nodes.join(" → "),
+                np.kinds_label(),
+                fmt_strength(np.strength)
+            ),
+        );
+    }
+    let total = rows.len();
+    rows.truncate(opts.limit);
+    for r in &rows {
+        writeln!(w, "  {}  {}", p.dim(&format!("{:<12}", r[0].0)), r[1].0)?;
+    }
+    if total > rows.len() {
+        writeln!(
+            w,
+            "  {}",
+            p.dim(&format!(
+                "… and {} more (all are in --format json)",
+                total - rows.len()
+            ))
         )?;
     }
     Ok(())
@@ -390,6 +540,165 @@ pub fn check(w: &mut dyn Write, report: &CheckReport, opts: &TextOptions) -> io:
             plural(wa, "warning", "warnings"),
             plural(n, "note", "notes")
         )?;
+    }
+    Ok(())
+}
+
+/// Writes the rank report.
+pub fn rank(
+    w: &mut dyn Write,
+    rank: &crate::analysis::rank::Rank<'_>,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    writeln!(
+        w,
+        "{} {} by customer-facing reach, then blast radius{}",
+        p.bold("rank:"),
+        plural(rank.matched, "node", "nodes"),
+        if rank.nodes.len() < rank.matched {
+            format!(" (top {})", rank.nodes.len())
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(w)?;
+    let rows: Vec<Vec<(String, usize)>> = rank
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let size = if r.estimated {
+                format!("~{}", r.blast_radius)
+            } else {
+                r.blast_radius.to_string()
+            };
+            vec![
+                plain((i + 1).to_string()),
+                plain(r.node.id().as_str()),
+                plain(r.node.kind().as_str()),
+                plain(r.node.tier().map_or("-".to_string(), |t| t.to_string())),
+                plain(r.customer_facing.to_string()),
+                plain(r.tier0.to_string()),
+                plain(size),
+                (p.risk(r.risk), r.risk.as_str().len()),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        &[
+            "#",
+            "NODE",
+            "KIND",
+            "TIER",
+            "CUSTOMER-FACING",
+            "TIER-0",
+            "BLAST RADIUS",
+            "MAX RISK",
+        ],
+        &rows,
+        &p,
+    )?;
+    if let Some(e) = rank.estimate {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "~ blast radius sizes are estimates (k-mins sketch, k = {}, relative standard error {:.1}%); counts of customer-facing and tier-0 nodes are exact",
+                e.k,
+                e.relative_standard_error * 100.0
+            ))
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the spof report.
+pub fn spof(
+    w: &mut dyn Write,
+    report: &crate::analysis::spof::SpofReport<'_>,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    if report.tier0.is_empty() {
+        writeln!(w, "{} no tier-0 nodes", p.bold("single points of failure:"))?;
+    }
+    for t in &report.tier0 {
+        if t.dependencies == 0 {
+            writeln!(
+                w,
+                "{} {} depends on nothing",
+                p.bold("tier 0:"),
+                p.bold(t.node.id().as_str())
+            )?;
+            continue;
+        }
+        writeln!(
+            w,
+            "{} {} depends on {}",
+            p.bold("tier 0:"),
+            p.bold(t.node.id().as_str()),
+            plural(t.dependencies, "node", "nodes")
+        )?;
+        if t.choke_points.is_empty() {
+            writeln!(
+                w,
+                "  {}",
+                p.dim("no choke points: no dependency hides others behind it")
+            )?;
+            continue;
+        }
+        let rows: Vec<Vec<(String, usize)>> = t
+            .choke_points
+            .iter()
+            .take(opts.limit)
+            .map(|c| {
+                vec![
+                    plain(c.node.id().as_str()),
+                    plain(c.node.kind().as_str()),
+                    plain(c.behind.to_string()),
+                ]
+            })
+            .collect();
+        table(
+            w,
+            &["CHOKE POINT", "KIND", "ONLY REACHED THROUGH IT"],
+            &rows,
+            &p,
+        )?;
+        if t.choke_points.len() > opts.limit {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!("… and {} more", t.choke_points.len() - opts.limit))
+            )?;
+        }
+    }
+    writeln!(w)?;
+    if report.shared_fate.is_empty() {
+        writeln!(w, "{} none", p.bold("shared-fate groups:"))?;
+    } else {
+        writeln!(
+            w,
+            "{} (a change to any member reaches all)",
+            p.bold("shared-fate groups:")
+        )?;
+        for g in report.shared_fate.iter().take(opts.limit) {
+            let ids: Vec<&str> = g.iter().map(|n| n.id().as_str()).collect();
+            writeln!(w, "  {}", ids.join(", "))?;
+        }
+        if report.shared_fate.len() > opts.limit {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!(
+                    "… and {} more groups",
+                    report.shared_fate.len() - opts.limit
+                ))
+            )?;
+        }
     }
     Ok(())
 }

@@ -454,21 +454,32 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
                 // Rough size hint: ~170 bytes per node and ~90 per edge in generated files.
                 builder.reserve(bytes.len() / 600, bytes.len() / 110);
             }
-            let mut de = serde_json::Deserializer::from_slice(&bytes);
-            let seed = DocSeed {
-                builder,
-                doc,
-                bytes: Some(&bytes),
-            };
-            seed.deserialize(&mut de)
-                .and_then(|()| de.end())
-                .map_err(|e| {
-                    parse_error(
-                        path,
-                        (e.line() > 0).then(|| (e.line() as u32, e.column() as u32)),
-                        json_message(&e),
+            if bytes.len() >= FAST_JSON_BYTES && builder.is_empty() {
+                let bar = crate::progress::Progress::bytes("loading", bytes.len() as u64, 32 << 20);
+                let release = |pos: usize| {
+                    bytes.release_before(pos);
+                    bar.set(pos as u64);
+                };
+                let fast = {
+                    let _t = crate::timing::Phase::start("fast json");
+                    super::fastjson::load(
+                        builder,
+                        doc,
+                        &bytes,
+                        &release,
+                        super::fastjson::WAVE_BYTES,
                     )
-                })?;
+                };
+                if fast.is_ok() {
+                    return Ok(());
+                }
+                // The fast reader gave up: start again with the reference reader, which
+                // accepts or words exactly what the schema says.
+                *builder = GraphBuilder::new();
+                let doc = builder.begin_document("graph", path);
+                return load_json_serde(builder, doc, path, &bytes);
+            }
+            load_json_serde(builder, doc, path, &bytes)?;
         }
         Format::Toml => {
             let text = text::utf8(path, &bytes)?;
@@ -499,6 +510,33 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Files at least this large try the fast parallel JSON reader first.
+const FAST_JSON_BYTES: usize = 1 << 20;
+
+/// The reference JSON reader (serde_json, streaming into the builder).
+pub(crate) fn load_json_serde(
+    builder: &mut GraphBuilder,
+    doc: DocId,
+    path: &Path,
+    bytes: &FileBytes,
+) -> Result<()> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let seed = DocSeed {
+        builder,
+        doc,
+        bytes: Some(bytes),
+    };
+    seed.deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| {
+            parse_error(
+                path,
+                (e.line() > 0).then(|| (e.line() as u32, e.column() as u32)),
+                json_message(&e),
+            )
+        })
 }
 
 /// A TOML error with its position.

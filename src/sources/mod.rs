@@ -24,6 +24,7 @@ pub mod cargo;
 pub mod classify;
 pub mod compose;
 pub mod env;
+pub(crate) mod fastjson;
 pub mod jaeger;
 pub mod k8s;
 pub(crate) mod locate;

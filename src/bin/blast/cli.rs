@@ -4,8 +4,14 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use blast_radius::ops::{self, GraphOptions, ImpactOptions, WhyOptions, Workspace};
+use blast_radius::analysis::picture::{Collapse, FocusDirection, PictureOptions};
+use blast_radius::analysis::rank::{RankOptions, SizeMode};
+use blast_radius::changes::{ChangeSource, Range, Unmapped};
+use blast_radius::graph::NodeKind;
+use blast_radius::ops::render::{DrawOptions, RenderOptions, Renderer};
+use blast_radius::ops::{self, ChangeOptions, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
+use blast_radius::report::json::{ImpactJsonOptions, NodeList};
 use blast_radius::report::text::TextOptions;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -57,6 +63,64 @@ struct GraphArgs {
     /// The configuration file (default: blast.toml here or in the nearest parent directory).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Neither read nor write the compiled-graph cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+/// Where the change comes from, besides ids and paths on the command line.
+#[derive(Args, Debug, Clone)]
+struct ChangeArgs {
+    /// Compare with the merge base of REF and HEAD: committed, staged, unstaged and untracked changes.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["staged", "files_from"])]
+    base: Option<String>,
+    /// With --base: compare the merge base with REF instead of HEAD and the working tree.
+    #[arg(long, value_name = "REF", requires = "base")]
+    head: Option<String>,
+    /// Only the staged changes (HEAD against the index).
+    #[arg(long, conflicts_with = "files_from")]
+    staged: bool,
+    /// Read the changed files from FILE ('-' for stdin): one per line, or NUL-separated.
+    #[arg(long, value_name = "FILE")]
+    files_from: Option<PathBuf>,
+    /// What to do with files that map to no node (default: `unmapped` in blast.toml, else warn).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    unmapped: Option<UnmappedArg>,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum UnmappedArg {
+    /// List them under "unmapped" and warn.
+    Warn,
+    /// Treat each as a change to every node.
+    All,
+    /// Fail (exit 2) naming them.
+    Error,
+}
+
+impl ChangeArgs {
+    fn options(self, inputs: Vec<String>, cwd: PathBuf) -> ChangeOptions {
+        let source = if let Some(base) = self.base {
+            Some(ChangeSource::Git(Range::Base {
+                base,
+                head: self.head,
+            }))
+        } else if self.staged {
+            Some(ChangeSource::Git(Range::Staged))
+        } else {
+            self.files_from.map(ChangeSource::FilesFrom)
+        };
+        ChangeOptions {
+            inputs,
+            source,
+            unmapped: self.unmapped.map(|u| match u {
+                UnmappedArg::Warn => Unmapped::Warn,
+                UnmappedArg::All => Unmapped::All,
+                UnmappedArg::Error => Unmapped::Error,
+            }),
+            cwd,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -74,21 +138,212 @@ impl From<OutFormat> for Format {
     }
 }
 
+/// `blast impact --format`: reports and pictures.
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum ImpactFormat {
+    /// Aligned text.
+    Text,
+    /// JSON (`blast-radius/impact/v1`).
+    Json,
+    /// Graphviz DOT.
+    Dot,
+    /// SVG, laid out by blast itself (see --renderer).
+    Svg,
+    /// A Mermaid flowchart in a Markdown code block.
+    Mermaid,
+    /// A self-contained HTML explorer.
+    Html,
+}
+
+/// `blast render --format`.
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum PictureFormat {
+    /// SVG, laid out by blast itself (see --renderer).
+    Svg,
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart in a Markdown code block.
+    Mermaid,
+    /// A self-contained HTML explorer.
+    Html,
+}
+
+impl From<ImpactFormat> for Format {
+    fn from(f: ImpactFormat) -> Format {
+        match f {
+            ImpactFormat::Text => Format::Text,
+            ImpactFormat::Json => Format::Json,
+            ImpactFormat::Dot => Format::Dot,
+            ImpactFormat::Svg => Format::Svg,
+            ImpactFormat::Mermaid => Format::Mermaid,
+            ImpactFormat::Html => Format::Html,
+        }
+    }
+}
+
+impl From<PictureFormat> for Format {
+    fn from(f: PictureFormat) -> Format {
+        match f {
+            PictureFormat::Svg => Format::Svg,
+            PictureFormat::Dot => Format::Dot,
+            PictureFormat::Mermaid => Format::Mermaid,
+            PictureFormat::Html => Format::Html,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum DirectionArg {
+    /// Towards dependents: what a change to the focus node reaches.
+    Up,
+    /// Towards dependencies.
+    Down,
+    /// Both.
+    Both,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum CollapseArg {
+    /// Fold modules into their services above 500 nodes.
+    Auto,
+    /// Always fold modules into their services (a service-level view).
+    Modules,
+    /// Never fold.
+    None,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum RendererArg {
+    /// blast's own layout: no external program.
+    Builtin,
+    /// Graphviz's `dot` (must be installed).
+    Graphviz,
+}
+
+/// Flags that shape a picture.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Picture options (dot, svg, mermaid, html)")]
+struct PictureArgs {
+    /// Draw only this node's neighbourhood.
+    #[arg(long, value_name = "ID")]
+    focus: Option<String>,
+    /// With --focus: at most this many hops away (default: no limit).
+    #[arg(long, value_name = "N", requires = "focus")]
+    depth: Option<u32>,
+    /// With --focus: walk to dependents (up), dependencies (down) or both.
+    #[arg(long, value_enum, default_value_t = DirectionArg::Both, requires = "focus")]
+    direction: DirectionArg,
+    /// Fold modules into their services: auto (above 500 nodes), modules (always) or none.
+    #[arg(long, value_enum, default_value_t = CollapseArg::Auto)]
+    collapse: CollapseArg,
+    /// Also draw dev edges (hidden by default).
+    #[arg(long)]
+    show_dev: bool,
+    /// Who lays out SVG: builtin (no external program) or graphviz (runs `dot`).
+    #[arg(long, value_enum, default_value_t = RendererArg::Builtin)]
+    renderer: RendererArg,
+}
+
+impl From<PictureArgs> for DrawOptions {
+    fn from(a: PictureArgs) -> DrawOptions {
+        DrawOptions {
+            picture: PictureOptions {
+                focus: a.focus,
+                depth: a.depth,
+                direction: match a.direction {
+                    DirectionArg::Up => FocusDirection::Up,
+                    DirectionArg::Down => FocusDirection::Down,
+                    DirectionArg::Both => FocusDirection::Both,
+                },
+                collapse: match a.collapse {
+                    CollapseArg::Auto => Collapse::Auto,
+                    CollapseArg::Modules => Collapse::Modules,
+                    CollapseArg::None => Collapse::None,
+                },
+                show_dev: a.show_dev,
+            },
+            renderer: match a.renderer {
+                RendererArg::Builtin => Renderer::Builtin,
+                RendererArg::Graphviz => Renderer::Graphviz,
+            },
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Listed {
+    /// Every impacted node.
+    All,
+    /// Only customer-facing or tiered nodes.
+    Rated,
+    /// None: risk, changes and summary only.
+    None,
+}
+
+impl From<Listed> for NodeList {
+    fn from(l: Listed) -> NodeList {
+        match l {
+            Listed::All => NodeList::All,
+            Listed::Rated => NodeList::Rated,
+            Listed::None => NodeList::None,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum Sizes {
+    /// Exact when affordable, else estimated.
+    Auto,
+    /// Always exact.
+    Exact,
+    /// Always estimated.
+    Estimate,
+}
+
+fn parse_kind(s: &str) -> Result<NodeKind, String> {
+    s.parse()
+        .map_err(|e: blast_radius::graph::ParseKindError| e.to_string())
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
     Impact {
-        /// Node ids or changed file paths (paths map to nodes through their `paths` globs).
-        #[arg(required = true, value_name = "CHANGE")]
+        /// Node ids or changed file paths (paths map to nodes through `paths` globs, Cargo packages and rules).
+        #[arg(value_name = "CHANGE", required_unless_present_any = ["base", "staged", "files_from", "batch"])]
         changes: Vec<String>,
         #[command(flatten)]
+        change: ChangeArgs,
+        #[command(flatten)]
         graph: GraphArgs,
-        /// Output format.
-        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
-        format: OutFormat,
+        /// Output format: a report (text, json) or a picture of the blast radius (dot, svg, mermaid, html).
+        #[arg(long, short = 'f', value_enum, default_value_t = ImpactFormat::Text)]
+        format: ImpactFormat,
         /// Text output: at most this many rows.
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// JSON output: which impacted nodes to list (the summary always counts all).
+        #[arg(long, value_enum, default_value_t = Listed::All)]
+        nodes: Listed,
+        /// JSON output: leave out each node's `path` (smaller output for large radii).
+        #[arg(long)]
+        no_paths: bool,
+        /// Read one change set per line from FILE (`-` for stdin) and write one JSON result
+        /// per line (always JSON), sharing one load.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["changes", "format", "base", "staged", "files_from"])]
+        batch: Option<PathBuf>,
+        #[command(flatten)]
+        picture: PictureArgs,
+    },
+    /// A picture of the whole graph (or of --focus's neighbourhood), coloured by tier.
+    Render {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Picture format.
+        #[arg(long, short = 'f', value_enum, default_value_t = PictureFormat::Svg)]
+        format: PictureFormat,
+        #[command(flatten)]
+        picture: PictureArgs,
     },
     /// How a change to FROM reaches TO: the strongest and the shortest path, and how many paths there are.
     Why {
@@ -115,6 +370,34 @@ enum Command {
         /// Output format (json: the graph file schema plus provenance; loads again with --graph).
         #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
         format: OutFormat,
+    },
+    /// Every node's reach: customer-facing and tier-0 nodes in its blast radius, its size, and the highest risk a change to it can cause.
+    Rank {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Only the first N nodes (text shows 20 unless given; JSON lists every node unless given).
+        #[arg(long)]
+        top: Option<usize>,
+        /// Only nodes of this kind (repeatable).
+        #[arg(long, value_parser = parse_kind)]
+        kind: Vec<NodeKind>,
+        /// Blast-radius sizes: exact when affordable, else estimated (auto); or force one.
+        #[arg(long, value_enum, default_value_t = Sizes::Auto)]
+        sizes: Sizes,
+    },
+    /// Single points of failure of every tier-0 node, and shared-fate groups.
+    Spof {
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+        /// Text output: at most this many rows per table.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
     /// Problems in the graph: dangling edges, duplicates, cycles, missing tiers and owners, ...
     Check {
@@ -173,6 +456,7 @@ fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
         graphs: g.graphs,
         sources,
         cwd,
+        no_cache: g.no_cache,
     })
 }
 
@@ -182,20 +466,63 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
     match cli.command {
         Command::Impact {
             changes,
+            change,
             graph,
             format,
             limit,
+            picture,
+            nodes,
+            no_paths,
+            batch,
+        } => {
+            let json = ImpactJsonOptions {
+                nodes: nodes.into(),
+                paths: !no_paths,
+            };
+            let graph = graph_options(graph)?;
+            let ws = Workspace::load(&graph)?;
+            if let Some(batch) = batch {
+                let opts = ops::BatchOptions { json };
+                let name = batch.display().to_string();
+                let result = if name == "-" {
+                    let stdin = std::io::stdin();
+                    ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", out)
+                } else {
+                    let file = std::fs::File::open(&batch)
+                        .map_err(|e| blast_radius::Error::io(&batch, e))?;
+                    ops::impact_batch(&ws, &opts, &mut std::io::BufReader::new(file), &name, out)
+                };
+                ws.store_cache();
+                return result;
+            }
+            let opts = ImpactOptions {
+                change: change.options(changes, graph.cwd.clone()),
+                format: format.into(),
+                json,
+                text: text(limit),
+                draw: picture.into(),
+            };
+            let result = ops::impact(&ws, &opts, out).map(|(code, more)| {
+                let mut warnings = ops::load_warnings(&ws);
+                warnings.extend(more);
+                (code, warnings)
+            });
+            ws.store_cache();
+            result
+        }
+        Command::Render {
+            graph,
+            format,
+            picture,
         } => {
             let ws = Workspace::load(&graph_options(graph)?)?;
-            let opts = ImpactOptions {
-                changes,
+            let opts = RenderOptions {
                 format: format.into(),
-                text: text(limit),
+                draw: picture.into(),
             };
-            let mut warnings = ops::load_warnings(&ws);
-            let (code, more) = ops::impact(&ws, &opts, out)?;
-            warnings.extend(more);
-            Ok((code, warnings))
+            let result = ops::render::render(&ws, &opts, out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
         }
         Command::Why {
             from,
@@ -212,7 +539,9 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 format: format.into(),
                 text: text(50),
             };
-            ops::why(&ws, &opts, out).map(|c| (c, ops::load_warnings(&ws)))
+            let result = ops::why(&ws, &opts, out).map(|c| (c, ops::load_warnings(&ws)));
+            ws.store_cache();
+            result
         }
         Command::Graph { ids, graph, format } => {
             let opts = ops::ListOptions {
@@ -220,6 +549,43 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 format: format.into(),
             };
             ops::graph(&graph_options(graph)?, &opts, out)
+        }
+        Command::Rank {
+            graph,
+            format,
+            top,
+            kind,
+            sizes,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            let top = match (top, format) {
+                (Some(n), _) => Some(n),
+                (None, OutFormat::Text) => Some(20),
+                (None, OutFormat::Json) => None,
+            };
+            let opts = RankOptions {
+                kinds: kind,
+                top,
+                sizes: match sizes {
+                    Sizes::Auto => SizeMode::Auto,
+                    Sizes::Exact => SizeMode::Exact,
+                    Sizes::Estimate => SizeMode::Estimate,
+                },
+            };
+            let result =
+                ops::rank(&ws, &opts, format.into(), &text(50), out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
+        }
+        Command::Spof {
+            graph,
+            format,
+            limit,
+        } => {
+            let ws = Workspace::load(&graph_options(graph)?)?;
+            let result = ops::spof(&ws, format.into(), &text(limit), out).map(|c| (c, Vec::new()));
+            ws.store_cache();
+            result
         }
         Command::Check { graph, format } => {
             ops::check(&graph_options(graph)?, format.into(), &text(50), out)

@@ -9,6 +9,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    blast_radius::progress::enable();
     let color = cli::color_enabled(args.color);
     let mut out = Vec::new();
     let result = cli::run(args, color, &mut out);

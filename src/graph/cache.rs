@@ -1,0 +1,824 @@
+//! The compiled-graph cache: a frozen [`DependencyGraph`] in a versioned binary form.
+//!
+//! Parsing a 600 MB JSON file dominates a cold run; reading the graph back from its compiled
+//! form skips parsing, interning and the adjacency build. A cache file is only ever used
+//! when everything checks out, otherwise it is ignored (and rebuilt by the caller):
+//!
+//! * the magic bytes and the format version;
+//! * the tool version (a new `blast` never reads an old cache);
+//! * the key: a hash of the inputs' contents and options, computed by the caller;
+//! * the payload length (a truncated file fails) and an xxh3 checksum of the payload (a file
+//!   edited by hand fails);
+//! * then every index and range in the payload is bounds-checked while decoding, so even a
+//!   payload that passed the checksum by accident cannot make the decoder panic.
+//!
+//! # Format
+//!
+//! Little-endian. Header: `b"BLASTGC\0"`, format version (u32), tool version (u32 length +
+//! UTF-8), key (16 bytes), payload length (u64), payload xxh3-64 (u64). Payload: the string
+//! arena; nodes (40 bytes each: id, kind, tier, customer_facing, part_of, owners, paths and
+//! origins ranges); edges (16 bytes each: from, to, kind, optional, implicit, origin); the
+//! owner, path and origin lists; the origins (source, file, line, evidence, attributes); both
+//! adjacency arrays; the sorted id order; the provenance (aliases, removed edges, network
+//! policies).
+
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use petgraph::graph::NodeIndex;
+
+use super::csr::Csr;
+use super::provenance::{AttrValue, NetworkPolicy, Provenance, RemovedEdge};
+use super::strings::{Arena, Interner, Range32, StrRef};
+use super::{
+    DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, NodeKind, Origin, Tier,
+};
+
+const MAGIC: &[u8; 8] = b"BLASTGC\0";
+const FORMAT: u32 = 2;
+
+/// Why a cache file was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheMiss {
+    /// Not a cache file of this format.
+    Format,
+    /// Written by another version of the tool.
+    Version,
+    /// Built from other inputs.
+    Key,
+    /// Truncated, or its checksum does not match: corrupt or edited.
+    Corrupt,
+}
+
+/// A 128-bit hash of the inputs a graph was built from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CacheKey(pub [u8; 16]);
+
+impl CacheKey {
+    /// The key as hex, for file names.
+    pub fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Streams the payload: buffers, hashes and counts what it writes.
+struct Out<'w, W: Write> {
+    w: &'w mut W,
+    buf: Vec<u8>,
+    hasher: xxhash_rust::xxh3::Xxh3,
+    len: u64,
+}
+
+impl<W: Write> Out<'_, W> {
+    fn spill(&mut self) -> io::Result<()> {
+        self.hasher.update(&self.buf);
+        self.len += self.buf.len() as u64;
+        self.w.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+    fn raw(&mut self, b: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= 1 << 20 {
+            self.spill()?;
+        }
+        Ok(())
+    }
+    fn u8(&mut self, v: u8) -> io::Result<()> {
+        self.raw(&[v])
+    }
+    fn u32(&mut self, v: u32) -> io::Result<()> {
+        self.raw(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> io::Result<()> {
+        self.raw(&v.to_le_bytes())
+    }
+    fn bytes(&mut self, b: &[u8]) -> io::Result<()> {
+        self.u64(b.len() as u64)?;
+        for chunk in b.chunks(1 << 20) {
+            self.raw(chunk)?;
+        }
+        Ok(())
+    }
+    fn u32s(&mut self, v: &[u32]) -> io::Result<()> {
+        self.u64(v.len() as u64)?;
+        let mut tmp = Vec::with_capacity(4 << 16);
+        for chunk in v.chunks(1 << 16) {
+            tmp.clear();
+            for x in chunk {
+                tmp.extend_from_slice(&x.to_le_bytes());
+            }
+            self.raw(&tmp)?;
+        }
+        Ok(())
+    }
+    fn strref(&mut self, r: StrRef) -> io::Result<()> {
+        let (a, b) = r.parts();
+        self.u32(a)?;
+        self.u32(b)
+    }
+    fn range(&mut self, r: Range32) -> io::Result<()> {
+        let (a, b) = r.parts();
+        self.u32(a)?;
+        self.u32(b)
+    }
+    fn str(&mut self, s: &str) -> io::Result<()> {
+        self.bytes(s.as_bytes())
+    }
+    fn strs(&mut self, v: &[String]) -> io::Result<()> {
+        self.u64(v.len() as u64)?;
+        v.iter().try_for_each(|s| self.str(s))
+    }
+    fn origin(&mut self, o: &Origin) -> io::Result<()> {
+        self.str(&o.source)?;
+        self.bytes(&path_bytes(&o.file))?;
+        self.u32(o.line.unwrap_or(0))?;
+        match &o.evidence {
+            Some(e) => {
+                self.u8(1)?;
+                self.str(e)?;
+            }
+            None => self.u8(0)?,
+        }
+        self.u64(o.attributes.len() as u64)?;
+        for (k, v) in &o.attributes {
+            self.str(k)?;
+            match v {
+                AttrValue::Text(t) => {
+                    self.u8(0)?;
+                    self.str(t)?;
+                }
+                AttrValue::Count(n) => {
+                    self.u8(1)?;
+                    self.u64(*n)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn provenance(&mut self, p: &Provenance) -> io::Result<()> {
+        self.u64(p.aliases.len() as u64)?;
+        for (id, aliases) in &p.aliases {
+            self.str(id)?;
+            self.strs(aliases)?;
+        }
+        self.u64(p.removed.len() as u64)?;
+        for r in &p.removed {
+            self.str(&r.from)?;
+            self.str(&r.to)?;
+            self.u8(EdgeKind::ALL
+                .iter()
+                .position(|&k| k == r.kind)
+                .expect("kind is in ALL") as u8)?;
+            self.origin(&r.origin)?;
+            self.origin(&r.removed_by)?;
+        }
+        self.u64(p.policies.len() as u64)?;
+        for n in &p.policies {
+            self.str(&n.name)?;
+            self.origin(&n.origin)?;
+            self.strs(&n.selects)?;
+            match &n.allows_from {
+                Some(v) => {
+                    self.u8(1)?;
+                    self.strs(v)?;
+                }
+                None => self.u8(0)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+struct In<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+type R<T> = Result<T, CacheMiss>;
+
+impl<'a> In<'a> {
+    fn take(&mut self, n: usize) -> R<&'a [u8]> {
+        let end = self.pos.checked_add(n).ok_or(CacheMiss::Corrupt)?;
+        let s = self.b.get(self.pos..end).ok_or(CacheMiss::Corrupt)?;
+        self.pos = end;
+        Ok(s)
+    }
+    fn u8(&mut self) -> R<u8> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> R<u32> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+    fn u64(&mut self) -> R<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+    fn len(&mut self) -> R<usize> {
+        usize::try_from(self.u64()?).map_err(|_| CacheMiss::Corrupt)
+    }
+    fn bytes(&mut self) -> R<&'a [u8]> {
+        let n = self.len()?;
+        self.take(n)
+    }
+    fn string(&mut self) -> R<String> {
+        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| CacheMiss::Corrupt)
+    }
+    fn u32s(&mut self) -> R<Vec<u32>> {
+        let n = self.len()?;
+        let raw = self.take(n.checked_mul(4).ok_or(CacheMiss::Corrupt)?)?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+    fn strs(&mut self) -> R<Vec<String>> {
+        let n = self.len()?;
+        let mut v = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            v.push(self.string()?);
+        }
+        Ok(v)
+    }
+    fn origin(&mut self) -> R<Origin> {
+        let source = self.string()?;
+        let file = path_from(self.bytes()?);
+        let line = Some(self.u32()?).filter(|&l| l > 0);
+        let evidence = match self.u8()? {
+            0 => None,
+            _ => Some(self.string()?),
+        };
+        let n = self.len()?;
+        let mut attributes = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            let key = self.string()?;
+            let value = match self.u8()? {
+                0 => AttrValue::Text(self.string()?),
+                1 => AttrValue::Count(self.u64()?),
+                _ => return Err(CacheMiss::Corrupt),
+            };
+            attributes.push((key, value));
+        }
+        Ok(Origin {
+            source,
+            file,
+            line,
+            evidence,
+            attributes,
+        })
+    }
+    fn provenance(&mut self) -> R<Provenance> {
+        let mut p = Provenance::default();
+        for _ in 0..self.len()? {
+            let id = self.string()?;
+            let aliases = self.strs()?;
+            p.aliases.insert(id, aliases);
+        }
+        for _ in 0..self.len()? {
+            let from = self.string()?;
+            let to = self.string()?;
+            let kind = *EdgeKind::ALL
+                .get(self.u8()? as usize)
+                .ok_or(CacheMiss::Corrupt)?;
+            let origin = self.origin()?;
+            let removed_by = self.origin()?;
+            p.removed.push(RemovedEdge {
+                from,
+                to,
+                kind,
+                origin,
+                removed_by,
+            });
+        }
+        for _ in 0..self.len()? {
+            let name = self.string()?;
+            let origin = self.origin()?;
+            let selects = self.strs()?;
+            let allows_from = match self.u8()? {
+                0 => None,
+                _ => Some(self.strs()?),
+            };
+            p.policies.push(NetworkPolicy {
+                name,
+                origin,
+                selects,
+                allows_from,
+            });
+        }
+        Ok(p)
+    }
+    fn strref(&mut self, arena: &Arena) -> R<StrRef> {
+        let r = StrRef::new(self.u32()?, self.u32()?);
+        if arena.contains(r) {
+            Ok(r)
+        } else {
+            Err(CacheMiss::Corrupt)
+        }
+    }
+}
+
+fn path_bytes(p: &std::path::Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        p.as_os_str().as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        p.to_string_lossy().into_owned().into_bytes()
+    }
+}
+
+fn path_from(b: &[u8]) -> PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(b))
+    }
+    #[cfg(not(unix))]
+    {
+        PathBuf::from(String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+impl DependencyGraph {
+    /// Writes the graph in its compiled form, streaming (the payload is never held in
+    /// memory twice). The reverse adjacency is built first if needed (every query uses it);
+    /// the forward adjacency and the id order are stored when already built.
+    ///
+    /// # Errors
+    /// Writing failed.
+    pub fn write_cache<W: Write + Seek>(&self, w: &mut W, key: &CacheKey) -> io::Result<()> {
+        let _t = crate::timing::Phase::start("write cache");
+        let mut h = Vec::with_capacity(64);
+        h.extend_from_slice(MAGIC);
+        h.extend_from_slice(&FORMAT.to_le_bytes());
+        h.extend_from_slice(&(env!("CARGO_PKG_VERSION").len() as u64).to_le_bytes());
+        h.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
+        h.extend_from_slice(&key.0);
+        let sizes_at = h.len() as u64;
+        h.extend_from_slice(&[0u8; 16]);
+        let start = w.stream_position()?;
+        w.write_all(&h)?;
+        let mut p = Out {
+            w,
+            buf: Vec::with_capacity(1 << 21),
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+            len: 0,
+        };
+        p.bytes(self.strings.as_str().as_bytes())?;
+        p.u64(self.inner.node_count() as u64)?;
+        for n in self.inner.node_weights() {
+            p.strref(n.id)?;
+            p.u8(NodeKind::ALL
+                .iter()
+                .position(|&k| k == n.kind)
+                .expect("known") as u8)?;
+            p.u8(n.tier.map_or(u8::MAX, |t| t.get()))?;
+            p.u8(n.customer_facing as u8)?;
+            p.u8(0)?;
+            p.u32(n.part_of.map_or(u32::MAX, |x| x.raw()))?;
+            p.range(n.owners)?;
+            p.range(n.paths)?;
+            p.range(n.origins)?;
+        }
+        p.u64(self.inner.edge_count() as u64)?;
+        for e in self.inner.raw_edges() {
+            p.u32(e.source().index() as u32)?;
+            p.u32(e.target().index() as u32)?;
+            let w = &e.weight;
+            p.u8(EdgeKind::ALL
+                .iter()
+                .position(|&k| k == w.kind)
+                .expect("known") as u8)?;
+            p.u8(w.optional as u8)?;
+            p.u8(w.implicit as u8)?;
+            p.u8(0)?;
+            p.u32(w.origin)?;
+        }
+        for list in [&self.owner_list, &self.path_list] {
+            p.u64(list.len() as u64)?;
+            for &r in list.iter() {
+                p.strref(r)?;
+            }
+        }
+        p.u32s(&self.origin_list)?;
+        p.u64(self.origins.len() as u64)?;
+        for o in &self.origins {
+            p.origin(o)?;
+        }
+        let reverse = self.csr(Direction::Reverse);
+        for csr in [Some(reverse), self.forward.get()] {
+            match csr {
+                Some(csr) => {
+                    let (offsets, targets, classes) = csr.parts();
+                    p.u8(1)?;
+                    p.u32s(offsets)?;
+                    p.u32s(targets)?;
+                    p.bytes(classes)?;
+                }
+                None => p.u8(0)?,
+            }
+        }
+        match self.id_order.get() {
+            Some(order) => {
+                p.u8(1)?;
+                p.u32s(order)?;
+            }
+            None => p.u8(0)?,
+        }
+        p.provenance(&self.provenance)?;
+        p.spill()?;
+        let (len, sum) = (p.len, p.hasher.digest());
+        let end = w.stream_position()?;
+        w.seek(SeekFrom::Start(start + sizes_at))?;
+        w.write_all(&len.to_le_bytes())?;
+        w.write_all(&sum.to_le_bytes())?;
+        w.seek(SeekFrom::Start(end))?;
+        w.flush()
+    }
+
+    /// Reads a graph written by [`write_cache`](Self::write_cache) for `key`.
+    ///
+    /// # Errors
+    /// Why the bytes cannot be used ([`CacheMiss`]); never panics on bad bytes.
+    pub fn read_cache(bytes: &[u8], key: &CacheKey) -> Result<DependencyGraph, CacheMiss> {
+        let _t = crate::timing::Phase::start("read cache");
+        let mut h = In { b: bytes, pos: 0 };
+        if h.take(8).map_err(|_| CacheMiss::Format)? != MAGIC {
+            return Err(CacheMiss::Format);
+        }
+        if h.u32().map_err(|_| CacheMiss::Format)? != FORMAT {
+            return Err(CacheMiss::Format);
+        }
+        if h.bytes()? != env!("CARGO_PKG_VERSION").as_bytes() {
+            return Err(CacheMiss::Version);
+        }
+        if h.take(16)? != key.0 {
+            return Err(CacheMiss::Key);
+        }
+        let len = h.len()?;
+        let sum = h.u64()?;
+        let payload = h.take(len)?;
+        if h.pos != bytes.len() || xxhash_rust::xxh3::xxh3_64(payload) != sum {
+            return Err(CacheMiss::Corrupt);
+        }
+        decode(payload)
+    }
+}
+
+fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
+    let mut p = In { b: payload, pos: 0 };
+    let strings = Arena::from_string(p.string()?);
+    let n = p.len()?;
+    if n > u32::MAX as usize / 2 {
+        return Err(CacheMiss::Corrupt);
+    }
+    // Nodes, read raw first: their ranges are checked once the lists are known.
+    struct RawNode {
+        id: StrRef,
+        kind: NodeKind,
+        tier: Option<Tier>,
+        customer_facing: bool,
+        part_of: Option<NodeIx>,
+        lists: [(u32, u32); 3],
+    }
+    let mut raw_nodes = Vec::with_capacity(n.min(payload.len() / 40));
+    for _ in 0..n {
+        let id = p.strref(&strings)?;
+        let kind = *NodeKind::ALL
+            .get(p.u8()? as usize)
+            .ok_or(CacheMiss::Corrupt)?;
+        let tier = match p.u8()? {
+            u8::MAX => None,
+            t => Some(Tier::new(t).ok_or(CacheMiss::Corrupt)?),
+        };
+        let customer_facing = p.u8()? != 0;
+        p.u8()?;
+        let part_of = match p.u32()? {
+            u32::MAX => None,
+            x if (x as usize) < n => Some(NodeIx(x)),
+            _ => return Err(CacheMiss::Corrupt),
+        };
+        let lists = [
+            (p.u32()?, p.u32()?),
+            (p.u32()?, p.u32()?),
+            (p.u32()?, p.u32()?),
+        ];
+        raw_nodes.push(RawNode {
+            id,
+            kind,
+            tier,
+            customer_facing,
+            part_of,
+            lists,
+        });
+    }
+    let m = p.len()?;
+    let mut raw_edges = Vec::with_capacity(m.min(payload.len() / 16));
+    for _ in 0..m {
+        let (a, b) = (p.u32()?, p.u32()?);
+        let kind = *EdgeKind::ALL
+            .get(p.u8()? as usize)
+            .ok_or(CacheMiss::Corrupt)?;
+        let (optional, implicit) = (p.u8()? != 0, p.u8()? != 0);
+        p.u8()?;
+        let origin = p.u32()?;
+        if a as usize >= n || b as usize >= n {
+            return Err(CacheMiss::Corrupt);
+        }
+        raw_edges.push((a, b, kind, optional, implicit, origin));
+    }
+    let mut lists = Vec::new();
+    for _ in 0..2 {
+        let k = p.len()?;
+        let mut v = Vec::with_capacity(k.min(payload.len() / 8));
+        for _ in 0..k {
+            v.push(p.strref(&strings)?);
+        }
+        lists.push(v);
+    }
+    let path_list = lists.pop().expect("two lists");
+    let owner_list = lists.pop().expect("two lists");
+    let origin_list = p.u32s()?;
+    let no = p.len()?;
+    let mut origins = Vec::with_capacity(no.min(payload.len()));
+    for _ in 0..no {
+        origins.push(p.origin()?);
+    }
+    if origin_list.iter().any(|&o| o as usize >= origins.len())
+        || raw_edges.iter().any(|e| e.5 as usize >= origins.len())
+    {
+        return Err(CacheMiss::Corrupt);
+    }
+    let mut csrs = Vec::new();
+    for _ in 0..2 {
+        csrs.push(match p.u8()? {
+            0 => None,
+            _ => {
+                let offsets = p.u32s()?;
+                let targets = p.u32s()?;
+                let classes = p.bytes()?.to_vec();
+                Some(Csr::from_parts(offsets, targets, classes, n).ok_or(CacheMiss::Corrupt)?)
+            }
+        });
+    }
+    let forward = csrs.pop().expect("two");
+    let reverse = csrs.pop().expect("two");
+    let id_order = match p.u8()? {
+        0 => None,
+        _ => {
+            let order = p.u32s()?;
+            if order.len() != n || order.iter().any(|&r| r as usize >= n) {
+                return Err(CacheMiss::Corrupt);
+            }
+            Some(order)
+        }
+    };
+    let provenance = p.provenance()?;
+    if p.pos != payload.len() {
+        return Err(CacheMiss::Corrupt);
+    }
+
+    // Rebuild the interner (ids must be distinct) and the petgraph graph.
+    let (ids, inner) = rayon::join(
+        || {
+            let mut ids = Interner::with_capacity(n);
+            for r in &raw_nodes {
+                if !ids.insert_existing(&strings, r.id) {
+                    return None;
+                }
+            }
+            Some(ids)
+        },
+        || -> R<Inner> {
+            let mut inner = Inner::with_capacity(n, m);
+            let lens = [owner_list.len(), path_list.len(), origin_list.len()];
+            for r in &raw_nodes {
+                let mut ranges = [Range32::default(); 3];
+                for (k, &(a, b)) in r.lists.iter().enumerate() {
+                    let (a, b) = (a as usize, b as usize);
+                    if a.checked_add(b).is_none_or(|e| e > lens[k]) {
+                        return Err(CacheMiss::Corrupt);
+                    }
+                    ranges[k] = Range32::new(a, b);
+                }
+                inner.add_node(NodeImpl {
+                    id: r.id,
+                    kind: r.kind,
+                    tier: r.tier,
+                    customer_facing: r.customer_facing,
+                    part_of: r.part_of,
+                    owners: ranges[0],
+                    paths: ranges[1],
+                    origins: ranges[2],
+                });
+            }
+            for &(a, b, kind, optional, implicit, origin) in &raw_edges {
+                inner.add_edge(
+                    NodeIndex::new(a as usize),
+                    NodeIndex::new(b as usize),
+                    EdgeImpl {
+                        kind,
+                        optional,
+                        implicit,
+                        origin,
+                    },
+                );
+            }
+            Ok(inner)
+        },
+    );
+    let ids = ids.ok_or(CacheMiss::Corrupt)?;
+    let inner = inner?;
+    let lock = |x| {
+        let l = OnceLock::new();
+        if let Some(x) = x {
+            let _ = l.set(x);
+        }
+        l
+    };
+    let (reverse_lock, forward_lock) = (lock(reverse), lock(forward));
+    let order_lock = OnceLock::new();
+    if let Some(o) = id_order {
+        let _ = order_lock.set(o);
+    }
+    Ok(DependencyGraph {
+        inner,
+        strings,
+        ids,
+        owner_list,
+        path_list,
+        origin_list,
+        origins,
+        reverse: reverse_lock,
+        forward: forward_lock,
+        id_order: order_lock,
+        provenance,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::GraphBuilder;
+
+    fn shop() -> DependencyGraph {
+        let mut b = GraphBuilder::new();
+        crate::sources::load_graph_file(&mut b, "graphs/shop.toml".as_ref()).unwrap();
+        b.finish().unwrap().0
+    }
+
+    #[test]
+    fn round_trips_everything() {
+        let g = shop();
+        let key = CacheKey([7; 16]);
+        let _ = (g.csr(Direction::Forward), g.id_order());
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let bytes = cur.into_inner();
+        let back = DependencyGraph::read_cache(&bytes, &key).unwrap();
+        assert_eq!(back.dump(), g.dump());
+        back.verify().unwrap();
+        assert_eq!(back.node("checkout").unwrap().id().as_str(), "checkout");
+        assert_eq!(back.id_order(), g.id_order());
+        assert!(back.forward.get().is_some() && back.reverse.get().is_some());
+    }
+
+    #[test]
+    fn round_trips_provenance() {
+        use crate::graph::build::{EdgeSpec, NetworkPolicySpec, NodeSpec};
+        use crate::graph::provenance::{NATIVE_SOURCE, Removal};
+        use crate::graph::{AttrValue, Evidence};
+        let mut b = GraphBuilder::new();
+        let k8s = b.begin_document("k8s", "k8s.yaml".as_ref());
+        let overlay = b.begin_document(NATIVE_SOURCE, "overlay.toml".as_ref());
+        for id in ["web", "api-svc", "db"] {
+            b.add_node(
+                k8s,
+                NodeSpec {
+                    id: id.into(),
+                    ..NodeSpec::default()
+                },
+            );
+        }
+        let edge = |from: &'static str, to: &'static str| EdgeSpec {
+            from: from.into(),
+            to: to.into(),
+            kind: Some(EdgeKind::Sync),
+            optional: false,
+        };
+        b.add_derived_edge(
+            k8s,
+            edge("web", "api-svc"),
+            Evidence::new("env API=api-svc:80")
+                .at("k8s.yaml", Some(12))
+                .with("calls", AttrValue::Count(7))
+                .with("target", AttrValue::Text("cfg(unix)".into())),
+        );
+        b.add_derived_edge(k8s, edge("web", "db"), Evidence::new("env DB=db"));
+        b.add_alias(overlay, "api", "api-svc");
+        b.remove_edges(
+            overlay,
+            Removal {
+                from: "web".into(),
+                to: "db".into(),
+                kind: None,
+                source: None,
+            },
+        );
+        b.add_network_policy(
+            k8s,
+            NetworkPolicySpec {
+                name: "default/api".into(),
+                line: Some(3),
+                selects: vec!["api-svc".into()],
+                allows_from: Some(vec!["web".into()]),
+            },
+        );
+        let (g, _) = b.finish().unwrap();
+        let key = CacheKey([5; 16]);
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
+        assert_eq!(back.dump(), g.dump());
+        assert!(back.dump().contains("line: Some(12)"), "{}", back.dump());
+        assert_eq!(back.aliases("api"), ["api-svc"]);
+        assert_eq!(back.removed_edges(), g.removed_edges());
+        assert_eq!(back.removed_edges().len(), 1);
+        assert_eq!(back.network_policies(), g.network_policies());
+        assert_eq!(back.network_policies()[0].selects, ["api"]);
+    }
+
+    #[test]
+    fn optional_indexes_are_rebuilt_when_absent() {
+        let g = shop();
+        let key = CacheKey([3; 16]);
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
+        assert!(back.forward.get().is_none() && back.id_order.get().is_none());
+        back.verify().unwrap();
+        assert_eq!(back.id_order(), g.id_order());
+    }
+
+    #[test]
+    fn refuses_anything_not_exactly_right() {
+        let g = shop();
+        let key = CacheKey([7; 16]);
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let bytes = cur.into_inner();
+        assert_eq!(
+            DependencyGraph::read_cache(&bytes, &CacheKey([8; 16])).err(),
+            Some(CacheMiss::Key)
+        );
+        assert_eq!(
+            DependencyGraph::read_cache(b"not a cache", &key).err(),
+            Some(CacheMiss::Format)
+        );
+        // Every truncation, and a flipped bit anywhere in the payload, is refused without
+        // a panic.
+        for cut in (0..bytes.len()).step_by(97) {
+            assert!(DependencyGraph::read_cache(&bytes[..cut], &key).is_err());
+        }
+        for i in (40..bytes.len()).step_by(101) {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x20;
+            assert!(
+                DependencyGraph::read_cache(&bad, &key).is_err(),
+                "flipped byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn decoding_never_panics_even_with_a_valid_checksum() {
+        // Corrupt the payload and recompute the checksum, as a malicious writer could.
+        let g = shop();
+        let key = CacheKey([1; 16]);
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let bytes = cur.into_inner();
+        let header = bytes.len() - {
+            let mut p = In {
+                b: &bytes,
+                pos: 8 + 4,
+            };
+            p.bytes().unwrap();
+            p.take(16).unwrap();
+            p.len().unwrap()
+        };
+        for i in (header..bytes.len()).step_by(13) {
+            let mut bad = bytes.clone();
+            bad[i] = bad[i].wrapping_add(0x41);
+            let sum = xxhash_rust::xxh3::xxh3_64(&bad[header..]);
+            bad[header - 8..header].copy_from_slice(&sum.to_le_bytes());
+            let _ = DependencyGraph::read_cache(&bad, &key);
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Preparing a change for the commands that take one (`impact`, and later `ci`): from the
+//! flags (`--base`, `--head`, `--staged`, `--files-from`, node ids and paths) to a
+//! [`ChangeSet`] on the right graph.
+//!
+//! [`PreparedChange::open`] reads the git range or the file list, decides which graph the
+//! change is judged on (the loaded one, or the graph at `--head` when its sources differ
+//! there), builds the graph at the base when graph sources changed (for the topology
+//! comparison), and finds the CODEOWNERS file. [`PreparedChange::resolve`] then maps
+//! everything to nodes.
+//!
+//! Files at other revisions are read with git into a temporary directory that is removed
+//! afterwards; the user's working tree is never touched.
+//!
+//! The graph at a revision is rebuilt from the graph sources the workspace was loaded from
+//! (every [`Origin`](crate::graph::Origin) of the loaded graph), each with its source's
+//! loader (`load_at`). Only native graph files (`graph`) have a loader here so far; when
+//! the loaded graph also holds nodes from other sources, both ends are rebuilt from the
+//! graph files alone so the comparison stays like for like. A new source plugs in by adding
+//! its loader to `load_at`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::Workspace;
+use crate::changes::codeowners::CodeOwners;
+use crate::changes::git::{Diff, Git, Range, Tree};
+use crate::changes::topology::{self, Topology};
+use crate::changes::{
+    ChangeSet, ChangeSource, DiffInfo, FileChange, RepoFiles, Resolver, Rules, Unmapped,
+    parse_file_list,
+};
+use crate::codes::Location;
+use crate::error::{Error, Result};
+use crate::graph::{DependencyGraph, GraphBuilder};
+
+/// What a command is told about the change.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeOptions {
+    /// Node ids or paths named on the command line.
+    pub inputs: Vec<String>,
+    /// A git range or a file list.
+    pub source: Option<ChangeSource>,
+    /// `--unmapped`, overriding `unmapped` in `blast.toml`.
+    pub unmapped: Option<Unmapped>,
+    /// The working directory (where git is asked, and `--files-from` is relative to).
+    pub cwd: PathBuf,
+}
+
+/// A change read and ready to resolve. See the module docs.
+pub struct PreparedChange<'w> {
+    ws: &'w Workspace,
+    inputs: Vec<String>,
+    unmapped: Unmapped,
+    rules: Rules,
+    root: PathBuf,
+    git: Option<Arc<Git>>,
+    diff: Option<Diff>,
+    listed: Vec<FileChange>,
+    /// Graph sources (repository paths), held back for the topology comparison.
+    graph_sources: Vec<String>,
+    head_graph: Option<DependencyGraph>,
+    base_graph: Option<DependencyGraph>,
+    /// The head graph rebuilt from the same sources as `base_graph`, when the loaded graph
+    /// holds nodes from sources `load_at` cannot rebuild.
+    head_topology_graph: Option<DependencyGraph>,
+    codeowners: Option<CodeOwners>,
+    warnings: Vec<String>,
+}
+
+impl<'w> PreparedChange<'w> {
+    /// Reads the change. See the module docs.
+    ///
+    /// # Errors
+    /// Git faults (not a repository, unknown ref, missing merge base, git not installed), an
+    /// unreadable file list, a `[[rule]]` naming an unknown node, or a graph that does not
+    /// load at `--head`.
+    pub fn open(ws: &'w Workspace, opts: &ChangeOptions) -> Result<PreparedChange<'w>> {
+        check_rule_nodes(ws)?;
+        let rules = Rules::new(ws.config.rules.clone()).map_err(|(n, message)| Error::Config {
+            location: Location::file(ws.config.path.clone().unwrap_or_default()),
+            message: format!("[[rule]] #{n}: {message}"),
+            help: None,
+        })?;
+        let mut p = PreparedChange {
+            ws,
+            inputs: opts.inputs.clone(),
+            unmapped: opts.unmapped.unwrap_or(ws.config.unmapped),
+            rules,
+            root: ws.config.root.clone(),
+            git: None,
+            diff: None,
+            listed: Vec::new(),
+            graph_sources: Vec::new(),
+            head_graph: None,
+            base_graph: None,
+            head_topology_graph: None,
+            codeowners: None,
+            warnings: Vec::new(),
+        };
+        let mut codeowners_tree = None;
+        match &opts.source {
+            Some(ChangeSource::Git(range)) => {
+                let git = Arc::new(Git::discover(&opts.cwd)?);
+                let diff = git.diff(range)?;
+                // GitHub reads CODEOWNERS from the base branch of a pull request.
+                codeowners_tree = Some(match range {
+                    Range::Base { base, .. } => Tree::Commit(git.resolve_commit(base)?),
+                    Range::Staged => diff.base.clone(),
+                });
+                p.root = git.root().to_path_buf();
+                p.git = Some(git);
+                p.diff = Some(diff);
+            }
+            Some(ChangeSource::FilesFrom(path)) => {
+                let bytes = if path.as_os_str() == "-" {
+                    let mut b = Vec::new();
+                    std::io::stdin()
+                        .read_to_end(&mut b)
+                        .map_err(|e| Error::io("<stdin>", e))?;
+                    b
+                } else {
+                    let full = opts.cwd.join(path);
+                    std::fs::read(&full).map_err(|e| Error::io(path, e))?
+                };
+                p.listed = parse_file_list(&bytes)
+                    .into_iter()
+                    .map(FileChange::listed)
+                    .collect();
+            }
+            None => {}
+        }
+        if let (Some(git), Some(diff)) = (&p.git, &p.diff) {
+            let sources = graph_sources(ws, &opts.cwd, git.root());
+            if diff.head != Tree::WorkTree && git.differs_from_work_tree(&diff.head, &sources)? {
+                p.head_graph = Some(load_at(git, &diff.head, &sources)?);
+            }
+            let changed = sources
+                .iter()
+                .any(|s| diff.files.iter().any(|f| &f.path == s));
+            if changed {
+                let like_for_like = ws.graph.origins().iter().all(|o| o.source == "graph");
+                match load_at(git, &diff.base, &sources) {
+                    Ok(g) => {
+                        if !like_for_like {
+                            p.head_topology_graph = Some(load_at(git, &diff.head, &sources)?);
+                        }
+                        p.base_graph = Some(g);
+                        p.graph_sources = sources;
+                    }
+                    Err(e) => p.warnings.push(format!(
+                        "warning: the graph at {} does not load, so topology changes are not reported: {e}",
+                        diff.base.label()
+                    )),
+                }
+            }
+        }
+        p.codeowners = match (&p.git, &codeowners_tree) {
+            (Some(git), Some(tree)) => CodeOwners::find(|path| git.read(tree, path))?,
+            _ => CodeOwners::find_in_dir(&p.root),
+        };
+        if let Some(co) = &p.codeowners {
+            p.warnings
+                .extend(co.warnings.iter().map(|w| format!("warning: {w}")));
+        }
+        Ok(p)
+    }
+
+    /// The graph the change is judged on: the graph at `--head` when its sources differ
+    /// from the working tree's, else the loaded one.
+    pub fn graph(&self) -> &DependencyGraph {
+        self.head_graph.as_ref().unwrap_or(&self.ws.graph)
+    }
+
+    /// The CODEOWNERS file in force (the base ref's for a git range, else the working
+    /// tree's), if any.
+    pub fn codeowners(&self) -> Option<&CodeOwners> {
+        self.codeowners.as_ref()
+    }
+
+    /// Warnings for stderr (skipped CODEOWNERS lines, a base graph that does not load).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Maps the change to nodes. Also returns warnings for stderr (manifests that did not
+    /// parse).
+    ///
+    /// # Errors
+    /// Unknown node ids, unmapped files under `unmapped = "error"`, git failing.
+    pub fn resolve(&self) -> Result<(ChangeSet<'_>, Vec<String>)> {
+        let graph = self.graph();
+        let files = match (&self.git, &self.diff) {
+            (Some(git), Some(diff)) => {
+                RepoFiles::git(git.clone(), diff.head.clone(), Some(diff.base.clone()))
+            }
+            _ => RepoFiles::work_tree(&self.root),
+        };
+        let resolver = Resolver::new(graph)
+            .rules(self.rules.clone())
+            .unmapped(self.unmapped)
+            .files(files)
+            .graph_sources(self.graph_sources.clone());
+        let mut set = if self.inputs.is_empty() {
+            ChangeSet::default()
+        } else {
+            resolver.resolve(&self.inputs)?
+        };
+        let from_files = match &self.diff {
+            Some(d) => Some(resolver.resolve_files(&d.files)?),
+            None if !self.listed.is_empty() || self.inputs.is_empty() => {
+                Some(resolver.resolve_files(&self.listed)?)
+            }
+            None => None,
+        };
+        if let Some(more) = from_files {
+            set.changed.extend(more.changed);
+            set.unmapped.extend(more.unmapped);
+            set.ignored.extend(more.ignored);
+            set.graph_sources.extend(more.graph_sources);
+        }
+        if let Some(diff) = &self.diff {
+            set.diff = Some(diff_info(diff));
+        }
+        if let (Some(base), Some(diff)) = (&self.base_graph, &self.diff) {
+            let head = self.head_topology_graph.as_ref().unwrap_or(graph);
+            let mut t = Topology::compare(base, head, &self.ws.policy().strengths());
+            t.base = diff.base.label();
+            t.head = diff.head.label();
+            t.sources = set.graph_sources.iter().map(|s| s.0.clone()).collect();
+            set.attach_topology(t, graph);
+        }
+        Ok((set, resolver.warnings()))
+    }
+}
+
+fn diff_info(diff: &Diff) -> DiffInfo {
+    let commit = |t: &Tree| match t {
+        Tree::Commit(c) => Some(c.clone()),
+        _ => None,
+    };
+    match &diff.range {
+        Range::Base { base, head } => DiffInfo {
+            base: base.clone(),
+            merge_base: commit(&diff.base),
+            head: head.clone().unwrap_or_else(|| "working tree".to_string()),
+            head_commit: commit(&diff.head),
+        },
+        Range::Staged => DiffInfo {
+            base: "HEAD".to_string(),
+            merge_base: commit(&diff.base),
+            head: "index".to_string(),
+            head_commit: None,
+        },
+    }
+}
+
+/// Every `[[rule]]` with `action = "nodes"` must name nodes of the graph.
+fn check_rule_nodes(ws: &Workspace) -> Result<()> {
+    for (i, rule) in ws.config.rules.iter().enumerate() {
+        for id in &rule.nodes {
+            if ws.graph.node(id).is_some() {
+                continue;
+            }
+            let file = ws.config.path.clone().unwrap_or_default();
+            let pos = std::fs::read(&file).ok().and_then(|t| {
+                crate::sources::locate::locate(
+                    &t,
+                    &crate::sources::locate::Needle::text(&format!("\"{id}\"")),
+                )
+            });
+            let suggestions = ws.graph.suggest(id, 3);
+            return Err(Error::Config {
+                location: Location {
+                    file,
+                    line: pos.map(|p| p.0),
+                    column: pos.map(|p| p.1),
+                },
+                message: format!("[[rule]] #{}: unknown node id '{id}' in `nodes`", i + 1),
+                help: Some(match suggestions.as_slice() {
+                    [] => "name a node of the graph (`blast check` lists problems; the graph files list the ids)".to_string(),
+                    [one] => format!("did you mean '{one}'?"),
+                    many => format!(
+                        "did you mean one of: {}?",
+                        many.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+                    ),
+                }),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The repository paths of the graph files the workspace was loaded from.
+fn graph_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Vec<String> {
+    let root = std::fs::canonicalize(git_root).unwrap_or_else(|_| git_root.to_path_buf());
+    let mut out: Vec<String> = ws
+        .graph
+        .origins()
+        .iter()
+        .filter(|o| o.source == "graph")
+        .filter_map(|o| {
+            let abs = cwd.join(&o.file);
+            let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
+            let rel = abs.strip_prefix(&root).ok()?;
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            Some(parts.join("/"))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Builds the graph from `sources` (native graph files, as repository paths) as they are in
+/// `tree`, with the normal loader. Sources missing in `tree` contribute nothing.
+fn load_at(git: &Git, tree: &Tree, sources: &[String]) -> Result<DependencyGraph> {
+    let tmp = tempfile::Builder::new()
+        .prefix("blast-graph-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let root = topology::materialize(git, tree, sources, tmp.path())?;
+    let label = tree.label();
+    let relabel = |e: Error| relabel(e, &root, &label);
+    let mut builder = GraphBuilder::new();
+    for s in sources {
+        let f = root.join(s);
+        if !f.is_file() {
+            continue;
+        }
+        crate::sources::load_graph_file(&mut builder, &f).map_err(relabel)?;
+    }
+    let (graph, _) = builder.finish().map_err(relabel)?;
+    Ok(graph)
+}
+
+/// Rewrites paths below `root` in an error as `label:path`, so messages name the revision
+/// and the repository path rather than a temporary directory.
+fn relabel(e: Error, root: &Path, label: &str) -> Error {
+    let fix = |p: &Path| -> PathBuf {
+        match p.strip_prefix(root) {
+            Ok(rel) if label != "the working tree" => {
+                PathBuf::from(format!("{label}:{}", rel.display()))
+            }
+            Ok(rel) => rel.to_path_buf(),
+            Err(_) => p.to_path_buf(),
+        }
+    };
+    match e {
+        Error::Io { path, source, hint } => Error::Io {
+            path: fix(&path),
+            source,
+            hint,
+        },
+        Error::Parse {
+            mut location,
+            message,
+            help,
+        } => {
+            location.file = fix(&location.file);
+            Error::Parse {
+                location,
+                message,
+                help,
+            }
+        }
+        Error::InvalidGraph { mut findings } => {
+            for f in &mut findings {
+                if let Some(l) = &mut f.location {
+                    l.file = fix(&l.file);
+                }
+                if let Some(l) = &mut f.related {
+                    l.file = fix(&l.file);
+                }
+            }
+            Error::InvalidGraph { findings }
+        }
+        other => other,
+    }
+}

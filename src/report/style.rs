@@ -1,0 +1,204 @@
+//! How pictures look, shared by every picture format so they agree: the colour of each
+//! risk or tier, the shape of each node kind, the line of each edge kind, and node labels.
+
+use crate::analysis::Risk;
+use crate::analysis::picture::{Coloring, Picture, PictureEdge, PictureNode};
+use crate::graph::{EdgeKind, NodeKind};
+
+/// A colour level, most severe first: critical / tier 0 … none / untiered.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Shade(pub(crate) usize);
+
+/// Fill colours per shade.
+pub(crate) const FILL: [&str; 5] = ["#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#e8e8e8"];
+/// Text colour on each fill.
+pub(crate) const INK: [&str; 5] = ["#ffffff", "#1a1a1a", "#1a1a1a", "#1a1a1a", "#1a1a1a"];
+/// Border colour per shade.
+pub(crate) const STROKE: [&str; 5] = ["#7f0000", "#b34700", "#8a7300", "#4d7300", "#6e6e6e"];
+/// The class names (Mermaid, HTML) of the shades when colouring by risk.
+pub(crate) const RISK_CLASS: [&str; 5] = ["critical", "high", "medium", "low", "none"];
+/// The class names of the shades when colouring by tier.
+pub(crate) const TIER_CLASS: [&str; 5] = ["tier0", "tier1", "tier2", "tier3", "untiered"];
+
+/// The shade of a node under the picture's colouring.
+pub(crate) fn shade(node: &PictureNode, coloring: Coloring) -> Shade {
+    match coloring {
+        Coloring::Risk => {
+            let r = node.impact.as_ref().map_or(Risk::None, |i| i.risk);
+            Shade(4 - Risk::ALL.iter().position(|&x| x == r).unwrap_or(0))
+        }
+        Coloring::Tier => Shade(node.tier.map_or(4, |t| t.get() as usize)),
+    }
+}
+
+/// The class name of a shade.
+pub(crate) fn class(s: Shade, coloring: Coloring) -> &'static str {
+    match coloring {
+        Coloring::Risk => RISK_CLASS[s.0],
+        Coloring::Tier => TIER_CLASS[s.0],
+    }
+}
+
+/// The legend's words for each shade.
+pub(crate) fn shade_labels(coloring: Coloring) -> [&'static str; 5] {
+    match coloring {
+        Coloring::Risk => ["critical", "high", "medium", "low", "none"],
+        Coloring::Tier => ["tier 0", "tier 1", "tier 2", "tier 3", "no tier"],
+    }
+}
+
+/// How an edge is drawn.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Line {
+    /// sync, build, data.
+    Solid,
+    /// async.
+    Dashed,
+    /// optional (any kind).
+    Dotted,
+    /// startup and telemetry: drawn, but do not propagate by default.
+    Faint,
+    /// dev (only when asked for).
+    Dev,
+}
+
+impl Line {
+    pub(crate) fn of(e: &PictureEdge) -> Line {
+        match e.kind {
+            EdgeKind::Dev => Line::Dev,
+            EdgeKind::Startup | EdgeKind::Telemetry => Line::Faint,
+            _ if e.optional => Line::Dotted,
+            EdgeKind::Async => Line::Dashed,
+            _ => Line::Solid,
+        }
+    }
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Line::Solid => "solid",
+            Line::Dashed => "dashed",
+            Line::Dotted => "dotted",
+            Line::Faint => "faint",
+            Line::Dev => "dev",
+        }
+    }
+    /// What the legend says.
+    pub(crate) fn legend(self) -> &'static str {
+        match self {
+            Line::Solid => "sync, build, data",
+            Line::Dashed => "async",
+            Line::Dotted => "optional",
+            Line::Faint => "startup, telemetry",
+            Line::Dev => "dev",
+        }
+    }
+    pub(crate) fn color(self) -> &'static str {
+        match self {
+            Line::Solid | Line::Dashed | Line::Dotted => "#4a4a4a",
+            Line::Faint | Line::Dev => "#b8b8b8",
+        }
+    }
+    /// An SVG `stroke-dasharray`, if any.
+    pub(crate) fn dash(self) -> Option<&'static str> {
+        match self {
+            Line::Solid | Line::Faint => None,
+            Line::Dashed => Some("7 4"),
+            Line::Dotted | Line::Dev => Some("2 3"),
+        }
+    }
+    pub(crate) fn width(self) -> f64 {
+        match self {
+            Line::Solid | Line::Dashed | Line::Dotted => 1.4,
+            Line::Faint | Line::Dev => 1.0,
+        }
+    }
+}
+
+/// The second line of a node's label.
+pub(crate) fn subtitle(node: &PictureNode, coloring: Coloring) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    match coloring {
+        Coloring::Risk => {
+            if let Some(i) = &node.impact {
+                parts.push(i.risk.to_string());
+            }
+            parts.push(node.kind.to_string());
+        }
+        Coloring::Tier => {
+            parts.push(node.kind.to_string());
+            if let Some(t) = node.tier {
+                parts.push(format!("tier {t}"));
+            }
+        }
+    }
+    if !node.folded.is_empty() {
+        parts.push(format!(
+            "+{} module{}",
+            node.folded.len(),
+            if node.folded.len() == 1 { "" } else { "s" }
+        ));
+    }
+    if node.changed {
+        parts.push("changed".to_string());
+    }
+    parts.join(" · ")
+}
+
+/// A tooltip: every attribute of a node on its own line.
+pub(crate) fn tooltip(node: &PictureNode) -> String {
+    let mut s = format!("{} ({})", node.id, node.kind);
+    if let Some(t) = node.tier {
+        s.push_str(&format!("\ntier {t}"));
+    }
+    if node.customer_facing {
+        s.push_str("\ncustomer-facing");
+    }
+    if let Some(i) = &node.impact {
+        s.push_str(&format!(
+            "\nrisk {}, distance {}, strength {:.2}\npath: {}",
+            i.risk,
+            i.distance,
+            i.strength,
+            i.path.join(" → ")
+        ));
+    }
+    if !node.owners.is_empty() {
+        s.push_str(&format!("\nowners: {}", node.owners.join(", ")));
+    }
+    if !node.folded.is_empty() {
+        s.push_str(&format!("\nmodules: {}", node.folded.join(", ")));
+    }
+    s
+}
+
+/// One line naming what the picture shows (title and risk).
+pub(crate) fn heading(p: &Picture) -> String {
+    match p.risk {
+        Some(r) => format!("{} — risk {r}", p.title),
+        None => p.title.clone(),
+    }
+}
+
+/// Which shades, kinds and lines appear in the picture (the legend lists only those).
+pub(crate) fn used(p: &Picture) -> (Vec<Shade>, Vec<NodeKind>, Vec<Line>) {
+    let mut shades: Vec<Shade> = p.nodes.iter().map(|n| shade(n, p.coloring)).collect();
+    shades.sort();
+    shades.dedup();
+    let mut kinds: Vec<NodeKind> = p.nodes.iter().map(|n| n.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut lines: Vec<Line> = p.edges.iter().map(Line::of).collect();
+    lines.sort();
+    lines.dedup();
+    (shades, kinds, lines)
+}
+
+/// Shortens a label to `max` characters, ending it with `…` when cut.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}

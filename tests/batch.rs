@@ -1,0 +1,150 @@
+//! `blast impact --batch`: one load, one JSON line per change set, in order.
+
+use std::io::Write;
+
+use crate::util::{blast, expect, json};
+
+#[test]
+fn each_line_gets_one_result_in_order() {
+    let mut input = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        input,
+        "payment\n# a comment\n\nadmin\nchekout\nservices/payment/src/x.rs scripts/y.sh"
+    )
+    .unwrap();
+    let out = expect(
+        2,
+        &[
+            "impact",
+            "--batch",
+            input.path().to_str().unwrap(),
+            "--nodes",
+            "rated",
+        ],
+    );
+    let lines: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["risk"], "critical");
+    assert_eq!(lines[0]["listed"], "rated");
+    assert_eq!(lines[1]["risk"], "low");
+    assert_eq!(lines[1]["changed"][0]["input"], "admin");
+    assert_eq!(lines[2]["line"], 5);
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown node id 'chekout'")
+    );
+    assert_eq!(
+        lines[3]["changed"][0]["nodes"],
+        serde_json::json!(["payment"])
+    );
+    assert_eq!(lines[3]["unmapped"], serde_json::json!(["scripts/y.sh"]));
+    let name = input.path().display().to_string();
+    assert!(
+        out.stderr
+            .contains(&format!("error: {name}:5: unknown node id 'chekout'")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: {name}:6: 'scripts/y.sh' maps to no node"
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn batch_results_equal_single_runs() {
+    let single = |c: &str| json(&expect(0, &["impact", c, "-f", "json"]));
+    let mut cmd = blast();
+    cmd.args(["impact", "--batch", "-"])
+        .write_stdin("logging\ncart pricing\n");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0], single("logging"));
+    let both = json(&expect(0, &["impact", "cart", "pricing", "-f", "json"]));
+    assert_eq!(lines[1], both);
+}
+
+#[test]
+fn listing_can_be_narrowed_but_the_summary_counts_everything() {
+    let all = json(&expect(0, &["impact", "logging", "-f", "json"]));
+    let rated = json(&expect(
+        0,
+        &["impact", "logging", "-f", "json", "--nodes", "rated"],
+    ));
+    let none = json(&expect(
+        0,
+        &["impact", "logging", "-f", "json", "--nodes", "none"],
+    ));
+    assert_eq!(all["summary"], rated["summary"]);
+    assert_eq!(all["summary"], none["summary"]);
+    assert!(all.get("listed").is_none());
+    assert_eq!(none["listed"], "none");
+    assert_eq!(none["impacted"], serde_json::json!([]));
+    let rated_ids: Vec<&str> = rated["impacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = all["impacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["customer_facing"] == true || !n["tier"].is_null())
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rated_ids, expected);
+    assert!(rated_ids.len() < all["impacted"].as_array().unwrap().len());
+}
+
+#[test]
+fn batch_and_changes_do_not_mix() {
+    let out = expect(2, &["impact", "payment", "--batch", "-"]);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+}
+
+#[test]
+fn paths_can_be_left_out() {
+    let with = json(&expect(0, &["impact", "payment", "-f", "json"]));
+    let without = json(&expect(
+        0,
+        &["impact", "payment", "-f", "json", "--no-paths"],
+    ));
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["impacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&with), ids(&without));
+    assert!(
+        without["impacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n.get("path").is_none())
+    );
+    assert!(
+        with["impacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n.get("path").is_some())
+    );
+}

@@ -1,0 +1,104 @@
+//! The compiled-graph cache: used when valid, rebuilt when the input changes, survives being
+//! truncated or edited by hand, bypassed by `--no-cache`.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{blast, root, run};
+
+const GRAPH: &str = "graphs/large/generated-2k.json";
+const QUERY: &[&str] = &["impact", "lib-logging-0", "-f", "json"];
+
+/// Runs `blast` with its cache in `cache` and timings on; returns (stdout, stderr).
+fn blast_cached(cache: &Path, dir: &Path, extra: &[&str]) -> (String, String) {
+    let mut c = blast();
+    c.current_dir(dir)
+        .env("XDG_CACHE_HOME", cache)
+        .env("BLAST_TIMINGS", "1");
+    let mut args: Vec<&str> = QUERY.to_vec();
+    args.extend_from_slice(extra);
+    let out = run(c, &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    (out.stdout, out.stderr)
+}
+
+fn cache_files(cache: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(cache.join("blast-radius")) {
+        Ok(d) => d
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "graph"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn from_cache(stderr: &str) -> bool {
+    stderr.contains("timing: read cache") && !stderr.contains("timing: parse graph file")
+}
+
+#[test]
+fn cache_is_used_rebuilt_and_never_trusted_blindly() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join(GRAPH), work.path().join("g.json")).unwrap();
+    let g = ["-g", "g.json"];
+
+    let (first, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(!from_cache(&err), "first run parses");
+    let files = cache_files(cache.path());
+    assert_eq!(files.len(), 1, "the first run writes the cache");
+    let size = std::fs::metadata(&files[0]).unwrap().len();
+
+    let (second, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(from_cache(&err), "second run reads the cache:\n{err}");
+    assert_eq!(first, second, "same answer from the cache");
+
+    // Truncated: ignored, rebuilt.
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&files[0])
+        .unwrap();
+    f.set_len(size / 2).unwrap();
+    drop(f);
+    let (third, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(!from_cache(&err), "a truncated cache is not used");
+    assert_eq!(third, first);
+    assert_eq!(std::fs::metadata(&files[0]).unwrap().len(), size, "rebuilt");
+
+    // Edited by hand: ignored, rebuilt.
+    let mut bytes = std::fs::read(&files[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&files[0], &bytes).unwrap();
+    let (fourth, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(!from_cache(&err), "an edited cache is not used");
+    assert_eq!(fourth, first);
+    let (_, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(from_cache(&err), "and the rebuilt one is");
+
+    // A changed input gets a new cache entry and a new answer.
+    let text = std::fs::read_to_string(work.path().join("g.json")).unwrap();
+    let changed = text.replacen("\"customer_facing\":false", "\"customer_facing\":true", 1);
+    std::fs::write(work.path().join("g.json"), changed).unwrap();
+    let (fifth, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(!from_cache(&err), "a changed input is parsed again");
+    assert_ne!(fifth, first);
+    assert_eq!(cache_files(cache.path()).len(), 2);
+}
+
+#[test]
+fn no_cache_neither_reads_nor_writes() {
+    let cache = tempfile::tempdir().unwrap();
+    let (_, err) = blast_cached(cache.path(), &root(), &["-g", GRAPH, "--no-cache"]);
+    assert!(!from_cache(&err));
+    assert!(cache_files(cache.path()).is_empty());
+}
+
+#[test]
+fn small_inputs_are_not_cached() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut c = blast();
+    c.env("XDG_CACHE_HOME", cache.path());
+    let out = run(c, &["impact", "payment"]);
+    assert_eq!(out.code, 0);
+    assert!(cache_files(cache.path()).is_empty());
+}
