@@ -226,11 +226,17 @@ impl DependencyGraph {
 
 /// ## Lookup
 impl DependencyGraph {
-    /// The node with this id, if any.
+    /// The node with this id (or with this alias), if any.
     pub fn node(&self, id: &str) -> Option<Node<'_>> {
-        self.ids
-            .get(&self.strings, id)
-            .map(|i| self.node_ix(NodeIx(i)))
+        match self.ids.get(&self.strings, id) {
+            Some(i) => Some(self.node_ix(NodeIx(i))),
+            // Another name of a node (`aliases` in a graph file).
+            None => self
+                .provenance
+                .canonical(id)
+                .and_then(|c| self.ids.get(&self.strings, c))
+                .map(|i| self.node_ix(NodeIx(i))),
+        }
     }
 
     /// Every node, in the graph's internal order (stable for the same input).

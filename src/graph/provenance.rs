@@ -134,6 +134,19 @@ pub struct Provenance {
     pub(crate) policies: Vec<NetworkPolicy>,
 }
 
+impl Provenance {
+    /// The canonical id an alias names.
+    pub(crate) fn canonical(&self, alias: &str) -> Option<&str> {
+        if self.aliases.is_empty() {
+            return None;
+        }
+        self.aliases
+            .iter()
+            .find(|(_, v)| v.iter().any(|a| a == alias))
+            .map(|(id, _)| id.as_str())
+    }
+}
+
 /// ## Provenance
 impl super::DependencyGraph {
     /// Other names of node `id` (given as `aliases` in a graph file), sorted.
