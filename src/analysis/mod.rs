@@ -6,7 +6,9 @@
 //! the graph), [`picture::Picture`] (what a picture of the graph or of an impact draws). The [`policy::Policy`] turns reach into risk.
 
 pub mod check;
+pub mod drift;
 pub mod impact;
+pub mod listing;
 pub mod owners;
 pub mod picture;
 pub mod policy;

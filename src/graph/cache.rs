@@ -18,8 +18,9 @@
 //! UTF-8), key (16 bytes), payload length (u64), payload xxh3-64 (u64). Payload: the string
 //! arena; nodes (40 bytes each: id, kind, tier, customer_facing, part_of, owners, paths and
 //! origins ranges); edges (16 bytes each: from, to, kind, optional, implicit, origin); the
-//! owner, path and origin lists; the origins (source, file, evidence); both adjacency arrays;
-//! the sorted id order.
+//! owner, path and origin lists; the origins (source, file, line, evidence, attributes); both
+//! adjacency arrays; the sorted id order; the provenance (aliases, removed edges, network
+//! policies).
 
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -28,13 +29,14 @@ use std::sync::OnceLock;
 use petgraph::graph::NodeIndex;
 
 use super::csr::Csr;
+use super::provenance::{AttrValue, NetworkPolicy, Provenance, RemovedEdge};
 use super::strings::{Arena, Interner, Range32, StrRef};
 use super::{
     DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, NodeKind, Origin, Tier,
 };
 
 const MAGIC: &[u8; 8] = b"BLASTGC\0";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// The payload checksum is xxh3 over the xxh3 of each chunk of this size, so it can be
 /// verified in parallel.
@@ -158,6 +160,72 @@ impl<W: Write> Out<'_, W> {
         self.u32(a)?;
         self.u32(b)
     }
+    fn str(&mut self, s: &str) -> io::Result<()> {
+        self.bytes(s.as_bytes())
+    }
+    fn strs(&mut self, v: &[String]) -> io::Result<()> {
+        self.u64(v.len() as u64)?;
+        v.iter().try_for_each(|s| self.str(s))
+    }
+    fn origin(&mut self, o: &Origin) -> io::Result<()> {
+        self.str(&o.source)?;
+        self.bytes(&path_bytes(&o.file))?;
+        self.u32(o.line.unwrap_or(0))?;
+        match &o.evidence {
+            Some(e) => {
+                self.u8(1)?;
+                self.str(e)?;
+            }
+            None => self.u8(0)?,
+        }
+        self.u64(o.attributes.len() as u64)?;
+        for (k, v) in &o.attributes {
+            self.str(k)?;
+            match v {
+                AttrValue::Text(t) => {
+                    self.u8(0)?;
+                    self.str(t)?;
+                }
+                AttrValue::Count(n) => {
+                    self.u8(1)?;
+                    self.u64(*n)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn provenance(&mut self, p: &Provenance) -> io::Result<()> {
+        self.u64(p.aliases.len() as u64)?;
+        for (id, aliases) in &p.aliases {
+            self.str(id)?;
+            self.strs(aliases)?;
+        }
+        self.u64(p.removed.len() as u64)?;
+        for r in &p.removed {
+            self.str(&r.from)?;
+            self.str(&r.to)?;
+            self.u8(EdgeKind::ALL
+                .iter()
+                .position(|&k| k == r.kind)
+                .expect("kind is in ALL") as u8)?;
+            self.origin(&r.origin)?;
+            self.origin(&r.removed_by)?;
+        }
+        self.u64(p.policies.len() as u64)?;
+        for n in &p.policies {
+            self.str(&n.name)?;
+            self.origin(&n.origin)?;
+            self.strs(&n.selects)?;
+            match &n.allows_from {
+                Some(v) => {
+                    self.u8(1)?;
+                    self.strs(v)?;
+                }
+                None => self.u8(0)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 struct In<'a> {
@@ -204,6 +272,81 @@ impl<'a> In<'a> {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect())
+    }
+    fn strs(&mut self) -> R<Vec<String>> {
+        let n = self.len()?;
+        let mut v = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            v.push(self.string()?);
+        }
+        Ok(v)
+    }
+    fn origin(&mut self) -> R<Origin> {
+        let source = self.string()?;
+        let file = path_from(self.bytes()?);
+        let line = Some(self.u32()?).filter(|&l| l > 0);
+        let evidence = match self.u8()? {
+            0 => None,
+            _ => Some(self.string()?),
+        };
+        let n = self.len()?;
+        let mut attributes = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            let key = self.string()?;
+            let value = match self.u8()? {
+                0 => AttrValue::Text(self.string()?),
+                1 => AttrValue::Count(self.u64()?),
+                _ => return Err(CacheMiss::Corrupt),
+            };
+            attributes.push((key, value));
+        }
+        Ok(Origin {
+            source,
+            file,
+            line,
+            evidence,
+            attributes,
+        })
+    }
+    fn provenance(&mut self) -> R<Provenance> {
+        let mut p = Provenance::default();
+        for _ in 0..self.len()? {
+            let id = self.string()?;
+            let aliases = self.strs()?;
+            p.aliases.insert(id, aliases);
+        }
+        for _ in 0..self.len()? {
+            let from = self.string()?;
+            let to = self.string()?;
+            let kind = *EdgeKind::ALL
+                .get(self.u8()? as usize)
+                .ok_or(CacheMiss::Corrupt)?;
+            let origin = self.origin()?;
+            let removed_by = self.origin()?;
+            p.removed.push(RemovedEdge {
+                from,
+                to,
+                kind,
+                origin,
+                removed_by,
+            });
+        }
+        for _ in 0..self.len()? {
+            let name = self.string()?;
+            let origin = self.origin()?;
+            let selects = self.strs()?;
+            let allows_from = match self.u8()? {
+                0 => None,
+                _ => Some(self.strs()?),
+            };
+            p.policies.push(NetworkPolicy {
+                name,
+                origin,
+                selects,
+                allows_from,
+            });
+        }
+        Ok(p)
     }
     fn strref(&mut self, arena: &Arena) -> R<StrRef> {
         let r = StrRef::new(self.u32()?, self.u32()?);
@@ -305,15 +448,7 @@ impl DependencyGraph {
         p.u32s(&self.origin_list)?;
         p.u64(self.origins.len() as u64)?;
         for o in &self.origins {
-            p.bytes(o.source.as_bytes())?;
-            p.bytes(&path_bytes(&o.file))?;
-            match &o.evidence {
-                Some(e) => {
-                    p.u8(1)?;
-                    p.bytes(e.as_bytes())?;
-                }
-                None => p.u8(0)?,
-            }
+            p.origin(o)?;
         }
         // Both adjacency arrays: walks on large graphs use both.
         let (reverse, forward) = rayon::join(
@@ -339,6 +474,7 @@ impl DependencyGraph {
             }
             None => p.u8(0)?,
         }
+        p.provenance(&self.provenance)?;
         p.spill()?;
         let (len, sum) = (p.len, p.checksum());
         let end = w.stream_position()?;
@@ -459,17 +595,7 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     let no = p.len()?;
     let mut origins = Vec::with_capacity(no.min(payload.len()));
     for _ in 0..no {
-        let source = p.string()?;
-        let file = path_from(p.bytes()?);
-        let evidence = match p.u8()? {
-            0 => None,
-            _ => Some(p.string()?),
-        };
-        origins.push(Origin {
-            source,
-            file,
-            evidence,
-        });
+        origins.push(p.origin()?);
     }
     if origin_list.iter().any(|&o| o as usize >= origins.len())
         || raw_edges.iter().any(|e| e.5 as usize >= origins.len())
@@ -500,6 +626,7 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
             Some(order)
         }
     };
+    let provenance = p.provenance()?;
     if p.pos != payload.len() {
         return Err(CacheMiss::Corrupt);
     }
@@ -580,6 +707,7 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
         reverse: reverse_lock,
         forward: forward_lock,
         id_order: order_lock,
+        provenance,
     })
 }
 
@@ -608,6 +736,71 @@ mod tests {
         assert_eq!(back.node("checkout").unwrap().id().as_str(), "checkout");
         assert_eq!(back.id_order(), g.id_order());
         assert!(back.forward.get().is_some() && back.reverse.get().is_some());
+    }
+
+    #[test]
+    fn round_trips_provenance() {
+        use crate::graph::build::{EdgeSpec, NetworkPolicySpec, NodeSpec};
+        use crate::graph::provenance::{NATIVE_SOURCE, Removal};
+        use crate::graph::{AttrValue, Evidence};
+        let mut b = GraphBuilder::new();
+        let k8s = b.begin_document("k8s", "k8s.yaml".as_ref());
+        let overlay = b.begin_document(NATIVE_SOURCE, "overlay.toml".as_ref());
+        for id in ["web", "api-svc", "db"] {
+            b.add_node(
+                k8s,
+                NodeSpec {
+                    id: id.into(),
+                    ..NodeSpec::default()
+                },
+            );
+        }
+        let edge = |from: &'static str, to: &'static str| EdgeSpec {
+            from: from.into(),
+            to: to.into(),
+            kind: Some(EdgeKind::Sync),
+            optional: false,
+        };
+        b.add_derived_edge(
+            k8s,
+            edge("web", "api-svc"),
+            Evidence::new("env API=api-svc:80")
+                .at("k8s.yaml", Some(12))
+                .with("calls", AttrValue::Count(7))
+                .with("target", AttrValue::Text("cfg(unix)".into())),
+        );
+        b.add_derived_edge(k8s, edge("web", "db"), Evidence::new("env DB=db"));
+        b.add_alias(overlay, "api", "api-svc");
+        b.remove_edges(
+            overlay,
+            Removal {
+                from: "web".into(),
+                to: "db".into(),
+                kind: None,
+                source: None,
+            },
+        );
+        b.add_network_policy(
+            k8s,
+            NetworkPolicySpec {
+                name: "default/api".into(),
+                line: Some(3),
+                selects: vec!["api-svc".into()],
+                allows_from: Some(vec!["web".into()]),
+            },
+        );
+        let (g, _) = b.finish().unwrap();
+        let key = CacheKey([5; 16]);
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
+        assert_eq!(back.dump(), g.dump());
+        assert!(back.dump().contains("line: Some(12)"), "{}", back.dump());
+        assert_eq!(back.aliases("api"), ["api-svc"]);
+        assert_eq!(back.removed_edges(), g.removed_edges());
+        assert_eq!(back.removed_edges().len(), 1);
+        assert_eq!(back.network_policies(), g.network_policies());
+        assert_eq!(back.network_policies()[0].selects, ["api"]);
     }
 
     #[test]

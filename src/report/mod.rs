@@ -9,6 +9,7 @@
 //! edges and clusters are drawn; [`style`] keeps their colours, shapes and lines in step.
 
 pub mod dot;
+pub mod graph;
 pub mod html;
 pub mod json;
 pub mod layout;
