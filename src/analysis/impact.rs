@@ -31,10 +31,11 @@ pub const NEW_TIER0_PATH_RISK: Risk = Risk::High;
 struct Entry {
     ix: u32,
     distance: u32,
-    strength: f64,
-    risk: Risk,
-    /// The previous node on the strongest path, as an index into `entries`, or `NONE`.
+    /// The previous node on the strongest path (a node index), or `NONE`.
     parent: u32,
+    /// Index into `Impact::levels`: the strength of the strongest path.
+    level: u32,
+    risk: Risk,
 }
 
 /// The blast radius of one change.
@@ -54,13 +55,15 @@ pub struct Impact<'g> {
     /// path, and any new path into tier 0 (empty when the risk is `none`).
     pub risk_reasons: Vec<String>,
     entries: Vec<Entry>,
+    /// The distinct path strengths, strongest first (entries point into it).
+    levels: Vec<f64>,
     /// CODEOWNERS owners of reached tier-0 and customer-facing nodes that have no graph
     /// owners, by node index.
     codeowners: Vec<(u32, Vec<String>)>,
     /// Every entry index, sorted by risk (highest first), then distance, then id.
     sorted: OnceLock<Vec<u32>>,
-    /// `(node index, entry index)`, sorted by node index.
-    by_node: OnceLock<Vec<(u32, u32)>>,
+    /// Finds a node's entry in O(1) for large radii (entries are in node-index order).
+    rank: Option<BitRank>,
 }
 
 /// One reached node, borrowed from its [`Impact`].
@@ -81,6 +84,39 @@ pub struct Summary {
     pub tier0: usize,
     /// Reached nodes per risk, lowest risk first (indexed like [`Risk::ALL`]).
     pub by_risk: [usize; 5],
+}
+
+/// Rank queries on the reached set: the entry of node `v` is the number of reached nodes
+/// below `v`, read from the set's words and a prefix count per word.
+#[derive(Debug)]
+struct BitRank {
+    words: Vec<usize>,
+    before: Vec<u32>,
+}
+
+const WORD: usize = usize::BITS as usize;
+
+impl BitRank {
+    fn new(words: &[usize]) -> BitRank {
+        let mut before = Vec::with_capacity(words.len());
+        let mut sum = 0u32;
+        for w in words {
+            before.push(sum);
+            sum += w.count_ones();
+        }
+        BitRank {
+            words: words.to_vec(),
+            before,
+        }
+    }
+
+    #[inline]
+    fn index(&self, v: u32) -> Option<usize> {
+        let (w, b) = (v as usize / WORD, v as usize % WORD);
+        let word = *self.words.get(w)?;
+        (word >> b & 1 == 1)
+            .then(|| self.before[w] as usize + (word & ((1usize << b) - 1)).count_ones() as usize)
+    }
 }
 
 /// Computes impacts; holds the scratch space so many changes share it.
@@ -137,36 +173,74 @@ impl<'g> Analyzer<'g> {
         let starts: Vec<NodeIx> = changes.nodes().iter().map(|n| n.ix()).collect();
         let walk = self.walker.walk(graph, &self.strengths, &starts);
         let policy = &self.policy;
-        let make = |&v: &u32| {
-            let n = graph.node_ix(NodeIx::from_usize(v as usize));
-            let strength = walk.strength(v);
+        let levels = walk.levels().to_vec();
+        // The risk of every (rating byte, strength level) pair, looked up per node.
+        let table: Vec<[Risk; 16]> = levels
+            .iter()
+            .map(|&s| {
+                std::array::from_fn(|r| {
+                    let tier = crate::graph::Tier::new((r as u8 & 7).wrapping_sub(1));
+                    policy.risk_of(tier, r & 8 != 0, s)
+                })
+            })
+            .collect();
+        let ratings = graph.ratings();
+        let make = |v: u32| {
+            let level = walk.level(v);
             Entry {
                 ix: v,
                 distance: walk.distance(v),
-                strength,
-                risk: policy.risk_of(n.tier(), n.customer_facing(), strength),
-                parent: walk.parent(v).map_or(NONE, |p| walk.position(p)),
+                parent: walk.parent(v).unwrap_or(NONE),
+                level,
+                risk: table[level as usize][ratings[v as usize] as usize],
             }
         };
-        let order = walk.order();
-        let entries: Vec<Entry> = if order.len() >= PARALLEL_ENTRIES {
-            order.par_iter().map(make).collect()
-        } else {
-            order.iter().map(make).collect()
+        // Entries in node-index order: the walk's arrays are read front to back.
+        let words = walk.reached_words();
+        let from_words = |(i, chunk): (usize, &[usize])| {
+            let mut out = Vec::new();
+            for (j, &w) in chunk.iter().enumerate() {
+                let mut bits = w;
+                while bits != 0 {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    out.push(make(((i * 1024 + j) * WORD + b) as u32));
+                }
+            }
+            out
         };
+        let entries: Vec<Entry> = if walk.reached_count() >= PARALLEL_ENTRIES {
+            words
+                .par_chunks(1024)
+                .enumerate()
+                .flat_map_iter(from_words)
+                .collect()
+        } else {
+            words
+                .chunks(1024)
+                .enumerate()
+                .flat_map(from_words)
+                .collect()
+        };
+        let rank = (entries.len() > 4096).then(|| BitRank::new(words));
         let mut risk = entries.iter().map(|e| e.risk).max().unwrap_or(Risk::None);
         let mut risk_reasons = Vec::new();
         // The riskiest node: highest risk, then fewest hops, then id (the first in
-        // `impacted()` order), found without sorting the radius.
-        let top = entries
+        // `impacted()` order), found without sorting the radius: ids are compared only
+        // among the entries that tie on risk and distance.
+        let best = entries
             .iter()
             .filter(|e| e.risk > Risk::None)
-            .min_by(|a, b| {
-                let id = |e: &Entry| graph.node_ix(NodeIx::from_usize(e.ix as usize)).id();
-                (risk_rank(a.risk), a.distance, id(a)).cmp(&(risk_rank(b.risk), b.distance, id(b)))
-            });
+            .map(|e| (risk_rank(e.risk), e.distance))
+            .min();
+        let top = best.and_then(|b| {
+            entries
+                .iter()
+                .filter(|e| e.risk > Risk::None && (risk_rank(e.risk), e.distance) == b)
+                .min_by_key(|e| graph.node_ix(NodeIx::from_usize(e.ix as usize)).id())
+        });
         if let Some(top) = top {
-            risk_reasons.push(top_reason(graph, top, &entries));
+            risk_reasons.push(top_reason(graph, top, &entries, &levels));
         }
         if let Some(t) = &changes.topology {
             let new: Vec<_> = t
@@ -205,6 +279,10 @@ impl<'g> Analyzer<'g> {
         let codeowners = match &self.codeowners {
             Some(co) => entries
                 .iter()
+                .filter(|e| {
+                    let r = ratings[e.ix as usize];
+                    r & 8 != 0 || r & 7 == 1
+                })
                 .filter_map(|e| {
                     let n = graph.node_ix(NodeIx::from_usize(e.ix as usize));
                     let critical = n.customer_facing() || n.tier().map(|t| t.get()) == Some(0);
@@ -222,16 +300,22 @@ impl<'g> Analyzer<'g> {
             risk,
             risk_reasons,
             entries,
+            levels,
             codeowners,
             sorted: OnceLock::new(),
-            by_node: OnceLock::new(),
+            rank,
         }
     }
 }
 
 /// `critical: checkout (tier 0, customer-facing) is reached at strength 1.00 along payment →
 /// checkout`.
-fn top_reason(graph: &DependencyGraph, e: &Entry, entries: &[Entry]) -> String {
+fn top_reason(graph: &DependencyGraph, e: &Entry, entries: &[Entry], levels: &[f64]) -> String {
+    let find = |v: u32| {
+        &entries[entries
+            .binary_search_by_key(&v, |e| e.ix)
+            .expect("parents are reached")]
+    };
     let node = |e: &Entry| graph.node_ix(NodeIx::from_usize(e.ix as usize));
     let n = node(e);
     let mut what = Vec::new();
@@ -248,14 +332,14 @@ fn top_reason(graph: &DependencyGraph, e: &Entry, entries: &[Entry]) -> String {
     let mut path = vec![n.id().to_string()];
     let mut cur = e;
     while cur.parent != NONE {
-        cur = &entries[cur.parent as usize];
+        cur = find(cur.parent);
         path.push(node(cur).id().to_string());
     }
     path.reverse();
     format!(
         "{}: {id} is reached at strength {:.2} along {}",
         e.risk,
-        e.strength,
+        levels[e.level as usize],
         path.join(" → ")
     )
 }
@@ -271,32 +355,44 @@ impl<'g> Impact<'g> {
     }
 
     /// Sorts entry indices by risk (highest first), then distance, then id.
-    fn sort(&self, mut idx: Vec<u32>) -> Vec<u32> {
+    fn sort(&self, idx: Vec<u32>) -> Vec<u32> {
         let graph = self.graph;
         let e = &self.entries;
+        let prefix = |x: &Entry| (risk_rank(x.risk) << 32) | x.distance as u64;
         // A large selection sorts by one packed integer key using the graph's id order
-        // (computed once per graph); a small one compares ids directly.
+        // (computed once per graph); a small one fetches each id once and compares ids
+        // only between entries that tie on risk and distance.
         if idx.len() > (graph.node_count() / 16).max(1 << 12) {
             let rank = graph.id_order();
-            let key = |&i: &u32| {
-                let x = &e[i as usize];
-                (risk_rank(x.risk) << 61)
-                    | ((x.distance.min((1 << 29) - 1) as u64) << 32)
-                    | rank[x.ix as usize] as u64
-            };
-            idx.par_sort_unstable_by_key(key);
+            let mut keyed: Vec<(u64, u32)> = idx
+                .par_iter()
+                .map(|&i| {
+                    let x = &e[i as usize];
+                    (
+                        (risk_rank(x.risk) << 61)
+                            | ((x.distance.min((1 << 29) - 1) as u64) << 32)
+                            | rank[x.ix as usize] as u64,
+                        i,
+                    )
+                })
+                .collect();
+            keyed.par_sort_unstable();
+            keyed.into_iter().map(|(_, i)| i).collect()
         } else {
-            let id = |i: u32| {
-                graph
-                    .node_ix(NodeIx::from_usize(e[i as usize].ix as usize))
-                    .id()
-            };
-            idx.sort_unstable_by(|&a, &b| {
-                let (x, y) = (&e[a as usize], &e[b as usize]);
-                (risk_rank(x.risk), x.distance, id(a)).cmp(&(risk_rank(y.risk), y.distance, id(b)))
-            });
+            let mut keyed: Vec<(u64, &str, u32)> = idx
+                .iter()
+                .map(|&i| {
+                    let x = &e[i as usize];
+                    let id = graph
+                        .node_ix(NodeIx::from_usize(x.ix as usize))
+                        .id()
+                        .as_str();
+                    (prefix(x), id, i)
+                })
+                .collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|(_, _, i)| i).collect()
         }
-        idx
     }
 
     fn node_of(&self, e: &Entry) -> Node<'g> {
@@ -321,10 +417,8 @@ impl<'g> Impact<'g> {
     /// The reached nodes that carry risk (customer-facing or tiered), in the same order as
     /// [`impacted`](Self::impacted).
     pub fn rated(&self) -> Vec<ImpactedNode<'_, 'g>> {
-        let is_rated = |e: &Entry| {
-            let n = self.node_of(e);
-            n.customer_facing() || n.tier().is_some()
-        };
+        let ratings = self.graph.ratings();
+        let is_rated = |e: &Entry| ratings[e.ix as usize] != 0;
         let idx = match self.sorted.get() {
             Some(sorted) => sorted
                 .iter()
@@ -340,23 +434,19 @@ impl<'g> Impact<'g> {
         idx.into_iter().map(|i| self.handle(i)).collect()
     }
 
+    /// The entry of node `v`, if reached.
+    #[inline]
+    fn entry_index(&self, v: u32) -> Option<usize> {
+        match &self.rank {
+            Some(r) => r.index(v),
+            None => self.entries.binary_search_by_key(&v, |e| e.ix).ok(),
+        }
+    }
+
     /// The reached node with this id, if reached.
     pub fn get(&self, id: &str) -> Option<ImpactedNode<'_, 'g>> {
         let ix = self.graph.node(id)?.ix().raw();
-        let by_node = self.by_node.get_or_init(|| {
-            let mut v: Vec<(u32, u32)> = self
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (e.ix, i as u32))
-                .collect();
-            v.par_sort_unstable();
-            v
-        });
-        by_node
-            .binary_search_by_key(&ix, |p| p.0)
-            .ok()
-            .map(|k| self.handle(by_node[k].1))
+        self.entry_index(ix).map(|i| self.handle(i as u32))
     }
 
     /// Number of reached nodes.
@@ -374,11 +464,15 @@ impl<'g> Impact<'g> {
     pub fn owners(&self) -> Vec<(String, Vec<ImpactedNode<'_, 'g>>)> {
         let mut by: std::collections::BTreeMap<String, Vec<ImpactedNode<'_, 'g>>> =
             std::collections::BTreeMap::new();
-        for n in self.rated() {
-            let node = n.node();
-            if !(node.customer_facing() || node.tier().map(|t| t.get()) == Some(0)) {
-                continue;
-            }
+        let ratings = self.graph.ratings();
+        let critical = (0..self.entries.len() as u32)
+            .filter(|&i| {
+                let r = ratings[self.entries[i as usize].ix as usize];
+                r & 8 != 0 || r & 7 == 1
+            })
+            .collect();
+        for i in self.sort(critical) {
+            let n = self.handle(i);
             for o in n.owners().0 {
                 by.entry(o.to_string()).or_default().push(n);
             }
@@ -392,10 +486,11 @@ impl<'g> Impact<'g> {
             impacted: self.entries.len(),
             ..Summary::default()
         };
+        let ratings = self.graph.ratings();
         for e in &self.entries {
-            let n = self.node_of(e);
-            s.customer_facing += n.customer_facing() as usize;
-            s.tier0 += (n.tier().map(|t| t.get()) == Some(0)) as usize;
+            let r = ratings[e.ix as usize];
+            s.customer_facing += (r & 8 != 0) as usize;
+            s.tier0 += (r & 7 == 1) as usize;
             s.by_risk[(4 - risk_rank(e.risk)) as usize] += 1;
         }
         s
@@ -427,7 +522,7 @@ impl<'i, 'g> ImpactedNode<'i, 'g> {
     }
     /// Product of edge strengths along the strongest path.
     pub fn strength(&self) -> f64 {
-        self.entry.strength
+        self.impact.levels[self.entry.level as usize]
     }
     /// The node's risk.
     pub fn risk(&self) -> Risk {
@@ -438,7 +533,10 @@ impl<'i, 'g> ImpactedNode<'i, 'g> {
         let mut path = vec![self.node()];
         let mut cur = self.entry;
         while cur.parent != NONE {
-            cur = &self.impact.entries[cur.parent as usize];
+            let Some(i) = self.impact.entry_index(cur.parent) else {
+                break;
+            };
+            cur = &self.impact.entries[i];
             path.push(self.impact.node_of(cur));
         }
         path.reverse();

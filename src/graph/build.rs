@@ -633,6 +633,7 @@ impl GraphBuilder {
             reverse: Default::default(),
             forward: Default::default(),
             id_order: Default::default(),
+            ratings: Default::default(),
             provenance,
         };
         Ok((graph, findings))

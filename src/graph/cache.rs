@@ -707,6 +707,7 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
         reverse: reverse_lock,
         forward: forward_lock,
         id_order: order_lock,
+        ratings: OnceLock::new(),
         provenance,
     })
 }

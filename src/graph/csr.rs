@@ -144,6 +144,11 @@ impl Csr {
         )
     }
 
+    /// Number of nodes.
+    pub(crate) fn node_count(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
     #[inline(always)]
     pub(crate) fn targets(&self) -> &[u32] {
         &self.targets

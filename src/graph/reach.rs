@@ -72,8 +72,6 @@ impl Strengths {
 struct BfsInfo {
     dist: u32,
     parent: u32,
-    /// Position in the visit order.
-    pos: u32,
 }
 
 /// Per-node result of the strongest-path search.
@@ -168,9 +166,31 @@ impl Stepper {
         }
     }
 
-    /// Whether a layer of this size is expanded bottom-up.
-    fn bottom_up(force: Option<bool>, layer: usize, n: usize, fwd: bool) -> bool {
-        fwd && force.unwrap_or(layer >= (n / 64).max(4096))
+    /// Whether to expand `layer` bottom-up: when the edges a top-down step would follow
+    /// (the layer's dependents) outnumber a fourteenth of the edges a bottom-up step would
+    /// scan (those of the nodes not reached yet) — Beamer's rule — and the layer is not
+    /// tiny. The rule reads only sizes, so the choice is deterministic.
+    fn bottom_up(force: Option<bool>, g: Graphs<'_>, layer: &[u32], reached: usize) -> bool {
+        let Some(fwd) = g.fwd else {
+            return false;
+        };
+        if let Some(f) = force {
+            return f;
+        }
+        if layer.len() < 4096 {
+            return false;
+        }
+        let n = fwd.node_count();
+        let down: u64 = layer
+            .iter()
+            .map(|&u| {
+                let (a, b) = g.rev.bounds(u);
+                (b - a) as u64
+            })
+            .sum();
+        let unreached = n.saturating_sub(reached) as u64;
+        let up = unreached * fwd.targets().len() as u64 / n.max(1) as u64;
+        down * 14 > up
     }
 
     /// One hop from `layer` over edges whose strength is above zero and at least `full`
@@ -182,6 +202,7 @@ impl Stepper {
         g: Graphs<'_>,
         layer: &[u32],
         seen: &mut FixedBitSet,
+        reached: usize,
         full: f64,
         collect_weak: bool,
         force: Option<bool>,
@@ -189,9 +210,10 @@ impl Stepper {
         self.next.clear();
         self.weak.clear();
         let n = seen.len();
+
         let strengths = g.strengths;
         match g.fwd {
-            Some(fwd) if Self::bottom_up(force, layer.len(), n, true) => {
+            Some(fwd) if Self::bottom_up(force, g, layer, reached) => {
                 for &u in layer {
                     self.layer_bits.insert(u as usize);
                 }
@@ -353,7 +375,6 @@ impl Bfs {
                 self.info[v as usize] = BfsInfo {
                     dist: 0,
                     parent: NO_PARENT,
-                    pos: self.order.len() as u32,
                 };
                 self.order.push(v);
             }
@@ -365,15 +386,18 @@ impl Bfs {
             d += 1;
             // `order[start..end]` is the current layer; the step appends the next one.
             let layer = std::mem::take(&mut self.order);
-            self.step
-                .step(g, &layer[start..end], &mut self.visited, 0.0, false, force);
+            self.step.step(
+                g,
+                &layer[start..end],
+                &mut self.visited,
+                end,
+                0.0,
+                false,
+                force,
+            );
             self.order = layer;
             for &(v, parent) in &self.step.next {
-                self.info[v as usize] = BfsInfo {
-                    dist: d,
-                    parent,
-                    pos: self.order.len() as u32,
-                };
+                self.info[v as usize] = BfsInfo { dist: d, parent };
                 self.order.push(v);
             }
             start = end;
@@ -433,8 +457,9 @@ impl Best {
                 }
                 // Edges at full strength keep the level; weaker ones defer their node to a
                 // lower level (an edge whose product rounds back to `level` counts as full).
+                let reached = self.order.len();
                 self.step
-                    .step(g, &layer, &mut self.settled, 1.0, true, force);
+                    .step(g, &layer, &mut self.settled, reached, 1.0, true, force);
                 layer.clear();
                 for i in 0..self.step.next.len() {
                     let (v, parent) = self.step.next[i];
@@ -479,15 +504,19 @@ impl Walk<'_> {
     pub(crate) fn distance(&self, v: u32) -> u32 {
         self.w.bfs.info[v as usize].dist
     }
-    /// Position of `v` in [`order`](Self::order).
-    #[inline]
-    pub(crate) fn position(&self, v: u32) -> u32 {
-        self.w.bfs.info[v as usize].pos
-    }
     /// Strength of the strongest path.
     #[inline]
     pub(crate) fn strength(&self, v: u32) -> f64 {
         self.w.best.levels[self.w.best.info[v as usize].level as usize]
+    }
+    /// The strength level of `v`: an index into [`levels`](Self::levels).
+    #[inline]
+    pub(crate) fn level(&self, v: u32) -> u32 {
+        self.w.best.info[v as usize].level
+    }
+    /// The distinct strengths of this walk, strongest first.
+    pub(crate) fn levels(&self) -> &[f64] {
+        &self.w.best.levels
     }
     /// The previous node on the strongest path (`None` for a changed node).
     #[inline]
@@ -499,6 +528,14 @@ impl Walk<'_> {
     #[inline]
     pub(crate) fn reached(&self, v: u32) -> bool {
         self.w.bfs.visited.contains(v as usize)
+    }
+    /// The reached set as bitset words (bit `v % BITS` of word `v / BITS`).
+    pub(crate) fn reached_words(&self) -> &[usize] {
+        self.w.bfs.visited.as_slice()
+    }
+    /// How many nodes were reached.
+    pub(crate) fn reached_count(&self) -> usize {
+        self.w.bfs.order.len()
     }
     /// The strongest path from a changed node to `v`, both ends included.
     pub(crate) fn strongest_path(&self, v: u32) -> Vec<u32> {
