@@ -5,7 +5,9 @@
 //! print goes to the writer they are given, so the binary can hold the report until it is
 //! complete (never a partial report on stdout).
 
+pub mod audit;
 pub mod changes;
+pub mod ci;
 pub mod render;
 
 use std::io::Write;
@@ -23,6 +25,7 @@ mod batch;
 pub mod cache;
 mod rank;
 pub use batch::{BatchOptions, impact_batch};
+pub use ci::{CiOptions, ci};
 pub use rank::{rank, spof};
 
 /// Where the graph and policy come from.
