@@ -6,6 +6,7 @@ mod util;
 mod batch;
 mod cache;
 mod check;
+mod ci;
 mod config;
 mod diff;
 mod errors;

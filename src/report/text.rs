@@ -857,8 +857,8 @@ pub fn ci(
             w,
             "{}",
             p.dim(&format!(
-                "also reached: {} (`blast impact` lists them)",
-                plural(rest, "other node", "other nodes")
+                "also reached: {} neither customer-facing nor tier 0 (`blast impact` lists them)",
+                plural(rest, "node", "nodes")
             ))
         )?;
     }
