@@ -98,6 +98,11 @@ codes! {
     ConflictingAttribute = "conflicting-attribute", Error,
         "two files give one node different values for the same key",
         "keep the value in one file only, or make both agree";
+    /// A graph file's `aliases` clash: an alias of two nodes, of itself, or of a node some
+    /// file declares under that name.
+    InvalidAlias = "invalid-alias", Error,
+        "an alias clashes with another alias or a declared node",
+        "give each alias to one node, and declare nodes only under their canonical id";
     /// A node depends on itself.
     SelfLoop = "self-loop", Warning,
         "a node depends on itself",
@@ -106,6 +111,54 @@ codes! {
     Cycle = "cycle", Warning,
         "nodes depend on each other in a cycle (shared fate)",
         "break the cycle, or make one of its edges async or optional";
+    /// Two discovered sources give one node different values for the same key.
+    ConflictingSources = "conflicting-sources", Warning,
+        "two discovered sources give one node different values",
+        "set the key in a graph file: graph files win over discovered sources";
+    /// A `remove_edges` entry of a graph file matches no discovered edge.
+    UnmatchedRemoval = "unmatched-removal", Warning,
+        "a `remove_edges` entry matches no discovered edge",
+        "fix or delete the entry; it may be stale";
+    /// With discovered sources loaded, a node only graph files declare has no edges at all:
+    /// probably a misspelt or differently named service.
+    UnmatchedOverlay = "unmatched-overlay", Warning,
+        "a node only graph files declare matches nothing the sources found",
+        "fix the id, or give the source's name in `aliases`";
+    /// A source refers to something it does not define (a Compose `depends_on` on a
+    /// missing service, a Backstage reference to a missing entity, a missing ConfigMap).
+    UnresolvedReference = "unresolved-reference", Warning,
+        "a source refers to something that is not defined",
+        "define the missing entity or service, or fix the reference";
+    /// A source could be read only in part (Cargo without dependency metadata, a
+    /// Backstage location that is a URL).
+    DegradedSource = "degraded-source", Warning,
+        "a source could be read only in part",
+        "see the message for what is missing and how to get it";
+    /// The same Kubernetes object or Backstage entity (kind, namespace, name), or a Compose
+    /// service in an included file, is defined twice.
+    DuplicateObject = "duplicate-object", Warning,
+        "the same object is defined twice",
+        "define it once (the message says which definition is used)";
+    /// A source produced no nodes at all.
+    EmptySource = "empty-source", Warning,
+        "a source produced no nodes",
+        "check the path and the source kind";
+    /// A Kubernetes NetworkPolicy selects no workload (its labels match nothing).
+    NetworkPolicySelectsNothing = "network-policy-selects-nothing", Warning,
+        "a network policy selects no workload",
+        "fix the policy's podSelector labels, or delete the policy";
+    /// A dependency goes to a workload whose network policies do not let the caller in.
+    NetworkPolicyBlocks = "network-policy-blocks", Warning,
+        "a dependency is not allowed by the target's network policies",
+        "allow the traffic in the target's NetworkPolicy, or remove the stale dependency";
+    /// Traces show a call that no declared source has.
+    UndeclaredDependency = "undeclared-dependency", Warning,
+        "traces show a dependency that no declared source has",
+        "declare the dependency (or find why the configuration hides it)";
+    /// A declared runtime dependency of a traced caller never shows up in the traces.
+    UnobservedDependency = "unobserved-dependency", Warning,
+        "a declared dependency never shows up in the traces",
+        "remove the stale dependency, or check that the path is exercised and traced";
     /// A customer-facing node has no tier, so its risk is rated as tier 1.
     CustomerFacingWithoutTier = "customer-facing-without-tier", Warning,
         "a customer-facing node has no tier",
@@ -130,6 +183,10 @@ codes! {
     DuplicateEdge = "duplicate-edge", Note,
         "the same edge is declared more than once in one file",
         "remove the repeated edge";
+    /// A network policy allows traffic that no source declares as a dependency.
+    NetworkPolicyUnused = "network-policy-unused", Note,
+        "a network policy allows traffic that no dependency uses",
+        "declare the dependency if it exists, or tighten the policy";
     /// A node owns no files, so no file change maps to it.
     NoPaths = "no-paths", Note,
         "a service or module owns no files",

@@ -7,6 +7,14 @@
 //! graphs = ["graphs/shop.toml"]
 //! unmapped = "warn"        # changed files nothing maps: warn | all | error
 //!
+//! [[source]]               # a discovered source: cargo, compose, k8s, backstage, jaeger, graph
+//! kind = "compose"
+//! path = ["deploy/compose.yaml", "deploy/compose.prod.yaml"]   # one project, override order
+//! profiles = ["full"]
+//!
+//! [classify]               # image-name globs added before the built-in rules
+//! datastore = ["*-store"]
+//!
 //! [policy.strength]        # how strongly a failure propagates along each edge kind
 //! async = 0.5
 //! optional_factor = 0.5
@@ -35,6 +43,8 @@ use crate::analysis::policy::Policy;
 use crate::changes::rules::{RuleSpec, Unmapped};
 use crate::codes::Location;
 use crate::error::{Error, Result};
+use crate::sources::classify::{Classifier, ClassifyConfig};
+use crate::sources::{SourceKind, SourceOptions, SourceSpec};
 
 /// The file name searched for.
 pub const FILE_NAME: &str = "blast.toml";
@@ -45,6 +55,10 @@ pub const FILE_NAME: &str = "blast.toml";
 struct ConfigFile {
     #[serde(default)]
     graphs: Vec<PathBuf>,
+    #[serde(default, rename = "source")]
+    sources: Vec<SourceTable>,
+    #[serde(default)]
+    classify: ClassifyConfig,
     #[serde(default)]
     policy: Policy,
     #[serde(default)]
@@ -53,6 +67,89 @@ struct ConfigFile {
     rule: Vec<RuleSpec>,
     #[serde(default)]
     teams: Teams,
+}
+
+/// A path or a list of paths.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Paths {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+/// A `[[source]]` table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceTable {
+    kind: String,
+    path: Paths,
+    #[serde(default)]
+    profiles: Option<Vec<String>>,
+    #[serde(default)]
+    env_files: Option<Vec<PathBuf>>,
+    #[serde(default)]
+    include_external: Option<bool>,
+    #[serde(default)]
+    min_calls: Option<u64>,
+}
+
+impl SourceTable {
+    /// The source, with paths resolved against `root`, or `(key, message)`.
+    fn resolve(self, n: usize, root: &Path) -> std::result::Result<SourceSpec, (String, String)> {
+        let key = |k: &str| format!("source[{n}].{k}");
+        let kind: SourceKind = self.kind.parse().map_err(|e| (key("kind"), e))?;
+        let only = |k: &str, set: bool, kinds: &[SourceKind]| {
+            if set && !kinds.contains(&kind) {
+                Err((
+                    key(k),
+                    format!(
+                        "'{k}' applies to {} sources, not to '{kind}'",
+                        kinds
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        only("profiles", self.profiles.is_some(), &[SourceKind::Compose])?;
+        only(
+            "env_files",
+            self.env_files.is_some(),
+            &[SourceKind::Compose],
+        )?;
+        only(
+            "include_external",
+            self.include_external.is_some(),
+            &[SourceKind::Cargo],
+        )?;
+        only("min_calls", self.min_calls.is_some(), &[SourceKind::Jaeger])?;
+        let paths = match self.path {
+            Paths::One(p) => vec![p],
+            Paths::Many(v) => v,
+        };
+        if paths.is_empty() {
+            return Err((key("path"), "'path' lists no files".into()));
+        }
+        Ok(SourceSpec {
+            kind,
+            paths: paths.iter().map(|p| root.join(p)).collect(),
+            options: SourceOptions {
+                profiles: self.profiles.unwrap_or_default(),
+                env_files: self
+                    .env_files
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| root.join(p))
+                    .collect(),
+                include_external: self.include_external.unwrap_or(false),
+                min_calls: self.min_calls.unwrap_or(0),
+            },
+        })
+    }
 }
 
 /// The loaded configuration.
@@ -64,6 +161,10 @@ pub struct Config {
     pub root: PathBuf,
     /// Graph files, resolved against `root`.
     pub graphs: Vec<PathBuf>,
+    /// `[[source]]` tables, paths resolved against `root`, in file order.
+    pub sources: Vec<SourceSpec>,
+    /// Datastore, broker and telemetry rules (`[classify]` and the built-in ones).
+    pub classifier: Classifier,
     /// The risk policy.
     pub policy: Policy,
     /// What to do with changed files that map to no node (`unmapped`).
@@ -115,6 +216,20 @@ impl Config {
                 message,
             }
         })?;
+        let config_error = |key: &str, why: String| {
+            let pos = locate_key(&text, key);
+            Error::Config {
+                location: Location {
+                    file: path.to_path_buf(),
+                    line: pos.map(|p| p.0),
+                    column: pos.map(|p| p.1),
+                },
+                message: format!("{key}: {why}"),
+                help: None,
+            }
+        };
+        let classifier =
+            Classifier::new(&file.classify).map_err(|(key, why)| config_error(&key, why))?;
         if let Err((key, why)) = file.policy.validate() {
             let pos = locate_key(&text, &key);
             return Err(Error::Config {
@@ -188,9 +303,18 @@ impl Config {
         } else {
             cwd.join(root)
         };
+        let sources = file
+            .sources
+            .into_iter()
+            .enumerate()
+            .map(|(n, t)| t.resolve(n, &root))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|(key, why)| config_error(&key, why))?;
         Ok(Config {
             path: Some(path.to_path_buf()),
             graphs: file.graphs.iter().map(|g| root.join(g)).collect(),
+            sources,
+            classifier,
             root,
             policy: file.policy,
             unmapped: file.unmapped,
@@ -219,6 +343,16 @@ fn locate_section_key(text: &str, dotted: &str) -> Option<(u32, u32)> {
 
 /// The position of the last segment of a dotted key (`policy.strength.async`) in TOML text.
 fn locate_key(text: &str, dotted: &str) -> Option<(u32, u32)> {
+    // `source[n].key`: search after the n-th `[[source]]` header.
+    if let Some(rest) = dotted.strip_prefix("source[")
+        && let Some((n, key)) = rest.split_once("].")
+        && let Ok(n) = n.parse::<usize>()
+    {
+        let start = text.match_indices("[[source]]").nth(n)?.0;
+        let (l0, _) = crate::sources::locate::line_col(text.as_bytes(), start);
+        let (l, c) = locate_key(&text[start..], key)?;
+        return Some((l0 + l - 1, c));
+    }
     let last = dotted.rsplit('.').next()?;
     let needle = crate::sources::locate::Needle::text(&format!("{last} "));
     crate::sources::locate::locate(text.as_bytes(), &needle).or_else(|| {
@@ -232,6 +366,49 @@ fn locate_key(text: &str, dotted: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("blast.toml");
+        std::fs::write(
+            &p,
+            "[[source]]\nkind = \"compose\"\npath = [\"a.yaml\", \"b.yaml\"]\nprofiles = [\"full\"]\n\n[[source]]\nkind = \"cargo\"\npath = \".\"\ninclude_external = true\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&p), dir.path()).unwrap();
+        assert_eq!(c.sources.len(), 2);
+        assert_eq!(c.sources[0].kind, SourceKind::Compose);
+        assert_eq!(
+            c.sources[0].paths,
+            [dir.path().join("a.yaml"), dir.path().join("b.yaml")]
+        );
+        assert_eq!(c.sources[0].options.profiles, ["full"]);
+        assert!(c.sources[1].options.include_external);
+
+        std::fs::write(
+            &p,
+            "[[source]]\nkind = \"k8s\"\npath = \"deploy\"\nprofiles = [\"x\"]\n",
+        )
+        .unwrap();
+        let e = Config::load(Some(&p), dir.path()).unwrap_err().to_string();
+        assert!(e.contains("blast.toml:4:1"), "{e}");
+        assert!(
+            e.contains("source[0].profiles: 'profiles' applies to compose sources, not to 'k8s'"),
+            "{e}"
+        );
+
+        std::fs::write(&p, "[[source]]\nkind = \"swarm\"\npath = \"x\"\n").unwrap();
+        let e = Config::load(Some(&p), dir.path()).unwrap_err().to_string();
+        assert!(e.contains("unknown source kind 'swarm'"), "{e}");
+
+        std::fs::write(&p, "[classify]\ndatastore = [\"[\"]\n").unwrap();
+        let e = Config::load(Some(&p), dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("blast.toml:2:1: classify.datastore: invalid pattern '['"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn unknown_keys_are_rejected_with_the_allowed_ones() {

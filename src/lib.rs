@@ -9,8 +9,11 @@
 //!  sources ──► graph ──► changes ──► analysis ──► report
 //! ```
 //!
-//! * [`sources`] read files (graph files in JSON, TOML or YAML) and declare nodes and edges
-//!   on a [`graph::GraphBuilder`].
+//! * [`sources`] read files (graph files in JSON, TOML or YAML; Cargo workspaces, Compose
+//!   projects, Kubernetes manifests, Backstage catalogs, trace dependency links) and declare
+//!   nodes and edges on a [`graph::GraphBuilder`], which merges them (graph files are
+//!   overlays that win over discovered sources) and keeps every node's and edge's
+//!   provenance.
 //! * [`graph`] holds the frozen [`graph::DependencyGraph`]: a petgraph graph with interned
 //!   ids and compressed adjacency, reached through [`graph::Node`] and [`graph::Dependency`]
 //!   handles (`'g` is always "borrowed from the graph").

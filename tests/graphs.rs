@@ -61,6 +61,114 @@ fn every_graph_file_loads() {
 }
 
 #[test]
+fn every_real_system_loads_through_its_sources() {
+    use blast_radius::sources::{LoadContext, SourceKind, SourceOptions, SourceSpec, classify};
+    let classifier = classify::Classifier::default();
+    let r = root();
+    let ctx = LoadContext {
+        root: &r,
+        classifier: &classifier,
+    };
+    let g = |p: &str| r.join("graphs").join(p);
+    let spec = |kind, paths: &[&str]| SourceSpec {
+        kind,
+        paths: paths.iter().map(|p| g(p)).collect(),
+        options: SourceOptions::default(),
+    };
+    // (sources, overlays) for every folder of graphs/ that is not a plain graph.
+    let systems: Vec<(Vec<SourceSpec>, Vec<&str>)> = vec![
+        (
+            vec![spec(
+                SourceKind::Compose,
+                &[
+                    "otel-demo/compose.yaml",
+                    "otel-demo/compose.full.yaml",
+                    "otel-demo/compose.observability.yaml",
+                    "otel-demo/compose.agent.yaml",
+                    "otel-demo/compose.profiling.yaml",
+                    "otel-demo/compose.tests.yaml",
+                    "otel-demo/compose.extras.yaml",
+                ],
+            )],
+            vec!["otel-demo/overlay.toml"],
+        ),
+        (
+            vec![spec(
+                SourceKind::K8s,
+                &[
+                    "online-boutique/kubernetes-manifests",
+                    "online-boutique/kustomize",
+                ],
+            )],
+            vec!["online-boutique/overlay.toml"],
+        ),
+        (
+            vec![spec(SourceKind::K8s, &["sock-shop/kubernetes"])],
+            vec!["sock-shop/overlay.toml", "sock-shop/k8s.toml"],
+        ),
+        (
+            vec![spec(
+                SourceKind::Compose,
+                &["sock-shop/docker-compose/docker-compose.yml"],
+            )],
+            vec!["sock-shop/overlay.toml", "sock-shop/compose.toml"],
+        ),
+        (
+            vec![
+                spec(SourceKind::Compose, &["hotrod/docker-compose.yml"]),
+                spec(SourceKind::Jaeger, &["hotrod/dependencies.json"]),
+            ],
+            vec!["hotrod/overlay.toml"],
+        ),
+        (
+            vec![spec(
+                SourceKind::Backstage,
+                &["backstage/catalog-info.yaml"],
+            )],
+            vec!["backstage/overlay.toml"],
+        ),
+        (
+            vec![spec(SourceKind::Cargo, &["cargo-workspace"])],
+            vec!["cargo-workspace/overlay.toml"],
+        ),
+    ];
+    let mut folders: Vec<String> = Vec::new();
+    for (sources, overlays) in &systems {
+        let mut b = GraphBuilder::new();
+        for s in sources {
+            blast_radius::sources::load_source(&mut b, s, &ctx)
+                .unwrap_or_else(|e| panic!("{:?}: {e}", s.paths));
+            folders.extend(s.paths.iter().map(|p| {
+                p.strip_prefix(r.join("graphs"))
+                    .unwrap()
+                    .components()
+                    .next()
+                    .unwrap()
+                    .as_os_str()
+                    .to_string_lossy()
+                    .into_owned()
+            }));
+        }
+        for o in overlays {
+            blast_radius::sources::load_graph_file(&mut b, &g(o)).unwrap();
+        }
+        let (graph, _) = b
+            .finish()
+            .unwrap_or_else(|e| panic!("{:?}: {e}", sources[0].paths));
+        graph.verify().expect("internal invariants hold");
+        assert!(graph.node_count() > 5, "{:?}", sources[0].paths);
+    }
+    // Every folder of graphs/ is either a fixture set or a real system tested above.
+    for d in files(&r.join("graphs")).into_iter().filter(|d| d.is_dir()) {
+        let name = d.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            ["small", "invalid", "large"].contains(&name.as_str()) || folders.contains(&name),
+            "graphs/{name} is not loaded by any test"
+        );
+    }
+}
+
+#[test]
 fn every_invalid_file_fails_cleanly() {
     let dir = root().join("graphs/invalid");
     let mut n = 0;

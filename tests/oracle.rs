@@ -163,10 +163,11 @@ fn impacted_ids(g: &DependencyGraph, policy: &Policy, changed: &[String]) -> BTr
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
 
     #[test]
-    fn impact_matches_the_oracle(r in random_graph(), picks in prop::collection::vec(0usize..24, 1..4)) {
+    fn impact_matches_the_oracle(r in random_graph(), picks in prop::collection::vec(0usize..24, 1..4),
+                                 direction in prop::sample::select(vec![None, Some(true), Some(false)])) {
         let g = build(&r);
         let policy = Policy::default();
         let changed: BTreeSet<String> = picks.iter().map(|p| id(p % r.nodes.len())).collect();
@@ -174,6 +175,8 @@ proptest! {
         let want = oracle(&g, &policy, &changed);
 
         let mut analyzer = Analyzer::new(&g, policy.clone());
+        // Small graphs walk top-down; force each direction so both are checked.
+        analyzer.force_direction(direction);
         let impact = analyzer.impact(Resolver::new(&g).resolve(&inputs).unwrap());
         let got: BTreeMap<String, _> = impact
             .impacted()
@@ -243,5 +246,52 @@ proptest! {
                 .collect();
             prop_assert_eq!(reused, once);
         }
+    }
+}
+
+/// Walks on a generated graph agree between the directions (distances and strengths exact,
+/// paths valid), and both agree with the default.
+#[test]
+fn directions_agree_on_a_generated_graph() {
+    let mut b = GraphBuilder::new();
+    blast_radius::sources::load_graph_file(
+        &mut b,
+        &crate::util::root().join("graphs/large/generated-2k.json"),
+    )
+    .unwrap();
+    let (g, _) = b.finish().unwrap();
+    let policy = Policy::default();
+    let q: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(crate::util::root().join("graphs/large/generated-2k.json.queries.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let run = |direction: Option<bool>, query: &[String]| {
+        let mut a = Analyzer::new(&g, policy.clone());
+        a.force_direction(direction);
+        let impact = a.impact(Resolver::new(&g).resolve(query).unwrap());
+        impact
+            .impacted()
+            .map(|n| {
+                (
+                    n.node().id().to_string(),
+                    n.distance(),
+                    n.strength(),
+                    n.risk(),
+                    n.path().len(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    for query in q["queries"].as_array().unwrap() {
+        let query: Vec<String> = query
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        let default = run(None, &query);
+        assert_eq!(run(Some(true), &query), default, "bottom-up, {query:?}");
+        assert_eq!(run(Some(false), &query), default, "top-down, {query:?}");
     }
 }

@@ -4,7 +4,9 @@
 //! from the builder; this module adds what needs the whole graph: self-loops, cycles (every
 //! strongly connected group of more than one node over propagating edges: shared fate),
 //! customer-facing nodes without a tier, nodes without owners, overlapping path globs,
-//! isolated tier-0 nodes, tier inversions, repeated edges, and nodes that own no files.
+//! isolated tier-0 nodes, tier inversions, repeated edges, and nodes that own no files;
+//! and, through [`super::drift`], where traces and network policies disagree with the
+//! declared dependencies.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -216,6 +218,8 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
             });
         }
     }
+    // Declared against observed (traces) and allowed (network policies) traffic.
+    out.extend(super::drift::drift(graph));
     out.sort_by(|a, b| {
         (a.severity, a.code, &a.nodes, &a.location, &a.message).cmp(&(
             b.severity,

@@ -119,6 +119,12 @@ impl<'g> Analyzer<'g> {
         self.graph
     }
 
+    /// Always walk bottom-up (`Some(true)`) or top-down (`Some(false)`); for tests.
+    #[doc(hidden)]
+    pub fn force_direction(&mut self, bottom_up: Option<bool>) {
+        self.walker.force_direction(bottom_up);
+    }
+
     /// The policy.
     pub fn policy(&self) -> &Policy {
         &self.policy

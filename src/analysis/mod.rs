@@ -9,8 +9,10 @@
 
 pub mod check;
 pub mod ci;
+pub mod drift;
 pub mod gate;
 pub mod impact;
+pub mod listing;
 pub mod owners;
 pub mod picture;
 pub mod policy;

@@ -21,6 +21,9 @@ use crate::codes::{Code, Finding, Location, Severity};
 use crate::error::{Error, Result};
 use crate::sources::locate::{Needle, locate};
 
+mod layers;
+pub use layers::NetworkPolicySpec;
+
 const NONE: u32 = u32::MAX;
 
 /// A document: one file (or one part of a file) fed to the builder. Findings point at it.
@@ -131,6 +134,8 @@ pub struct GraphBuilder {
     part_of: Vec<(u32, u32)>,
     pending: Vec<Pending>,
     full: bool,
+    /// Discovered declarations waiting for the overlays, aliases, removals (see `layers`).
+    layers: layers::Layers,
 }
 
 impl Default for GraphBuilder {
@@ -163,6 +168,7 @@ impl GraphBuilder {
             part_of: Vec::new(),
             pending: Vec::new(),
             full: false,
+            layers: layers::Layers::default(),
         }
     }
 
@@ -171,9 +177,12 @@ impl GraphBuilder {
         let origin = self.add_origin(Origin {
             source: source.to_string(),
             file: file.to_path_buf(),
+            line: None,
             evidence: None,
+            attributes: Vec::new(),
         });
         self.doc_origin.push(origin);
+        self.layers.note_document(source);
         DocId(self.doc_origin.len() as u32 - 1)
     }
 
@@ -250,6 +259,9 @@ impl GraphBuilder {
 
     /// Declares a node (or adds attributes to one another file declared).
     pub fn add_node(&mut self, doc: DocId, spec: NodeSpec<'_>) {
+        if self.buffers(doc) {
+            return self.buffer_node(doc, spec);
+        }
         self.add_node_ref(
             doc,
             NodeRef {
@@ -266,6 +278,10 @@ impl GraphBuilder {
 
     /// [`add_node`](Self::add_node) from borrowed parts (no allocation per node).
     pub(crate) fn add_node_ref(&mut self, doc: DocId, spec: NodeRef<'_>) {
+        debug_assert!(
+            !self.buffers(doc),
+            "discovered sources declare through add_node"
+        );
         let d = doc.0;
         let ix = self.intern_node(spec.id);
         if self.full {
@@ -409,13 +425,18 @@ impl GraphBuilder {
         let origin = Origin {
             source: base.source.clone(),
             file: base.file.clone(),
+            line: None,
             evidence: Some(evidence),
+            attributes: Vec::new(),
         };
         let origin = self.add_origin(origin);
         self.add_edge_with_origin(doc, origin, spec);
     }
 
     fn add_edge_with_origin(&mut self, doc: DocId, origin: u32, spec: EdgeSpec<'_>) {
+        if self.buffers(doc) {
+            return self.buffer_edge(doc, origin, spec);
+        }
         let a = self.intern_reference(&spec.from, doc.0);
         let b = self.intern_reference(&spec.to, doc.0);
         if self.full {
@@ -451,9 +472,10 @@ impl GraphBuilder {
         }
     }
 
-    /// Whether nothing has been declared yet.
+    /// Whether nothing has been declared yet, and no document but the current one begun (a
+    /// discovered source's declarations wait in `layers` without touching the graph).
     pub(crate) fn is_empty(&self) -> bool {
-        self.states.is_empty() && self.inner.edge_count() == 0
+        self.states.is_empty() && self.inner.edge_count() == 0 && self.doc_origin.len() <= 1
     }
 
     /// The index of an id already seen, without interning it (read-only, for parallel
@@ -473,6 +495,10 @@ impl GraphBuilder {
         kind: Option<EdgeKind>,
         optional: bool,
     ) {
+        debug_assert!(
+            !self.buffers(doc),
+            "discovered sources declare through add_edge"
+        );
         let origin = self.doc_origin[doc.0 as usize];
         self.push_edge(from, to, kind, optional, origin);
     }
@@ -502,6 +528,7 @@ impl GraphBuilder {
     /// Only when the graph cannot be represented at all (over 4 GiB of strings).
     pub fn finish_lenient(mut self) -> Result<(DependencyGraph, Vec<Finding>)> {
         let _t = crate::timing::Phase::start("finish graph");
+        self.apply_layers();
         if self.full {
             return Err(Error::Usage(
                 "the graph holds more than 4 GiB of ids, owners and paths; split it".into(),
@@ -593,6 +620,7 @@ impl GraphBuilder {
             self.inner[NodeIndex::new(i)].origins = Range32::new(start, origin_list.len() - start);
         }
         let findings = self.resolve_findings();
+        let provenance = self.take_provenance();
         self.strings.shrink_to_fit();
         let graph = DependencyGraph {
             inner: self.inner,
@@ -605,6 +633,7 @@ impl GraphBuilder {
             reverse: Default::default(),
             forward: Default::default(),
             id_order: Default::default(),
+            provenance,
         };
         Ok((graph, findings))
     }

@@ -18,8 +18,9 @@
 //! UTF-8), key (16 bytes), payload length (u64), payload xxh3-64 (u64). Payload: the string
 //! arena; nodes (40 bytes each: id, kind, tier, customer_facing, part_of, owners, paths and
 //! origins ranges); edges (16 bytes each: from, to, kind, optional, implicit, origin); the
-//! owner, path and origin lists; the origins (source, file, evidence); both adjacency arrays;
-//! the sorted id order.
+//! owner, path and origin lists; the origins (source, file, line, evidence, attributes); both
+//! adjacency arrays; the sorted id order; the provenance (aliases, removed edges, network
+//! policies).
 
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -28,13 +29,29 @@ use std::sync::OnceLock;
 use petgraph::graph::NodeIndex;
 
 use super::csr::Csr;
+use super::provenance::{AttrValue, NetworkPolicy, Provenance, RemovedEdge};
 use super::strings::{Arena, Interner, Range32, StrRef};
 use super::{
     DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, NodeKind, Origin, Tier,
 };
 
 const MAGIC: &[u8; 8] = b"BLASTGC\0";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 3;
+
+/// The payload checksum is xxh3 over the xxh3 of each chunk of this size, so it can be
+/// verified in parallel.
+const CHECK_CHUNK: usize = 16 << 20;
+
+/// The checksum of a payload (see [`CHECK_CHUNK`]).
+fn checksum(payload: &[u8]) -> u64 {
+    use rayon::prelude::*;
+    let sums: Vec<u64> = payload
+        .par_chunks(CHECK_CHUNK)
+        .map(xxhash_rust::xxh3::xxh3_64)
+        .collect();
+    let bytes: Vec<u8> = sums.iter().flat_map(|s| s.to_le_bytes()).collect();
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
 
 /// Why a cache file was not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,21 +77,43 @@ impl CacheKey {
     }
 }
 
-/// Streams the payload: buffers, hashes and counts what it writes.
+/// Streams the payload: buffers, hashes (per [`CHECK_CHUNK`]) and counts what it writes.
 struct Out<'w, W: Write> {
     w: &'w mut W,
     buf: Vec<u8>,
-    hasher: xxhash_rust::xxh3::Xxh3,
+    chunk: xxhash_rust::xxh3::Xxh3,
+    chunk_fill: usize,
+    sums: Vec<u64>,
     len: u64,
 }
 
 impl<W: Write> Out<'_, W> {
     fn spill(&mut self) -> io::Result<()> {
-        self.hasher.update(&self.buf);
+        let mut rest: &[u8] = &self.buf;
+        while !rest.is_empty() {
+            let take = rest.len().min(CHECK_CHUNK - self.chunk_fill);
+            self.chunk.update(&rest[..take]);
+            self.chunk_fill += take;
+            rest = &rest[take..];
+            if self.chunk_fill == CHECK_CHUNK {
+                self.sums.push(self.chunk.digest());
+                self.chunk.reset();
+                self.chunk_fill = 0;
+            }
+        }
         self.len += self.buf.len() as u64;
         self.w.write_all(&self.buf)?;
         self.buf.clear();
         Ok(())
+    }
+
+    /// The payload checksum, once everything is spilled.
+    fn checksum(&mut self) -> u64 {
+        if self.chunk_fill > 0 {
+            self.sums.push(self.chunk.digest());
+        }
+        let bytes: Vec<u8> = self.sums.iter().flat_map(|s| s.to_le_bytes()).collect();
+        xxhash_rust::xxh3::xxh3_64(&bytes)
     }
     fn raw(&mut self, b: &[u8]) -> io::Result<()> {
         self.buf.extend_from_slice(b);
@@ -120,6 +159,72 @@ impl<W: Write> Out<'_, W> {
         let (a, b) = r.parts();
         self.u32(a)?;
         self.u32(b)
+    }
+    fn str(&mut self, s: &str) -> io::Result<()> {
+        self.bytes(s.as_bytes())
+    }
+    fn strs(&mut self, v: &[String]) -> io::Result<()> {
+        self.u64(v.len() as u64)?;
+        v.iter().try_for_each(|s| self.str(s))
+    }
+    fn origin(&mut self, o: &Origin) -> io::Result<()> {
+        self.str(&o.source)?;
+        self.bytes(&path_bytes(&o.file))?;
+        self.u32(o.line.unwrap_or(0))?;
+        match &o.evidence {
+            Some(e) => {
+                self.u8(1)?;
+                self.str(e)?;
+            }
+            None => self.u8(0)?,
+        }
+        self.u64(o.attributes.len() as u64)?;
+        for (k, v) in &o.attributes {
+            self.str(k)?;
+            match v {
+                AttrValue::Text(t) => {
+                    self.u8(0)?;
+                    self.str(t)?;
+                }
+                AttrValue::Count(n) => {
+                    self.u8(1)?;
+                    self.u64(*n)?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn provenance(&mut self, p: &Provenance) -> io::Result<()> {
+        self.u64(p.aliases.len() as u64)?;
+        for (id, aliases) in &p.aliases {
+            self.str(id)?;
+            self.strs(aliases)?;
+        }
+        self.u64(p.removed.len() as u64)?;
+        for r in &p.removed {
+            self.str(&r.from)?;
+            self.str(&r.to)?;
+            self.u8(EdgeKind::ALL
+                .iter()
+                .position(|&k| k == r.kind)
+                .expect("kind is in ALL") as u8)?;
+            self.origin(&r.origin)?;
+            self.origin(&r.removed_by)?;
+        }
+        self.u64(p.policies.len() as u64)?;
+        for n in &p.policies {
+            self.str(&n.name)?;
+            self.origin(&n.origin)?;
+            self.strs(&n.selects)?;
+            match &n.allows_from {
+                Some(v) => {
+                    self.u8(1)?;
+                    self.strs(v)?;
+                }
+                None => self.u8(0)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -168,6 +273,81 @@ impl<'a> In<'a> {
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect())
     }
+    fn strs(&mut self) -> R<Vec<String>> {
+        let n = self.len()?;
+        let mut v = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            v.push(self.string()?);
+        }
+        Ok(v)
+    }
+    fn origin(&mut self) -> R<Origin> {
+        let source = self.string()?;
+        let file = path_from(self.bytes()?);
+        let line = Some(self.u32()?).filter(|&l| l > 0);
+        let evidence = match self.u8()? {
+            0 => None,
+            _ => Some(self.string()?),
+        };
+        let n = self.len()?;
+        let mut attributes = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            let key = self.string()?;
+            let value = match self.u8()? {
+                0 => AttrValue::Text(self.string()?),
+                1 => AttrValue::Count(self.u64()?),
+                _ => return Err(CacheMiss::Corrupt),
+            };
+            attributes.push((key, value));
+        }
+        Ok(Origin {
+            source,
+            file,
+            line,
+            evidence,
+            attributes,
+        })
+    }
+    fn provenance(&mut self) -> R<Provenance> {
+        let mut p = Provenance::default();
+        for _ in 0..self.len()? {
+            let id = self.string()?;
+            let aliases = self.strs()?;
+            p.aliases.insert(id, aliases);
+        }
+        for _ in 0..self.len()? {
+            let from = self.string()?;
+            let to = self.string()?;
+            let kind = *EdgeKind::ALL
+                .get(self.u8()? as usize)
+                .ok_or(CacheMiss::Corrupt)?;
+            let origin = self.origin()?;
+            let removed_by = self.origin()?;
+            p.removed.push(RemovedEdge {
+                from,
+                to,
+                kind,
+                origin,
+                removed_by,
+            });
+        }
+        for _ in 0..self.len()? {
+            let name = self.string()?;
+            let origin = self.origin()?;
+            let selects = self.strs()?;
+            let allows_from = match self.u8()? {
+                0 => None,
+                _ => Some(self.strs()?),
+            };
+            p.policies.push(NetworkPolicy {
+                name,
+                origin,
+                selects,
+                allows_from,
+            });
+        }
+        Ok(p)
+    }
     fn strref(&mut self, arena: &Arena) -> R<StrRef> {
         let r = StrRef::new(self.u32()?, self.u32()?);
         if arena.contains(r) {
@@ -204,8 +384,8 @@ fn path_from(b: &[u8]) -> PathBuf {
 
 impl DependencyGraph {
     /// Writes the graph in its compiled form, streaming (the payload is never held in
-    /// memory twice). The reverse adjacency is built first if needed (every query uses it);
-    /// the forward adjacency and the id order are stored when already built.
+    /// memory twice). Both adjacency arrays are built first if needed (every walk uses
+    /// them); the id order is stored when already built.
     ///
     /// # Errors
     /// Writing failed.
@@ -224,7 +404,9 @@ impl DependencyGraph {
         let mut p = Out {
             w,
             buf: Vec::with_capacity(1 << 21),
-            hasher: xxhash_rust::xxh3::Xxh3::new(),
+            chunk: xxhash_rust::xxh3::Xxh3::new(),
+            chunk_fill: 0,
+            sums: Vec::new(),
             len: 0,
         };
         p.bytes(self.strings.as_str().as_bytes())?;
@@ -266,18 +448,14 @@ impl DependencyGraph {
         p.u32s(&self.origin_list)?;
         p.u64(self.origins.len() as u64)?;
         for o in &self.origins {
-            p.bytes(o.source.as_bytes())?;
-            p.bytes(&path_bytes(&o.file))?;
-            match &o.evidence {
-                Some(e) => {
-                    p.u8(1)?;
-                    p.bytes(e.as_bytes())?;
-                }
-                None => p.u8(0)?,
-            }
+            p.origin(o)?;
         }
-        let reverse = self.csr(Direction::Reverse);
-        for csr in [Some(reverse), self.forward.get()] {
+        // Both adjacency arrays: walks on large graphs use both.
+        let (reverse, forward) = rayon::join(
+            || self.csr(Direction::Reverse),
+            || self.csr(Direction::Forward),
+        );
+        for csr in [Some(reverse), Some(forward)] {
             match csr {
                 Some(csr) => {
                     let (offsets, targets, classes) = csr.parts();
@@ -296,8 +474,9 @@ impl DependencyGraph {
             }
             None => p.u8(0)?,
         }
+        p.provenance(&self.provenance)?;
         p.spill()?;
-        let (len, sum) = (p.len, p.hasher.digest());
+        let (len, sum) = (p.len, p.checksum());
         let end = w.stream_position()?;
         w.seek(SeekFrom::Start(start + sizes_at))?;
         w.write_all(&len.to_le_bytes())?;
@@ -328,14 +507,18 @@ impl DependencyGraph {
         let len = h.len()?;
         let sum = h.u64()?;
         let payload = h.take(len)?;
-        if h.pos != bytes.len() || xxhash_rust::xxh3::xxh3_64(payload) != sum {
-            return Err(CacheMiss::Corrupt);
+        {
+            let _t = crate::timing::Phase::start("cache checksum");
+            if h.pos != bytes.len() || checksum(payload) != sum {
+                return Err(CacheMiss::Corrupt);
+            }
         }
         decode(payload)
     }
 }
 
 fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
+    let t = crate::timing::Phase::start("cache decode");
     let mut p = In { b: payload, pos: 0 };
     let strings = Arena::from_string(p.string()?);
     let n = p.len()?;
@@ -412,17 +595,7 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     let no = p.len()?;
     let mut origins = Vec::with_capacity(no.min(payload.len()));
     for _ in 0..no {
-        let source = p.string()?;
-        let file = path_from(p.bytes()?);
-        let evidence = match p.u8()? {
-            0 => None,
-            _ => Some(p.string()?),
-        };
-        origins.push(Origin {
-            source,
-            file,
-            evidence,
-        });
+        origins.push(p.origin()?);
     }
     if origin_list.iter().any(|&o| o as usize >= origins.len())
         || raw_edges.iter().any(|e| e.5 as usize >= origins.len())
@@ -453,11 +626,14 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
             Some(order)
         }
     };
+    let provenance = p.provenance()?;
     if p.pos != payload.len() {
         return Err(CacheMiss::Corrupt);
     }
+    drop(t);
 
     // Rebuild the interner (ids must be distinct) and the petgraph graph.
+    let _t = crate::timing::Phase::start("cache rebuild");
     let (ids, inner) = rayon::join(
         || {
             let mut ids = Interner::with_capacity(n);
@@ -531,6 +707,7 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
         reverse: reverse_lock,
         forward: forward_lock,
         id_order: order_lock,
+        provenance,
     })
 }
 
@@ -562,13 +739,78 @@ mod tests {
     }
 
     #[test]
-    fn optional_indexes_are_rebuilt_when_absent() {
+    fn round_trips_provenance() {
+        use crate::graph::build::{EdgeSpec, NetworkPolicySpec, NodeSpec};
+        use crate::graph::provenance::{NATIVE_SOURCE, Removal};
+        use crate::graph::{AttrValue, Evidence};
+        let mut b = GraphBuilder::new();
+        let k8s = b.begin_document("k8s", "k8s.yaml".as_ref());
+        let overlay = b.begin_document(NATIVE_SOURCE, "overlay.toml".as_ref());
+        for id in ["web", "api-svc", "db"] {
+            b.add_node(
+                k8s,
+                NodeSpec {
+                    id: id.into(),
+                    ..NodeSpec::default()
+                },
+            );
+        }
+        let edge = |from: &'static str, to: &'static str| EdgeSpec {
+            from: from.into(),
+            to: to.into(),
+            kind: Some(EdgeKind::Sync),
+            optional: false,
+        };
+        b.add_derived_edge(
+            k8s,
+            edge("web", "api-svc"),
+            Evidence::new("env API=api-svc:80")
+                .at("k8s.yaml", Some(12))
+                .with("calls", AttrValue::Count(7))
+                .with("target", AttrValue::Text("cfg(unix)".into())),
+        );
+        b.add_derived_edge(k8s, edge("web", "db"), Evidence::new("env DB=db"));
+        b.add_alias(overlay, "api", "api-svc");
+        b.remove_edges(
+            overlay,
+            Removal {
+                from: "web".into(),
+                to: "db".into(),
+                kind: None,
+                source: None,
+            },
+        );
+        b.add_network_policy(
+            k8s,
+            NetworkPolicySpec {
+                name: "default/api".into(),
+                line: Some(3),
+                selects: vec!["api-svc".into()],
+                allows_from: Some(vec!["web".into()]),
+            },
+        );
+        let (g, _) = b.finish().unwrap();
+        let key = CacheKey([5; 16]);
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
+        assert_eq!(back.dump(), g.dump());
+        assert!(back.dump().contains("line: Some(12)"), "{}", back.dump());
+        assert_eq!(back.aliases("api"), ["api-svc"]);
+        assert_eq!(back.removed_edges(), g.removed_edges());
+        assert_eq!(back.removed_edges().len(), 1);
+        assert_eq!(back.network_policies(), g.network_policies());
+        assert_eq!(back.network_policies()[0].selects, ["api"]);
+    }
+
+    #[test]
+    fn the_id_order_is_rebuilt_when_absent() {
         let g = shop();
         let key = CacheKey([3; 16]);
         let mut cur = io::Cursor::new(Vec::new());
         g.write_cache(&mut cur, &key).unwrap();
         let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
-        assert!(back.forward.get().is_none() && back.id_order.get().is_none());
+        assert!(back.forward.get().is_some() && back.id_order.get().is_none());
         back.verify().unwrap();
         assert_eq!(back.id_order(), g.id_order());
     }
@@ -623,7 +865,7 @@ mod tests {
         for i in (header..bytes.len()).step_by(13) {
             let mut bad = bytes.clone();
             bad[i] = bad[i].wrapping_add(0x41);
-            let sum = xxhash_rust::xxh3::xxh3_64(&bad[header..]);
+            let sum = checksum(&bad[header..]);
             bad[header - 8..header].copy_from_slice(&sum.to_le_bytes());
             let _ = DependencyGraph::read_cache(&bad, &key);
         }

@@ -19,6 +19,7 @@ pub mod cache;
 pub(crate) mod closure;
 pub mod csr;
 mod model;
+pub mod provenance;
 pub mod reach;
 pub(crate) mod strings;
 
@@ -30,6 +31,7 @@ use petgraph::graph::{EdgeIndex, IndexType, NodeIndex};
 
 pub use build::{GraphBuilder, LoadReport};
 pub use model::{EdgeKind, NodeKind, ParseKindError, Tier};
+pub use provenance::{AttrValue, Evidence};
 
 use crate::graph::strings::{Arena, Interner, Range32, StrRef};
 
@@ -137,8 +139,13 @@ pub struct Origin {
     pub source: String,
     /// The file the declaration was read from.
     pub file: PathBuf,
+    /// The 1-based line of the evidence in `file`, when the source knows it.
+    pub line: Option<u32>,
     /// For derived edges: what in the file produced it (`environment CART_ADDR=cart:7070`).
     pub evidence: Option<String>,
+    /// Source-specific facts about a derived edge, in the order the source gave them:
+    /// `target` (a Cargo platform), `calls` and `errors` (traces), `profiles` (Compose).
+    pub attributes: Vec<(String, AttrValue)>,
 }
 
 /// The owned data of one node (reached through [`Node`]).
@@ -178,6 +185,8 @@ pub struct DependencyGraph {
     reverse: OnceLock<csr::Csr>,
     forward: OnceLock<csr::Csr>,
     id_order: OnceLock<Vec<u32>>,
+    /// Aliases, edges removed by overlays, network-policy evidence.
+    provenance: provenance::Provenance,
 }
 
 /// A node of the graph, borrowed from it. Cheap to copy.
@@ -217,11 +226,17 @@ impl DependencyGraph {
 
 /// ## Lookup
 impl DependencyGraph {
-    /// The node with this id, if any.
+    /// The node with this id (or with this alias), if any.
     pub fn node(&self, id: &str) -> Option<Node<'_>> {
-        self.ids
-            .get(&self.strings, id)
-            .map(|i| self.node_ix(NodeIx(i)))
+        match self.ids.get(&self.strings, id) {
+            Some(i) => Some(self.node_ix(NodeIx(i))),
+            // Another name of a node (`aliases` in a graph file).
+            None => self
+                .provenance
+                .canonical(id)
+                .and_then(|c| self.ids.get(&self.strings, c))
+                .map(|i| self.node_ix(NodeIx(i))),
+        }
     }
 
     /// Every node, in the graph's internal order (stable for the same input).

@@ -28,6 +28,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use fixedbitset::FixedBitSet;
+use rayon::prelude::*;
 
 use super::csr::{CLASSES, Csr};
 use super::{DependencyGraph, Direction, NodeIx};
@@ -87,8 +88,9 @@ struct BestInfo {
 struct Bfs {
     visited: FixedBitSet,
     info: Vec<BfsInfo>,
-    /// Nodes in the order the search reached them (doubles as its queue).
+    /// Nodes in the order the search reached them.
     order: Vec<u32>,
+    step: Stepper,
 }
 
 /// Scratch of the strongest-path search.
@@ -99,15 +101,24 @@ struct Best {
     levels: Vec<f64>,
     /// Nodes in the order they were settled.
     order: Vec<u32>,
+    step: Stepper,
 }
 
 /// Reusable scratch space for walks over one graph.
 ///
 /// The two searches keep their per-node data in separate arrays, each packed so that one
 /// node's fields share a cache line, and run on two threads at once for large graphs.
+/// Each search advances one hop at a time: a small layer is expanded *top-down* (each of
+/// its nodes offers itself to its dependents), a large one *bottom-up* (every node not yet
+/// reached looks at its own dependencies for one in the layer, scanning the graph in index
+/// order, in parallel, with memory access the hardware can predict). Both ways pick the
+/// same nodes; which parent a node records is fixed by the layer sizes alone, so results
+/// never depend on the thread count.
 pub struct Walker {
     bfs: Bfs,
     best: Best,
+    /// Test hook: always expand bottom-up (`Some(true)`) or top-down (`Some(false)`).
+    force: Option<bool>,
 }
 
 /// Graphs with at least this many nodes run the two searches in parallel.
@@ -124,6 +135,147 @@ fn clear_bits(bits: &mut FixedBitSet, touched: &[u32]) {
     }
 }
 
+/// The adjacency both ways and the edge strengths, for one walk.
+#[derive(Copy, Clone)]
+struct Graphs<'a> {
+    rev: &'a Csr,
+    fwd: Option<&'a Csr>,
+    strengths: &'a Strengths,
+}
+
+/// Scratch for one hop: the layer as a bitset (bottom-up) and per-chunk outputs.
+struct Stepper {
+    layer_bits: FixedBitSet,
+    /// Newly reached `(node, parent)`, in a deterministic order.
+    next: Vec<(u32, u32)>,
+    /// `(node, parent, class)` for in-layer edges too weak to follow now.
+    weak: Vec<(u32, u32, u8)>,
+}
+
+/// What one chunk of a bottom-up step found: reached `(node, parent)` and weak offers.
+type ChunkFound = (Vec<(u32, u32)>, Vec<(u32, u32, u8)>);
+
+/// Nodes per parallel chunk of a bottom-up step (a multiple of the word size: chunks own
+/// whole words of the bitset).
+const CHUNK_NODES: usize = 1 << 14;
+
+impl Stepper {
+    fn new(n: usize) -> Stepper {
+        Stepper {
+            layer_bits: FixedBitSet::with_capacity(n),
+            next: Vec::new(),
+            weak: Vec::new(),
+        }
+    }
+
+    /// Whether a layer of this size is expanded bottom-up.
+    fn bottom_up(force: Option<bool>, layer: usize, n: usize, fwd: bool) -> bool {
+        fwd && force.unwrap_or(layer >= (n / 64).max(4096))
+    }
+
+    /// One hop from `layer` over edges whose strength is above zero and at least `full`
+    /// (and, when `collect_weak`, noting edges above zero but weaker than `full`). Newly
+    /// reached nodes are marked in `seen` and listed in `self.next`.
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        g: Graphs<'_>,
+        layer: &[u32],
+        seen: &mut FixedBitSet,
+        full: f64,
+        collect_weak: bool,
+        force: Option<bool>,
+    ) {
+        self.next.clear();
+        self.weak.clear();
+        let n = seen.len();
+        let strengths = g.strengths;
+        match g.fwd {
+            Some(fwd) if Self::bottom_up(force, layer.len(), n, true) => {
+                for &u in layer {
+                    self.layer_bits.insert(u as usize);
+                }
+                let layer_bits = &self.layer_bits;
+                const BITS: usize = usize::BITS as usize;
+                let blocks_per_chunk = CHUNK_NODES / BITS;
+                let parts: Vec<ChunkFound> = seen
+                    .as_mut_slice()
+                    .par_chunks_mut(blocks_per_chunk)
+                    .enumerate()
+                    .map(|(ci, blocks)| {
+                        let mut next = Vec::new();
+                        let mut weak = Vec::new();
+                        let base = ci * CHUNK_NODES;
+                        for (bi, block) in blocks.iter_mut().enumerate() {
+                            let mut free = !*block;
+                            while free != 0 {
+                                let bit = free.trailing_zeros() as usize;
+                                free &= free - 1;
+                                let v = base + bi * BITS + bit;
+                                if v >= n {
+                                    break;
+                                }
+                                let (a, b) = fwd.bounds(v as u32);
+                                let targets = &fwd.targets()[a..b];
+                                let classes = &fwd.classes()[a..b];
+                                let mut parent = None;
+                                let first_weak = weak.len();
+                                for (&u, &c) in targets.iter().zip(classes) {
+                                    if !layer_bits.contains(u as usize) {
+                                        continue;
+                                    }
+                                    let s = strengths.of_class(c);
+                                    if s <= 0.0 {
+                                        continue;
+                                    }
+                                    if s >= full {
+                                        parent = Some(u);
+                                        break;
+                                    }
+                                    if collect_weak {
+                                        weak.push((v as u32, u, c));
+                                    }
+                                }
+                                if let Some(u) = parent {
+                                    // Reached at full strength: weaker offers do not matter.
+                                    weak.truncate(first_weak);
+                                    *block |= 1 << bit;
+                                    next.push((v as u32, u));
+                                }
+                            }
+                        }
+                        (next, weak)
+                    })
+                    .collect();
+                for (next, weak) in parts {
+                    self.next.extend(next);
+                    self.weak.extend(weak);
+                }
+                clear_bits(&mut self.layer_bits, layer);
+            }
+            _ => {
+                let (targets, classes) = (g.rev.targets(), g.rev.classes());
+                for &u in layer {
+                    let (a, b) = g.rev.bounds(u);
+                    for (&v, &c) in targets[a..b].iter().zip(&classes[a..b]) {
+                        let s = strengths.of_class(c);
+                        if s <= 0.0 {
+                            continue;
+                        }
+                        if s >= full {
+                            if !seen.put(v as usize) {
+                                self.next.push((v, u));
+                            }
+                        } else if collect_weak && !seen.contains(v as usize) {
+                            self.weak.push((v, u, c));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Walker {
     /// Scratch space for `graph`.
     pub fn new(graph: &DependencyGraph) -> Walker {
@@ -133,14 +285,23 @@ impl Walker {
                 visited: FixedBitSet::with_capacity(n),
                 info: vec![BfsInfo::default(); n],
                 order: Vec::new(),
+                step: Stepper::new(n),
             },
             best: Best {
                 settled: FixedBitSet::with_capacity(n),
                 info: vec![BestInfo::default(); n],
                 levels: Vec::new(),
                 order: Vec::new(),
+                step: Stepper::new(n),
             },
+            force: None,
         }
+    }
+
+    /// Always expand layers bottom-up (`Some(true)`) or top-down (`Some(false)`); for tests.
+    #[doc(hidden)]
+    pub fn force_direction(&mut self, bottom_up: Option<bool>) {
+        self.force = bottom_up;
     }
 
     /// Walks the blast radius of `changed` (over edges in reverse), computing distances and
@@ -156,24 +317,33 @@ impl Walker {
             graph.node_count(),
             "walker of another graph"
         );
-        let csr = graph.csr(Direction::Reverse);
+        let n = graph.node_count();
+        // Bottom-up steps need the forward adjacency; only large graphs use them.
+        let wants_fwd =
+            self.force != Some(false) && (self.force == Some(true) || n >= PARALLEL_NODES);
+        let g = Graphs {
+            rev: graph.csr(Direction::Reverse),
+            fwd: wants_fwd.then(|| graph.csr(Direction::Forward)),
+            strengths,
+        };
+        let force = self.force;
         let (bfs, best) = (&mut self.bfs, &mut self.best);
-        if graph.node_count() >= PARALLEL_NODES {
+        if n >= PARALLEL_NODES {
             rayon::join(
-                || bfs.run(csr, strengths, changed),
-                || best.run(csr, strengths, changed),
+                || bfs.run(g, changed, force),
+                || best.run(g, changed, force),
             );
         } else {
-            bfs.run(csr, strengths, changed);
-            best.run(csr, strengths, changed);
+            bfs.run(g, changed, force);
+            best.run(g, changed, force);
         }
         Walk { w: self }
     }
 }
 
 impl Bfs {
-    /// Multi-source breadth-first search.
-    fn run(&mut self, csr: &Csr, strengths: &Strengths, changed: &[NodeIx]) {
+    /// Multi-source breadth-first search, one layer at a time.
+    fn run(&mut self, g: Graphs<'_>, changed: &[NodeIx], force: Option<bool>) {
         let _t = crate::timing::Phase::start("walk: distances");
         clear_bits(&mut self.visited, &self.order);
         self.order.clear();
@@ -188,24 +358,25 @@ impl Bfs {
                 self.order.push(v);
             }
         }
-        let targets = csr.targets();
-        let classes = csr.classes();
-        let mut head = 0;
-        while head < self.order.len() {
-            let v = self.order[head];
-            head += 1;
-            let d = self.info[v as usize].dist + 1;
-            let (a, b) = csr.bounds(v);
-            for (&u, &c) in targets[a..b].iter().zip(&classes[a..b]) {
-                if strengths.of_class(c) > 0.0 && !self.visited.put(u as usize) {
-                    self.info[u as usize] = BfsInfo {
-                        dist: d,
-                        parent: v,
-                        pos: self.order.len() as u32,
-                    };
-                    self.order.push(u);
-                }
+        let mut start = 0;
+        let mut d = 0;
+        while start < self.order.len() {
+            let end = self.order.len();
+            d += 1;
+            // `order[start..end]` is the current layer; the step appends the next one.
+            let layer = std::mem::take(&mut self.order);
+            self.step
+                .step(g, &layer[start..end], &mut self.visited, 0.0, false, force);
+            self.order = layer;
+            for &(v, parent) in &self.step.next {
+                self.info[v as usize] = BfsInfo {
+                    dist: d,
+                    parent,
+                    pos: self.order.len() as u32,
+                };
+                self.order.push(v);
             }
+            start = end;
         }
     }
 }
@@ -217,13 +388,11 @@ impl Best {
     }
 
     /// Strongest paths, fewest hops among equals (see the module docs).
-    fn run(&mut self, csr: &Csr, strengths: &Strengths, changed: &[NodeIx]) {
+    fn run(&mut self, g: Graphs<'_>, changed: &[NodeIx], force: Option<bool>) {
         let _t = crate::timing::Phase::start("walk: strongest");
         clear_bits(&mut self.settled, &self.order);
         self.order.clear();
         self.levels.clear();
-        let targets = csr.targets();
-        let classes = csr.classes();
         // Deferred candidates per strength level: (node, hops, parent).
         let mut pending: BTreeMap<Reverse<u64>, Vec<(u32, u32, u32)>> = BTreeMap::new();
         pending.insert(
@@ -231,7 +400,6 @@ impl Best {
             changed.iter().map(|c| (c.raw(), 0, NO_PARENT)).collect(),
         );
         let mut layer: Vec<u32> = Vec::new();
-        let mut next_layer: Vec<u32> = Vec::new();
         while let Some((Reverse(bits), mut seeds)) = pending.pop_first() {
             let level = f64::from_bits(bits);
             let li = self.levels.len() as u32;
@@ -263,28 +431,33 @@ impl Best {
                         None => break,
                     }
                 }
-                for &v in &layer {
-                    let (a, b) = csr.bounds(v);
-                    for (&u, &c) in targets[a..b].iter().zip(&classes[a..b]) {
-                        let s = strengths.of_class(c);
-                        if s <= 0.0 || self.settled.contains(u as usize) {
-                            continue;
+                // Edges at full strength keep the level; weaker ones defer their node to a
+                // lower level (an edge whose product rounds back to `level` counts as full).
+                self.step
+                    .step(g, &layer, &mut self.settled, 1.0, true, force);
+                layer.clear();
+                for i in 0..self.step.next.len() {
+                    let (v, parent) = self.step.next[i];
+                    self.settle(v, li, parent);
+                    layer.push(v);
+                }
+                for &(v, parent, c) in &self.step.weak {
+                    let next = level * g.strengths.of_class(c);
+                    if next >= level {
+                        // Rounds back to this level: treat as full strength.
+                        if !self.settled.put(v as usize) {
+                            self.info[v as usize] = BestInfo { level: li, parent };
+                            self.order.push(v);
+                            layer.push(v);
                         }
-                        let next = level * s;
-                        if s >= 1.0 || next >= level {
-                            self.settled.insert(u as usize);
-                            self.settle(u, li, v);
-                            next_layer.push(u);
-                        } else {
-                            pending
-                                .entry(Reverse(next.to_bits()))
-                                .or_default()
-                                .push((u, h + 1, v));
-                        }
+                    } else {
+                        pending.entry(Reverse(next.to_bits())).or_default().push((
+                            v,
+                            h + 1,
+                            parent,
+                        ));
                     }
                 }
-                std::mem::swap(&mut layer, &mut next_layer);
-                next_layer.clear();
                 h += 1;
             }
         }

@@ -45,7 +45,7 @@ pub fn key_of(files: &[PathBuf]) -> Option<(CacheKey, u64)> {
         let len = file.metadata().ok()?.len();
         total += len;
         // SAFETY: read-only map of a file we only hash.
-        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
         let chunks: Vec<u64> = map
             .par_chunks(16 << 20)
             .map(xxhash_rust::xxh3::xxh3_64)
@@ -69,7 +69,7 @@ pub fn read(dir: &Path, key: &CacheKey) -> Option<DependencyGraph> {
     let path = file_of(dir, key);
     let file = std::fs::File::open(&path).ok()?;
     // SAFETY: read-only map; a file replaced under us is renamed over, never rewritten.
-    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
     let graph = DependencyGraph::read_cache(&map, key).ok()?;
     // Mark it recently used.
     let _ = file.set_modified(std::time::SystemTime::now());

@@ -23,9 +23,11 @@ use crate::report::{self, Format, text::TextOptions};
 
 mod batch;
 pub mod cache;
+mod graph;
 mod rank;
 pub use batch::{BatchOptions, impact_batch};
 pub use ci::{CiOptions, ci};
+pub use graph::{ListOptions, graph};
 pub use rank::{rank, spof};
 
 /// Where the graph and policy come from.
@@ -33,8 +35,12 @@ pub use rank::{rank, spof};
 pub struct GraphOptions {
     /// `--config FILE`; when `None`, `blast.toml` is searched from `cwd` upward.
     pub config: Option<PathBuf>,
-    /// `--graph FILE` (repeatable): used instead of the config's `graphs`.
+    /// `--graph FILE` (repeatable): used instead of the config's `graphs` and sources.
     pub graphs: Vec<PathBuf>,
+    /// Sources from the command line (`--cargo`, `--compose`, `--k8s`, `--backstage`,
+    /// `--jaeger`), paths relative to `cwd`: used instead of the config's `graphs` and
+    /// `[[source]]` tables.
+    pub sources: Vec<crate::sources::SourceSpec>,
     /// The working directory.
     pub cwd: PathBuf,
     /// Do not read or write the compiled-graph cache (`--no-cache`).
@@ -56,42 +62,73 @@ pub struct Workspace {
 
 /// Shortens `p` to a path relative to `cwd` when it lies below it.
 fn display_relative(p: &Path, cwd: &Path) -> PathBuf {
-    p.strip_prefix(cwd)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| p.to_path_buf())
+    match p.strip_prefix(cwd) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => p.to_path_buf(),
+    }
 }
 
-/// The config and the graph files to load.
-fn config_and_inputs(opts: &GraphOptions) -> Result<(Config, Vec<PathBuf>)> {
+/// What to load: discovered sources and graph files, paths relative to the working
+/// directory when they lie below it.
+struct Inputs {
+    sources: Vec<crate::sources::SourceSpec>,
+    graphs: Vec<PathBuf>,
+}
+
+/// The config and what to load.
+fn config_and_inputs(opts: &GraphOptions) -> Result<(Config, Inputs)> {
     let config_path = match &opts.config {
         Some(p) => Some(p.clone()),
         None => Config::discover(&opts.cwd),
     };
     let config = Config::load(config_path.as_deref(), &opts.cwd)?;
-    let graphs: Vec<PathBuf> = if opts.graphs.is_empty() {
-        config.graphs.clone()
-    } else {
-        opts.graphs.iter().map(|g| opts.cwd.join(g)).collect()
-    };
-    if graphs.is_empty() {
+    // Sources on the command line replace the config's.
+    let (graphs, sources): (Vec<PathBuf>, Vec<crate::sources::SourceSpec>) =
+        if opts.graphs.is_empty() && opts.sources.is_empty() {
+            (config.graphs.clone(), config.sources.clone())
+        } else {
+            (
+                opts.graphs.iter().map(|g| opts.cwd.join(g)).collect(),
+                opts.sources.clone(),
+            )
+        };
+    if graphs.is_empty() && sources.is_empty() {
         return Err(Error::Usage(match &config.path {
             Some(p) => format!(
-                "{} lists no graph files\n  help: add `graphs = [\"path/to/graph.toml\"]` to it, or pass --graph FILE",
+                "{} lists no graph files and no sources\n  help: add `graphs = [\"path/to/graph.toml\"]` or a `[[source]]` table to it, or pass --graph FILE (or --cargo, --compose, --k8s, --backstage, --jaeger)",
                 p.display()
             ),
-            None => "no graph to load: no blast.toml was found here or in a parent directory\n  help: pass --graph FILE, or create blast.toml with `graphs = [\"path/to/graph.toml\"]`".to_string(),
+            None => "no graph to load: no blast.toml was found here or in a parent directory\n  help: pass --graph FILE (or --cargo, --compose, --k8s, --backstage, --jaeger), or create blast.toml with `graphs = [\"path/to/graph.toml\"]`".to_string(),
         }));
     }
+    let sources = sources
+        .into_iter()
+        .map(|mut s| {
+            for p in s.paths.iter_mut().chain(s.options.env_files.iter_mut()) {
+                *p = display_relative(&opts.cwd.join(&*p), &opts.cwd);
+            }
+            s
+        })
+        .collect();
     let graphs = graphs
         .iter()
         .map(|g| display_relative(g, &opts.cwd))
         .collect();
-    Ok((config, graphs))
+    Ok((config, Inputs { sources, graphs }))
 }
 
-fn builder_for(inputs: &[PathBuf]) -> Result<GraphBuilder> {
+/// Loads the sources, then the graph files (overlays), into a builder.
+fn builder_for(config: &Config, inputs: &Inputs) -> Result<GraphBuilder> {
     let mut builder = GraphBuilder::new();
-    for g in inputs {
+    let ctx = crate::sources::LoadContext {
+        root: &config.root,
+        classifier: &config.classifier,
+    };
+    for s in &inputs.sources {
+        crate::sources::load_source(&mut builder, s, &ctx)?;
+    }
+    for g in &inputs.graphs {
         crate::sources::load_graph_file(&mut builder, g)?;
     }
     Ok(builder)
@@ -99,7 +136,8 @@ fn builder_for(inputs: &[PathBuf]) -> Result<GraphBuilder> {
 
 fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
     let (config, inputs) = config_and_inputs(opts)?;
-    Ok((config, builder_for(&inputs)?))
+    let builder = builder_for(&config, &inputs)?;
+    Ok((config, builder))
 }
 
 impl Workspace {
@@ -110,12 +148,14 @@ impl Workspace {
     pub fn load(opts: &GraphOptions) -> Result<Workspace> {
         let _t = crate::timing::Phase::start("load");
         let (config, inputs) = config_and_inputs(opts)?;
-        // The compiled-graph cache, for large inputs.
-        let cached = (!opts.no_cache)
+        // The compiled-graph cache, for large graph files. Discovered sources are not
+        // cached: their inputs (included files, folders, cargo's view of a workspace) are
+        // not a list of files to hash, and they load in milliseconds.
+        let cached = (!opts.no_cache && inputs.sources.is_empty())
             .then(cache::cache_dir)
             .flatten()
             .and_then(|dir| {
-                let (key, total) = cache::key_of(&inputs)?;
+                let (key, total) = cache::key_of(&inputs.graphs)?;
                 (total >= cache::CACHE_MIN_BYTES).then_some((dir, key))
             });
         if let Some((dir, key)) = &cached
@@ -128,7 +168,7 @@ impl Workspace {
                 cache_to: None,
             });
         }
-        let (graph, load) = builder_for(&inputs)?.finish()?;
+        let (graph, load) = builder_for(&config, &inputs)?.finish()?;
         Ok(Workspace {
             config,
             graph,
@@ -188,6 +228,20 @@ pub struct ImpactOptions {
 
 /// Warnings the command wants printed on stderr (the report goes to the writer).
 pub type Warnings = Vec<String>;
+
+/// One stderr line summing up the warnings loading the sources found (they are listed by
+/// `blast check` and `blast graph`), or nothing.
+pub fn load_warnings(ws: &Workspace) -> Warnings {
+    let n = ws.load.findings.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    vec![format!(
+        "warning: loading the sources found {n} problem{} (run `blast check` to list {})",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it" } else { "them" }
+    )]
+}
 
 /// `blast impact`. Returns the exit code (0) and warnings for stderr.
 ///

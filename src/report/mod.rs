@@ -16,6 +16,7 @@
 pub mod dot;
 pub mod github;
 pub mod gitlab;
+pub mod graph;
 pub mod html;
 pub mod json;
 pub mod layout;

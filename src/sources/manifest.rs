@@ -9,11 +9,19 @@
 //!
 //! # Format
 //!
-//! Top level: `nodes` (a list of node tables) and `edges` (a list of edge tables), both
-//! optional. Node keys: `id` (required), `kind`, `tier`, `customer_facing`, `owners`,
-//! `paths`, `part_of`, `depends_on` (each entry an id, or a table with `id`, `kind`,
-//! `optional`). Edge keys: `from`, `to` (required), `kind`, `optional`. Unknown keys are
-//! errors that list the allowed keys.
+//! Top level: `nodes` (a list of node tables), `edges` (a list of edge tables) and
+//! `remove_edges` (a list of removals), all optional, and `schema` (when present it must be
+//! `blast-radius/graph/v1`, as `blast graph --format json` writes). Node keys: `id`
+//! (required), `kind`, `tier`, `customer_facing`, `owners`, `paths`, `part_of`, `aliases`
+//! (other names of the node in discovered sources), `depends_on` (each entry an id, or a
+//! table with `id`, `kind`, `optional`). Edge keys: `from`, `to` (required), `kind`,
+//! `optional`. Removal keys: `from`, `to` (required), `kind`, `source`. Nodes and edges may
+//! carry `provenance` (written by `blast graph --format json`); it is ignored. Unknown keys
+//! are errors that list the allowed keys.
+//!
+//! Graph files are overlays over the discovered sources (Cargo, Compose, Kubernetes,
+//! Backstage, traces): their values win, their `aliases` merge differently named nodes, and
+//! their `remove_edges` drop discovered edges (see [`crate::graph::GraphBuilder`]).
 //!
 //! The file is deserialized in one streaming pass: each node and edge goes to the
 //! [`GraphBuilder`] as soon as it is parsed, borrowing its strings from the file's bytes, so
@@ -30,10 +38,17 @@ use super::text::{self, FileBytes};
 use super::{Format, parse_error, parse_error_at};
 use crate::error::Result;
 use crate::graph::build::{DocId, EdgeSpec, NodeSpec};
+use crate::graph::provenance::Removal;
 use crate::graph::{EdgeKind, GraphBuilder, NodeKind, Tier};
 
 /// The top-level keys of a graph file.
-pub const TOP_KEYS: &[&str] = &["nodes", "edges"];
+pub const TOP_KEYS: &[&str] = &["schema", "nodes", "edges", "remove_edges"];
+
+/// The schema id `blast graph --format json` writes; a graph file may state it.
+pub const GRAPH_SCHEMA: &str = "blast-radius/graph/v1";
+
+/// The source kinds a `remove_edges` entry may name.
+const REMOVABLE_SOURCES: &[&str] = &["cargo", "compose", "k8s", "backstage", "jaeger"];
 
 /// A string that borrows from the input when it can.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +95,12 @@ struct NodeDecl<'a> {
     #[serde(default, borrow)]
     part_of: Option<Str<'a>>,
     #[serde(default, borrow)]
+    aliases: Vec<Str<'a>>,
+    #[serde(default, borrow)]
     depends_on: Vec<DependsOn<'a>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    provenance: Option<de::IgnoredAny>,
 }
 
 /// An edge table in the top-level `edges` list.
@@ -95,6 +115,23 @@ struct EdgeDecl<'a> {
     kind: Option<EdgeKind>,
     #[serde(default)]
     optional: Option<bool>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    provenance: Option<de::IgnoredAny>,
+}
+
+/// A `remove_edges` entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemoveDecl<'a> {
+    #[serde(borrow)]
+    from: Str<'a>,
+    #[serde(borrow)]
+    to: Str<'a>,
+    #[serde(default)]
+    kind: Option<EdgeKind>,
+    #[serde(default, borrow)]
+    source: Option<Str<'a>>,
 }
 
 /// A `depends_on` entry in table form.
@@ -193,6 +230,19 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
         let mut seen_edges = false;
         while let Some(key) = map.next_key::<Str<'de>>()? {
             match &*key.0 {
+                "schema" => {
+                    let schema = map.next_value::<Str<'de>>()?;
+                    if schema.0 != GRAPH_SCHEMA {
+                        return Err(de::Error::custom(format_args!(
+                            "unknown schema '{}': this version reads '{GRAPH_SCHEMA}'",
+                            schema.0
+                        )));
+                    }
+                }
+                "remove_edges" => map.next_value_seed(RemovalSeed {
+                    builder: &mut *self.builder,
+                    doc: self.doc,
+                })?,
                 "nodes" => {
                     if std::mem::replace(&mut seen_nodes, true) {
                         return Err(de::Error::duplicate_field("nodes"));
@@ -273,6 +323,9 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
             while let Some(n) = seq.next_element::<NodeDecl<'de>>()? {
                 mark(&n.id);
                 let from = n.id.0;
+                for alias in &n.aliases {
+                    b.add_alias(doc, &from, &alias.0);
+                }
                 for dep in n.depends_on {
                     b.add_edge(
                         doc,
@@ -310,6 +363,51 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
                     },
                 );
             }
+        }
+        Ok(())
+    }
+}
+
+/// Streams the `remove_edges` list into the builder.
+struct RemovalSeed<'b> {
+    builder: &'b mut GraphBuilder,
+    doc: DocId,
+}
+
+impl<'de> DeserializeSeed<'de> for RemovalSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RemovalSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of removals (tables with `from`, `to`, `kind`, `source`)")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(r) = seq.next_element::<RemoveDecl<'de>>()? {
+            let source = r.source.map(|s| s.0.into_owned());
+            if let Some(s) = &source
+                && !REMOVABLE_SOURCES.contains(&s.as_str())
+            {
+                return Err(de::Error::custom(format_args!(
+                    "remove_edges: unknown source '{s}', expected one of: {}",
+                    REMOVABLE_SOURCES.join(", ")
+                )));
+            }
+            self.builder.remove_edges(
+                self.doc,
+                Removal {
+                    from: r.from.0.into_owned(),
+                    to: r.to.0.into_owned(),
+                    kind: r.kind,
+                    source,
+                },
+            );
         }
         Ok(())
     }

@@ -1,19 +1,40 @@
 //! Sources: turning files into graph declarations.
 //!
 //! Each source knows one format and nothing about analysis. It reads its files and declares
-//! nodes and edges on the one [`GraphBuilder`]; the builder merges and validates. Today the
-//! source is the native graph file ([`manifest`]: JSON, TOML or YAML carrying the
-//! interchange schema).
+//! nodes and edges on the one [`GraphBuilder`]; the builder merges and validates:
+//!
+//! | kind | module | reads |
+//! |---|---|---|
+//! | `graph` | [`manifest`] | native graph files (JSON, TOML, YAML): the interchange schema, and overlays |
+//! | `cargo` | [`cargo`] | a Cargo workspace (`cargo metadata`) |
+//! | `compose` | [`compose`] | Docker Compose files, `.env`, `extends`, `include`, profiles |
+//! | `k8s` | [`k8s`] | Kubernetes manifests (a file or a folder), ConfigMaps, NetworkPolicies |
+//! | `backstage` | [`backstage`] | Backstage catalog files, following `Location`s |
+//! | `jaeger` | [`jaeger`] | Jaeger or Zipkin dependency links (observed traffic) |
+//!
+//! Compose and Kubernetes share [`classify`]: finding the services a value names and
+//! telling datastores, brokers and telemetry components apart. Every derived edge carries
+//! its [`Evidence`](crate::graph::Evidence).
 //!
 //! Parsers are wrapped here so every format reports errors the same way: the file, the line
 //! and column, the parser's message, and a hint.
 
+pub mod backstage;
+pub mod cargo;
+pub mod classify;
+pub mod compose;
+pub mod env;
 pub(crate) mod fastjson;
+pub mod jaeger;
+pub mod k8s;
 pub(crate) mod locate;
 pub mod manifest;
 pub(crate) mod text;
+pub(crate) mod yaml;
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use crate::codes::Location;
 use crate::error::Error;
@@ -49,6 +70,149 @@ impl Format {
                 "{}: unknown graph file type\n  help: name graph files *.json, *.toml, *.yaml or *.yml",
                 path.display()
             ))),
+        }
+    }
+}
+
+/// A kind of source.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum SourceKind {
+    /// A native graph file (an overlay over the discovered sources).
+    Graph,
+    /// A Cargo workspace.
+    Cargo,
+    /// A Docker Compose project.
+    Compose,
+    /// Kubernetes manifests.
+    K8s,
+    /// A Backstage catalog.
+    Backstage,
+    /// Jaeger or Zipkin dependency links.
+    Jaeger,
+}
+
+impl SourceKind {
+    /// Every kind, in the order sources given on the command line are loaded.
+    pub const ALL: &'static [SourceKind] = &[
+        SourceKind::Cargo,
+        SourceKind::Compose,
+        SourceKind::K8s,
+        SourceKind::Backstage,
+        SourceKind::Jaeger,
+        SourceKind::Graph,
+    ];
+
+    /// The keyword used in `blast.toml`, provenance and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Graph => "graph",
+            SourceKind::Cargo => "cargo",
+            SourceKind::Compose => "compose",
+            SourceKind::K8s => "k8s",
+            SourceKind::Backstage => "backstage",
+            SourceKind::Jaeger => "jaeger",
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SourceKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SourceKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown source kind '{s}', expected one of: {}",
+                    SourceKind::ALL
+                        .iter()
+                        .map(|k| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+}
+
+/// Options of one source (each applies to some kinds only; `blast.toml` rejects the
+/// others).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceOptions {
+    /// Compose: the selected profiles (all services when empty).
+    pub profiles: Vec<String>,
+    /// Compose: variable files used instead of the project's `.env`.
+    pub env_files: Vec<PathBuf>,
+    /// Cargo: also add external crates as `external` nodes.
+    pub include_external: bool,
+    /// Jaeger: ignore links seen fewer times than this.
+    pub min_calls: u64,
+}
+
+/// One source to load: its kind, its paths and its options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceSpec {
+    /// The kind.
+    pub kind: SourceKind,
+    /// Files or folders. For Compose, the files of one project in override order.
+    pub paths: Vec<PathBuf>,
+    /// Options.
+    pub options: SourceOptions,
+}
+
+/// What every source may need besides its own files.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadContext<'a> {
+    /// The repository root: `paths` globs are relative to it.
+    pub root: &'a Path,
+    /// Datastore, broker and telemetry rules.
+    pub classifier: &'a classify::Classifier,
+}
+
+/// Loads one source into `builder`.
+///
+/// # Errors
+/// Missing or unreadable files, files that do not parse (with file, line and column), or
+/// a tool a source runs failing (`cargo metadata`, with cargo's own message).
+pub fn load_source(
+    builder: &mut GraphBuilder,
+    spec: &SourceSpec,
+    ctx: &LoadContext<'_>,
+) -> Result<(), Error> {
+    match spec.kind {
+        SourceKind::Graph => {
+            for p in &spec.paths {
+                load_graph_file(builder, p)?;
+            }
+            Ok(())
+        }
+        SourceKind::Compose => compose::load(
+            builder,
+            &spec.paths,
+            &spec.options.profiles,
+            &spec.options.env_files,
+            ctx,
+        ),
+        SourceKind::K8s => k8s::load(builder, &spec.paths, ctx),
+        SourceKind::Cargo => {
+            for p in &spec.paths {
+                cargo::load(builder, p, spec.options.include_external, ctx)?;
+            }
+            Ok(())
+        }
+        SourceKind::Backstage => backstage::load(builder, &spec.paths),
+        SourceKind::Jaeger => {
+            for p in &spec.paths {
+                jaeger::load(builder, p, spec.options.min_calls)?;
+            }
+            Ok(())
         }
     }
 }

@@ -40,9 +40,27 @@ pub enum ColorWhen {
 
 #[derive(Args, Debug, Clone)]
 struct GraphArgs {
-    /// A graph file (.json, .toml, .yaml); repeat to merge several. Replaces the config's `graphs`.
+    /// A graph file (.json, .toml, .yaml); repeat to merge several. With sources, an overlay that wins over them.
     #[arg(long = "graph", short = 'g', value_name = "FILE")]
     graphs: Vec<PathBuf>,
+    /// A Cargo workspace (its directory or Cargo.toml); repeatable.
+    #[arg(long = "cargo", value_name = "PATH")]
+    cargo: Vec<PathBuf>,
+    /// A Docker Compose file; repeat for override files, like `docker compose -f a -f b`.
+    #[arg(long = "compose", value_name = "FILE")]
+    compose: Vec<PathBuf>,
+    /// With --compose: a profile to select (repeatable; default: every service).
+    #[arg(long = "profile", value_name = "NAME")]
+    profiles: Vec<String>,
+    /// Kubernetes manifests: a YAML file or a folder of them (repeatable).
+    #[arg(long = "k8s", value_name = "PATH")]
+    k8s: Vec<PathBuf>,
+    /// A Backstage catalog file (Location targets are followed); repeatable.
+    #[arg(long = "backstage", value_name = "FILE")]
+    backstage: Vec<PathBuf>,
+    /// Jaeger (`/api/dependencies`) or Zipkin dependency links, as JSON; repeatable.
+    #[arg(long = "jaeger", value_name = "FILE")]
+    jaeger: Vec<PathBuf>,
     /// The configuration file (default: blast.toml here or in the nearest parent directory).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -399,6 +417,17 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         max_paths: u64,
     },
+    /// The merged graph: every node and edge with the source, file, line and evidence it came from.
+    Graph {
+        /// Only these nodes and the edges touching them (default: everything).
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+        #[command(flatten)]
+        graph: GraphArgs,
+        /// Output format (json: the graph file schema plus provenance; loads again with --graph).
+        #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
+        format: OutFormat,
+    },
     /// Every node's reach: customer-facing and tier-0 nodes in its blast radius, its size, and the highest risk a change to it can cause.
     Rank {
         #[command(flatten)]
@@ -450,10 +479,39 @@ pub fn color_enabled(when: ColorWhen) -> bool {
 }
 
 fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
+    use blast_radius::sources::{SourceKind, SourceOptions, SourceSpec};
     let cwd = std::env::current_dir().map_err(|e| blast_radius::Error::io(".", e))?;
+    if !g.profiles.is_empty() && g.compose.is_empty() {
+        return Err(blast_radius::Error::Usage(
+            "--profile selects Compose profiles\n  help: pass the Compose files with --compose FILE too".into(),
+        ));
+    }
+    let mut sources = Vec::new();
+    let mut add = |kind, paths: Vec<PathBuf>, options: SourceOptions| {
+        if !paths.is_empty() {
+            sources.push(SourceSpec {
+                kind,
+                paths,
+                options,
+            });
+        }
+    };
+    add(SourceKind::Cargo, g.cargo, SourceOptions::default());
+    add(
+        SourceKind::Compose,
+        g.compose,
+        SourceOptions {
+            profiles: g.profiles,
+            ..SourceOptions::default()
+        },
+    );
+    add(SourceKind::K8s, g.k8s, SourceOptions::default());
+    add(SourceKind::Backstage, g.backstage, SourceOptions::default());
+    add(SourceKind::Jaeger, g.jaeger, SourceOptions::default());
     Ok(GraphOptions {
         config: g.config,
         graphs: g.graphs,
+        sources,
         cwd,
         no_cache: g.no_cache,
     })
@@ -501,7 +559,11 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 text: text(limit),
                 draw: picture.into(),
             };
-            let result = ops::impact(&ws, &opts, out);
+            let result = ops::impact(&ws, &opts, out).map(|(code, more)| {
+                let mut warnings = ops::load_warnings(&ws);
+                warnings.extend(more);
+                (code, warnings)
+            });
             ws.store_cache();
             result
         }
@@ -570,9 +632,16 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 format: format.into(),
                 text: text(50),
             };
-            let result = ops::why(&ws, &opts, out).map(|c| (c, Vec::new()));
+            let result = ops::why(&ws, &opts, out).map(|c| (c, ops::load_warnings(&ws)));
             ws.store_cache();
             result
+        }
+        Command::Graph { ids, graph, format } => {
+            let opts = ops::ListOptions {
+                ids,
+                format: format.into(),
+            };
+            ops::graph(&graph_options(graph)?, &opts, out)
         }
         Command::Rank {
             graph,

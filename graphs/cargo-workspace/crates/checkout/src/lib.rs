@@ -1,0 +1,1 @@
+//! Checkout: turns a cart into a paid order.

@@ -1,0 +1,1 @@
+//! Money amounts and currencies, shared by every service.

@@ -1,0 +1,1 @@
+//! The payment service's core logic.

@@ -1,0 +1,2 @@
+//! The web shop customers use.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Metrics and tracing setup (Unix hosts only).
