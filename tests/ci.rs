@@ -2,6 +2,10 @@
 //! AI-assisted commits, approvals (flags and GitHub reviews files), every output (text,
 //! annotations, SARIF validated against the official schema, GitLab Code Quality, Markdown,
 //! JSON, audit), hostile names, and concurrent audit appends.
+//!
+//! `tests/sarif-schema-2.1.0.json` is the OASIS SARIF 2.1.0 JSON Schema (draft-04), copied
+//! unchanged from oasis-tcs/sarif-spec, `sarif-2.1/schema/sarif-schema-2.1.0.json` at commit
+//! e0583813964ec43cea53b6b531b402866095ed1f (via `../shared/schemas/`).
 
 use std::path::Path;
 
