@@ -1,8 +1,10 @@
 //! Finding codes: the one place that names every problem `blast` can report.
 //!
-//! Graph loading, `blast check` and (later) the CI outputs all speak in [`Finding`]s whose
-//! [`Code`] comes from here, so a code means the same thing in text, JSON and any other
-//! report. Codes are kebab-case and stable: tools key on them.
+//! Graph loading, `blast check` and the CI outputs of `blast ci` (GitHub annotations, SARIF
+//! rules, GitLab Code Quality check names) all speak in [`Finding`]s whose [`Code`] comes
+//! from here, so a code means the same thing in text, JSON and any other report. Codes are
+//! kebab-case and stable: tools key on them. A code's documentation is its long description
+//! ([`Code::description`], SARIF's `fullDescription`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -39,12 +41,12 @@ impl fmt::Display for Severity {
 }
 
 macro_rules! codes {
-    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $sev:ident, $title:literal, $help:literal; )+) => {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $id:literal, $sev:ident, $title:literal, $help:literal; )+) => {
         /// A stable finding code.
         #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[non_exhaustive]
         pub enum Code {
-            $( $(#[$doc])* $variant, )+
+            $( $(#[doc = $doc])* $variant, )+
         }
 
         impl Code {
@@ -69,6 +71,11 @@ macro_rules! codes {
             /// What to do about it.
             pub const fn help(self) -> &'static str {
                 match self { $(Code::$variant => $help,)+ }
+            }
+
+            /// The long description: the code's documentation, on one line.
+            pub fn description(self) -> &'static str {
+                match self { $(Code::$variant => concat!($($doc),*).trim(),)+ }
             }
         }
     };
@@ -184,6 +191,66 @@ codes! {
     NoPaths = "no-paths", Note,
         "a service or module owns no files",
         "add `paths` globs so changed files map to the node";
+
+    // The findings of `blast ci` (see `Code::CI`).
+
+    /// A changed file reaches tiered or customer-facing nodes. The finding names the most
+    /// critical of them, the path from the changed node to each, and the risk; its level
+    /// follows the risk (critical and high are errors, medium a warning, low a note).
+    ChangeRisk = "change-risk", Warning,
+        "a changed file reaches tiered or customer-facing nodes",
+        "review what the change can break along the paths shown, and get the sign-off its risk tier needs";
+    /// A changed graph file adds a dependency path into a tier-0 node that did not exist
+    /// before, which raises the risk of the change to at least high.
+    NewTier0Path = "new-tier0-path", Warning,
+        "the change adds a dependency path into a tier-0 node",
+        "have the tier-0 node's owners agree to the new dependency, or make it async or optional";
+    /// Commits in the range carry an AI-assistance trailer or an assistant's identity, or
+    /// the change has an AI-assisted label; `[policy.ai_assisted]` may raise its risk and
+    /// require more sign-off.
+    AiAssisted = "ai-assisted", Note,
+        "the change is AI-assisted",
+        "review the AI-assisted commits with the sign-off `[policy.ai_assisted]` asks for";
+    /// The policy gate for the change's risk requires approvals the change does not have
+    /// yet; the message names who must approve and who has.
+    SignOffRequired = "sign-off-required", Error,
+        "the change needs sign-off it does not have",
+        "get the approvals the message names (blast reads them from --approved-by or --approvals)";
+    /// The policy gate blocks changes of this risk (`block = true`) unless an override
+    /// label accepts the risk.
+    GateBlocked = "gate-blocked", Error,
+        "the policy gate blocks changes of this risk",
+        "split or de-risk the change, or accept the risk with an override label (`[policy.gate] override_labels`, passed with --label)";
+    /// A changed file maps to no node, so the change may reach more than blast can see.
+    UnmappedChange = "unmapped-change", Note,
+        "a changed file maps to no node",
+        "give the file to a node (its `paths`) or to a `[[rule]]` in blast.toml";
+}
+
+impl Code {
+    /// The codes `blast ci` reports (SARIF rules, GitHub annotations, GitLab check names),
+    /// in this order.
+    pub const CI: &'static [Code] = &[
+        Code::ChangeRisk,
+        Code::NewTier0Path,
+        Code::AiAssisted,
+        Code::SignOffRequired,
+        Code::GateBlocked,
+        Code::UnmappedChange,
+    ];
+
+    /// The code's name in PascalCase (`change-risk` → `ChangeRisk`), for SARIF rule names.
+    pub fn pascal_name(self) -> String {
+        self.id()
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
 }
 
 impl fmt::Display for Code {
@@ -310,6 +377,17 @@ impl fmt::Display for Finding {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn every_code_has_a_description_and_ci_codes_are_codes() {
+        for c in Code::ALL {
+            assert!(c.description().len() > 20, "{c}");
+            assert!(!c.description().starts_with(' '), "{c}");
+        }
+        assert!(Code::CI.iter().all(|c| Code::ALL.contains(c)));
+        assert_eq!(Code::ChangeRisk.pascal_name(), "ChangeRisk");
+        assert_eq!(Code::NewTier0Path.pascal_name(), "NewTier0Path");
+    }
 
     #[test]
     fn codes_are_unique_kebab_case() {

@@ -22,6 +22,13 @@
 //! [policy.risk]            # the risk table: [at full strength, at >= 0.5, weaker]
 //! tier0 = ["critical", "high", "medium"]
 //!
+//! [policy.gate.critical]  # what CI requires per risk tier (see `analysis::gate`)
+//! require_approvals = 2
+//! reviewers = ["@shop/senior-eng"]
+//!
+//! [teams]                  # team members, for the gate's reviewers
+//! "@shop/senior-eng" = ["alice", "bob"]
+//!
 //! [[rule]]                 # ownership rules (see `changes::rules`)
 //! paths = ["ci/**"]
 //! action = "all"           # ignore | all | nodes (with `nodes = [...]`)
@@ -31,6 +38,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::analysis::gate::Teams;
 use crate::analysis::policy::Policy;
 use crate::changes::rules::{RuleSpec, Unmapped};
 use crate::codes::Location;
@@ -57,6 +65,8 @@ struct ConfigFile {
     unmapped: Unmapped,
     #[serde(default)]
     rule: Vec<RuleSpec>,
+    #[serde(default)]
+    teams: Teams,
 }
 
 /// A path or a list of paths.
@@ -161,6 +171,8 @@ pub struct Config {
     pub unmapped: Unmapped,
     /// The `[[rule]]` tables, in file order.
     pub rules: Vec<RuleSpec>,
+    /// `[teams]`: who is in each team, for the CI gate's reviewers.
+    pub teams: Teams,
 }
 
 impl Config {
@@ -230,6 +242,36 @@ impl Config {
                 help: None,
             });
         }
+        let gate_check = file
+            .teams
+            .validate()
+            .map_err(|(team, why)| (format!("teams.{team}"), why))
+            .and_then(|()| {
+                crate::analysis::gate::validate(
+                    file.policy.gate.as_ref(),
+                    &file.policy.ai_assisted,
+                    &file.teams,
+                )
+            });
+        if let Err((key, why)) = gate_check {
+            let pos = if let Some(team) = key.strip_prefix("teams.") {
+                crate::sources::locate::locate(
+                    text.as_bytes(),
+                    &crate::sources::locate::Needle::text(&format!("\"{team}\"")),
+                )
+            } else {
+                locate_section_key(&text, &key)
+            };
+            return Err(Error::Config {
+                location: Location {
+                    file: path.to_path_buf(),
+                    line: pos.map(|p| p.0),
+                    column: pos.map(|p| p.1),
+                },
+                message: format!("{key}: {why}"),
+                help: None,
+            });
+        }
         for (i, rule) in file.rule.iter().enumerate() {
             if let Err((what, why)) = rule.validate() {
                 use crate::sources::locate::{Needle, locate};
@@ -277,8 +319,26 @@ impl Config {
             policy: file.policy,
             unmapped: file.unmapped,
             rules: file.rule,
+            teams: file.teams,
         })
     }
+}
+
+/// The position of a key inside its table (`policy.gate.critical.reviewers`: the
+/// `reviewers` after the `[policy.gate.critical]` header), else of the last segment anywhere.
+fn locate_section_key(text: &str, dotted: &str) -> Option<(u32, u32)> {
+    use crate::sources::locate::{Needle, line_col, locate};
+    let (table, _) = dotted.rsplit_once('.')?;
+    let header = format!("[{table}]");
+    if let Some(start) = text.find(&header) {
+        let after = &text[start..];
+        let last = dotted.rsplit('.').next()?;
+        if let Some((l, c)) = locate(after.as_bytes(), &Needle::text(last)) {
+            let (hl, _) = line_col(text.as_bytes(), start);
+            return Some((hl + l - 1, c));
+        }
+    }
+    locate_key(text, dotted)
 }
 
 /// The position of the last segment of a dotted key (`policy.strength.async`) in TOML text.

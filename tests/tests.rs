@@ -7,6 +7,7 @@ mod batch;
 mod cache;
 mod cargo;
 mod check;
+mod ci;
 mod config;
 mod diff;
 mod errors;

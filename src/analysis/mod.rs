@@ -3,10 +3,14 @@
 //! Everything here reads the frozen [`DependencyGraph`](crate::graph::DependencyGraph) and
 //! returns plain result models for the reports: [`impact::Impact`] (the blast radius with
 //! risk), [`why::Why`] (how one node reaches another), [`check::CheckReport`] (problems in
-//! the graph), [`picture::Picture`] (what a picture of the graph or of an impact draws). The [`policy::Policy`] turns reach into risk.
+//! the graph), [`picture::Picture`] (what a picture of the graph or of an impact draws), and
+//! for CI the [`gate::Verdict`] (does the change have the sign-off its risk needs?) and the
+//! [`ci::CiReport`] with its findings. The [`policy::Policy`] turns reach into risk.
 
 pub mod check;
+pub mod ci;
 pub mod drift;
+pub mod gate;
 pub mod impact;
 pub mod listing;
 pub mod owners;

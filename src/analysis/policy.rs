@@ -197,6 +197,10 @@ pub struct Policy {
     pub strength: StrengthPolicy,
     /// The risk table.
     pub risk: RiskTable,
+    /// `[policy.gate]`: what each risk tier needs in CI (`None`: the built-in gate).
+    pub gate: Option<super::gate::GatePolicy>,
+    /// `[policy.ai_assisted]`: what AI-assisted changes need, and how they are detected.
+    pub ai_assisted: super::gate::AiAssistedPolicy,
 }
 
 impl Policy {

@@ -287,7 +287,7 @@ impl Git {
         })
     }
 
-    fn run(&self, what: &str, args: &[&str]) -> Result<Vec<u8>> {
+    pub(crate) fn run(&self, what: &str, args: &[&str]) -> Result<Vec<u8>> {
         self.try_run(args)?.map_err(|why| Error::Git {
             message: format!("git {what} failed: {why}"),
             help: Some("run the same git command yourself to see what is wrong".to_string()),

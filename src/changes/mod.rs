@@ -26,13 +26,19 @@
 //! rust-toolchain.toml changed"). Ignored files are kept with their reason, and unmapped ones
 //! are listed: no input is dropped silently.
 //!
+//! For CI, [`commits`] finds the AI-assisted commits of a git range, [`hunks`] the first
+//! changed line of each file, and [`approvals`] reads who signed off.
+//!
 //! Graph sources that change in a git range are not mapped here: the caller compares the
 //! graph at both ends ([`topology`]) and attaches the result with
 //! [`ChangeSet::attach_topology`].
 
+pub mod approvals;
 pub mod cargo;
 pub mod codeowners;
+pub mod commits;
 pub mod git;
+pub mod hunks;
 pub mod lockfile;
 pub mod ownership;
 pub mod repo;

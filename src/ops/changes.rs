@@ -1,4 +1,4 @@
-//! Preparing a change for the commands that take one (`impact`, and later `ci`): from the
+//! Preparing a change for the commands that take one (`impact` and `ci`): from the
 //! flags (`--base`, `--head`, `--staged`, `--files-from`, node ids and paths) to a
 //! [`ChangeSet`] on the right graph.
 //!
@@ -176,6 +176,22 @@ impl<'w> PreparedChange<'w> {
     /// tree's), if any.
     pub fn codeowners(&self) -> Option<&CodeOwners> {
         self.codeowners.as_ref()
+    }
+
+    /// The repository, when the change was read from git.
+    pub fn git(&self) -> Option<&Git> {
+        self.git.as_deref()
+    }
+
+    /// The git comparison, when the change was read from git.
+    pub fn diff(&self) -> Option<&Diff> {
+        self.diff.as_ref()
+    }
+
+    /// The directory repository paths are relative to: the git top level, or the
+    /// configuration's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// Warnings for stderr (skipped CODEOWNERS lines, a base graph that does not load).

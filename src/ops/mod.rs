@@ -5,7 +5,9 @@
 //! print goes to the writer they are given, so the binary can hold the report until it is
 //! complete (never a partial report on stdout).
 
+pub mod audit;
 pub mod changes;
+pub mod ci;
 pub mod render;
 
 use std::io::Write;
@@ -24,6 +26,7 @@ pub mod cache;
 mod graph;
 mod rank;
 pub use batch::{BatchOptions, impact_batch};
+pub use ci::{CiOptions, ci};
 pub use graph::{ListOptions, graph};
 pub use rank::{rank, spof};
 

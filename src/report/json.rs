@@ -614,3 +614,220 @@ pub fn spof(w: &mut dyn Write, report: &crate::analysis::spof::SpofReport<'_>) -
     };
     write_json(w, &j, false)
 }
+
+/// Schema id of the `blast ci` report.
+pub const CI_SCHEMA: &str = "blast-radius/ci/v1";
+
+#[derive(Serialize)]
+struct EscalationJson {
+    from: Risk,
+    to: Risk,
+    by: u8,
+}
+
+#[derive(Serialize)]
+struct GateJson {
+    tier: Option<Risk>,
+    source: &'static str,
+}
+
+#[derive(Serialize)]
+struct BlockJson<'a> {
+    source: &'a str,
+    overridden_by: Option<&'a str>,
+    override_labels: &'a [String],
+}
+
+#[derive(Serialize)]
+struct RequirementJson<'a> {
+    source: &'a str,
+    needs: u32,
+    from: &'a [String],
+    note: Option<&'a str>,
+    eligible: Option<Vec<&'a str>>,
+    has: &'a [String],
+    unknown_teams: &'a [String],
+    satisfied: bool,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct VerdictJson<'a> {
+    status: crate::analysis::gate::Status,
+    exit_code: u8,
+    risk: Risk,
+    gated_risk: Risk,
+    escalation: Option<EscalationJson>,
+    gate: GateJson,
+    ai_assisted: bool,
+    block: Option<BlockJson<'a>>,
+    requirements: Vec<RequirementJson<'a>>,
+    missing: Vec<String>,
+    labels: &'a [String],
+}
+
+#[derive(Serialize)]
+struct AiCommitJson<'a> {
+    commit: &'a str,
+    author: &'a str,
+    subject: &'a str,
+    matches: &'a [crate::changes::commits::Match],
+}
+
+#[derive(Serialize)]
+struct AiJson<'a> {
+    detected: bool,
+    scanned: usize,
+    commits: Vec<AiCommitJson<'a>>,
+    labels: &'a [crate::changes::commits::Match],
+}
+
+#[derive(Serialize)]
+struct ApprovedJson<'a> {
+    login: &'a str,
+    source: String,
+}
+
+#[derive(Serialize)]
+struct WithdrawnJson<'a> {
+    login: &'a str,
+    state: &'a str,
+}
+
+#[derive(Serialize)]
+struct ApprovalsJson<'a> {
+    approved: Vec<ApprovedJson<'a>>,
+    changes_requested: Vec<&'a str>,
+    withdrawn: Vec<WithdrawnJson<'a>>,
+    sources: &'a [String],
+}
+
+#[derive(Serialize)]
+struct CiFindingJson<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    risk: Option<Risk>,
+    fingerprint: &'a str,
+}
+
+#[derive(Serialize)]
+struct CiJson<'i, 'g> {
+    schema: &'static str,
+    verdict: VerdictJson<'i>,
+    ai_assisted: AiJson<'i>,
+    approvals: ApprovalsJson<'i>,
+    labels: &'i [String],
+    findings: Vec<CiFindingJson<'i>>,
+    impact: ImpactJson<'i, 'g>,
+}
+
+/// Writes the `blast ci` report (`blast-radius/ci/v1`) on one line: `verdict`,
+/// `ai_assisted`, `approvals`, `labels`, `findings` and the whole impact report (`impact`,
+/// `blast-radius/impact/v1`, listing what `opts` selects).
+pub fn ci(
+    w: &mut dyn Write,
+    report: &crate::analysis::ci::CiReport<'_, '_>,
+    opts: &ImpactJsonOptions,
+) -> io::Result<()> {
+    use crate::analysis::gate::GateSource;
+    let v = &report.verdict;
+    let j = CiJson {
+        schema: CI_SCHEMA,
+        verdict: VerdictJson {
+            status: v.status,
+            exit_code: v.exit_code(),
+            risk: v.risk,
+            gated_risk: v.gated_risk,
+            escalation: v.escalation.as_ref().map(|e| EscalationJson {
+                from: e.from,
+                to: v.gated_risk,
+                by: e.by,
+            }),
+            gate: GateJson {
+                tier: v.tier,
+                source: match v.gate_source {
+                    GateSource::Configured => "configured",
+                    GateSource::Builtin => "builtin",
+                },
+            },
+            ai_assisted: v.ai_assisted,
+            block: v.block.as_ref().map(|b| BlockJson {
+                source: &b.source,
+                overridden_by: b.overridden_by.as_deref(),
+                override_labels: &b.override_labels,
+            }),
+            requirements: v
+                .requirements
+                .iter()
+                .map(|r| RequirementJson {
+                    source: &r.source,
+                    needs: r.needs,
+                    from: &r.from,
+                    note: r.note.as_deref(),
+                    eligible: r
+                        .eligible
+                        .as_ref()
+                        .map(|e| e.iter().map(String::as_str).collect()),
+                    has: &r.has,
+                    unknown_teams: &r.unknown_teams,
+                    satisfied: r.satisfied(),
+                    message: r.message(),
+                })
+                .collect(),
+            missing: v.missing(),
+            labels: &v.labels,
+        },
+        ai_assisted: AiJson {
+            detected: report.ai.detected(),
+            scanned: report.ai.scanned,
+            commits: report
+                .ai
+                .commits
+                .iter()
+                .map(|c| AiCommitJson {
+                    commit: &c.commit.id,
+                    author: &c.commit.author,
+                    subject: &c.commit.subject,
+                    matches: &c.matches,
+                })
+                .collect(),
+            labels: &report.ai.labels,
+        },
+        approvals: ApprovalsJson {
+            approved: report
+                .approvals
+                .approved
+                .values()
+                .map(|(l, s)| ApprovedJson {
+                    login: l,
+                    source: s.label(),
+                })
+                .collect(),
+            changes_requested: report
+                .approvals
+                .changes_requested
+                .values()
+                .map(String::as_str)
+                .collect(),
+            withdrawn: report
+                .approvals
+                .withdrawn
+                .values()
+                .map(|(l, s)| WithdrawnJson { login: l, state: s })
+                .collect(),
+            sources: &report.approvals.sources,
+        },
+        labels: &report.labels,
+        findings: report
+            .findings
+            .iter()
+            .map(|f| CiFindingJson {
+                finding: &f.finding,
+                risk: f.risk,
+                fingerprint: &f.fingerprint,
+            })
+            .collect(),
+        impact: impact_json(report.impact, *opts),
+    };
+    write_json(w, &j, false)
+}

@@ -4,16 +4,25 @@
 //! [`Why`](crate::analysis::Why), [`CheckReport`](crate::analysis::CheckReport)) and never
 //! compute: one file per format, each writing into any [`std::io::Write`].
 //!
+//! The CI outputs of `blast ci` read a [`CiReport`](crate::analysis::ci::CiReport): the
+//! [`markdown`] summary, [`github`] annotations, [`sarif`] and [`gitlab`] Code Quality,
+//! plus the text and JSON reports. Every name they print passes through an escaper for its
+//! format ([`inert`] for terminals and logs).
+//!
 //! Pictures ([`dot`], [`svg`], [`mermaid`], [`html`]) draw a
 //! [`Picture`](crate::analysis::picture::Picture), the one model that says which nodes,
 //! edges and clusters are drawn; [`style`] keeps their colours, shapes and lines in step.
 
 pub mod dot;
+pub mod github;
+pub mod gitlab;
 pub mod graph;
 pub mod html;
 pub mod json;
 pub mod layout;
+pub mod markdown;
 pub mod mermaid;
+pub mod sarif;
 pub(crate) mod style;
 pub mod svg;
 pub mod text;
@@ -88,4 +97,34 @@ impl FromStr for Format {
 /// A strength as text: two decimals.
 pub(crate) fn fmt_strength(s: f64) -> String {
     format!("{s:.2}")
+}
+
+/// Text with control characters, line and paragraph separators and bidirectional controls
+/// shown as escapes (`\n`, `\u{202e}`), so a name stays on one line, reads as written, and
+/// cannot start a line a CI runner would obey (a GitHub `::command::`).
+pub fn inert(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(
+                    c,
+                    '\u{2028}'
+                        | '\u{2029}'
+                        | '\u{200e}'
+                        | '\u{200f}'
+                        | '\u{202a}'..='\u{202e}'
+                        | '\u{2066}'..='\u{2069}'
+                ) =>
+            {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -702,3 +702,258 @@ pub fn spof(
     }
     Ok(())
 }
+
+/// Writes the report of `blast ci`: the risk and what the change reaches, the AI-assisted
+/// commits, the approvals, and the verdict last. Every name passes through
+/// [`inert`](super::inert), so no line can be read as a CI runner's command.
+pub fn ci(
+    w: &mut dyn Write,
+    report: &crate::analysis::ci::CiReport<'_, '_>,
+    opts: &TextOptions,
+) -> io::Result<()> {
+    use super::inert;
+    use crate::analysis::gate::Status;
+    let p = Paint { color: opts.color };
+    let impact = report.impact;
+    let v = &report.verdict;
+    let summary = impact.summary();
+    let changed = impact.changes.nodes();
+    let names: Vec<String> = changed.iter().map(|n| inert(n.id().as_str())).collect();
+    let subject = match names.len() {
+        0 => "nothing".to_string(),
+        1..=3 => names.join(", "),
+        n => format!("{} and {} more", names[..3].join(", "), n - 3),
+    };
+    let mut parts = Vec::new();
+    if summary.customer_facing > 0 {
+        parts.push(format!("{} customer-facing", summary.customer_facing));
+    }
+    if summary.tier0 > 0 {
+        parts.push(format!("{} tier 0", summary.tier0));
+    }
+    let detail = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join(", "))
+    };
+    writeln!(
+        w,
+        "{} {} — a change to {} reaches {}{detail}",
+        p.bold("risk:"),
+        p.risk(v.risk),
+        p.bold(&subject),
+        plural(summary.impacted, "node", "nodes"),
+    )?;
+    if let Some(e) = &v.escalation {
+        writeln!(
+            w,
+            "{} {} → {} because the change is AI-assisted ([policy.ai_assisted] escalate = {})",
+            p.bold("raised:"),
+            p.risk(e.from),
+            p.risk(v.gated_risk),
+            e.by
+        )?;
+    }
+    for r in &impact.risk_reasons {
+        writeln!(w, "{} {}", p.dim("because:"), inert(r))?;
+    }
+    if let Some(d) = &impact.changes.diff {
+        let base = match &d.merge_base {
+            Some(mb) if d.base != "HEAD" => {
+                format!("{} (merge base {})", inert(&d.base), short(mb))
+            }
+            Some(mb) => format!("{} ({})", inert(&d.base), short(mb)),
+            None => format!("{} (no commit yet)", inert(&d.base)),
+        };
+        writeln!(w, "{} {base} → {}", p.dim("diff:"), inert(&d.head))?;
+    }
+    let shown = opts.limit;
+    for c in impact.changes.changed.iter().take(shown) {
+        let ids: Vec<String> = c
+            .nodes
+            .iter()
+            .take(5)
+            .map(|n| inert(n.id().as_str()))
+            .collect();
+        let ids = if c.nodes.len() > 5 {
+            format!("{} and {} more", ids.join(", "), c.nodes.len() - 5)
+        } else {
+            ids.join(", ")
+        };
+        let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
+        writeln!(
+            w,
+            "{} {}{status} → {ids} {}",
+            p.dim("changed:"),
+            inert(&c.input),
+            p.dim(&format!("({})", inert(&c.reason)))
+        )?;
+    }
+    if impact.changes.changed.len() > shown {
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "… and {} more changed inputs (all are in --json)",
+                impact.changes.changed.len() - shown
+            ))
+        )?;
+    }
+    for u in impact.changes.unmapped.iter().take(shown) {
+        writeln!(
+            w,
+            "{} {} {}",
+            p.paint(
+                AnsiColor::Yellow.on_default().effects(Effects::BOLD),
+                "warning:"
+            ),
+            inert(u),
+            p.dim("maps to no node (no `paths` glob, Cargo package or rule claims it)")
+        )?;
+    }
+    let key: Vec<_> = impact
+        .rated()
+        .into_iter()
+        .filter(|n| n.node().customer_facing() || n.node().tier().map(|t| t.get()) == Some(0))
+        .collect();
+    if !key.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", p.bold("reached customer-facing and tier-0 nodes:"))?;
+        let rows: Vec<Vec<(String, usize)>> = key
+            .iter()
+            .take(opts.limit)
+            .map(|n| {
+                let node = n.node();
+                let path: Vec<String> = n.path().iter().map(|x| inert(x.id().as_str())).collect();
+                let owners: Vec<String> = n.owners().0.iter().map(|o| inert(o)).collect();
+                vec![
+                    (p.risk(n.risk()), n.risk().as_str().len()),
+                    plain(inert(node.id().as_str())),
+                    plain(node.tier().map_or("-".to_string(), |t| t.to_string())),
+                    plain(if owners.is_empty() {
+                        "-".to_string()
+                    } else {
+                        owners.join(", ")
+                    }),
+                    plain(path.join(" → ")),
+                ]
+            })
+            .collect();
+        table(w, &["RISK", "NODE", "TIER", "OWNERS", "PATH"], &rows, &p)?;
+        if key.len() > opts.limit {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!(
+                    "… and {} more (all are in --json)",
+                    key.len() - opts.limit
+                ))
+            )?;
+        }
+    }
+    let rest = summary.impacted - key.len();
+    if rest > 0 {
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "also reached: {} neither customer-facing nor tier 0 (`blast impact` lists them)",
+                plural(rest, "node", "nodes")
+            ))
+        )?;
+    }
+    if report.ai.detected() {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{} {} of {}{}",
+            p.bold("ai-assisted:"),
+            report.ai.commits.len(),
+            plural(report.ai.scanned, "commit", "commits"),
+            if report.ai.labels.is_empty() {
+                ""
+            } else {
+                ", and labelled"
+            }
+        )?;
+        for c in report.ai.commits.iter().take(shown) {
+            writeln!(w, "  {} {}", short(&c.commit.id), inert(&c.commit.subject))?;
+            for m in &c.matches {
+                writeln!(
+                    w,
+                    "    {} {}",
+                    inert(&m.line),
+                    p.dim(&format!("({})", inert(&m.why)))
+                )?;
+            }
+        }
+        if report.ai.commits.len() > shown {
+            writeln!(
+                w,
+                "  {}",
+                p.dim(&format!(
+                    "… and {} more (all are in --json)",
+                    report.ai.commits.len() - shown
+                ))
+            )?;
+        }
+        for l in &report.ai.labels {
+            writeln!(w, "  {}", inert(&l.line))?;
+        }
+    }
+    writeln!(w)?;
+    let approved: Vec<String> = report
+        .approvals
+        .approved
+        .values()
+        .map(|(l, s)| format!("{} ({})", inert(l), inert(&s.label())))
+        .collect();
+    writeln!(
+        w,
+        "{} {}",
+        p.bold("approvals:"),
+        if approved.is_empty() {
+            "none".to_string()
+        } else {
+            approved.join(", ")
+        }
+    )?;
+    if !report.approvals.changes_requested.is_empty() {
+        let who: Vec<String> = report
+            .approvals
+            .changes_requested
+            .values()
+            .map(|l| inert(l))
+            .collect();
+        writeln!(w, "{} {}", p.dim("changes requested by:"), who.join(", "))?;
+    }
+    let status = match v.status {
+        Status::Pass => p.paint(AnsiColor::Green.on_default().effects(Effects::BOLD), "pass"),
+        Status::Fail => p.paint(AnsiColor::Red.on_default().effects(Effects::BOLD), "fail"),
+    };
+    let headline = inert(&v.headline());
+    let rest_of = headline.split_once(' ').map_or("", |x| x.1);
+    writeln!(w, "{} {status} {rest_of}", p.bold("verdict:"))?;
+    if let Some(b) = &v.block {
+        let mark = if b.overridden_by.is_some() {
+            "✓"
+        } else {
+            "✗"
+        };
+        writeln!(w, "  {mark} {}", inert(&b.message(v.gated_risk)))?;
+    }
+    for r in &v.requirements {
+        let mark = if r.satisfied() { "✓" } else { "✗" };
+        writeln!(
+            w,
+            "  {mark} {} {}",
+            inert(&r.message()),
+            p.dim(&format!("[{}]", inert(&r.source)))
+        )?;
+    }
+    if !v.labels.is_empty() {
+        let labels: Vec<String> = v.labels.iter().map(|l| inert(l)).collect();
+        writeln!(w, "  {} {}", p.dim("suggested labels:"), labels.join(", "))?;
+    }
+    Ok(())
+}

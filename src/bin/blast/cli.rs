@@ -8,6 +8,7 @@ use blast_radius::analysis::picture::{Collapse, FocusDirection, PictureOptions};
 use blast_radius::analysis::rank::{RankOptions, SizeMode};
 use blast_radius::changes::{ChangeSource, Range, Unmapped};
 use blast_radius::graph::NodeKind;
+use blast_radius::ops::ci::{Annotations, SummaryTarget};
 use blast_radius::ops::render::{DrawOptions, RenderOptions, Renderer};
 use blast_radius::ops::{self, ChangeOptions, GraphOptions, ImpactOptions, WhyOptions, Workspace};
 use blast_radius::report::Format;
@@ -121,6 +122,50 @@ impl ChangeArgs {
             cwd,
         }
     }
+}
+
+/// `blast ci`: sign-off, labels and outputs.
+#[derive(Args, Debug, Clone)]
+struct CiArgs {
+    /// Logins that approved the change (comma-separated; repeatable).
+    #[arg(long, value_name = "LOGIN,...", help_heading = "Sign-off")]
+    approved_by: Vec<String>,
+    /// GitHub's pull-request reviews JSON (`gh api repos/O/R/pulls/N/reviews --paginate`): each reviewer's latest review counts.
+    #[arg(long, value_name = "FILE", help_heading = "Sign-off")]
+    approvals: Option<PathBuf>,
+    /// The pull request's labels (comma-separated; repeatable): AI-assisted and override labels.
+    #[arg(long, value_name = "LABEL,...", help_heading = "Sign-off")]
+    label: Vec<String>,
+    /// Write a Markdown summary to FILE ('-' for stdout); without FILE, append to $GITHUB_STEP_SUMMARY.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, help_heading = "CI outputs")]
+    summary: Option<Option<PathBuf>>,
+    /// The summary's size budget in bytes (default 1000000; about 65000 for a PR comment).
+    #[arg(long, value_name = "BYTES", help_heading = "CI outputs")]
+    summary_limit: Option<usize>,
+    /// Also write annotations to stdout (GitHub Actions workflow commands).
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "CI outputs")]
+    annotations: Option<AnnotationsArg>,
+    /// Write SARIF 2.1.0 to FILE ('-' for stdout), for GitHub code scanning.
+    #[arg(long, value_name = "FILE", help_heading = "CI outputs")]
+    sarif: Option<PathBuf>,
+    /// Write a GitLab Code Quality report to FILE ('-' for stdout).
+    #[arg(long, value_name = "FILE", help_heading = "CI outputs")]
+    gitlab: Option<PathBuf>,
+    /// Write the JSON report (blast-radius/ci/v1) to FILE ('-' for stdout).
+    #[arg(long, value_name = "FILE", help_heading = "CI outputs")]
+    json: Option<PathBuf>,
+    /// Append one JSON line per run to FILE (the audit trail).
+    #[arg(long, value_name = "FILE", help_heading = "CI outputs")]
+    audit: Option<PathBuf>,
+    /// Text output: at most this many rows per list.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+enum AnnotationsArg {
+    /// GitHub Actions workflow commands (::error file=…::…).
+    Github,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -335,6 +380,18 @@ enum Command {
         #[command(flatten)]
         picture: PictureArgs,
     },
+    /// The CI gate: the impact of a change, the sign-off its risk needs and whether it has it (exit 1 when not), with annotations, SARIF, GitLab, Markdown, JSON and audit outputs.
+    Ci {
+        /// Node ids or changed file paths, as for `impact`.
+        #[arg(value_name = "CHANGE", required_unless_present_any = ["base", "staged", "files_from"])]
+        changes: Vec<String>,
+        #[command(flatten)]
+        change: ChangeArgs,
+        #[command(flatten)]
+        graph: GraphArgs,
+        #[command(flatten)]
+        ci: CiArgs,
+    },
     /// A picture of the whole graph (or of --focus's neighbourhood), coloured by tier.
     Render {
         #[command(flatten)]
@@ -507,6 +564,42 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 warnings.extend(more);
                 (code, warnings)
             });
+            ws.store_cache();
+            result
+        }
+        Command::Ci {
+            changes,
+            change,
+            graph,
+            ci,
+        } => {
+            let graph = graph_options(graph)?;
+            let ws = Workspace::load(&graph)?;
+            let opts = ops::CiOptions {
+                change: change.options(changes, graph.cwd.clone()),
+                approved_by: ci.approved_by,
+                approvals: ci.approvals,
+                labels: ci.label,
+                summary: ci.summary.map(|s| match s {
+                    Some(file) => SummaryTarget::File(file),
+                    // The step summary file is only a default for where to write.
+                    None => SummaryTarget::StepSummary(
+                        std::env::var_os("GITHUB_STEP_SUMMARY")
+                            .filter(|v| !v.is_empty())
+                            .map(PathBuf::from),
+                    ),
+                }),
+                summary_limit: ci.summary_limit,
+                annotations: ci.annotations.map(|a| match a {
+                    AnnotationsArg::Github => Annotations::Github,
+                }),
+                sarif: ci.sarif,
+                gitlab: ci.gitlab,
+                json: ci.json,
+                audit: ci.audit,
+                text: text(ci.limit),
+            };
+            let result = ops::ci(&ws, &opts, out);
             ws.store_cache();
             result
         }

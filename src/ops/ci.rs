@@ -1,0 +1,376 @@
+//! `blast ci`: the impact of a change plus the policy gate's verdict, written to every
+//! output asked for in one run.
+//!
+//! The change is read exactly as `blast impact` reads it ([`PreparedChange`]); the commits
+//! of the same git range are searched for AI assistance; approvals come from the flags or a
+//! reviews file; [`gate::evaluate`] judges; [`CiReport`] places the findings; then the
+//! outputs are written (files first, the audit line last, then standard output). Nothing in
+//! the environment changes the verdict: the same inputs give the same exit code in GitHub
+//! Actions, GitLab CI and on a laptop.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::audit::{self, RangeInfo, RefInfo};
+use super::{PreparedChange, Warnings, Workspace};
+use crate::analysis::Analyzer;
+use crate::analysis::ci::{CiReport, Locator};
+use crate::analysis::gate::{self, GateInput, OwnerSets};
+use crate::analysis::picture::{Collapse, Picture, PictureOptions};
+use crate::changes::approvals::Approvals;
+use crate::changes::commits::{Detector, read_commits};
+use crate::changes::git::Range;
+use crate::changes::hunks;
+use crate::codes::Location;
+use crate::error::{Error, Result};
+use crate::report::json::ImpactJsonOptions;
+use crate::report::text::TextOptions;
+use crate::report::{self, markdown};
+
+use super::ChangeOptions;
+
+/// Where `--summary` writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SummaryTarget {
+    /// `--summary FILE`: the file is replaced (`-`: standard output).
+    File(PathBuf),
+    /// `--summary` without a value: appended to the step summary file, the value of
+    /// `$GITHUB_STEP_SUMMARY` (`None` when it is not set).
+    StepSummary(Option<PathBuf>),
+}
+
+/// Annotation formats for standard output.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Annotations {
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+/// Options of `blast ci`.
+#[derive(Clone, Debug, Default)]
+pub struct CiOptions {
+    /// What changed.
+    pub change: ChangeOptions,
+    /// `--approved-by` values (comma-separated logins).
+    pub approved_by: Vec<String>,
+    /// `--approvals FILE`: GitHub reviews JSON.
+    pub approvals: Option<PathBuf>,
+    /// `--label` values (comma-separated).
+    pub labels: Vec<String>,
+    /// `--summary`.
+    pub summary: Option<SummaryTarget>,
+    /// `--summary-limit`: the summary's byte budget.
+    pub summary_limit: Option<usize>,
+    /// `--annotations`.
+    pub annotations: Option<Annotations>,
+    /// `--sarif FILE`.
+    pub sarif: Option<PathBuf>,
+    /// `--gitlab FILE`.
+    pub gitlab: Option<PathBuf>,
+    /// `--json FILE`.
+    pub json: Option<PathBuf>,
+    /// `--audit FILE`.
+    pub audit: Option<PathBuf>,
+    /// Text output.
+    pub text: TextOptions,
+}
+
+fn is_dash(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+/// One output to write.
+struct Output {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    append: bool,
+}
+
+/// `blast ci`. Returns the exit code (0 pass, 1 fail) and warnings for stderr.
+///
+/// # Errors
+/// Everything `blast impact` can fail on, an unreadable or malformed `--approvals` file,
+/// `--summary` without a file outside GitHub Actions, outputs that cannot be written.
+pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, Warnings)> {
+    let cwd = &opts.change.cwd;
+    let dashes: Vec<&str> = [
+        ("--sarif", opts.sarif.as_deref()),
+        ("--gitlab", opts.gitlab.as_deref()),
+        ("--json", opts.json.as_deref()),
+        (
+            "--summary",
+            match &opts.summary {
+                Some(SummaryTarget::File(p)) => Some(p.as_path()),
+                _ => None,
+            },
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, p)| p.is_some_and(is_dash))
+    .map(|(f, _)| f)
+    .collect();
+    if dashes.len() > 1 {
+        return Err(Error::Usage(format!(
+            "{} all write to standard output ('-'); only one output can\n  help: give the others a file name",
+            dashes.join(" and ")
+        )));
+    }
+    if !dashes.is_empty() && opts.annotations.is_some() {
+        return Err(Error::Usage(format!(
+            "{} - and --annotations github both write to standard output\n  help: write {} to a file",
+            dashes[0], dashes[0]
+        )));
+    }
+    if opts.audit.as_deref().is_some_and(is_dash) {
+        return Err(Error::Usage(
+            "--audit appends to a file, not to standard output ('-')\n  help: name a file, like --audit blast-audit.jsonl".to_string(),
+        ));
+    }
+    let summary_path = match &opts.summary {
+        None => None,
+        Some(SummaryTarget::File(p)) => Some((p.clone(), false)),
+        Some(SummaryTarget::StepSummary(Some(p))) => Some((p.clone(), true)),
+        Some(SummaryTarget::StepSummary(None)) => {
+            return Err(Error::Usage(
+                "--summary without a file writes to $GITHUB_STEP_SUMMARY, which is not set (GitHub Actions sets it)\n  help: name the file: --summary FILE".to_string(),
+            ));
+        }
+    };
+
+    let prepared = PreparedChange::open(ws, &opts.change)?;
+    let (changes, more) = prepared.resolve()?;
+    let mut warnings: Warnings = prepared.warnings().to_vec();
+    warnings.extend(more.into_iter().map(|w| format!("warning: {w}")));
+    let policy = ws.policy();
+    let mut analyzer =
+        Analyzer::new(prepared.graph(), policy.clone()).codeowners(prepared.codeowners().cloned());
+    let impact = analyzer.impact(changes);
+
+    let mut approvals = Approvals::default();
+    approvals.add_flag_values(&opts.approved_by);
+    if let Some(f) = &opts.approvals {
+        approvals.add_reviews_file(&cwd.join(f), &f.display().to_string())?;
+    }
+    warnings.extend(approvals.warnings.iter().cloned());
+    let labels: Vec<String> = opts
+        .labels
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+
+    // The commits of the range, and the range for the audit trail.
+    let mut range = RangeInfo::default();
+    let mut commits = Vec::new();
+    if let (Some(git), Some(diff)) = (prepared.git(), prepared.diff()) {
+        if let Range::Base { base, head } = &diff.range {
+            let base_id = git.resolve_commit(base)?;
+            let head_name = head.clone().unwrap_or_else(|| "HEAD".to_string());
+            let head_id = git.resolve_commit(&head_name)?;
+            commits = read_commits(git, &base_id, &head_id)?;
+            range.base = Some(RefInfo {
+                name: base.clone(),
+                commit: Some(base_id),
+            });
+            range.head = Some(RefInfo {
+                name: head_name,
+                commit: Some(head_id),
+            });
+        }
+        if let Some(d) = &impact.changes.diff {
+            range.merge_base = d.merge_base.clone();
+            if range.base.is_none() {
+                range.base = Some(RefInfo {
+                    name: d.base.clone(),
+                    commit: d.merge_base.clone(),
+                });
+                range.head = Some(RefInfo {
+                    name: d.head.clone(),
+                    commit: d.head_commit.clone(),
+                });
+            }
+        }
+    }
+    let ai = Detector::new(&policy.ai_assisted.detect).detect(commits, &labels);
+
+    let owners = OwnerSets::of(&impact);
+    let verdict = gate::evaluate(
+        policy.gate.as_ref(),
+        &policy.ai_assisted,
+        &ws.config.teams,
+        &GateInput {
+            risk: impact.risk,
+            owners: &owners,
+            ai: &ai,
+            approvals: &approvals,
+            labels: &labels,
+        },
+    );
+    warnings.extend(verdict.warnings.iter().cloned());
+
+    // Where findings point.
+    let first_lines = match (prepared.git(), prepared.diff()) {
+        (Some(git), Some(diff)) => hunks::first_changed_lines(git, diff)?,
+        _ => Default::default(),
+    };
+    let root =
+        std::fs::canonicalize(prepared.root()).unwrap_or_else(|_| prepared.root().to_path_buf());
+    let repo_path = |file: &Path| -> Option<PathBuf> {
+        let abs = cwd.join(file);
+        let abs = std::fs::canonicalize(&abs).ok()?;
+        abs.strip_prefix(&root).ok().map(Path::to_path_buf)
+    };
+    let node_location = |id: &str| -> Option<Location> {
+        let node = ws.graph.node(id).or_else(|| prepared.graph().node(id))?;
+        let origin = node
+            .origins()
+            .find(|o| o.source == "graph")
+            .or_else(|| node.origins().next())?;
+        let rel = repo_path(&origin.file)?;
+        let line = std::fs::read(cwd.join(&origin.file)).ok().and_then(|t| {
+            crate::sources::locate::locate(&t, &crate::sources::locate::Needle::declaration(id))
+        });
+        Some(Location {
+            file: rel,
+            line: Some(line.map_or(1, |l| l.0)),
+            column: None,
+        })
+    };
+    let fallback = ws
+        .graph
+        .origins()
+        .iter()
+        .find_map(|o| repo_path(&o.file))
+        .or_else(|| ws.config.path.as_deref().and_then(repo_path))
+        .unwrap_or_else(|| PathBuf::from(crate::config::FILE_NAME));
+    let locator = Locator {
+        first_lines: &first_lines,
+        node: &node_location,
+        fallback: Location {
+            file: fallback,
+            line: Some(1),
+            column: None,
+        },
+    };
+    let report = CiReport::new(&impact, verdict, ai, approvals, labels, &locator);
+
+    // Render every output before writing any, so a failure writes nothing half-done.
+    let mut outputs: Vec<Output> = Vec::new();
+    let mut stdout_doc: Option<Vec<u8>> = None;
+    let mut place = |path: &Path, bytes: Vec<u8>, append: bool| {
+        if is_dash(path) {
+            stdout_doc = Some(bytes);
+        } else {
+            outputs.push(Output {
+                path: cwd.join(path),
+                bytes,
+                append,
+            });
+        }
+    };
+    if let Some(p) = &opts.json {
+        let mut b = Vec::new();
+        report::json::ci(&mut b, &report, &ImpactJsonOptions::default()).map_err(Error::Output)?;
+        place(p, b, false);
+    }
+    if let Some(p) = &opts.sarif {
+        let mut b = Vec::new();
+        report::sarif::write(&mut b, &report.findings).map_err(Error::Output)?;
+        if report.findings.len() > report::sarif::MAX_RESULTS {
+            warnings.push(format!(
+                "warning: --sarif holds the {} most severe of {} findings (GitHub shows at most 5,000)",
+                report::sarif::MAX_RESULTS,
+                report.findings.len()
+            ));
+        }
+        place(p, b, false);
+    }
+    if let Some(p) = &opts.gitlab {
+        let mut b = Vec::new();
+        report::gitlab::write(&mut b, &report.findings).map_err(Error::Output)?;
+        place(p, b, false);
+    }
+    if let Some((p, append)) = &summary_path {
+        let already = if *append {
+            std::fs::metadata(cwd.join(p))
+                .map(|m| m.len() as usize)
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        let limit = opts
+            .summary_limit
+            .unwrap_or(markdown::DEFAULT_LIMIT)
+            .saturating_sub(already);
+        let diagram = summary_diagram(&impact, policy);
+        let md = markdown::summary(&report, diagram.as_deref().map_err(String::as_str), limit);
+        place(p, md.into_bytes(), *append);
+    }
+    for o in &outputs {
+        write_output(o)?;
+    }
+    if let Some(p) = &opts.audit {
+        let line = audit::line(&report, &range, std::time::SystemTime::now());
+        audit::append(&cwd.join(p), &line)?;
+    }
+    match stdout_doc {
+        Some(doc) => out.write_all(&doc).map_err(Error::Output)?,
+        None => {
+            report::text::ci(out, &report, &opts.text).map_err(Error::Output)?;
+            if opts.annotations == Some(Annotations::Github) {
+                report::github::write(out, &report.findings).map_err(Error::Output)?;
+            }
+        }
+    }
+    Ok((report.verdict.exit_code(), warnings))
+}
+
+fn write_output(o: &Output) -> Result<()> {
+    let io = |e| Error::io(&o.path, e);
+    if o.append {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&o.path)
+            .map_err(io)?;
+        f.write_all(&o.bytes).map_err(io)
+    } else {
+        std::fs::write(&o.path, &o.bytes).map_err(io)
+    }
+}
+
+/// The Mermaid Markdown of the blast radius (falling back to services only, then a table),
+/// or why there is none.
+fn summary_diagram(
+    impact: &crate::analysis::Impact<'_>,
+    policy: &crate::analysis::Policy,
+) -> std::result::Result<String, String> {
+    let budget = report::mermaid::Budget::default();
+    let full = Picture::of_impact(impact, policy, &PictureOptions::default());
+    let services = || {
+        Picture::of_impact(
+            impact,
+            policy,
+            &PictureOptions {
+                collapse: Collapse::Modules,
+                ..PictureOptions::default()
+            },
+        )
+    };
+    match full {
+        Ok(p) => {
+            let folded = if !p.collapsed && !report::mermaid::fits(&p, &budget) {
+                services().ok()
+            } else {
+                None
+            };
+            Ok(report::mermaid::markdown(&p, folded.as_ref(), &budget))
+        }
+        Err(e) => match services() {
+            Ok(p) => Ok(report::mermaid::markdown(&p, None, &budget)),
+            Err(_) => Err(format!("No diagram: {e}")),
+        },
+    }
+}

@@ -1,0 +1,551 @@
+//! The Markdown summary of `blast ci --summary`: for `$GITHUB_STEP_SUMMARY` or a pull-request
+//! comment.
+//!
+//! # Format
+//!
+//! GitHub-flavoured Markdown, in this order:
+//!
+//! 1. a marker comment (`<!-- blast-radius:summary -->`, for tools that update a comment)
+//!    and a headline with the verdict and the risk;
+//! 2. the verdict: each requirement met (✅) or missing (❌), a block, suggested labels;
+//! 3. the risk and why (raised for AI-assisted changes);
+//! 4. the reached customer-facing and tier-0 nodes, with their paths and owners;
+//! 5. the AI-assisted commits and the line that matched;
+//! 6. collapsed (`<details>`): a Mermaid diagram of the blast radius (with
+//!    [`mermaid::markdown`](super::mermaid::markdown)'s fallbacks to a service-level
+//!    diagram and then a table), the changed files, every reached tiered or
+//!    customer-facing node, the approvals considered, and the findings.
+//!
+//! Every id, path, owner, login and commit line is written as an inline code span (so
+//! nothing in it is read as Markdown or HTML, and `@team` mentions notify nobody), with
+//! control characters shown as escapes and, in table cells, `|` escaped so no row breaks.
+//!
+//! The summary stays within a byte budget (GitHub's step summary takes 1 MiB; a comment
+//! about 65,000 characters): sections that do not fit are cut at a table row or left out,
+//! and a note at the end says so.
+
+use std::fmt::Write as _;
+
+use crate::analysis::ci::CiReport;
+use crate::analysis::gate::{Requirement, Status};
+
+/// The default budget: a little under GitHub's 1 MiB step-summary limit.
+pub const DEFAULT_LIMIT: usize = 1_000_000;
+
+/// Bytes kept free for the closing note.
+const NOTE_RESERVE: usize = 600;
+
+/// Rows of the reached-nodes table outside `<details>`.
+const MAIN_ROWS: usize = 50;
+
+use super::inert;
+
+/// An inline code span holding `s` literally.
+pub fn code(s: &str) -> String {
+    let s = inert(s);
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad =
+        if s.starts_with('`') || s.ends_with('`') || s.is_empty() || s.chars().all(|c| c == ' ') {
+            " "
+        } else {
+            ""
+        };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// A code span for a table cell (`|` escaped, which GitHub undoes inside the span).
+pub fn cell(s: &str) -> String {
+    code(s).replace('|', "\\|")
+}
+
+fn cells<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let v: Vec<String> = items.into_iter().map(cell).collect();
+    if v.is_empty() {
+        "–".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn spans<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let v: Vec<String> = items.into_iter().map(code).collect();
+    v.join(", ")
+}
+
+/// A section: `head`, then `rows` (each one line, cut when the budget runs out), then
+/// `tail`.
+struct Section {
+    name: &'static str,
+    head: String,
+    rows: Vec<String>,
+    tail: String,
+}
+
+impl Section {
+    fn text(name: &'static str, s: String) -> Section {
+        Section {
+            name,
+            head: s,
+            rows: Vec::new(),
+            tail: String::new(),
+        }
+    }
+    fn len(&self) -> usize {
+        self.head.len() + self.rows.iter().map(|r| r.len()).sum::<usize>() + self.tail.len()
+    }
+}
+
+fn requirement_line(r: &Requirement) -> String {
+    let ok = if r.satisfied() { "✅" } else { "❌" };
+    let what = if r.needs == 1 {
+        "1 approval".to_string()
+    } else {
+        format!("{} approvals", r.needs)
+    };
+    let from = if r.from.is_empty() {
+        String::new()
+    } else {
+        format!(" from {}", spans(r.from.iter().map(String::as_str)))
+    };
+    let note = r
+        .note
+        .as_ref()
+        .map(|n| format!(" ({})", code(n)))
+        .unwrap_or_default();
+    let has = if r.has.is_empty() {
+        "has 0".to_string()
+    } else {
+        format!(
+            "has {} ({})",
+            r.has.len(),
+            spans(r.has.iter().map(String::as_str))
+        )
+    };
+    let unknown = if r.unknown_teams.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; members of {} unknown: list them under `[teams]`",
+            spans(r.unknown_teams.iter().map(String::as_str))
+        )
+    };
+    format!(
+        "- {ok} needs {what}{from}{note}, {has}{unknown} — {}\n",
+        code(&r.source)
+    )
+}
+
+/// The summary within `limit` bytes. `diagram` is the Markdown of the blast-radius picture
+/// (a Mermaid block, or its fallback), or why there is none.
+pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: usize) -> String {
+    let v = &report.verdict;
+    let impact = report.impact;
+    let s = impact.summary();
+    let mut head = String::from("<!-- blast-radius:summary -->\n");
+    let (icon, word) = match v.status {
+        Status::Pass => ("✅", "pass"),
+        Status::Fail => ("❌", "fail"),
+    };
+    let _ = writeln!(
+        head,
+        "## {icon} blast-radius: {word} — risk **{}**\n",
+        v.gated_risk
+    );
+    let headline = v.headline();
+    let gate_text = headline
+        .split_once(" — ")
+        .map_or(headline.as_str(), |x| x.1);
+    let _ = writeln!(head, "**Verdict: {word}** — {}.\n", inert(gate_text));
+    if let Some(b) = &v.block {
+        let labels = spans(b.override_labels.iter().map(String::as_str));
+        match &b.overridden_by {
+            Some(l) => {
+                let _ = writeln!(
+                    head,
+                    "- ✅ risk {} is blocked by {}, overridden by the label {}",
+                    v.gated_risk,
+                    code(&b.source),
+                    code(l)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    head,
+                    "- ❌ risk {} is blocked by {}: add the label {} to accept the risk",
+                    v.gated_risk,
+                    code(&b.source),
+                    if labels.is_empty() {
+                        "(none configured)".to_string()
+                    } else {
+                        labels
+                    }
+                );
+            }
+        }
+    }
+    for r in v.requirements.iter().take(100) {
+        head.push_str(&requirement_line(r));
+    }
+    if v.requirements.len() > 100 {
+        let _ = writeln!(
+            head,
+            "- … and {} more requirements (see `--json`)",
+            v.requirements.len() - 100
+        );
+    }
+    if v.requirements.is_empty() && v.block.is_none() {
+        head.push_str("- No sign-off required for this risk.\n");
+    }
+    if !v.labels.is_empty() {
+        let _ = writeln!(
+            head,
+            "\nSuggested labels: {}",
+            spans(v.labels.iter().map(String::as_str))
+        );
+    }
+    head.push('\n');
+    let mut detail = Vec::new();
+    if s.customer_facing > 0 {
+        detail.push(format!("{} customer-facing", s.customer_facing));
+    }
+    if s.tier0 > 0 {
+        detail.push(format!("{} tier 0", s.tier0));
+    }
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", detail.join(", "))
+    };
+    let _ = write!(
+        head,
+        "Risk **{}**: the change reaches {} {}{detail}",
+        v.risk,
+        s.impacted,
+        if s.impacted == 1 { "node" } else { "nodes" }
+    );
+    if let Some(e) = &v.escalation {
+        let _ = write!(
+            head,
+            "; raised from **{}** to **{}** because the change is AI-assisted (`[policy.ai_assisted] escalate = {}`)",
+            e.from, v.gated_risk, e.by
+        );
+    }
+    head.push_str(".\n");
+    if let Some(d) = &impact.changes.diff {
+        let _ = writeln!(
+            head,
+            "\nCompared {} (merge base {}) with {}.",
+            code(&d.base),
+            code(
+                d.merge_base
+                    .as_deref()
+                    .map(|m| &m[..m.len().min(12)])
+                    .unwrap_or("none")
+            ),
+            code(&d.head)
+        );
+    }
+    head.push('\n');
+
+    let mut sections = vec![Section::text("verdict", head)];
+    // Reached customer-facing and tier-0 nodes.
+    let key: Vec<_> = impact
+        .rated()
+        .into_iter()
+        .filter(|n| n.node().customer_facing() || n.node().tier().map(|t| t.get()) == Some(0))
+        .collect();
+    if !key.is_empty() {
+        let rows: Vec<String> = key
+            .iter()
+            .take(MAIN_ROWS)
+            .map(|n| {
+                let node = n.node();
+                let path: Vec<String> = n.path().iter().map(|p| cell(p.id().as_str())).collect();
+                let (owners, _) = n.owners();
+                format!(
+                    "| {} | {} | {} | {} | {} | {} |\n",
+                    n.risk(),
+                    cell(node.id().as_str()),
+                    node.tier().map_or("–".to_string(), |t| t.to_string()),
+                    if node.customer_facing() { "yes" } else { "no" },
+                    path.join(" → "),
+                    cells(owners.iter().copied())
+                )
+            })
+            .collect();
+        let tail = if key.len() > MAIN_ROWS {
+            format!(
+                "\n… and {} more (below, and in `--json`).\n\n",
+                key.len() - MAIN_ROWS
+            )
+        } else {
+            "\n".to_string()
+        };
+        sections.push(Section {
+            name: "reached customer-facing and tier-0 nodes",
+            head: "### Reached customer-facing and tier-0 nodes\n\n| risk | node | tier | customer-facing | path | owners |\n|---|---|---|---|---|---|\n".to_string(),
+            rows,
+            tail,
+        });
+    }
+    if report.ai.detected() {
+        let mut rows = Vec::new();
+        for c in &report.ai.commits {
+            let id: String = c.commit.id.chars().take(12).collect();
+            for m in &c.matches {
+                rows.push(format!(
+                    "- {} {} — {} ({})\n",
+                    code(&id),
+                    code(&c.commit.subject),
+                    code(&m.line),
+                    inert(&m.why)
+                ));
+            }
+        }
+        for l in &report.ai.labels {
+            rows.push(format!("- {}\n", code(&l.line)));
+        }
+        sections.push(Section {
+            name: "AI-assisted commits",
+            head: format!(
+                "### AI-assisted ({} of {} commits)\n\n",
+                report.ai.commits.len(),
+                report.ai.scanned
+            ),
+            rows,
+            tail: "\n".to_string(),
+        });
+    }
+    let diagram = match diagram {
+        Ok(md) => md.to_string(),
+        Err(why) => format!("{}\n", inert(why)),
+    };
+    sections.push(Section::text(
+        "diagram",
+        format!("<details><summary>Blast radius diagram</summary>\n\n{diagram}\n</details>\n\n"),
+    ));
+    let changed: Vec<String> = impact
+        .changes
+        .changed
+        .iter()
+        .map(|c| {
+            let nodes: Vec<&str> = c.nodes.iter().take(10).map(|n| n.id().as_str()).collect();
+            let more = if c.nodes.len() > 10 {
+                format!(" and {} more", c.nodes.len() - 10)
+            } else {
+                String::new()
+            };
+            format!(
+                "| {} | {} | {}{more} | {} |\n",
+                cell(&c.input),
+                c.status.map_or("–", |s| s.as_str()),
+                cells(nodes),
+                cell(&c.reason)
+            )
+        })
+        .chain(
+            impact
+                .changes
+                .unmapped
+                .iter()
+                .map(|u| format!("| {} | – | unmapped | maps to no node |\n", cell(u))),
+        )
+        .chain(impact.changes.ignored.iter().map(|i| {
+            format!(
+                "| {} | {} | ignored | {} |\n",
+                cell(&i.input),
+                i.status.map_or("–", |s| s.as_str()),
+                cell(&i.reason)
+            )
+        }))
+        .collect();
+    sections.push(Section {
+        name: "changed files",
+        head: format!(
+            "<details><summary>Changed ({})</summary>\n\n| change | status | nodes | why |\n|---|---|---|---|\n",
+            changed.len()
+        ),
+        rows: changed,
+        tail: "\n</details>\n\n".to_string(),
+    });
+    let rated = impact.rated();
+    if !rated.is_empty() {
+        let rows = rated
+            .iter()
+            .map(|n| {
+                let node = n.node();
+                let path: Vec<String> = n.path().iter().map(|p| cell(p.id().as_str())).collect();
+                let (owners, _) = n.owners();
+                format!(
+                    "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} |\n",
+                    n.risk(),
+                    cell(node.id().as_str()),
+                    node.kind(),
+                    node.tier().map_or("–".to_string(), |t| t.to_string()),
+                    if node.customer_facing() { "yes" } else { "no" },
+                    n.distance(),
+                    n.strength(),
+                    path.join(" → "),
+                    cells(owners.iter().copied())
+                )
+            })
+            .collect();
+        sections.push(Section {
+            name: "reached tiered and customer-facing nodes",
+            head: format!(
+                "<details><summary>Every tiered or customer-facing node reached ({})</summary>\n\n| risk | node | kind | tier | customer-facing | distance | strength | path | owners |\n|---|---|---|---|---|---|---|---|---|\n",
+                rated.len()
+            ),
+            rows,
+            tail: "\n</details>\n\n".to_string(),
+        });
+    }
+    let mut approvals = Vec::new();
+    for (login, source) in report.approvals.approved.values() {
+        approvals.push(format!(
+            "- ✅ {} ({})\n",
+            code(login),
+            code(&source.label())
+        ));
+    }
+    for login in report.approvals.changes_requested.values() {
+        approvals.push(format!("- ✋ {} requested changes\n", code(login)));
+    }
+    for (login, state) in report.approvals.withdrawn.values() {
+        if state != "CHANGES_REQUESTED" {
+            approvals.push(format!(
+                "- {} approval withdrawn ({})\n",
+                code(login),
+                code(state)
+            ));
+        }
+    }
+    if approvals.is_empty() {
+        approvals.push("- none\n".to_string());
+    }
+    sections.push(Section {
+        name: "approvals",
+        head: "<details><summary>Approvals considered</summary>\n\n".to_string(),
+        rows: approvals,
+        tail: "\n</details>\n\n".to_string(),
+    });
+    if !report.findings.is_empty() {
+        let rows = report
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "| {} | {} | {} | {} |\n",
+                    f.finding.severity,
+                    cell(f.finding.code.id()),
+                    cell(&format!("{}:{}", f.path(), f.line())),
+                    cell(&f.finding.message)
+                )
+            })
+            .collect();
+        sections.push(Section {
+            name: "findings",
+            head: format!(
+                "<details><summary>Findings ({})</summary>\n\n| level | code | where | message |\n|---|---|---|---|\n",
+                report.findings.len()
+            ),
+            rows,
+            tail: "\n</details>\n\n".to_string(),
+        });
+    }
+    fit(sections, limit)
+}
+
+/// Joins the sections within `limit` bytes, cutting tables at a row and leaving out what
+/// does not fit, with a closing note.
+fn fit(sections: Vec<Section>, limit: usize) -> String {
+    let budget = limit.saturating_sub(NOTE_RESERVE);
+    let mut out = String::new();
+    let mut cut: Vec<String> = Vec::new();
+    for (i, s) in sections.into_iter().enumerate() {
+        if out.len() + s.len() <= budget {
+            out.push_str(&s.head);
+            for r in &s.rows {
+                out.push_str(r);
+            }
+            out.push_str(&s.tail);
+            continue;
+        }
+        if i == 0 {
+            // The verdict always goes in, cut by characters if it must.
+            let mut end = budget.min(s.head.len());
+            while !s.head.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.push_str(&s.head[..end]);
+            out.push('\n');
+            cut.push("the end of the verdict".to_string());
+            continue;
+        }
+        if s.rows.is_empty() || out.len() + s.head.len() + s.tail.len() > budget {
+            cut.push(s.name.to_string());
+            continue;
+        }
+        out.push_str(&s.head);
+        let mut kept = 0;
+        for r in &s.rows {
+            if out.len() + r.len() + s.tail.len() > budget {
+                break;
+            }
+            out.push_str(r);
+            kept += 1;
+        }
+        out.push_str(&s.tail);
+        cut.push(format!(
+            "{} of {} rows of {}",
+            s.rows.len() - kept,
+            s.rows.len(),
+            s.name
+        ));
+    }
+    if !cut.is_empty() {
+        let mut note = format!(
+            "> **Note:** this summary was cut to stay within {limit} bytes; left out: {}. The JSON report (`--json`) has everything.\n",
+            cut.join("; ")
+        );
+        if out.len() + note.len() > limit {
+            note = format!(
+                "> **Note:** this summary was cut to stay within {limit} bytes. The JSON report (`--json`) has everything.\n"
+            );
+        }
+        out.push_str(&note);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_hold_anything() {
+        assert_eq!(code("a"), "`a`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x`"), "`` `x` ``");
+        assert_eq!(code("a\nb\r|c"), "`a\\nb\\r|c`");
+        assert_eq!(cell("a|b"), "`a\\|b`");
+        assert_eq!(code("\u{202e}x"), "`\\u{202e}x`");
+    }
+
+    proptest::proptest! {
+        /// A cell never holds a line break or an unescaped `|`, and its code span closes.
+        #[test]
+        fn cells_stay_in_their_row(s in "\\PC*|[`|\\\\\r\n<>]{0,20}") {
+            let c = cell(&s);
+            proptest::prop_assert!(!c.contains(['\n', '\r']));
+            let unescaped = c.char_indices().filter(|&(i, ch)| ch == '|' && (i == 0 || c.as_bytes()[i - 1] != b'\\')).count();
+            proptest::prop_assert_eq!(unescaped, 0);
+            let fence_len = c.chars().take_while(|&ch| ch == '`').count();
+            let fence = "`".repeat(fence_len);
+            proptest::prop_assert!(c.ends_with(&fence));
+            let inner = &c[fence_len..c.len() - fence_len];
+            proptest::prop_assert!(!inner.contains(&fence));
+        }
+    }
+}

@@ -1,0 +1,927 @@
+//! `blast ci` end to end on real temporary git repositories: the gate per risk tier,
+//! AI-assisted commits, approvals (flags and GitHub reviews files), every output (text,
+//! annotations, SARIF validated against the official schema, GitLab Code Quality, Markdown,
+//! JSON, audit), hostile names, and concurrent audit appends.
+//!
+//! `tests/sarif-schema-2.1.0.json` is the OASIS SARIF 2.1.0 JSON Schema (draft-04), copied
+//! unchanged from oasis-tcs/sarif-spec, `sarif-2.1/schema/sarif-schema-2.1.0.json` at commit
+//! e0583813964ec43cea53b6b531b402866095ed1f (via `../shared/schemas/`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::gitrepo::{Repo, git_in};
+use crate::util::{Output, root, run};
+
+/// A shop repository with the repository's own `blast.toml` (the example policy), on a
+/// branch `feat`.
+fn shop_with_policy() -> Repo {
+    let r = Repo::shop();
+    r.copy_from_root("blast.toml");
+    r.write("tools/admin/src/main.rs", "// admin\n");
+    r.commit("policy");
+    r.branch("feat");
+    r
+}
+
+/// Commits a change to `file` with a message (subject, then body paragraphs).
+fn change(r: &Repo, file: &str, message: &[&str]) {
+    r.append(file, "// changed");
+    r.git(&["add", "-A"]);
+    let mut args = vec!["commit", "-q"];
+    for m in message {
+        args.push("-m");
+        args.push(m);
+    }
+    r.git(&args);
+}
+
+fn ci(r: &Repo, code: i32, args: &[&str]) -> Output {
+    let mut all = vec!["ci", "--base", "main"];
+    all.extend_from_slice(args);
+    r.expect(code, &all)
+}
+
+#[test]
+fn ai_assisted_payment_change_needs_senior_sign_off_until_approved() {
+    let r = shop_with_policy();
+    change(
+        &r,
+        "services/payment/src/lib.rs",
+        &[
+            "Retry card payments",
+            "Co-authored-by: Claude <noreply@anthropic.com>",
+        ],
+    );
+    let out = ci(&r, 1, &[]);
+    assert!(
+        out.stdout
+            .starts_with("risk: critical — a change to payment reaches 4 nodes"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("ai-assisted: 1 of 1 commit\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(
+        "    Co-authored-by: Claude <noreply@anthropic.com> (assistant identity '*@anthropic.com>*' (Claude (Anthropic)))\n"
+    ));
+    assert!(
+        out.stdout
+            .contains("verdict: fail — policy.gate.critical: 2 requirements missing\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "  ✗ needs 2 approvals from @shop/senior-eng, has 0 [policy.gate.critical]\n"
+        )
+    );
+    assert!(
+        out.stdout
+            .contains("  ✗ needs 1 approval from @shop/senior-eng, has 0 [policy.ai_assisted]\n")
+    );
+    assert!(
+        out.stdout
+            .contains("  suggested labels: ai-assisted, risk:critical\n")
+    );
+
+    // One senior satisfies the AI rule but not the critical tier.
+    let out = ci(&r, 1, &["--approved-by", "alice,zed"]);
+    assert!(
+        out.stdout.contains(
+            "  ✗ needs 2 approvals from @shop/senior-eng, has 1 (alice) [policy.gate.critical]\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(
+        "  ✓ needs 1 approval from @shop/senior-eng, has 1 (alice) [policy.ai_assisted]\n"
+    ));
+
+    let out = ci(&r, 0, &["--approved-by", "@Alice", "--approved-by", "bob"]);
+    assert!(
+        out.stdout
+            .contains("verdict: pass — policy.gate.critical\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("approvals: Alice (--approved-by), bob (--approved-by)\n")
+    );
+}
+
+#[test]
+fn admin_change_is_low_and_passes() {
+    let r = shop_with_policy();
+    change(&r, "tools/admin/src/main.rs", &["Admin tweak"]);
+    let out = ci(&r, 0, &["--json", "-"]);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(j["schema"], "blast-radius/ci/v1");
+    assert_eq!(j["verdict"]["status"], "pass");
+    assert_eq!(j["verdict"]["risk"], "low");
+    assert_eq!(j["verdict"]["gate"]["tier"], Value::Null);
+    assert_eq!(j["impact"]["schema"], "blast-radius/impact/v1");
+    assert_eq!(j["impact"]["risk"], "low");
+    assert_eq!(j["ai_assisted"]["detected"], false);
+    assert_eq!(j["ai_assisted"]["scanned"], 1);
+}
+
+#[test]
+fn each_tier_gets_its_gate() {
+    let r = shop_with_policy();
+    // medium: email reaches notifications (tier 2) synchronously.
+    r.write("services/email/src/lib.rs", "// email v2\n");
+    r.commit("email");
+    let out = ci(&r, 1, &[]);
+    assert!(out.stdout.starts_with("risk: medium"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("  ✗ needs 1 approval, has 0 [policy.gate.medium]\n"),
+        "{}",
+        out.stdout
+    );
+    ci(&r, 0, &["--approved-by", "zed"]);
+
+    // high with a tier-0 node reached at half strength: a senior plus the owners of checkout.
+    r.git(&["checkout", "-q", "main"]);
+    r.branch("queue");
+    r.write("infra/queues/order-events/topic.yaml", "partitions: 12\n");
+    r.commit("more partitions");
+    let out = ci(&r, 1, &["--approved-by", "alice"]);
+    assert!(out.stdout.starts_with("risk: high"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "  ✓ needs 1 approval from @shop/senior-eng, has 1 (alice) [policy.gate.high]\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(
+        "  ✗ needs 1 approval from @shop/checkout (owner of checkout), has 0 [policy.gate.high owners:tier0]\n"
+    ), "{}", out.stdout);
+    assert!(out.stdout.contains("  suggested labels: risk:high\n"));
+    ci(&r, 0, &["--approved-by", "alice,erin"]);
+
+    // AI assistance raises high to critical: then two seniors are needed.
+    change(
+        &r,
+        "infra/queues/order-events/topic.yaml",
+        &["tune", "Assisted-by: some-agent v2"],
+    );
+    let out = ci(&r, 1, &["--approved-by", "alice,erin"]);
+    assert!(out.stdout.contains("raised: high → critical because the change is AI-assisted ([policy.ai_assisted] escalate = 1)\n"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("    Assisted-by: some-agent v2 (trailer Assisted-by)\n")
+    );
+    assert!(out.stdout.contains(
+        "  ✗ needs 2 approvals from @shop/senior-eng, has 1 (alice) [policy.gate.critical]\n"
+    ));
+}
+
+fn review(id: u32, login: &str, state: &str, at: &str) -> String {
+    format!(
+        r#"{{"id":{id},"node_id":"x","user":{{"login":"{login}","id":{id},"type":"User"}},"body":"","state":"{state}","html_url":"","author_association":"MEMBER","submitted_at":"{at}","commit_id":"0123"}}"#
+    )
+}
+
+#[test]
+fn approvals_from_a_github_reviews_file_use_each_reviewers_latest_state() {
+    let r = shop_with_policy();
+    change(&r, "services/payment/src/lib.rs", &["Refactor"]);
+    // Two pages back to back, as `gh api --paginate` writes them.
+    let page1 = format!(
+        "[{},{},{}]",
+        review(1, "alice", "APPROVED", "2026-03-01T10:00:00Z"),
+        review(2, "bob", "APPROVED", "2026-03-01T11:00:00Z"),
+        review(3, "carol", "APPROVED", "2026-03-01T11:30:00Z"),
+    );
+    let page2 = format!(
+        "[{},{},{}]",
+        review(4, "alice", "CHANGES_REQUESTED", "2026-03-02T09:00:00Z"),
+        review(5, "bob", "COMMENTED", "2026-03-02T10:00:00Z"),
+        review(6, "carol", "DISMISSED", "2026-03-02T10:00:00Z"),
+    );
+    r.write("reviews.json", &format!("{page1}{page2}"));
+    let out = ci(&r, 1, &["--approvals", "reviews.json"]);
+    assert!(
+        out.stdout
+            .contains("approvals: bob (reviews.json)\nchanges requested by: alice\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains(
+        "  ✗ needs 2 approvals from @shop/senior-eng, has 1 (bob) [policy.gate.critical]\n"
+    ));
+    // A flag adds to the file.
+    ci(
+        &r,
+        0,
+        &["--approvals", "reviews.json", "--approved-by", "carol"],
+    );
+    // A broken file is an error naming the place.
+    r.write(
+        "bad.json",
+        "[\n  {\"user\": {\"login\": \"x\"}, \"state\": 7}\n]\n",
+    );
+    let out = ci(&r, 2, &["--approvals", "bad.json"]);
+    assert!(
+        out.stderr.starts_with("error: bad.json:2:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("help: --approvals takes GitHub's pull-request reviews JSON")
+    );
+}
+
+#[test]
+fn without_a_gate_policy_only_critical_fails_until_overridden() {
+    let r = Repo::shop();
+    r.branch("feat");
+    r.write("services/search/src/lib.rs", "// faster\n");
+    r.commit("search");
+    let out = ci(&r, 0, &[]);
+    assert!(out.stdout.starts_with("risk: high"), "{}", out.stdout);
+    assert!(out.stdout.contains("verdict: pass — no gate for risk high (the built-in gate blocks only critical; blast.toml has no [policy.gate])\n"), "{}", out.stdout);
+    r.write("services/payment/src/lib.rs", "// new\n");
+    r.commit("payment");
+    let out = ci(&r, 1, &[]);
+    assert!(out.stdout.contains("  ✗ risk critical is blocked by the built-in gate: add the label blast-radius:override (passed with --label) to accept the risk\n"), "{}", out.stdout);
+    let out = ci(&r, 0, &["--label", "bug,blast-radius:override"]);
+    assert!(out.stdout.contains("  ✓ risk critical is blocked by the built-in gate, overridden by the label blast-radius:override\n"), "{}", out.stdout);
+    // The same verdict in GitHub Actions, GitLab CI and locally.
+    let out = run(
+        {
+            let mut c = r.blast();
+            c.env("GITHUB_ACTIONS", "true")
+                .env("GITLAB_CI", "true")
+                .env("CI", "true");
+            c
+        },
+        &["ci", "--base", "main"],
+    );
+    assert_eq!(out.code, 1);
+}
+
+#[test]
+fn ai_detection_reads_trailers_authors_and_labels_only_in_the_range() {
+    let r = shop_with_policy();
+    // A trailer quoted mid-message is not a trailer; bots author commits.
+    change(
+        &r,
+        "tools/admin/src/main.rs",
+        &[
+            "Docs",
+            "We discussed adding\nCo-authored-by: Claude <noreply@anthropic.com>\nbut did not.\n\nmore text here",
+        ],
+    );
+    let out = ci(&r, 0, &[]);
+    assert!(!out.stdout.contains("ai-assisted:"), "{}", out.stdout);
+    r.append("tools/admin/src/main.rs", "// bot");
+    r.git(&["add", "-A"]);
+    git_in(
+        r.path(),
+        &[
+            "-c",
+            "user.name=x",
+            "commit",
+            "-q",
+            "--author",
+            "copilot-swe-agent[bot] <198982749+Copilot@users.noreply.github.com>",
+            "-m",
+            "Bot change",
+        ],
+    );
+    let out = ci(&r, 1, &[]);
+    assert!(
+        out.stdout.contains("ai-assisted: 1 of 2 commits\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("    Author: copilot-swe-agent[bot] <198982749+Copilot@users.noreply.github.com> (assistant identity '*copilot*' (GitHub Copilot))\n"), "{}", out.stdout);
+    // low → medium (escalated), which needs an approval, plus the senior for AI.
+    assert!(
+        out.stdout.contains("raised: low → medium"),
+        "{}",
+        out.stdout
+    );
+    // A label alone marks the change.
+    let r2 = shop_with_policy();
+    change(&r2, "tools/admin/src/main.rs", &["Plain"]);
+    let out = ci(&r2, 1, &["--label", "AI-Assisted"]);
+    assert!(
+        out.stdout
+            .contains("ai-assisted: 0 of 1 commit, and labelled\n  label: AI-Assisted\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Validates a SARIF document against the official schema (formats checked).
+fn assert_valid_sarif(doc: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
+}
+
+fn read(dir: &Path, f: &str) -> String {
+    std::fs::read_to_string(dir.join(f)).unwrap()
+}
+
+#[test]
+fn every_output_from_one_run_is_well_formed_and_deterministic() {
+    let r = shop_with_policy();
+    change(
+        &r,
+        "services/payment/src/lib.rs",
+        &["Pay", "Generated-by: a tool"],
+    );
+    r.write("scripts/deploy.sh", "echo\n");
+    r.commit("script");
+    // `--head HEAD`: the outputs written into the working tree are not part of the change
+    // on the second run.
+    let args = [
+        "--head",
+        "HEAD",
+        "--approved-by",
+        "alice",
+        "--summary",
+        "summary.md",
+        "--sarif",
+        "out.sarif",
+        "--gitlab",
+        "gl.json",
+        "--json",
+        "ci.json",
+        "--annotations",
+        "github",
+    ];
+    let first = ci(&r, 1, &args);
+    let outputs = ["summary.md", "out.sarif", "gl.json", "ci.json"].map(|f| read(r.path(), f));
+    let second = ci(&r, 1, &args);
+    assert_eq!(first.stdout, second.stdout);
+    for (f, before) in ["summary.md", "out.sarif", "gl.json", "ci.json"]
+        .iter()
+        .zip(&outputs)
+    {
+        assert_eq!(&read(r.path(), f), before, "{f} differs between runs");
+    }
+
+    // SARIF: valid against the schema, with rules from the codes and stable fingerprints.
+    let sarif: Value = serde_json::from_str(&outputs[1]).unwrap();
+    assert_valid_sarif(&sarif);
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(
+        sarif["$schema"],
+        "https://json.schemastore.org/sarif-2.1.0.json"
+    );
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "blast-radius");
+    let rules = run0["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "change-risk",
+            "new-tier0-path",
+            "ai-assisted",
+            "sign-off-required",
+            "gate-blocked",
+            "unmapped-change"
+        ]
+    );
+    for rule in rules {
+        for k in [
+            "name",
+            "shortDescription",
+            "fullDescription",
+            "help",
+            "defaultConfiguration",
+        ] {
+            assert!(rule.get(k).is_some(), "{k} in {rule}");
+        }
+        assert!(rule["help"]["markdown"].is_string());
+    }
+    let results = run0["results"].as_array().unwrap();
+    let codes: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "change-risk",
+            "sign-off-required",
+            "ai-assisted",
+            "unmapped-change"
+        ]
+    );
+    for res in results {
+        let idx = res["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], res["ruleId"]);
+        assert!(
+            res["partialFingerprints"]["primaryLocationLineHash"]
+                .as_str()
+                .unwrap()
+                .ends_with(":1")
+        );
+    }
+    let loc = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        "services/payment/src/lib.rs"
+    );
+    assert_eq!(loc["region"]["startLine"], 2, "the first changed line");
+    assert_eq!(
+        results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "services/payment/src/lib.rs"
+    );
+    assert_eq!(
+        results[1]["message"]["text"],
+        "risk critical needs 2 approvals from @shop/senior-eng, has 1 (alice) (required by policy.gate.critical)"
+    );
+
+    // GitLab Code Quality: the documented fields, unique fingerprints, no BOM.
+    assert!(!outputs[2].starts_with('\u{feff}'));
+    let gl: Value = serde_json::from_str(&outputs[2]).unwrap();
+    let issues = gl.as_array().unwrap();
+    assert_eq!(issues.len(), 4);
+    let mut fps = std::collections::BTreeSet::new();
+    for i in issues {
+        assert!(i["description"].is_string());
+        assert!(
+            [
+                "change-risk",
+                "ai-assisted",
+                "sign-off-required",
+                "unmapped-change"
+            ]
+            .contains(&i["check_name"].as_str().unwrap())
+        );
+        assert!(fps.insert(i["fingerprint"].as_str().unwrap().to_string()));
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&i["severity"].as_str().unwrap())
+        );
+        let path = i["location"]["path"].as_str().unwrap();
+        assert!(!path.starts_with("./") && !path.starts_with('/'));
+        assert!(i["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+    }
+    assert_eq!(issues[0]["severity"], "critical");
+    assert_eq!(issues[3]["location"]["path"], "scripts/deploy.sh");
+
+    // Annotations: one per finding, each on its file and line.
+    let ann: Vec<&str> = first
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::"))
+        .collect();
+    assert_eq!(ann.len(), 4, "{}", first.stdout);
+    assert!(ann[0].starts_with("::error file=services/payment/src/lib.rs,line=2,title=blast-radius change-risk::risk critical: services/payment/src/lib.rs changes payment, reaching 4 tiered or customer-facing nodes: payment (tier 0; critical, changed), checkout (tier 0, customer-facing; critical along payment → checkout)"), "{}", ann[0]);
+    assert!(ann[1].starts_with("::error file=services/payment/src/lib.rs,line=2,title=blast-radius sign-off-required::risk critical needs 2 approvals"));
+    assert!(ann[3].starts_with(
+        "::notice file=scripts/deploy.sh,line=1,title=blast-radius unmapped-change::"
+    ));
+
+    // JSON and summary.
+    let j: Value = serde_json::from_str(&outputs[3]).unwrap();
+    assert_eq!(
+        j["verdict"]["missing"][0],
+        "needs 2 approvals from @shop/senior-eng, has 1 (alice) [policy.gate.critical]"
+    );
+    assert_eq!(
+        j["ai_assisted"]["commits"][0]["matches"][0]["line"],
+        "Generated-by: a tool"
+    );
+    assert_eq!(j["findings"].as_array().unwrap().len(), 4);
+    let md = &outputs[0];
+    assert!(
+        md.starts_with(
+            "<!-- blast-radius:summary -->\n## ❌ blast-radius: fail — risk **critical**\n"
+        ),
+        "{md}"
+    );
+    assert!(md.contains(
+        "- ❌ needs 2 approvals from `@shop/senior-eng`, has 1 (`alice`) — `policy.gate.critical`\n"
+    ));
+    assert!(md.contains(
+        "| critical | `checkout` | 0 | yes | `payment` → `checkout` | `@shop/checkout` |\n"
+    ));
+    assert!(md.contains("```mermaid\nflowchart TB\n"));
+}
+
+#[test]
+fn summary_goes_to_the_step_summary_and_keeps_its_budget() {
+    let r = shop_with_policy();
+    change(&r, "services/payment/src/lib.rs", &["Pay"]);
+    let out = ci(&r, 2, &["--summary"]);
+    assert!(
+        out.stderr
+            .contains("--summary without a file writes to $GITHUB_STEP_SUMMARY, which is not set"),
+        "{}",
+        out.stderr
+    );
+    let step = r.path().join("step.md");
+    std::fs::write(&step, "# earlier step output\n").unwrap();
+    let mut c = r.blast();
+    c.env("GITHUB_STEP_SUMMARY", &step);
+    let out = run(c, &["ci", "--base", "main", "--summary"]);
+    assert_eq!(out.code, 1);
+    let text = std::fs::read_to_string(&step).unwrap();
+    assert!(
+        text.starts_with("# earlier step output\n<!-- blast-radius:summary -->\n"),
+        "{text}"
+    );
+    // A small budget cuts sections and says so.
+    let out = ci(&r, 1, &["--summary", "small.md", "--summary-limit", "2500"]);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    let small = read(r.path(), "small.md");
+    assert!(small.len() <= 2500, "{}", small.len());
+    assert!(
+        small.contains("> **Note:** this summary was cut to stay within 2500 bytes; left out:"),
+        "{small}"
+    );
+    assert!(small.contains("needs 2 approvals from `@shop/senior-eng`"));
+}
+
+#[test]
+fn audit_lines_append_whole_from_concurrent_runs() {
+    let r = shop_with_policy();
+    change(
+        &r,
+        "services/payment/src/lib.rs",
+        &[
+            "Pay",
+            "Co-authored-by: Cursor Agent <cursoragent@cursor.com>",
+        ],
+    );
+    let audit = r.path().join("audit.jsonl");
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("blast"));
+            c.current_dir(r.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
+                .args([
+                    "ci",
+                    "--base",
+                    "main",
+                    "--audit",
+                    "audit.jsonl",
+                    "--approved-by",
+                ])
+                .arg(if i % 2 == 0 { "alice,bob" } else { "alice" })
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    let mut codes: Vec<i32> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code().unwrap())
+        .collect();
+    codes.sort();
+    assert_eq!(codes, [0, 0, 0, 1, 1, 1]);
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    let head = r.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let base = r.git(&["rev-parse", "main"]).trim().to_string();
+    for l in &lines {
+        assert_eq!(l["schema"], "blast-radius/audit/v1");
+        assert_eq!(l["head"]["commit"], head.as_str());
+        assert_eq!(
+            l["base"],
+            serde_json::json!({"ref": "main", "commit": base})
+        );
+        assert_eq!(l["risk"], "critical");
+        assert_eq!(l["tool"]["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            l["ai_assisted"]["commits"][0]["matches"][0],
+            "Co-authored-by: Cursor Agent <cursoragent@cursor.com>"
+        );
+        let t = l["time"].as_str().unwrap();
+        assert!(
+            t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T',
+            "{t}"
+        );
+    }
+    let passes = lines.iter().filter(|l| l["verdict"] == "pass").count();
+    assert_eq!(passes, 3);
+    // Appending never rewrites: earlier lines stay byte for byte.
+    ci(
+        &r,
+        0,
+        &["--audit", "audit.jsonl", "--approved-by", "alice,bob"],
+    );
+    let after = std::fs::read_to_string(&audit).unwrap();
+    assert!(after.starts_with(&text));
+    assert_eq!(after.lines().count(), 7);
+}
+
+#[test]
+fn gate_config_errors_name_the_line() {
+    let r = shop_with_policy();
+    let toml = read(r.path(), "blast.toml").replace(
+        "reviewers = [\"@shop/senior-eng\"]            # two seniors",
+        "reviewers = [\"@shop/senor-eng\"]",
+    );
+    r.write("blast.toml", &toml);
+    let out = ci(&r, 2, &[]);
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    assert!(out.stderr.contains("blast.toml:"), "{}", out.stderr);
+    assert!(out.stderr.contains("policy.gate.critical.reviewers: '@shop/senor-eng' is not defined in [teams] (did you mean '@shop/senior-eng'?)"), "{}", out.stderr);
+    r.write(
+        "blast.toml",
+        "graphs = [\"graphs/shop.toml\"]\n[policy.gate.critcal]\nblock = true\n",
+    );
+    let out = ci(&r, 2, &[]);
+    assert!(
+        out.stderr.contains("unknown key `critcal`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("blast.toml:2:"), "{}", out.stderr);
+}
+
+/// Names that try to break every output: quotes, HTML, workflow commands, escapes that the
+/// runner would decode, CR/LF, table pipes, backticks, Mermaid and SARIF syntax, unicode.
+const HOSTILE_ID: &str =
+    "pay\"<script>alert(1)</script>\r\n::error file=x::forged %0A| `tick` --> ]] 💥 \u{202e}rtl";
+
+#[test]
+fn hostile_names_leave_every_output_well_formed_and_inert() {
+    let r = Repo::new();
+    let graph = serde_json::json!({"nodes": [
+        {"id": HOSTILE_ID, "kind": "service", "tier": 0, "customer_facing": true,
+         "owners": ["@evil/team\n::warning::x", "`@mention`|"], "paths": ["svc/**"],
+         "depends_on": []},
+        {"id": "front ]] end --> x", "kind": "service", "tier": 1, "customer_facing": true,
+         "depends_on": [HOSTILE_ID]},
+    ]});
+    r.write(
+        "graphs/hostile.json",
+        &serde_json::to_string_pretty(&graph).unwrap(),
+    );
+    r.write(
+        "blast.toml",
+        "graphs = [\"graphs/hostile.json\"]\n[policy.gate.critical]\nrequire_approvals = 1\nreviewers = [\"owners:tier0\"]\n",
+    );
+    r.write("svc/a.rs", "// a\n");
+    r.commit("init");
+    r.branch("feat");
+    let evil_file = "svc/x,line=9:title=y\n::error::forged%0A |`]] ü.rs";
+    r.write(evil_file, "// evil\n");
+    r.write("other/-->|`%0A::notice::.txt", "x\n");
+    r.git(&["add", "-A"]);
+    r.git(&[
+        "commit",
+        "-q",
+        "-m",
+        "Subject | `x` <script>\r ::error::subject --> ]]",
+        "-m",
+        "Co-authored-by: Claude ::error::pwn %0A |`]]\" <noreply@anthropic.com>",
+    ]);
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--annotations",
+            "github",
+            "--summary",
+            "s.md",
+            "--sarif",
+            "o.sarif",
+            "--gitlab",
+            "g.json",
+            "--json",
+            "c.json",
+            "--audit",
+            "a.jsonl",
+            "--approved-by",
+            "x\n::error::y",
+        ],
+    );
+    // Standard output: only our annotations start with `::`, and each has exactly the
+    // properties written, naming a real changed file.
+    let text_lines: Vec<&str> = out
+        .stdout
+        .lines()
+        .take_while(|l| !l.starts_with("::"))
+        .collect();
+    for l in &text_lines {
+        assert!(
+            !l.trim_start().starts_with("::") && !l.trim_start().starts_with("##["),
+            "{l}"
+        );
+        assert!(!l.contains('\r'));
+    }
+    let ann: Vec<&str> = out.stdout.lines().skip(text_lines.len()).collect();
+    assert!(!ann.is_empty());
+    for a in &ann {
+        assert!(
+            a.starts_with("::error ") || a.starts_with("::warning ") || a.starts_with("::notice "),
+            "{a}"
+        );
+        let rest = &a[2..];
+        let cmd = &rest[..rest.find("::").unwrap()];
+        let props: Vec<(&str, String)> = cmd
+            .split_once(' ')
+            .unwrap()
+            .1
+            .split(',')
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap();
+                let v = v
+                    .replace("%0D", "\r")
+                    .replace("%0A", "\n")
+                    .replace("%3A", ":")
+                    .replace("%2C", ",")
+                    .replace("%25", "%");
+                (k, v)
+            })
+            .collect();
+        let keys: Vec<&str> = props.iter().map(|p| p.0).collect();
+        assert_eq!(keys, ["file", "line", "title"], "{a}");
+        assert!(
+            [
+                evil_file,
+                "other/-->|`%0A::notice::.txt",
+                "graphs/hostile.json"
+            ]
+            .contains(&props[0].1.as_str()),
+            "{:?}",
+            props[0].1
+        );
+    }
+    let evil_ann = ann.iter().find(|a| a.contains("change-risk")).unwrap();
+    assert!(evil_ann.starts_with("::error file=svc/x%2Cline=9%3Atitle=y%0A%3A%3Aerror%3A%3Aforged%250A |`]] ü.rs,line=1,title=blast-radius change-risk::"), "{evil_ann}");
+
+    // JSON parses and keeps the names exactly.
+    let j: Value = serde_json::from_str(&read(r.path(), "c.json")).unwrap();
+    assert_eq!(j["impact"]["impacted"][0]["id"], HOSTILE_ID);
+    assert_eq!(
+        j["ai_assisted"]["commits"][0]["matches"][0]["line"],
+        "Co-authored-by: Claude ::error::pwn %0A |`]]\" <noreply@anthropic.com>"
+    );
+    let audit: Value = serde_json::from_str(read(r.path(), "a.jsonl").trim_end()).unwrap();
+    assert_eq!(audit["approvals"]["approved"][0]["login"], "x\n::error::y");
+
+    // SARIF validates; URIs are percent-encoded references to the real files.
+    let sarif: Value = serde_json::from_str(&read(r.path(), "o.sarif")).unwrap();
+    assert_valid_sarif(&sarif);
+    let uris: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        uris.contains(
+            &"svc/x,line=9%3Atitle=y%0A%3A%3Aerror%3A%3Aforged%250A%20%7C%60%5D%5D%20%C3%BC.rs"
+        ),
+        "{uris:?}"
+    );
+
+    // GitLab parses.
+    let gl: Value = serde_json::from_str(&read(r.path(), "g.json")).unwrap();
+    assert!(
+        gl.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["location"]["path"] == evil_file)
+    );
+
+    // Markdown: table rows keep their cells, names sit in code spans, no raw HTML escapes.
+    let md = read(r.path(), "s.md");
+    let mut in_fence = false;
+    let mut header_cells = 0;
+    for line in md.lines() {
+        if line.starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        assert!(!line.contains('\r'));
+        if line.starts_with('|') {
+            let cells = unescaped_pipes(line);
+            if line.starts_with("|---") || header_cells == 0 {
+                header_cells = cells;
+            }
+            assert_eq!(cells, header_cells, "row breaks its table: {line}");
+        } else {
+            header_cells = 0;
+        }
+        if line == "<!-- blast-radius:summary -->" {
+            continue;
+        }
+        let outside_code = strip_code_spans(line);
+        for bad in ["<script", "::error", "-->", "\u{202e}"] {
+            assert!(
+                !outside_code.contains(bad),
+                "{bad} outside a code span: {line}"
+            );
+        }
+    }
+    assert!(!in_fence, "a fence is left open");
+    // The Mermaid block holds the names only as escaped labels.
+    let mermaid = md
+        .split("```mermaid\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    assert!(!mermaid.contains('\r'));
+    // Comments (`%%`, ignored by Mermaid) keep the title as text; nodes hold escaped labels.
+    for l in mermaid.lines().filter(|l| !l.starts_with("%%")) {
+        assert!(
+            !l.contains("<script>") && !l.contains('"') || l.contains("[\""),
+            "{l}"
+        );
+    }
+    assert!(mermaid.lines().all(|l| !l.trim_start().starts_with("::")));
+    assert!(
+        mermaid.contains("pay#quot;#lt;script#gt;alert(1)#lt;/script#gt;"),
+        "{mermaid}"
+    );
+}
+
+/// `|` that are not escaped with a backslash.
+fn unescaped_pipes(line: &str) -> usize {
+    let b = line.as_bytes();
+    (0..b.len())
+        .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
+        .count()
+}
+
+/// The line without its inline code spans.
+fn strip_code_spans(line: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '`' {
+            let n = chars[i..].iter().take_while(|&&c| c == '`').count();
+            let fence: String = "`".repeat(n);
+            let rest: String = chars[i + n..].iter().collect();
+            if let Some(end) = find_fence(&rest, &fence) {
+                i += n + rest[..end].chars().count() + n;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The byte index of a run of exactly `fence` backticks in `s`.
+fn find_fence(s: &str, fence: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let n = fence.len();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'`' {
+            let run = b[i..].iter().take_while(|&&c| c == b'`').count();
+            if run == n {
+                return Some(i);
+            }
+            i += run;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
