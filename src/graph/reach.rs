@@ -80,6 +80,8 @@ struct BestInfo {
     /// Index into the walk's strength levels.
     level: u32,
     parent: u32,
+    /// Hops along the strongest path.
+    hops: u32,
 }
 
 /// Scratch of the breadth-first search (distances).
@@ -100,12 +102,18 @@ struct Best {
     /// Nodes in the order they were settled.
     order: Vec<u32>,
     step: Stepper,
+    /// Whether the last search met no edge weaker than full strength (but above zero) from
+    /// a layer to a node not yet settled. Then it was exactly a breadth-first search.
+    plain: bool,
 }
 
 /// Reusable scratch space for walks over one graph.
 ///
 /// The two searches keep their per-node data in separate arrays, each packed so that one
-/// node's fields share a cache line, and run on two threads at once for large graphs.
+/// node's fields share a cache line. The strongest-path search runs first; when it met no
+/// weak edge on its way (the common case: nearly all edges are at full strength), it made
+/// exactly the choices the breadth-first search would make — same layers, same parents —
+/// and its result serves as the distances too, so the second search is skipped.
 /// Each search advances one hop at a time: a small layer is expanded *top-down* (each of
 /// its nodes offers itself to its dependents), a large one *bottom-up* (every node not yet
 /// reached looks at its own dependencies for one in the layer, scanning the graph in index
@@ -115,11 +123,15 @@ struct Best {
 pub struct Walker {
     bfs: Bfs,
     best: Best,
+    /// The last walk's distances are the strongest-path search's hops (see above).
+    fused: bool,
+    /// Whether walks may fuse the two searches (tests turn it off to compare).
+    fuse: bool,
     /// Test hook: always expand bottom-up (`Some(true)`) or top-down (`Some(false)`).
     force: Option<bool>,
 }
 
-/// Graphs with at least this many nodes run the two searches in parallel.
+/// Graphs with at least this many nodes expand large layers bottom-up, in parallel.
 const PARALLEL_NODES: usize = 1 << 15;
 
 fn clear_bits(bits: &mut FixedBitSet, touched: &[u32]) {
@@ -144,14 +156,18 @@ struct Graphs<'a> {
 /// Scratch for one hop: the layer as a bitset (bottom-up) and per-chunk outputs.
 struct Stepper {
     layer_bits: FixedBitSet,
-    /// Newly reached `(node, parent)`, in a deterministic order.
-    next: Vec<(u32, u32)>,
+    /// Newly reached nodes, in a deterministic order.
+    next: Vec<u32>,
     /// `(node, parent, class)` for in-layer edges too weak to follow now.
     weak: Vec<(u32, u32, u8)>,
+    /// Whether any step since the last reset met a weak edge to a node not yet reached
+    /// (whether or not the node was then reached at full strength in the same step).
+    met_weak: bool,
 }
 
-/// What one chunk of a bottom-up step found: reached `(node, parent)` and weak offers.
-type ChunkFound = (Vec<(u32, u32)>, Vec<(u32, u32, u8)>);
+/// What one chunk of a bottom-up step found: reached nodes, weak offers, and whether it met
+/// a weak edge.
+type ChunkFound = (Vec<u32>, Vec<(u32, u32, u8)>, bool);
 
 /// Nodes per parallel chunk of a bottom-up step (a multiple of the word size: chunks own
 /// whole words of the bitset).
@@ -163,6 +179,7 @@ impl Stepper {
             layer_bits: FixedBitSet::with_capacity(n),
             next: Vec::new(),
             weak: Vec::new(),
+            met_weak: false,
         }
     }
 
@@ -195,9 +212,10 @@ impl Stepper {
 
     /// One hop from `layer` over edges whose strength is above zero and at least `full`
     /// (and, when `collect_weak`, noting edges above zero but weaker than `full`). Newly
-    /// reached nodes are marked in `seen` and listed in `self.next`.
+    /// reached nodes are marked in `seen`, get `info[v] = mk(parent)` and are listed in
+    /// `self.next`.
     #[allow(clippy::too_many_arguments)]
-    fn step(
+    fn step<T: Send>(
         &mut self,
         g: Graphs<'_>,
         layer: &[u32],
@@ -206,27 +224,42 @@ impl Stepper {
         full: f64,
         collect_weak: bool,
         force: Option<bool>,
+        info: &mut [T],
+        mk: impl Fn(u32) -> T + Sync,
     ) {
         self.next.clear();
         self.weak.clear();
         let n = seen.len();
-
-        let strengths = g.strengths;
+        // Per class: 0 = not followed, 1 = weaker than `full`, 2 = followed now.
+        let mut follow = [0u8; CLASSES];
+        for (c, f) in follow.iter_mut().enumerate() {
+            let s = g.strengths.of_class(c as u8);
+            *f = if s <= 0.0 {
+                0
+            } else if s >= full {
+                2
+            } else {
+                1
+            };
+        }
         match g.fwd {
             Some(fwd) if Self::bottom_up(force, g, layer, reached) => {
                 for &u in layer {
                     self.layer_bits.insert(u as usize);
                 }
-                let layer_bits = &self.layer_bits;
+                let layer_words = self.layer_bits.as_slice();
                 const BITS: usize = usize::BITS as usize;
                 let blocks_per_chunk = CHUNK_NODES / BITS;
+                let (offsets, targets, classes) = fwd.parts();
                 let parts: Vec<ChunkFound> = seen
                     .as_mut_slice()
                     .par_chunks_mut(blocks_per_chunk)
+                    .zip(info.par_chunks_mut(CHUNK_NODES))
                     .enumerate()
-                    .map(|(ci, blocks)| {
+                    .map(|(ci, (blocks, info))| {
                         let mut next = Vec::new();
                         let mut weak = Vec::new();
+                        let mut met_weak = false;
                         let base = ci * CHUNK_NODES;
                         for (bi, block) in blocks.iter_mut().enumerate() {
                             let mut free = !*block;
@@ -237,41 +270,44 @@ impl Stepper {
                                 if v >= n {
                                     break;
                                 }
-                                let (a, b) = fwd.bounds(v as u32);
-                                let targets = &fwd.targets()[a..b];
-                                let classes = &fwd.classes()[a..b];
+                                let (a, b) = (offsets[v] as usize, offsets[v + 1] as usize);
                                 let mut parent = None;
                                 let first_weak = weak.len();
-                                for (&u, &c) in targets.iter().zip(classes) {
-                                    if !layer_bits.contains(u as usize) {
+                                for (&u, &c) in targets[a..b].iter().zip(&classes[a..b]) {
+                                    let u = u as usize;
+                                    if (layer_words[u / BITS] >> (u % BITS)) & 1 == 0 {
                                         continue;
                                     }
-                                    let s = strengths.of_class(c);
-                                    if s <= 0.0 {
-                                        continue;
-                                    }
-                                    if s >= full {
-                                        parent = Some(u);
-                                        break;
-                                    }
-                                    if collect_weak {
-                                        weak.push((v as u32, u, c));
+                                    match follow[c as usize & (CLASSES - 1)] {
+                                        0 => {}
+                                        1 => {
+                                            met_weak = true;
+                                            if collect_weak {
+                                                weak.push((v as u32, u as u32, c));
+                                            }
+                                        }
+                                        _ => {
+                                            parent = Some(u as u32);
+                                            break;
+                                        }
                                     }
                                 }
                                 if let Some(u) = parent {
                                     // Reached at full strength: weaker offers do not matter.
                                     weak.truncate(first_weak);
                                     *block |= 1 << bit;
-                                    next.push((v as u32, u));
+                                    info[v - base] = mk(u);
+                                    next.push(v as u32);
                                 }
                             }
                         }
-                        (next, weak)
+                        (next, weak, met_weak)
                     })
                     .collect();
-                for (next, weak) in parts {
+                for (next, weak, met_weak) in parts {
                     self.next.extend(next);
                     self.weak.extend(weak);
+                    self.met_weak |= met_weak;
                 }
                 clear_bits(&mut self.layer_bits, layer);
             }
@@ -280,16 +316,22 @@ impl Stepper {
                 for &u in layer {
                     let (a, b) = g.rev.bounds(u);
                     for (&v, &c) in targets[a..b].iter().zip(&classes[a..b]) {
-                        let s = strengths.of_class(c);
-                        if s <= 0.0 {
-                            continue;
-                        }
-                        if s >= full {
-                            if !seen.put(v as usize) {
-                                self.next.push((v, u));
+                        match follow[c as usize & (CLASSES - 1)] {
+                            0 => {}
+                            1 => {
+                                if !seen.contains(v as usize) {
+                                    self.met_weak = true;
+                                    if collect_weak {
+                                        self.weak.push((v, u, c));
+                                    }
+                                }
                             }
-                        } else if collect_weak && !seen.contains(v as usize) {
-                            self.weak.push((v, u, c));
+                            _ => {
+                                if !seen.put(v as usize) {
+                                    info[v as usize] = mk(u);
+                                    self.next.push(v);
+                                }
+                            }
                         }
                     }
                 }
@@ -315,7 +357,10 @@ impl Walker {
                 levels: Vec::new(),
                 order: Vec::new(),
                 step: Stepper::new(n),
+                plain: false,
             },
+            fused: false,
+            fuse: true,
             force: None,
         }
     }
@@ -349,15 +394,13 @@ impl Walker {
             strengths,
         };
         let force = self.force;
-        let (bfs, best) = (&mut self.bfs, &mut self.best);
-        if n >= PARALLEL_NODES {
-            rayon::join(
-                || bfs.run(g, changed, force),
-                || best.run(g, changed, force),
-            );
-        } else {
-            bfs.run(g, changed, force);
-            best.run(g, changed, force);
+        self.best.run(g, changed, force);
+        // A breadth-first search left over from an earlier walk is stale either way.
+        clear_bits(&mut self.bfs.visited, &self.bfs.order);
+        self.bfs.order.clear();
+        self.fused = self.best.plain && self.fuse;
+        if !self.fused {
+            self.bfs.run(g, changed, force);
         }
         Walk { w: self }
     }
@@ -384,39 +427,31 @@ impl Bfs {
         while start < self.order.len() {
             let end = self.order.len();
             d += 1;
-            // `order[start..end]` is the current layer; the step appends the next one.
-            let layer = std::mem::take(&mut self.order);
             self.step.step(
                 g,
-                &layer[start..end],
+                &self.order[start..end],
                 &mut self.visited,
                 end,
                 0.0,
                 false,
                 force,
+                &mut self.info,
+                |parent| BfsInfo { dist: d, parent },
             );
-            self.order = layer;
-            for &(v, parent) in &self.step.next {
-                self.info[v as usize] = BfsInfo { dist: d, parent };
-                self.order.push(v);
-            }
+            self.order.extend_from_slice(&self.step.next);
             start = end;
         }
     }
 }
 
 impl Best {
-    fn settle(&mut self, v: u32, level: u32, parent: u32) {
-        self.info[v as usize] = BestInfo { level, parent };
-        self.order.push(v);
-    }
-
     /// Strongest paths, fewest hops among equals (see the module docs).
     fn run(&mut self, g: Graphs<'_>, changed: &[NodeIx], force: Option<bool>) {
         let _t = crate::timing::Phase::start("walk: strongest");
         clear_bits(&mut self.settled, &self.order);
         self.order.clear();
         self.levels.clear();
+        self.step.met_weak = false;
         // Deferred candidates per strength level: (node, hops, parent).
         let mut pending: BTreeMap<Reverse<u64>, Vec<(u32, u32, u32)>> = BTreeMap::new();
         pending.insert(
@@ -436,13 +471,18 @@ impl Best {
             // Breadth-first, one hop count at a time. A layer's seeds are settled before the
             // layer is expanded, so a seed is never beaten by a longer path through the queue.
             loop {
-                while let Some(&(v, sh, p)) = seeds.get(si) {
+                while let Some(&(v, sh, parent)) = seeds.get(si) {
                     if sh != h {
                         break;
                     }
                     si += 1;
                     if !self.settled.put(v as usize) {
-                        self.settle(v, li, p);
+                        self.info[v as usize] = BestInfo {
+                            level: li,
+                            parent,
+                            hops: h,
+                        };
+                        self.order.push(v);
                         layer.push(v);
                     }
                 }
@@ -458,34 +498,49 @@ impl Best {
                 // Edges at full strength keep the level; weaker ones defer their node to a
                 // lower level (an edge whose product rounds back to `level` counts as full).
                 let reached = self.order.len();
-                self.step
-                    .step(g, &layer, &mut self.settled, reached, 1.0, true, force);
+                let hops = h + 1;
+                self.step.step(
+                    g,
+                    &layer,
+                    &mut self.settled,
+                    reached,
+                    1.0,
+                    true,
+                    force,
+                    &mut self.info,
+                    |parent| BestInfo {
+                        level: li,
+                        parent,
+                        hops,
+                    },
+                );
                 layer.clear();
-                for i in 0..self.step.next.len() {
-                    let (v, parent) = self.step.next[i];
-                    self.settle(v, li, parent);
-                    layer.push(v);
-                }
+                layer.extend_from_slice(&self.step.next);
+                self.order.extend_from_slice(&self.step.next);
                 for &(v, parent, c) in &self.step.weak {
                     let next = level * g.strengths.of_class(c);
                     if next >= level {
                         // Rounds back to this level: treat as full strength.
                         if !self.settled.put(v as usize) {
-                            self.info[v as usize] = BestInfo { level: li, parent };
+                            self.info[v as usize] = BestInfo {
+                                level: li,
+                                parent,
+                                hops,
+                            };
                             self.order.push(v);
                             layer.push(v);
                         }
                     } else {
-                        pending.entry(Reverse(next.to_bits())).or_default().push((
-                            v,
-                            h + 1,
-                            parent,
-                        ));
+                        pending
+                            .entry(Reverse(next.to_bits()))
+                            .or_default()
+                            .push((v, hops, parent));
                     }
                 }
-                h += 1;
+                h = hops;
             }
         }
+        self.plain = !self.step.met_weak && self.levels.len() == 1;
     }
 }
 
@@ -497,12 +552,20 @@ pub(crate) struct Walk<'w> {
 impl Walk<'_> {
     /// Reached nodes in breadth-first order (changed nodes first).
     pub(crate) fn order(&self) -> &[u32] {
-        &self.w.bfs.order
+        if self.w.fused {
+            &self.w.best.order
+        } else {
+            &self.w.bfs.order
+        }
     }
     /// Fewest hops from a changed node.
     #[inline]
     pub(crate) fn distance(&self, v: u32) -> u32 {
-        self.w.bfs.info[v as usize].dist
+        if self.w.fused {
+            self.w.best.info[v as usize].hops
+        } else {
+            self.w.bfs.info[v as usize].dist
+        }
     }
     /// Strength of the strongest path.
     #[inline]
@@ -527,15 +590,15 @@ impl Walk<'_> {
     /// Whether `v` was reached.
     #[inline]
     pub(crate) fn reached(&self, v: u32) -> bool {
-        self.w.bfs.visited.contains(v as usize)
+        self.w.best.settled.contains(v as usize)
     }
     /// The reached set as bitset words (bit `v % BITS` of word `v / BITS`).
     pub(crate) fn reached_words(&self) -> &[usize] {
-        self.w.bfs.visited.as_slice()
+        self.w.best.settled.as_slice()
     }
     /// How many nodes were reached.
     pub(crate) fn reached_count(&self) -> usize {
-        self.w.bfs.order.len()
+        self.w.best.order.len()
     }
     /// The strongest path from a changed node to `v`, both ends included.
     pub(crate) fn strongest_path(&self, v: u32) -> Vec<u32> {
@@ -543,6 +606,9 @@ impl Walk<'_> {
     }
     /// A shortest path from a changed node to `v`, both ends included.
     pub(crate) fn shortest_path(&self, v: u32) -> Vec<u32> {
+        if self.w.fused {
+            return self.strongest_path(v);
+        }
         Self::follow(v, |x| {
             let p = self.w.bfs.info[x as usize].parent;
             (p != NO_PARENT).then_some(p)
@@ -557,5 +623,109 @@ impl Walk<'_> {
         }
         path.reverse();
         path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::graph::build::{EdgeSpec, NodeSpec};
+    use crate::graph::{EdgeKind, GraphBuilder};
+
+    /// `(from, to, kind, optional)` over `n` nodes named `n0`, `n1`, ….
+    fn graph(n: usize, edges: &[(usize, usize, usize, bool)]) -> DependencyGraph {
+        let mut b = GraphBuilder::new();
+        let doc = b.begin_document("graph", Path::new("<test>"));
+        for i in 0..n {
+            b.add_node(
+                doc,
+                NodeSpec {
+                    id: Cow::Owned(format!("n{i}")),
+                    kind: None,
+                    tier: None,
+                    customer_facing: None,
+                    owners: None,
+                    paths: None,
+                    part_of: None,
+                },
+            );
+        }
+        for &(a, c, k, optional) in edges {
+            b.add_edge(
+                doc,
+                EdgeSpec {
+                    from: Cow::Owned(format!("n{a}")),
+                    to: Cow::Owned(format!("n{c}")),
+                    kind: Some(EdgeKind::ALL[k]),
+                    optional,
+                },
+            );
+        }
+        b.finish().expect("valid graph").0
+    }
+
+    /// Everything a walk exposes, for exact comparison.
+    #[allow(clippy::type_complexity)]
+    fn snapshot(w: &Walk<'_>, n: u32) -> (Vec<u32>, Vec<Option<(u32, Vec<u32>, Vec<u32>, u32)>>) {
+        let per_node = (0..n)
+            .map(|v| {
+                w.reached(v).then(|| {
+                    (
+                        w.distance(v),
+                        w.shortest_path(v),
+                        w.strongest_path(v),
+                        w.level(v),
+                    )
+                })
+            })
+            .collect();
+        (w.order().to_vec(), per_node)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// A walk that skips the breadth-first search because the strongest-path search met
+        /// no weak edge gives exactly what running both searches gives: same order, same
+        /// distances, same parents — in both walk directions.
+        #[test]
+        fn fused_walks_equal_two_searches(
+            n in 2usize..30,
+            raw in prop::collection::vec((0usize..30, 0usize..30, 0usize..16, prop::bool::weighted(0.1)), 0..90),
+            starts in prop::collection::vec(0usize..30, 1..4),
+            weak_kinds in any::<bool>(),
+            force in prop::sample::select(vec![None, Some(true), Some(false)]),
+        ) {
+            // Mostly full-strength kinds so fusion happens; sometimes every kind.
+            let kinds: Vec<usize> = EdgeKind::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| weak_kinds || matches!(k, EdgeKind::Sync | EdgeKind::Build | EdgeKind::Dev))
+                .map(|(i, _)| i)
+                .collect();
+            let edges: Vec<_> = raw
+                .iter()
+                .map(|&(a, c, k, o)| (a % n, c % n, kinds[k % kinds.len()], o && weak_kinds))
+                .collect();
+            let g = graph(n, &edges);
+            let strengths = crate::analysis::Policy::default().strengths();
+            let changed: Vec<NodeIx> = starts.iter().map(|&s| NodeIx::from_usize(s % n)).collect();
+            let mut fused = Walker::new(&g);
+            fused.force_direction(force);
+            let mut plain = Walker::new(&g);
+            plain.force_direction(force);
+            plain.fuse = false;
+            let a = snapshot(&fused.walk(&g, &strengths, &changed), n as u32);
+            let b = snapshot(&plain.walk(&g, &strengths, &changed), n as u32);
+            prop_assert_eq!(a, b);
+            if !weak_kinds {
+                prop_assert!(fused.fused, "full-strength graphs fuse");
+            }
+        }
     }
 }
