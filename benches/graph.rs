@@ -1,4 +1,5 @@
-//! Benchmarks on generated graphs: load, impact queries, rank.
+//! Benchmarks on generated graphs: load, impact queries (all 20, and the heaviest alone),
+//! rank of every node.
 //!
 //! Graphs come from `../shared/bench/gen_graph.py` (seed 1), generated on first use into
 //! `target/bench-graphs/` together with their 20 standard queries. 10k and 100k nodes run by
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use blast_radius::analysis::rank::{RankOptions, rank};
 use blast_radius::analysis::{Analyzer, Policy};
 use blast_radius::changes::Resolver;
 use blast_radius::graph::{DependencyGraph, GraphBuilder};
@@ -112,5 +114,20 @@ fn bench_impact(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_load, bench_impact);
+fn bench_rank(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rank");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for n in sizes() {
+        let (path, _) = generated(n);
+        let graph = load(&path);
+        let policy = Policy::default();
+        // Every node: exact customer-facing and tier-0 counts, sizes exact or estimated.
+        g.bench_with_input(BenchmarkId::new("every node", n), &graph, |b, graph| {
+            b.iter(|| std::hint::black_box(rank(graph, &policy, &RankOptions::default()).matched))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_load, bench_impact, bench_rank);
 criterion_main!(benches);

@@ -108,14 +108,21 @@ fn estimated_sizes_are_within_their_stated_error() {
             (n.customer_facing, n.tier0, n.risk),
             (truth.1, truth.2, truth.3)
         );
-        errors.push((n.blast_radius as f64 - truth.0 as f64).abs() / truth.0 as f64);
+        errors.push((n.blast_radius as f64 - truth.0 as f64) / truth.0 as f64);
     }
-    let mean = errors.iter().sum::<f64>() / errors.len() as f64;
-    let within_2se =
-        errors.iter().filter(|&&e| e <= 2.0 * rse).count() as f64 / errors.len() as f64;
-    assert!(mean <= rse, "mean relative error {mean:.3} > {rse:.3}");
+    let count = errors.len() as f64;
+    // Unbiased at every size (small blast radii included) and as precise as stated; the
+    // sketch is seeded, so these figures are fixed for this graph.
+    let bias = errors.iter().sum::<f64>() / count;
+    let rms = (errors.iter().map(|e| e * e).sum::<f64>() / count).sqrt();
+    let within_2se = errors.iter().filter(|e| e.abs() <= 2.0 * rse).count() as f64 / count;
+    assert!(bias.abs() <= 0.02, "mean signed relative error {bias:+.3}");
     assert!(
-        within_2se >= 0.9,
+        rms <= 1.15 * rse,
+        "root-mean-square relative error {rms:.3} > stated {rse:.3}"
+    );
+    assert!(
+        within_2se >= 0.93,
         "only {within_2se:.3} of estimates within 2 standard errors"
     );
 }

@@ -12,8 +12,9 @@
 //!   tier 0, or every node) in chunks of a few machine words, in parallel over chunks with
 //!   rayon: exact counts in O(E · T / 64) for T targets;
 //! * [`Condensation::sketch_sizes`] propagates k minimum random ranks per component (Cohen's
-//!   k-mins reachability sketch) to estimate every blast radius's size in O(E · k), with a
-//!   relative standard error of 1/√(k − 2).
+//!   k-mins reachability sketch, with exponentially distributed ranks) to estimate every
+//!   blast radius's size in O(E · k), unbiased with a relative standard error of 1/√(k − 2)
+//!   at every size.
 //!
 //! The pass order and the sums do not depend on the thread count, so the results are
 //! deterministic.
@@ -304,9 +305,13 @@ impl Condensation {
                                 *x = (*x).min(*m);
                             }
                         }
+                        // A minimum of uniform ranks maps to the minimum of exponential
+                        // ones (`-ln(1 - u)` is increasing), and the minimum of s unit
+                        // exponentials is exponential with rate s, so the estimator is
+                        // unbiased at every size, small sets included.
                         sums[c] += mine[..perms]
                             .iter()
-                            .map(|&m| (m as f64 + 0.5) / 4_294_967_296.0)
+                            .map(|&m| -(-(m as f64 + 0.5) / 4_294_967_296.0).ln_1p())
                             .sum::<f64>();
                     }
                     (mins, sums)
