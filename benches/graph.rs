@@ -20,6 +20,10 @@ use blast_radius::changes::Resolver;
 use blast_radius::graph::{DependencyGraph, GraphBuilder};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
+// The allocator the `blast` binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The generated graph with `n` nodes and its queries, generating them if needed.
 fn generated(n: usize) -> (PathBuf, Vec<Vec<String>>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-graphs");
