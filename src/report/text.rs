@@ -130,12 +130,16 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Writes the impact report.
-pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io::Result<()> {
-    let p = Paint { color: opts.color };
+/// The first line of `impact` and `ci`: `risk: critical — a change to payment reaches 4
+/// nodes: 3 customer-facing, 2 tier 0`, with `risk` the tier to show.
+fn headline(w: &mut dyn Write, p: &Paint, impact: &Impact<'_>, risk: Risk) -> io::Result<()> {
     let summary = impact.summary();
-    let changed = impact.changes.nodes();
-    let names = changed.iter().map(|n| n.id().as_str()).collect::<Vec<_>>();
+    let names: Vec<String> = impact
+        .changes
+        .nodes()
+        .iter()
+        .map(|n| super::inert(n.id().as_str()))
+        .collect();
     let subject = match names.len() {
         0 => "nothing".to_string(),
         1..=3 => names.join(", "),
@@ -157,10 +161,16 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
         w,
         "{} {} — a change to {} reaches {}{detail}",
         p.bold("risk:"),
-        p.risk(impact.risk),
+        p.risk(risk),
         p.bold(&subject),
         plural(summary.impacted, "node", "nodes"),
-    )?;
+    )
+}
+
+/// Writes the impact report.
+pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io::Result<()> {
+    let p = Paint { color: opts.color };
+    headline(w, &p, impact, impact.risk)?;
     // With a topology change, say why the risk is what it is (new paths may have raised it).
     if impact.changes.topology.is_some() && impact.risk_reasons.len() > 1 {
         for r in &impact.risk_reasons {
@@ -717,33 +727,7 @@ pub fn ci(
     let impact = report.impact;
     let v = &report.verdict;
     let summary = impact.summary();
-    let changed = impact.changes.nodes();
-    let names: Vec<String> = changed.iter().map(|n| inert(n.id().as_str())).collect();
-    let subject = match names.len() {
-        0 => "nothing".to_string(),
-        1..=3 => names.join(", "),
-        n => format!("{} and {} more", names[..3].join(", "), n - 3),
-    };
-    let mut parts = Vec::new();
-    if summary.customer_facing > 0 {
-        parts.push(format!("{} customer-facing", summary.customer_facing));
-    }
-    if summary.tier0 > 0 {
-        parts.push(format!("{} tier 0", summary.tier0));
-    }
-    let detail = if parts.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", parts.join(", "))
-    };
-    writeln!(
-        w,
-        "{} {} — a change to {} reaches {}{detail}",
-        p.bold("risk:"),
-        p.risk(v.risk),
-        p.bold(&subject),
-        plural(summary.impacted, "node", "nodes"),
-    )?;
+    headline(w, &p, impact, v.risk)?;
     if let Some(e) = &v.escalation {
         writeln!(
             w,
