@@ -371,18 +371,8 @@ impl<'a> Cursor<'a> {
                             }
                             _ => return Err(Bail),
                         };
-                        if seen & bit != 0 {
-                            return Err(Bail);
-                        }
-                        seen |= bit;
-                        self.ws();
-                        match self.peek()? {
-                            b',' => {
-                                self.pos += 1;
-                                self.ws();
-                            }
-                            b'}' => break,
-                            _ => return Err(Bail),
+                        if self.member_end(&mut seen, bit)? {
+                            break;
                         }
                     }
                 }
@@ -478,18 +468,8 @@ impl<'a> Cursor<'a> {
                     }
                     _ => return Err(Bail),
                 };
-                if seen & bit != 0 {
-                    return Err(Bail);
-                }
-                seen |= bit;
-                self.ws();
-                match self.peek()? {
-                    b',' => {
-                        self.pos += 1;
-                        self.ws();
-                    }
-                    b'}' => break,
-                    _ => return Err(Bail),
+                if self.member_end(&mut seen, bit)? {
+                    break;
                 }
             }
         }
@@ -542,6 +522,28 @@ impl<'a> Cursor<'a> {
 
     /// After `"nodes"`/`"edges"` and its `:`: the list's `[`, then whitespace.
     /// Returns `true` when the list is empty (and consumed).
+    /// After an object member: rejects a repeated key (`bit` in `seen`), then steps over a
+    /// `,` (`false`) or stops at the closing `}` (`true`).
+    fn member_end<B>(&mut self, seen: &mut B, bit: B) -> R<bool>
+    where
+        B: Copy + PartialEq + Default + std::ops::BitAnd<Output = B> + std::ops::BitOrAssign,
+    {
+        if *seen & bit != B::default() {
+            return Err(Bail);
+        }
+        *seen |= bit;
+        self.ws();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.ws();
+                Ok(false)
+            }
+            b'}' => Ok(true),
+            _ => Err(Bail),
+        }
+    }
+
     fn open_list(&mut self) -> R<bool> {
         self.eat(b'[')?;
         self.ws();
