@@ -91,6 +91,9 @@ struct Bfs {
     /// Nodes in the order the search reached them.
     order: Vec<u32>,
     step: Stepper,
+    /// `order[start..]` is the layer to expand next, at distance `d`.
+    start: usize,
+    d: u32,
 }
 
 /// Scratch of the strongest-path search.
@@ -110,10 +113,13 @@ struct Best {
 /// Reusable scratch space for walks over one graph.
 ///
 /// The two searches keep their per-node data in separate arrays, each packed so that one
-/// node's fields share a cache line. The strongest-path search runs first; when it met no
-/// weak edge on its way (the common case: nearly all edges are at full strength), it made
-/// exactly the choices the breadth-first search would make — same layers, same parents —
-/// and its result serves as the distances too, so the second search is skipped.
+/// node's fields share a cache line. On small graphs the strongest-path search runs first;
+/// when it met no weak edge on its way (the common case: nearly all edges are at full
+/// strength), it made exactly the choices the breadth-first search would make — same
+/// layers, same parents — and its result serves as the distances too, so the second search
+/// is skipped. On large graphs the breadth-first search advances in lockstep with the
+/// strongest-path search's first level, and when both expand a hop bottom-up they share one
+/// scan of the adjacency; each still picks exactly the parents it would pick alone.
 /// Each search advances one hop at a time: a small layer is expanded *top-down* (each of
 /// its nodes offers itself to its dependents), a large one *bottom-up* (every node not yet
 /// reached looks at its own dependencies for one in the layer, scanning the graph in index
@@ -127,6 +133,8 @@ pub struct Walker {
     fused: bool,
     /// Whether walks may fuse the two searches (tests turn it off to compare).
     fuse: bool,
+    /// Whether large graphs run the two searches in lockstep (tests turn it off to compare).
+    lockstep: bool,
     /// Test hook: always expand bottom-up (`Some(true)`) or top-down (`Some(false)`).
     force: Option<bool>,
 }
@@ -340,6 +348,127 @@ impl Stepper {
     }
 }
 
+/// One bottom-up hop of both searches in one scan: the breadth-first search `bfs` from its
+/// current layer over every edge above zero strength, and the strongest-path search (first
+/// level) from `layer` over full-strength edges, noting weaker ones as [`Stepper::step`]
+/// does. Each search picks exactly the parent its own bottom-up step would pick.
+fn step_both(
+    g: Graphs<'_>,
+    bfs: &mut Bfs,
+    layer: &[u32],
+    settled: &mut FixedBitSet,
+    info: &mut [BestInfo],
+    step: &mut Stepper,
+    mk: impl Fn(u32) -> BestInfo + Sync,
+) {
+    const BITS: usize = usize::BITS as usize;
+    let fwd = g.fwd.expect("bottom-up steps have the forward adjacency");
+    let n = settled.len();
+    let end = bfs.order.len();
+    bfs.d += 1;
+    let d = bfs.d;
+    // Per class: 0 = not followed, 1 = weaker than full strength, 2 = full strength.
+    let mut follow = [0u8; CLASSES];
+    for (c, f) in follow.iter_mut().enumerate() {
+        let s = g.strengths.of_class(c as u8);
+        *f = if s <= 0.0 {
+            0
+        } else if s >= 1.0 {
+            2
+        } else {
+            1
+        };
+    }
+    let (a_layer, b_layer) = (&bfs.order[bfs.start..end], layer);
+    for &u in a_layer {
+        bfs.step.layer_bits.insert(u as usize);
+    }
+    for &u in b_layer {
+        step.layer_bits.insert(u as usize);
+    }
+    let (a_words, b_words) = (bfs.step.layer_bits.as_slice(), step.layer_bits.as_slice());
+    let (offsets, targets, classes) = fwd.parts();
+    let blocks_per_chunk = CHUNK_NODES / BITS;
+    type Found = (Vec<u32>, Vec<u32>, Vec<(u32, u32, u8)>, bool);
+    let parts: Vec<Found> = bfs
+        .visited
+        .as_mut_slice()
+        .par_chunks_mut(blocks_per_chunk)
+        .zip(settled.as_mut_slice().par_chunks_mut(blocks_per_chunk))
+        .zip(bfs.info.par_chunks_mut(CHUNK_NODES))
+        .zip(info.par_chunks_mut(CHUNK_NODES))
+        .enumerate()
+        .map(|(ci, (((a_blocks, b_blocks), a_info), b_info))| {
+            let (mut a_next, mut b_next, mut weak) = (Vec::new(), Vec::new(), Vec::new());
+            let mut met_weak = false;
+            let base = ci * CHUNK_NODES;
+            for (bi, (a_block, b_block)) in a_blocks.iter_mut().zip(b_blocks).enumerate() {
+                let mut free = !(*a_block & *b_block);
+                while free != 0 {
+                    let bit = free.trailing_zeros() as usize;
+                    free &= free - 1;
+                    let v = base + bi * BITS + bit;
+                    if v >= n {
+                        break;
+                    }
+                    let need_a = *a_block & (1 << bit) == 0;
+                    let need_b = *b_block & (1 << bit) == 0;
+                    let (mut pa, mut pb) = (None, None);
+                    let first_weak = weak.len();
+                    let (lo, hi) = (offsets[v] as usize, offsets[v + 1] as usize);
+                    for (&u, &c) in targets[lo..hi].iter().zip(&classes[lo..hi]) {
+                        let code = follow[c as usize & (CLASSES - 1)];
+                        if code == 0 {
+                            continue;
+                        }
+                        let u = u as usize;
+                        if need_a && pa.is_none() && (a_words[u / BITS] >> (u % BITS)) & 1 == 1 {
+                            pa = Some(u as u32);
+                        }
+                        if need_b && pb.is_none() && (b_words[u / BITS] >> (u % BITS)) & 1 == 1 {
+                            if code == 2 {
+                                pb = Some(u as u32);
+                            } else {
+                                met_weak = true;
+                                weak.push((v as u32, u as u32, c));
+                            }
+                        }
+                        if (!need_a || pa.is_some()) && (!need_b || pb.is_some()) {
+                            break;
+                        }
+                    }
+                    if let Some(u) = pa {
+                        *a_block |= 1 << bit;
+                        a_info[v - base] = BfsInfo { dist: d, parent: u };
+                        a_next.push(v as u32);
+                    }
+                    if let Some(u) = pb {
+                        // Reached at full strength: weaker offers do not matter.
+                        weak.truncate(first_weak);
+                        *b_block |= 1 << bit;
+                        b_info[v - base] = mk(u);
+                        b_next.push(v as u32);
+                    }
+                }
+            }
+            (a_next, b_next, weak, met_weak)
+        })
+        .collect();
+    bfs.step.next.clear();
+    step.next.clear();
+    step.weak.clear();
+    for (a_next, b_next, weak, met_weak) in parts {
+        bfs.step.next.extend(a_next);
+        step.next.extend(b_next);
+        step.weak.extend(weak);
+        step.met_weak |= met_weak;
+    }
+    clear_bits(&mut bfs.step.layer_bits, &bfs.order[bfs.start..end]);
+    clear_bits(&mut step.layer_bits, layer);
+    bfs.order.extend_from_slice(&bfs.step.next);
+    bfs.start = end;
+}
+
 impl Walker {
     /// Scratch space for `graph`.
     pub fn new(graph: &DependencyGraph) -> Walker {
@@ -350,6 +479,8 @@ impl Walker {
                 info: vec![BfsInfo::default(); n],
                 order: Vec::new(),
                 step: Stepper::new(n),
+                start: 0,
+                d: 0,
             },
             best: Best {
                 settled: FixedBitSet::with_capacity(n),
@@ -361,6 +492,7 @@ impl Walker {
             },
             fused: false,
             fuse: true,
+            lockstep: true,
             force: None,
         }
     }
@@ -394,13 +526,25 @@ impl Walker {
             strengths,
         };
         let force = self.force;
-        self.best.run(g, changed, force);
-        // A breadth-first search left over from an earlier walk is stale either way.
-        clear_bits(&mut self.bfs.visited, &self.bfs.order);
-        self.bfs.order.clear();
-        self.fused = self.best.plain && self.fuse;
-        if !self.fused {
-            self.bfs.run(g, changed, force);
+        if g.fwd.is_some() && self.lockstep {
+            // Large graphs: the breadth-first search advances with the strongest-path
+            // search's first level, sharing its bottom-up scans.
+            self.bfs.begin(changed);
+            self.best.run(g, changed, force, Some(&mut self.bfs));
+            while self.bfs.frontier() {
+                self.bfs.advance(g, force);
+            }
+            self.fused = false;
+        } else {
+            self.best.run(g, changed, force, None);
+            self.fused = self.best.plain && self.fuse;
+            if self.fused {
+                // A breadth-first search left over from an earlier walk is stale.
+                clear_bits(&mut self.bfs.visited, &self.bfs.order);
+                self.bfs.order.clear();
+            } else {
+                self.bfs.run(g, changed, force);
+            }
         }
         Walk { w: self }
     }
@@ -410,6 +554,14 @@ impl Bfs {
     /// Multi-source breadth-first search, one layer at a time.
     fn run(&mut self, g: Graphs<'_>, changed: &[NodeIx], force: Option<bool>) {
         let _t = crate::timing::Phase::start("walk: distances");
+        self.begin(changed);
+        while self.frontier() {
+            self.advance(g, force);
+        }
+    }
+
+    /// Clears the last search and places the changed nodes at distance 0.
+    fn begin(&mut self, changed: &[NodeIx]) {
         clear_bits(&mut self.visited, &self.order);
         self.order.clear();
         for &c in changed {
@@ -422,31 +574,47 @@ impl Bfs {
                 self.order.push(v);
             }
         }
-        let mut start = 0;
-        let mut d = 0;
-        while start < self.order.len() {
-            let end = self.order.len();
-            d += 1;
-            self.step.step(
-                g,
-                &self.order[start..end],
-                &mut self.visited,
-                end,
-                0.0,
-                false,
-                force,
-                &mut self.info,
-                |parent| BfsInfo { dist: d, parent },
-            );
-            self.order.extend_from_slice(&self.step.next);
-            start = end;
-        }
+        self.start = 0;
+        self.d = 0;
+    }
+
+    /// Whether a layer is left to expand.
+    fn frontier(&self) -> bool {
+        self.start < self.order.len()
+    }
+
+    /// Expands the current layer by one hop.
+    fn advance(&mut self, g: Graphs<'_>, force: Option<bool>) {
+        let end = self.order.len();
+        self.d += 1;
+        let d = self.d;
+        self.step.step(
+            g,
+            &self.order[self.start..end],
+            &mut self.visited,
+            end,
+            0.0,
+            false,
+            force,
+            &mut self.info,
+            |parent| BfsInfo { dist: d, parent },
+        );
+        self.order.extend_from_slice(&self.step.next);
+        self.start = end;
     }
 }
 
 impl Best {
     /// Strongest paths, fewest hops among equals (see the module docs).
-    fn run(&mut self, g: Graphs<'_>, changed: &[NodeIx], force: Option<bool>) {
+    /// With `bfs`, its layers advance with this search's first level (full strength), one
+    /// hop at a time, in one scan when both expand bottom-up.
+    fn run(
+        &mut self,
+        g: Graphs<'_>,
+        changed: &[NodeIx],
+        force: Option<bool>,
+        mut bfs: Option<&mut Bfs>,
+    ) {
         let _t = crate::timing::Phase::start("walk: strongest");
         clear_bits(&mut self.settled, &self.order);
         self.order.clear();
@@ -499,21 +667,43 @@ impl Best {
                 // lower level (an edge whose product rounds back to `level` counts as full).
                 let reached = self.order.len();
                 let hops = h + 1;
-                self.step.step(
-                    g,
-                    &layer,
-                    &mut self.settled,
-                    reached,
-                    1.0,
-                    true,
-                    force,
-                    &mut self.info,
-                    |parent| BestInfo {
-                        level: li,
-                        parent,
-                        hops,
-                    },
-                );
+                let mk = |parent| BestInfo {
+                    level: li,
+                    parent,
+                    hops,
+                };
+                match bfs.as_deref_mut().filter(|b| li == 0 && b.frontier()) {
+                    Some(b)
+                        if Stepper::bottom_up(force, g, &layer, reached)
+                            && Stepper::bottom_up(force, g, &b.order[b.start..], b.order.len()) =>
+                    {
+                        step_both(
+                            g,
+                            b,
+                            &layer,
+                            &mut self.settled,
+                            &mut self.info,
+                            &mut self.step,
+                            mk,
+                        );
+                    }
+                    other => {
+                        if let Some(b) = other {
+                            b.advance(g, force);
+                        }
+                        self.step.step(
+                            g,
+                            &layer,
+                            &mut self.settled,
+                            reached,
+                            1.0,
+                            true,
+                            force,
+                            &mut self.info,
+                            mk,
+                        );
+                    }
+                }
                 layer.clear();
                 layer.extend_from_slice(&self.step.next);
                 self.order.extend_from_slice(&self.step.next);
@@ -691,10 +881,11 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
         /// A walk that skips the breadth-first search because the strongest-path search met
-        /// no weak edge gives exactly what running both searches gives: same order, same
-        /// distances, same parents — in both walk directions.
+        /// no weak edge, and a walk that runs the two searches in lockstep with shared
+        /// bottom-up scans, give exactly what running the two searches one after the other
+        /// gives: same order, same distances, same parents — in both walk directions.
         #[test]
-        fn fused_walks_equal_two_searches(
+        fn fused_and_lockstep_walks_equal_two_searches(
             n in 2usize..30,
             raw in prop::collection::vec((0usize..30, 0usize..30, 0usize..16, prop::bool::weighted(0.1)), 0..90),
             starts in prop::collection::vec(0usize..30, 1..4),
@@ -715,16 +906,18 @@ mod tests {
             let g = graph(n, &edges);
             let strengths = crate::analysis::Policy::default().strengths();
             let changed: Vec<NodeIx> = starts.iter().map(|&s| NodeIx::from_usize(s % n)).collect();
-            let mut fused = Walker::new(&g);
-            fused.force_direction(force);
+            let mut fast = Walker::new(&g);
+            fast.force_direction(force);
             let mut plain = Walker::new(&g);
             plain.force_direction(force);
             plain.fuse = false;
-            let a = snapshot(&fused.walk(&g, &strengths, &changed), n as u32);
+            plain.lockstep = false;
+            let a = snapshot(&fast.walk(&g, &strengths, &changed), n as u32);
             let b = snapshot(&plain.walk(&g, &strengths, &changed), n as u32);
             prop_assert_eq!(a, b);
-            if !weak_kinds {
-                prop_assert!(fused.fused, "full-strength graphs fuse");
+            // Small graphs expand bottom-up (and so in lockstep) only when forced to.
+            if !weak_kinds && force != Some(true) {
+                prop_assert!(fast.fused, "full-strength graphs fuse");
             }
         }
     }
