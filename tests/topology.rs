@@ -231,3 +231,109 @@ fn staged_changes_are_judged_on_the_graph_in_the_index() {
     let v = json(&repo.ok(&["impact", "--base", "HEAD", "-f", "json"]));
     assert_eq!(v["topology"]["added_nodes"], json!(["recs-v2", "unstaged"]));
 }
+
+/// A shop described by a Compose file plus an overlay that rates its services.
+fn compose_shop() -> Repo {
+    let repo = Repo::new();
+    repo.write(
+        "blast.toml",
+        "graphs = [\"graphs/tiers.toml\"]\n\n[[source]]\nkind = \"compose\"\npath = \"deploy/compose.yaml\"\n",
+    );
+    repo.write(
+        "graphs/tiers.toml",
+        "[[nodes]]\nid = \"checkout\"\ntier = 0\ncustomer_facing = true\n\n[[nodes]]\nid = \"storefront\"\ntier = 1\ncustomer_facing = true\n",
+    );
+    repo.write(
+        "deploy/compose.yaml",
+        "services:\n  storefront:\n    image: shop/storefront\n    environment:\n      CHECKOUT_URL: http://checkout:8080\n  checkout:\n    image: shop/checkout\n  recs:\n    image: shop/recs\n",
+    );
+    repo.write("deploy/README.md", "how to run the shop\n");
+    repo.commit("compose shop");
+    repo
+}
+
+#[test]
+fn a_compose_change_that_makes_checkout_call_a_service_is_a_topology_change() {
+    let repo = compose_shop();
+    repo.branch("recs");
+    // checkout now calls recs through an environment variable: a new path into tier 0.
+    let p = repo.path().join("deploy/compose.yaml");
+    let s = std::fs::read_to_string(&p).unwrap().replace(
+        "  checkout:\n    image: shop/checkout\n",
+        "  checkout:\n    image: shop/checkout\n    environment:\n      RECS_ADDR: recs:9000\n",
+    );
+    std::fs::write(&p, s).unwrap();
+    repo.commit("checkout calls recs");
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    let t = &v["topology"];
+    assert_eq!(t["sources"], json!(["deploy/compose.yaml"]));
+    assert_eq!(t["added_nodes"], json!([]));
+    assert_eq!(
+        t["added_edges"],
+        json!([{"from": "checkout", "to": "recs", "kind": "sync", "optional": false}])
+    );
+    assert_eq!(t["removed_edges"], json!([]));
+    let paths: Vec<Vec<String>> = t["new_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| strings(&p["nodes"]))
+        .collect();
+    assert!(
+        paths.contains(&vec!["recs".to_string(), "checkout".to_string()]),
+        "{paths:?}"
+    );
+    let risk = v["risk"].as_str().unwrap();
+    assert!(risk == "high" || risk == "critical", "{risk}");
+    // The overlay rated the nodes at both ends: the report speaks of tier 0.
+    assert_eq!(t["new_paths"][0]["tier"], json!(0), "{t}");
+}
+
+#[test]
+fn files_a_compose_source_does_not_read_are_not_topology_changes() {
+    let repo = compose_shop();
+    repo.branch("docs");
+    repo.append("deploy/README.md", "more words");
+    repo.commit("docs");
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    assert_eq!(v["topology"], Value::Null, "{v}");
+}
+
+#[test]
+fn a_cargo_manifest_change_that_adds_a_dependency_between_members_is_a_topology_change() {
+    let repo = Repo::new();
+    repo.write(
+        "blast.toml",
+        "graphs = [\"graphs/tiers.toml\"]\n\n[[source]]\nkind = \"cargo\"\npath = \".\"\n",
+    );
+    repo.write(
+        "graphs/tiers.toml",
+        "[[nodes]]\nid = \"api\"\ntier = 0\ncustomer_facing = true\n",
+    );
+    repo.write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/api\", \"crates/core\"]\nresolver = \"2\"\n",
+    );
+    for name in ["api", "core"] {
+        repo.write(
+            &format!("crates/{name}/Cargo.toml"),
+            &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n"),
+        );
+        repo.write(&format!("crates/{name}/src/lib.rs"), "");
+    }
+    repo.commit("workspace");
+    repo.branch("dep");
+    repo.append("crates/api/Cargo.toml", "core = { path = \"../core\" }");
+    repo.commit("api uses core");
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    let t = &v["topology"];
+    assert_eq!(t["sources"], json!(["crates/api/Cargo.toml"]), "{t}");
+    assert_eq!(
+        t["added_edges"],
+        json!([{"from": "api", "to": "core", "kind": "build", "optional": false}])
+    );
+    assert_eq!(
+        strings(&t["new_paths"][0]["nodes"]),
+        vec!["core".to_string(), "api".to_string()]
+    );
+}

@@ -11,12 +11,11 @@
 //! Files at other revisions are read with git into a temporary directory that is removed
 //! afterwards; the user's working tree is never touched.
 //!
-//! The graph at a revision is rebuilt from the graph sources the workspace was loaded from
-//! (every [`Origin`](crate::graph::Origin) of the loaded graph), each with its source's
-//! loader (`load_at`). Only native graph files (`graph`) have a loader here so far; when
-//! the loaded graph also holds nodes from other sources, both ends are rebuilt from the
-//! graph files alone so the comparison stays like for like. A new source plugs in by adding
-//! its loader to `load_at`.
+//! The graph at a revision is rebuilt from the sources the workspace was loaded from, with
+//! the same loaders (`load_at`): the discovered sources (Compose, Kubernetes, Backstage,
+//! traces, Cargo) from their folders as they are at that revision, then the native graph
+//! files as overlays. When a discovered source reads files outside the repository, both
+//! ends are rebuilt from the graph files alone so the comparison stays like for like.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -33,6 +32,7 @@ use crate::changes::{
 use crate::codes::Location;
 use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, GraphBuilder};
+use crate::sources::SourceKind;
 
 /// What a command is told about the change.
 #[derive(Clone, Debug, Default)]
@@ -131,22 +131,37 @@ impl<'w> PreparedChange<'w> {
             None => {}
         }
         if let (Some(git), Some(diff)) = (&p.git, &p.diff) {
-            let sources = graph_sources(ws, &opts.cwd, git.root());
-            if diff.head != Tree::WorkTree && git.differs_from_work_tree(&diff.head, &sources)? {
-                p.head_graph = Some(load_at(git, &diff.head, &sources)?);
+            let graphs = graph_sources(ws, &opts.cwd, git.root());
+            let discovered = discovered_sources(ws, &opts.cwd, git.root());
+            let at = |tree: &Tree| load_at(git, tree, &graphs, discovered.as_deref(), ws);
+            let mut scope = graphs.clone();
+            if let Some(d) = &discovered {
+                scope.extend(d.iter().flat_map(|s| s.scope.iter().cloned()));
             }
-            let changed = sources
-                .iter()
-                .any(|s| diff.files.iter().any(|f| &f.path == s));
+            if diff.head != Tree::WorkTree && git.differs_from_work_tree(&diff.head, &scope)? {
+                p.head_graph = Some(at(&diff.head)?);
+            }
+            let changed = diff.files.iter().any(|f| {
+                graphs.contains(&f.path) || discovered.iter().flatten().any(|s| s.reads(&f.path))
+            });
             if changed {
-                let like_for_like = ws.graph.origins().iter().all(|o| o.source == "graph");
-                match load_at(git, &diff.base, &sources) {
+                // Both ends are rebuilt the same way, so the comparison is like for like;
+                // sources that cannot be rebuilt leave both ends to the graph files.
+                let like_for_like = discovered.as_ref().is_some_and(|d| d.is_empty())
+                    && ws.graph.origins().iter().all(|o| o.source == "graph");
+                match at(&diff.base) {
                     Ok(g) => {
                         if !like_for_like {
-                            p.head_topology_graph = Some(load_at(git, &diff.head, &sources)?);
+                            p.head_topology_graph = Some(at(&diff.head)?);
                         }
                         p.base_graph = Some(g);
-                        p.graph_sources = sources;
+                        p.graph_sources = graphs;
+                        if let Some(d) = &discovered {
+                            p.graph_sources
+                                .extend(d.iter().flat_map(|s| s.trigger_paths(&diff.files)));
+                            p.graph_sources.sort();
+                            p.graph_sources.dedup();
+                        }
                     }
                     Err(e) => p.warnings.push(format!(
                         "warning: the graph at {} does not load, so topology changes are not reported: {e}",
@@ -331,18 +346,155 @@ fn graph_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Vec<String> {
     out
 }
 
-/// Builds the graph from `sources` (native graph files, as repository paths) as they are in
-/// `tree`, with the normal loader. Sources missing in `tree` contribute nothing.
-fn load_at(git: &Git, tree: &Tree, sources: &[String]) -> Result<DependencyGraph> {
+/// A discovered source (Compose, Kubernetes, Backstage, traces, Cargo) with its paths as
+/// repository paths, ready to be rebuilt at another revision.
+struct Discovered {
+    spec: crate::sources::SourceSpec,
+    /// The repository paths of `spec.paths` and its env files.
+    paths: Vec<String>,
+    /// What to read at a revision: each path's folder (its included, extended and `.env`
+    /// files, Location targets, member crates live there), or the path itself at the root.
+    scope: Vec<String>,
+}
+
+impl Discovered {
+    /// Whether a change to the repository path `file` can change what this source derives:
+    /// one of its files, or a file of a kind it reads inside its scope.
+    fn reads(&self, file: &str) -> bool {
+        if self.paths.iter().any(|p| p == file) {
+            return true;
+        }
+        let inside = self.scope.iter().any(|d| {
+            d == "."
+                || file
+                    .strip_prefix(d.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        });
+        let name = file.rsplit('/').next().unwrap_or(file);
+        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+        inside
+            && match self.spec.kind {
+                SourceKind::Compose => {
+                    matches!(ext, "yml" | "yaml") || name == ".env" || name.starts_with(".env.")
+                }
+                SourceKind::K8s | SourceKind::Backstage => matches!(ext, "yml" | "yaml" | "json"),
+                SourceKind::Cargo => name == "Cargo.toml",
+                SourceKind::Jaeger | SourceKind::Graph => false,
+            }
+    }
+
+    /// The changed files this source reads (for the topology report's list of sources).
+    fn trigger_paths(&self, files: &[FileChange]) -> Vec<String> {
+        files
+            .iter()
+            .filter(|f| self.reads(&f.path))
+            .map(|f| f.path.clone())
+            .collect()
+    }
+}
+
+/// The workspace's discovered sources as repository paths; `None` when one of their paths
+/// lies outside the repository (then they cannot be rebuilt at another revision).
+fn discovered_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Option<Vec<Discovered>> {
+    let root = std::fs::canonicalize(git_root).unwrap_or_else(|_| git_root.to_path_buf());
+    let rel = |p: &Path| -> Option<String> {
+        let abs = cwd.join(p);
+        let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
+        let r = abs.strip_prefix(&root).ok()?;
+        Some(
+            r.components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    };
+    ws.sources
+        .iter()
+        .filter(|s| s.kind != SourceKind::Graph)
+        .map(|spec| {
+            let mut paths = Vec::new();
+            let mut scope = Vec::new();
+            for p in spec.paths.iter().chain(&spec.options.env_files) {
+                let r = rel(p)?;
+                let dir = if cwd.join(p).is_dir() {
+                    // The repository root itself is the pathspec `.`.
+                    Some(if r.is_empty() {
+                        ".".to_string()
+                    } else {
+                        r.clone()
+                    })
+                } else {
+                    r.rsplit_once('/').map(|(d, _)| d.to_string())
+                };
+                match dir {
+                    Some(d) if !d.is_empty() => scope.push(d),
+                    _ => {
+                        // At the repository root: the file and the project's `.env`.
+                        scope.push(r.clone());
+                        scope.push(".env".to_string());
+                    }
+                }
+                paths.push(r);
+            }
+            scope.sort();
+            scope.dedup();
+            Some(Discovered {
+                spec: spec.clone(),
+                paths,
+                scope,
+            })
+        })
+        .collect()
+}
+
+/// Builds the graph as it is in `tree`, with the normal loaders: the discovered sources
+/// (when they can be rebuilt), then the native graph files (`graphs`, repository paths) as
+/// overlays. Files missing in `tree` contribute nothing.
+fn load_at(
+    git: &Git,
+    tree: &Tree,
+    graphs: &[String],
+    discovered: Option<&[Discovered]>,
+    ws: &Workspace,
+) -> Result<DependencyGraph> {
     let tmp = tempfile::Builder::new()
         .prefix("blast-graph-")
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    let root = topology::materialize(git, tree, sources, tmp.path())?;
+    let mut wanted = graphs.to_vec();
+    for d in discovered.into_iter().flatten() {
+        wanted.extend(d.scope.iter().cloned());
+    }
+    wanted.sort();
+    wanted.dedup();
+    let root = topology::materialize(git, tree, &wanted, tmp.path())?;
     let label = tree.label();
     let relabel = |e: Error| relabel(e, &root, &label);
     let mut builder = GraphBuilder::new();
-    for s in sources {
+    let ctx = crate::sources::LoadContext {
+        root: &root,
+        classifier: &ws.config.classifier,
+    };
+    for d in discovered.into_iter().flatten() {
+        let mut spec = d.spec.clone();
+        let present = |p: &String| root.join(p).exists();
+        let n = d.spec.paths.len();
+        spec.paths = d.paths[..n]
+            .iter()
+            .filter(|p| present(p))
+            .map(|p| root.join(p))
+            .collect();
+        spec.options.env_files = d.paths[n..]
+            .iter()
+            .filter(|p| present(p))
+            .map(|p| root.join(p))
+            .collect();
+        if spec.paths.is_empty() {
+            continue;
+        }
+        crate::sources::load_source(&mut builder, &spec, &ctx).map_err(relabel)?;
+    }
+    for s in graphs {
         let f = root.join(s);
         if !f.is_file() {
             continue;

@@ -58,6 +58,9 @@ pub struct Workspace {
     /// Where to store the compiled graph once the command is done (see
     /// [`store_cache`](Self::store_cache)).
     cache_to: Option<(PathBuf, crate::graph::cache::CacheKey)>,
+    /// The discovered sources loaded (paths relative to the working directory), so a
+    /// change can rebuild them at another revision.
+    sources: Vec<crate::sources::SourceSpec>,
 }
 
 /// Shortens `p` to a path relative to `cwd` when it lies below it.
@@ -134,12 +137,6 @@ fn builder_for(config: &Config, inputs: &Inputs) -> Result<GraphBuilder> {
     Ok(builder)
 }
 
-fn config_and_builder(opts: &GraphOptions) -> Result<(Config, GraphBuilder)> {
-    let (config, inputs) = config_and_inputs(opts)?;
-    let builder = builder_for(&config, &inputs)?;
-    Ok((config, builder))
-}
-
 impl Workspace {
     /// Loads the config and the graph, refusing a graph with errors.
     ///
@@ -166,6 +163,7 @@ impl Workspace {
                 graph,
                 load: LoadReport::default(),
                 cache_to: None,
+                sources: inputs.sources,
             });
         }
         let (graph, load) = builder_for(&config, &inputs)?.finish()?;
@@ -174,6 +172,7 @@ impl Workspace {
             graph,
             load,
             cache_to: cached,
+            sources: inputs.sources,
         })
     }
 
@@ -190,14 +189,15 @@ impl Workspace {
     /// # Errors
     /// Config or graph files that are missing or do not parse.
     pub fn load_lenient(opts: &GraphOptions) -> Result<(Workspace, Vec<Finding>)> {
-        let (config, builder) = config_and_builder(opts)?;
-        let (graph, findings) = builder.finish_lenient()?;
+        let (config, inputs) = config_and_inputs(opts)?;
+        let (graph, findings) = builder_for(&config, &inputs)?.finish_lenient()?;
         Ok((
             Workspace {
                 config,
                 graph,
                 load: LoadReport::default(),
                 cache_to: None,
+                sources: inputs.sources,
             },
             findings,
         ))
