@@ -238,18 +238,7 @@ impl Stepper {
         self.next.clear();
         self.weak.clear();
         let n = seen.len();
-        // Per class: 0 = not followed, 1 = weaker than `full`, 2 = followed now.
-        let mut follow = [0u8; CLASSES];
-        for (c, f) in follow.iter_mut().enumerate() {
-            let s = g.strengths.of_class(c as u8);
-            *f = if s <= 0.0 {
-                0
-            } else if s >= full {
-                2
-            } else {
-                1
-            };
-        }
+        let follow = follow_codes(g.strengths, full);
         match g.fwd {
             Some(fwd) if Self::bottom_up(force, g, layer, reached) => {
                 for &u in layer {
@@ -348,6 +337,21 @@ impl Stepper {
     }
 }
 
+/// Per edge class, how a step treats it: 0 = not followed (strength zero), 1 = weaker than
+/// `full` (an offer to a lower strength level), 2 = followed now.
+fn follow_codes(strengths: &Strengths, full: f64) -> [u8; CLASSES] {
+    std::array::from_fn(|c| {
+        let s = strengths.of_class(c as u8);
+        if s <= 0.0 {
+            0
+        } else if s >= full {
+            2
+        } else {
+            1
+        }
+    })
+}
+
 /// One bottom-up hop of both searches in one scan: the breadth-first search `bfs` from its
 /// current layer over every edge above zero strength, and the strongest-path search (first
 /// level) from `layer` over full-strength edges, noting weaker ones as [`Stepper::step`]
@@ -367,18 +371,7 @@ fn step_both(
     let end = bfs.order.len();
     bfs.d += 1;
     let d = bfs.d;
-    // Per class: 0 = not followed, 1 = weaker than full strength, 2 = full strength.
-    let mut follow = [0u8; CLASSES];
-    for (c, f) in follow.iter_mut().enumerate() {
-        let s = g.strengths.of_class(c as u8);
-        *f = if s <= 0.0 {
-            0
-        } else if s >= 1.0 {
-            2
-        } else {
-            1
-        };
-    }
+    let follow = follow_codes(g.strengths, 1.0);
     let (a_layer, b_layer) = (&bfs.order[bfs.start..end], layer);
     for &u in a_layer {
         bfs.step.layer_bits.insert(u as usize);
