@@ -291,17 +291,9 @@ impl<'a> Cursor<'a> {
         }
         loop {
             strs.push(self.string()?);
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return Err(Bail),
+            if self.item_end(b']')? {
+                self.pos += 1;
+                break;
             }
         }
         Ok(Some((start as u32, (strs.len() - start) as u32)))
@@ -352,7 +344,7 @@ impl<'a> Cursor<'a> {
                 self.eat(b'{')?;
                 self.ws();
                 let (mut id, mut kind, mut optional) = (None, None, None);
-                let mut seen = 0u8;
+                let mut seen = 0u16;
                 if self.peek()? != b'}' {
                     loop {
                         let k = self.key()?;
@@ -383,17 +375,9 @@ impl<'a> Cursor<'a> {
                     optional: optional.unwrap_or(false),
                 });
             }
-            self.ws();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return Err(Bail),
+            if self.item_end(b']')? {
+                self.pos += 1;
+                break;
             }
         }
         Ok((start as u32, (deps.len() - start) as u32))
@@ -524,14 +508,17 @@ impl<'a> Cursor<'a> {
     /// Returns `true` when the list is empty (and consumed).
     /// After an object member: rejects a repeated key (`bit` in `seen`), then steps over a
     /// `,` (`false`) or stops at the closing `}` (`true`).
-    fn member_end<B>(&mut self, seen: &mut B, bit: B) -> R<bool>
-    where
-        B: Copy + PartialEq + Default + std::ops::BitAnd<Output = B> + std::ops::BitOrAssign,
-    {
-        if *seen & bit != B::default() {
+    fn member_end(&mut self, seen: &mut u16, bit: u16) -> R<bool> {
+        if *seen & bit != 0 {
             return Err(Bail);
         }
         *seen |= bit;
+        self.item_end(b'}')
+    }
+
+    /// After an array element or object member: steps over a `,` and the space after it
+    /// (`false`), or stops at `close` without consuming it (`true`).
+    fn item_end(&mut self, close: u8) -> R<bool> {
         self.ws();
         match self.peek()? {
             b',' => {
@@ -539,7 +526,7 @@ impl<'a> Cursor<'a> {
                 self.ws();
                 Ok(false)
             }
-            b'}' => Ok(true),
+            c if c == close => Ok(true),
             _ => Err(Bail),
         }
     }
@@ -829,23 +816,15 @@ fn parse_run(bytes: &[u8], start: usize, stop: usize, mode: Option<Mode>) -> R<R
             run.first_mode = Some(m);
         }
         mode = Some(m);
-        c.ws();
-        match c.peek()? {
-            b',' => {
-                c.pos += 1;
-                c.ws();
-            }
-            b']' => {
-                c.pos += 1;
-                match next_list(&mut c, &mut run.keys, false)? {
-                    Some(m) => mode = Some(m),
-                    None => {
-                        run.finished = true;
-                        break;
-                    }
+        if c.item_end(b']')? {
+            c.pos += 1;
+            match next_list(&mut c, &mut run.keys, false)? {
+                Some(m) => mode = Some(m),
+                None => {
+                    run.finished = true;
+                    break;
                 }
             }
-            _ => return Err(Bail),
         }
     }
     run.end = c.pos;
