@@ -212,19 +212,7 @@ pub fn graph(p: &Picture) -> Graph {
             Line::Dashed => "dashed",
             Line::Dotted | Line::Dev => "dotted",
         };
-        let tip = format!(
-            "{} → {}: {}{}, strength {:.2}{}",
-            p.nodes[e.from].id,
-            p.nodes[e.to].id,
-            e.kind,
-            if e.optional { " optional" } else { "" },
-            e.strength,
-            if e.count > 1 {
-                format!(" ({} edges)", e.count)
-            } else {
-                String::new()
-            }
-        );
+        let tip = style::edge_tooltip(p, e);
         stmts.push(Stmt::Edge(Edge {
             ty: EdgeTy::Pair(Vertex::N(node_id(p, e.from)), Vertex::N(node_id(p, e.to))),
             attributes: vec![

@@ -205,18 +205,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
         );
     }
     head.push('\n');
-    let mut detail = Vec::new();
-    if s.customer_facing > 0 {
-        detail.push(format!("{} customer-facing", s.customer_facing));
-    }
-    if s.tier0 > 0 {
-        detail.push(format!("{} tier 0", s.tier0));
-    }
-    let detail = if detail.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", detail.join(", "))
-    };
+    let detail = super::critical_reach(&s).map_or(String::new(), |d| format!(" ({d})"));
     let _ = write!(
         head,
         "Risk **{}**: the change reaches {} {}{detail}",

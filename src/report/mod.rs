@@ -99,6 +99,19 @@ pub(crate) fn fmt_strength(s: f64) -> String {
     format!("{s:.2}")
 }
 
+/// How many customer-facing and tier-0 nodes a change reaches, the ones it reaches:
+/// `3 customer-facing, 2 tier 0` (`None` when neither).
+pub(crate) fn critical_reach(s: &crate::analysis::Summary) -> Option<String> {
+    let mut parts = Vec::new();
+    if s.customer_facing > 0 {
+        parts.push(format!("{} customer-facing", s.customer_facing));
+    }
+    if s.tier0 > 0 {
+        parts.push(format!("{} tier 0", s.tier0));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 /// Text with control characters, line and paragraph separators and bidirectional controls
 /// shown as escapes (`\n`, `\u{202e}`), so a name stays on one line, reads as written, and
 /// cannot start a line a CI runner would obey (a GitHub `::command::`).

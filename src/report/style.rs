@@ -143,6 +143,22 @@ pub(crate) fn subtitle(node: &PictureNode, coloring: Coloring) -> String {
     parts.join(" · ")
 }
 
+/// An edge's tooltip: `a → b: sync optional, strength 0.50 (3 edges)`.
+pub(crate) fn edge_tooltip(p: &Picture, e: &PictureEdge) -> String {
+    let mut s = format!(
+        "{} → {}: {}{}, strength {:.2}",
+        p.nodes[e.from].id,
+        p.nodes[e.to].id,
+        e.kind,
+        if e.optional { " optional" } else { "" },
+        e.strength,
+    );
+    if e.count > 1 {
+        s.push_str(&format!(" ({} edges)", e.count));
+    }
+    s
+}
+
 /// A tooltip: every attribute of a node on its own line.
 pub(crate) fn tooltip(node: &PictureNode) -> String {
     let mut s = format!("{} ({})", node.id, node.kind);

@@ -423,19 +423,7 @@ pub fn render(p: &Picture) -> String {
     s.push_str("</g>\n<g class=\"edges\" fill=\"none\">\n");
     for (e, pts) in p.edges.iter().zip(&lay.edges) {
         let l = Line::of(e);
-        let tip = format!(
-            "{} → {}: {}{}, strength {:.2}{}",
-            p.nodes[e.from].id,
-            p.nodes[e.to].id,
-            e.kind,
-            if e.optional { " optional" } else { "" },
-            e.strength,
-            if e.count > 1 {
-                format!(" ({} edges)", e.count)
-            } else {
-                String::new()
-            }
-        );
+        let tip = style::edge_tooltip(p, e);
         let _ = writeln!(
             s,
             "<path class=\"edge {}\" d=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{} marker-end=\"url(#{})\"><title>{}</title></path>",

@@ -145,18 +145,7 @@ fn headline(w: &mut dyn Write, p: &Paint, impact: &Impact<'_>, risk: Risk) -> io
         1..=3 => names.join(", "),
         n => format!("{} and {} more", names[..3].join(", "), n - 3),
     };
-    let mut parts = Vec::new();
-    if summary.customer_facing > 0 {
-        parts.push(format!("{} customer-facing", summary.customer_facing));
-    }
-    if summary.tier0 > 0 {
-        parts.push(format!("{} tier 0", summary.tier0));
-    }
-    let detail = if parts.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", parts.join(", "))
-    };
+    let detail = super::critical_reach(&summary).map_or(String::new(), |d| format!(": {d}"));
     writeln!(
         w,
         "{} {} — a change to {} reaches {}{detail}",
