@@ -480,22 +480,7 @@ impl Git {
     /// Git failing.
     pub fn read(&self, tree: &Tree, path: &str) -> Result<Option<Vec<u8>>> {
         let object = match tree {
-            Tree::WorkTree => {
-                return match std::fs::read(self.root.join(path)) {
-                    Ok(b) => Ok(Some(b)),
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::NotFound
-                                | io::ErrorKind::IsADirectory
-                                | io::ErrorKind::NotADirectory
-                        ) =>
-                    {
-                        Ok(None)
-                    }
-                    Err(e) => Err(Error::io(self.root.join(path), e)),
-                };
-            }
+            Tree::WorkTree => return read_if_file(&self.root.join(path)),
             Tree::Empty => return Ok(None),
             Tree::Index => format!(":{path}"),
             Tree::Commit(c) => format!("{c}:{path}"),
@@ -806,6 +791,27 @@ impl Drop for CatFile {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The bytes of the file at `path` in the working tree, `None` when there is no file there.
+///
+/// # Errors
+/// A file that exists but cannot be read.
+pub(crate) fn read_if_file(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound
+                    | io::ErrorKind::IsADirectory
+                    | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Error::io(path, e)),
     }
 }
 

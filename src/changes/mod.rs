@@ -157,6 +157,21 @@ pub struct ChangedInput<'g> {
     pub widened: bool,
 }
 
+impl<'g> ChangedInput<'g> {
+    /// A change the resolver derived (a lockfile or manifest change, a widening rule); the
+    /// caller fills in `input` and `status` when it stands for a file of the diff.
+    fn derived(nodes: Vec<Node<'g>>, reason: String, via: Via, widened: bool) -> Self {
+        ChangedInput {
+            input: String::new(),
+            nodes,
+            reason,
+            status: None,
+            via,
+            widened,
+        }
+    }
+}
+
 /// An input that maps to no node on purpose (a rule said so), with the reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IgnoredInput {
@@ -490,14 +505,7 @@ impl<'g> Resolver<'g> {
     }
 
     fn changed(nodes: Vec<Node<'g>>, reason: String, via: Via, widened: bool) -> Outcome<'g> {
-        Outcome::Changed(vec![ChangedInput {
-            input: String::new(),
-            nodes,
-            reason,
-            status: None,
-            via,
-            widened,
-        }])
+        Outcome::Changed(vec![ChangedInput::derived(nodes, reason, via, widened)])
     }
 
     /// The trees to look a path up in: where it exists first.
@@ -821,14 +829,7 @@ impl<'g> Resolver<'g> {
                     list(&outside, 3)
                 ));
             }
-            out.push(ChangedInput {
-                input: String::new(),
-                nodes,
-                reason,
-                status: None,
-                via: Via::CargoLock,
-                widened: false,
-            });
+            out.push(ChangedInput::derived(nodes, reason, Via::CargoLock, false));
         }
         if out.is_empty() {
             return Ok(Some(Outcome::Ignored(format!(
@@ -891,14 +892,12 @@ impl<'g> Resolver<'g> {
                 unused.push(desc.clone());
                 continue;
             }
-            out.push(ChangedInput {
-                input: String::new(),
+            out.push(ChangedInput::derived(
                 nodes,
-                reason: format!("workspace dependency {desc}"),
-                status: None,
-                via: Via::CargoManifest,
-                widened: false,
-            });
+                format!("workspace dependency {desc}"),
+                Via::CargoManifest,
+                false,
+            ));
         }
         if d.package_changed
             && let Some(name) = cargo::package_name(&head)
@@ -909,14 +908,12 @@ impl<'g> Resolver<'g> {
             if !deps.is_empty() {
                 reason.push_str(&format!("; dependencies: {}", list(&deps, 5)));
             }
-            out.push(ChangedInput {
-                input: String::new(),
-                nodes: vec![pn.node],
+            out.push(ChangedInput::derived(
+                vec![pn.node],
                 reason,
-                status: None,
-                via: Via::CargoPackage,
-                widened: false,
-            });
+                Via::CargoPackage,
+                false,
+            ));
         }
         if out.is_empty() {
             return Ok(Some(Outcome::Ignored(format!(

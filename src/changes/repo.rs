@@ -2,12 +2,11 @@
 //! and which trees are the head (what the change produces) and the base (what it started
 //! from). Outside a repository only the files on disk are known, and there is no base.
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::git::{Git, Tree};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The files a change is resolved against.
 #[derive(Debug)]
@@ -61,23 +60,7 @@ impl RepoFiles {
     pub fn read(&self, tree: &Tree, path: &str) -> Result<Option<Vec<u8>>> {
         match (self.git.as_deref(), tree) {
             (Some(git), _) => git.read(tree, path),
-            (None, Tree::WorkTree) => {
-                let p = self.root.join(path);
-                match std::fs::read(&p) {
-                    Ok(b) => Ok(Some(b)),
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::NotFound
-                                | io::ErrorKind::IsADirectory
-                                | io::ErrorKind::NotADirectory
-                        ) =>
-                    {
-                        Ok(None)
-                    }
-                    Err(e) => Err(Error::io(p, e)),
-                }
-            }
+            (None, Tree::WorkTree) => super::git::read_if_file(&self.root.join(path)),
             (None, _) => Ok(None),
         }
     }
