@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::gitrepo::{Repo, blast_in_git, file_url, git_in, tempdir};
-use crate::util::{json, run};
+use crate::util::{json, run, strings};
 
 /// `(input, status, nodes, via)` of every changed input.
 fn changed(v: &Value) -> Vec<(String, Value, Vec<String>, String)> {
@@ -16,12 +16,7 @@ fn changed(v: &Value) -> Vec<(String, Value, Vec<String>, String)> {
             (
                 c["input"].as_str().unwrap().to_string(),
                 c["status"].clone(),
-                c["nodes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|n| n.as_str().unwrap().to_string())
-                    .collect(),
+                strings(&c["nodes"]),
                 c["via"].as_str().unwrap().to_string(),
             )
         })

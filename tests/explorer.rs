@@ -13,7 +13,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::pictures::{generated, impacted};
-use crate::util::{json, ok, root};
+use crate::util::{json, ok, root, strings};
 
 /// The command that runs the browser driver, when everything it needs is installed.
 fn driver() -> Option<Command> {
@@ -56,14 +56,6 @@ fn drive(mut cmd: Command, args: &[&str]) -> Value {
     assert_eq!(v["errors"], serde_json::json!([]), "browser errors: {v}");
     assert_eq!(v["dialogs"], serde_json::json!([]), "dialogs opened: {v}");
     v
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not an array: {v}"))
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
 }
 
 fn write(dir: &Path, name: &str, body: &str) -> String {

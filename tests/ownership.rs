@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::gitrepo::Repo;
-use crate::util::json;
+use crate::util::{json, strings};
 
 /// `(input, nodes, reason, via, widened)` of every changed input.
 fn changed(v: &Value) -> Vec<(String, Vec<String>, String, String, bool)> {
@@ -15,12 +15,7 @@ fn changed(v: &Value) -> Vec<(String, Vec<String>, String, String, bool)> {
         .map(|c| {
             (
                 c["input"].as_str().unwrap().to_string(),
-                c["nodes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|n| n.as_str().unwrap().to_string())
-                    .collect(),
+                strings(&c["nodes"]),
                 c["reason"].as_str().unwrap().to_string(),
                 c["via"].as_str().unwrap().to_string(),
                 c["widened"].as_bool().unwrap(),

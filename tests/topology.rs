@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::gitrepo::Repo;
-use crate::util::json;
+use crate::util::{json, strings};
 
 /// Adds `recs-v2` (tier 2) to the shop and makes `checkout` call it synchronously.
 fn add_recs_v2(repo: &Repo) {
@@ -19,14 +19,6 @@ fn add_recs_v2(repo: &Repo) {
         "\n[[nodes]]\nid = \"recs-v2\"\nkind = \"service\"\ntier = 2\nowners = [\"@shop/growth\"]\npaths = [\"services/recs-v2/**\"]\ndepends_on = [\"search\"]\n",
     );
     std::fs::write(p, s).unwrap();
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]
