@@ -141,27 +141,27 @@ impl<'w> PreparedChange<'w> {
             if diff.head != Tree::WorkTree && git.differs_from_work_tree(&diff.head, &scope)? {
                 p.head_graph = Some(at(&diff.head)?);
             }
-            let changed = diff.files.iter().any(|f| {
-                graphs.contains(&f.path) || discovered.iter().flatten().any(|s| s.reads(&f.path))
-            });
-            if changed {
-                // Both ends are rebuilt the same way, so the comparison is like for like;
-                // sources that cannot be rebuilt leave both ends to the graph files.
-                let like_for_like = discovered.as_ref().is_some_and(|d| d.is_empty())
-                    && ws.graph.origins().iter().all(|o| o.source == "graph");
+            // Changed files a discovered source reads.
+            let read: Vec<String> = diff
+                .files
+                .iter()
+                .filter(|f| discovered.iter().flatten().any(|s| s.reads(&f.path)))
+                .map(|f| f.path.clone())
+                .collect();
+            if !read.is_empty() || diff.files.iter().any(|f| graphs.contains(&f.path)) {
                 match at(&diff.base) {
                     Ok(g) => {
-                        if !like_for_like {
+                        // Both ends are built by the same loaders, so the comparison is like
+                        // for like; when discovered sources cannot be rebuilt, the head is
+                        // rebuilt from the graph files alone, like the base.
+                        if discovered.is_none() {
                             p.head_topology_graph = Some(at(&diff.head)?);
                         }
                         p.base_graph = Some(g);
                         p.graph_sources = graphs;
-                        if let Some(d) = &discovered {
-                            p.graph_sources
-                                .extend(d.iter().flat_map(|s| s.trigger_paths(&diff.files)));
-                            p.graph_sources.sort();
-                            p.graph_sources.dedup();
-                        }
+                        p.graph_sources.extend(read);
+                        p.graph_sources.sort();
+                        p.graph_sources.dedup();
                     }
                     Err(e) => p.warnings.push(format!(
                         "warning: the graph at {} does not load, so topology changes are not reported: {e}",
@@ -350,8 +350,10 @@ fn graph_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Vec<String> {
 /// repository paths, ready to be rebuilt at another revision.
 struct Discovered {
     spec: crate::sources::SourceSpec,
-    /// The repository paths of `spec.paths` and its env files.
-    paths: Vec<String>,
+    /// The repository paths of `spec.paths`.
+    files: Vec<String>,
+    /// The repository paths of `spec.options.env_files`.
+    env_files: Vec<String>,
     /// What to read at a revision: each path's folder (its included, extended and `.env`
     /// files, Location targets, member crates live there), or the path itself at the root.
     scope: Vec<String>,
@@ -361,7 +363,7 @@ impl Discovered {
     /// Whether a change to the repository path `file` can change what this source derives:
     /// one of its files, or a file of a kind it reads inside its scope.
     fn reads(&self, file: &str) -> bool {
-        if self.paths.iter().any(|p| p == file) {
+        if self.files.iter().chain(&self.env_files).any(|p| p == file) {
             return true;
         }
         let inside = self.scope.iter().any(|d| {
@@ -381,15 +383,6 @@ impl Discovered {
                 SourceKind::Cargo => name == "Cargo.toml",
                 SourceKind::Jaeger | SourceKind::Graph => false,
             }
-    }
-
-    /// The changed files this source reads (for the topology report's list of sources).
-    fn trigger_paths(&self, files: &[FileChange]) -> Vec<String> {
-        files
-            .iter()
-            .filter(|f| self.reads(&f.path))
-            .map(|f| f.path.clone())
-            .collect()
     }
 }
 
@@ -412,9 +405,8 @@ fn discovered_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Option<Vec
         .iter()
         .filter(|s| s.kind != SourceKind::Graph)
         .map(|spec| {
-            let mut paths = Vec::new();
             let mut scope = Vec::new();
-            for p in spec.paths.iter().chain(&spec.options.env_files) {
+            let mut repo_path = |p: &PathBuf| -> Option<String> {
                 let r = rel(p)?;
                 let dir = if cwd.join(p).is_dir() {
                     // The repository root itself is the pathspec `.`.
@@ -434,13 +426,25 @@ fn discovered_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Option<Vec
                         scope.push(".env".to_string());
                     }
                 }
-                paths.push(r);
-            }
+                Some(r)
+            };
+            let files = spec
+                .paths
+                .iter()
+                .map(&mut repo_path)
+                .collect::<Option<_>>()?;
+            let env_files = spec
+                .options
+                .env_files
+                .iter()
+                .map(&mut repo_path)
+                .collect::<Option<_>>()?;
             scope.sort();
             scope.dedup();
             Some(Discovered {
                 spec: spec.clone(),
-                paths,
+                files,
+                env_files,
                 scope,
             })
         })
@@ -477,18 +481,14 @@ fn load_at(
     };
     for d in discovered.into_iter().flatten() {
         let mut spec = d.spec.clone();
-        let present = |p: &String| root.join(p).exists();
-        let n = d.spec.paths.len();
-        spec.paths = d.paths[..n]
-            .iter()
-            .filter(|p| present(p))
-            .map(|p| root.join(p))
-            .collect();
-        spec.options.env_files = d.paths[n..]
-            .iter()
-            .filter(|p| present(p))
-            .map(|p| root.join(p))
-            .collect();
+        let present = |ps: &[String]| -> Vec<PathBuf> {
+            ps.iter()
+                .map(|p| root.join(p))
+                .filter(|p| p.exists())
+                .collect()
+        };
+        spec.paths = present(&d.files);
+        spec.options.env_files = present(&d.env_files);
         if spec.paths.is_empty() {
             continue;
         }
