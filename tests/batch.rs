@@ -148,3 +148,67 @@ fn paths_can_be_left_out() {
             .all(|n| n.get("path").is_some())
     );
 }
+
+/// `blast` as a child process with piped stdin and stdout.
+fn spawn_batch(extra: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin!("blast"))
+        .current_dir(crate::util::root())
+        .env("NO_COLOR", "1")
+        .args(["impact", "--batch", "-"])
+        .args(extra)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn each_answer_is_written_before_the_next_question_is_read() {
+    use std::io::BufRead;
+    let mut child = spawn_batch(&["--nodes", "none"]);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    for (question, risk) in [("payment", "critical"), ("admin", "low")] {
+        writeln!(stdin, "{question}").unwrap();
+        stdin.flush().unwrap();
+        // The input is still open: the answer must come anyway.
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["risk"], risk, "{line}");
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::io::{BufRead, Read};
+    let mut child = spawn_batch(&[]);
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // Far more output than a pipe holds; stop writing when blast stops reading.
+        for _ in 0..5000 {
+            if writeln!(stdin, "logging").is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with("{\"schema\":\"blast-radius/impact/v1\""));
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}

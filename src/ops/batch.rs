@@ -2,7 +2,8 @@
 //!
 //! Each line of the input is one change set (node ids or paths separated by spaces; blank
 //! lines and lines starting with `#` are skipped). Each change set's impact is written as
-//! one line of JSON (`blast-radius/impact/v1`), in input order, so CI runs over many commits
+//! one line of JSON (`blast-radius/impact/v1`), in input order and flushed as soon as it is
+//! written (a pipe gets each answer right away), so CI runs over many commits
 //! and architects' what-if lists share one load and one set of indexes.
 //!
 //! A line that names an unknown node id does not stop the run: its output line is
@@ -71,6 +72,7 @@ pub fn impact_batch(
                 }
                 let impact = analyzer.impact(set);
                 crate::report::json::impact(out, &impact, &opts.json).map_err(Error::Output)?;
+                out.flush().map_err(Error::Output)?;
             }
             Err(e) => {
                 code = 2;
@@ -79,6 +81,7 @@ pub fn impact_batch(
                 let j =
                     serde_json::json!({"schema": IMPACT_SCHEMA, "line": number, "error": message});
                 writeln!(out, "{j}").map_err(Error::Output)?;
+                out.flush().map_err(Error::Output)?;
             }
         }
     }

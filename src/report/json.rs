@@ -51,6 +51,7 @@
 
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -258,9 +259,6 @@ impl Default for ImpactJsonOptions {
     }
 }
 
-/// Streams the impacted list without building it in memory.
-struct ImpactedSeq<'i, 'g>(&'i Impact<'g>, ImpactJsonOptions);
-
 fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
     let node = n.node();
     let (owners, owners_source) = n.owners();
@@ -278,16 +276,59 @@ fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
     }
 }
 
-impl Serialize for ImpactedSeq<'_, '_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let paths = self.1.paths;
-        let json = |n| impacted_json(n, paths);
-        match self.1.nodes {
-            NodeList::All => s.collect_seq(self.0.impacted().map(json)),
-            NodeList::Rated => s.collect_seq(self.0.rated().into_iter().map(json)),
-            NodeList::None => s.collect_seq(std::iter::empty::<ImpactedJson<'_>>()),
+/// Nodes per parallel formatting task, and per block written at once (so a million-node
+/// list is never held in memory whole).
+const NODES_PER_TASK: usize = 2048;
+const NODES_PER_BLOCK: usize = 64 * NODES_PER_TASK;
+
+/// Writes the `impacted` list: blocks of nodes formatted in parallel, written in order, so
+/// the bytes are the same on any number of threads.
+fn write_impacted(
+    w: &mut dyn Write,
+    impact: &Impact<'_>,
+    opts: ImpactJsonOptions,
+) -> io::Result<()> {
+    write_impacted_in(w, impact, opts, NODES_PER_TASK, NODES_PER_BLOCK)
+}
+
+fn write_impacted_in(
+    w: &mut dyn Write,
+    impact: &Impact<'_>,
+    opts: ImpactJsonOptions,
+    per_task: usize,
+    per_block: usize,
+) -> io::Result<()> {
+    let nodes: Vec<ImpactedNode<'_, '_>> = match opts.nodes {
+        NodeList::All => impact.impacted().collect(),
+        NodeList::Rated => impact.rated(),
+        NodeList::None => Vec::new(),
+    };
+    w.write_all(b"[")?;
+    let mut first = true;
+    for block in nodes.chunks(per_block) {
+        let parts: Vec<Vec<u8>> = block
+            .par_chunks(per_task)
+            .map(|task| {
+                let mut b = Vec::with_capacity(task.len() * 256);
+                for (i, &n) in task.iter().enumerate() {
+                    if i > 0 {
+                        b.push(b',');
+                    }
+                    serde_json::to_writer(&mut b, &impacted_json(n, opts.paths))
+                        .expect("writing to memory");
+                }
+                b
+            })
+            .collect();
+        for part in parts {
+            if !first {
+                w.write_all(b",")?;
+            }
+            first = false;
+            w.write_all(&part)?;
         }
     }
+    w.write_all(b"]")
 }
 
 struct ByRisk([usize; 5]);
@@ -310,8 +351,9 @@ struct SummaryJson {
     by_risk: ByRisk,
 }
 
+/// The fields of the impact report before `impacted`.
 #[derive(Serialize)]
-struct ImpactJson<'i, 'g> {
+struct ImpactHead<'i> {
     schema: &'static str,
     risk: Risk,
     risk_reasons: &'i [String],
@@ -320,7 +362,11 @@ struct ImpactJson<'i, 'g> {
     unmapped: Vec<&'i str>,
     ignored: Vec<IgnoredJson<'i>>,
     topology: Option<TopologyJson<'i>>,
-    impacted: ImpactedSeq<'i, 'g>,
+}
+
+/// The fields of the impact report after `impacted`.
+#[derive(Serialize)]
+struct ImpactTail<'i> {
     #[serde(skip_serializing_if = "is_all")]
     listed: &'static str,
     owners: Vec<OwnerJson<'i>>,
@@ -331,9 +377,11 @@ fn is_all(s: &&str) -> bool {
     *s == "all"
 }
 
-fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> ImpactJson<'i, 'g> {
+/// Writes the impact report as one JSON object (no newline): the fields around `impacted`
+/// through serde, the `impacted` list by [`write_impacted`].
+fn write_impact(w: &mut dyn Write, impact: &Impact<'_>, opts: ImpactJsonOptions) -> io::Result<()> {
     let s = impact.summary();
-    ImpactJson {
+    let head = ImpactHead {
         schema: IMPACT_SCHEMA,
         risk: impact.risk,
         risk_reasons: &impact.risk_reasons,
@@ -363,7 +411,8 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> Impac
             })
             .collect(),
         topology: impact.changes.topology.as_ref().map(TopologyJson::from),
-        impacted: ImpactedSeq(impact, opts),
+    };
+    let tail = ImpactTail {
         listed: opts.nodes.as_str(),
         owners: impact
             .owners()
@@ -379,7 +428,16 @@ fn impact_json<'i, 'g>(impact: &'i Impact<'g>, opts: ImpactJsonOptions) -> Impac
             tier0: s.tier0,
             by_risk: ByRisk(s.by_risk),
         },
-    }
+    };
+    // `{head…}` without its `}`, then `,"impacted":[…]`, then `{tail…}` without its `{`.
+    let mut head = serde_json::to_vec(&head)?;
+    head.pop();
+    head.extend_from_slice(b",\"impacted\":");
+    w.write_all(&head)?;
+    write_impacted(w, impact, opts)?;
+    let mut tail = serde_json::to_vec(&tail)?;
+    tail[0] = b',';
+    w.write_all(&tail)
 }
 
 fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::Result<()> {
@@ -395,7 +453,11 @@ fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::R
 
 /// Writes the impact report on one line, listing what `opts` selects.
 pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &ImpactJsonOptions) -> io::Result<()> {
-    write_json(w, &impact_json(impact, *opts), false)
+    let _t = crate::timing::Phase::start("impact json");
+    let mut w = io::BufWriter::with_capacity(1 << 16, w);
+    write_impact(&mut w, impact, *opts)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 #[derive(Serialize)]
@@ -711,14 +773,13 @@ struct CiFindingJson<'a> {
 }
 
 #[derive(Serialize)]
-struct CiJson<'i, 'g> {
+struct CiJson<'i> {
     schema: &'static str,
     verdict: VerdictJson<'i>,
     ai_assisted: AiJson<'i>,
     approvals: ApprovalsJson<'i>,
     labels: &'i [String],
     findings: Vec<CiFindingJson<'i>>,
-    impact: ImpactJson<'i, 'g>,
 }
 
 /// Writes the `blast ci` report (`blast-radius/ci/v1`) on one line: `verdict`,
@@ -827,7 +888,104 @@ pub fn ci(
                 fingerprint: &f.fingerprint,
             })
             .collect(),
-        impact: impact_json(report.impact, *opts),
     };
-    write_json(w, &j, false)
+    // `impact` is the last field: `{…}` without its `}`, then `,"impact":{…}}`.
+    let mut w = io::BufWriter::with_capacity(1 << 16, w);
+    let mut head = serde_json::to_vec(&j)?;
+    head.pop();
+    head.extend_from_slice(b",\"impact\":");
+    w.write_all(&head)?;
+    write_impact(&mut w, report.impact, *opts)?;
+    w.write_all(b"}\n")?;
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{Analyzer, Policy};
+    use crate::changes::Resolver;
+    use crate::graph::build::{EdgeSpec, NodeSpec};
+    use crate::graph::{DependencyGraph, EdgeKind, GraphBuilder};
+
+    /// A library used by 600 services, some customer-facing or tiered, one id needing escapes.
+    fn fan_in() -> DependencyGraph {
+        let mut b = GraphBuilder::new();
+        let doc = b.begin_document("graph", "g.json".as_ref());
+        b.add_node(
+            doc,
+            NodeSpec {
+                id: "lib".into(),
+                ..NodeSpec::default()
+            },
+        );
+        for i in 0..600 {
+            let id = if i == 7 {
+                "svc \"7\"\n".to_string()
+            } else {
+                format!("svc-{i}")
+            };
+            b.add_node(
+                doc,
+                NodeSpec {
+                    id: id.clone().into(),
+                    customer_facing: Some(i % 5 == 0),
+                    tier: (i % 3 == 0).then(|| crate::graph::Tier::new((i % 4) as u8).unwrap()),
+                    ..NodeSpec::default()
+                },
+            );
+            let to = if i % 2 == 0 {
+                "lib".to_string()
+            } else {
+                format!("svc-{}", i - 1)
+            };
+            let to = if i == 8 {
+                "svc \"7\"\n".to_string()
+            } else {
+                to
+            };
+            b.add_edge(
+                doc,
+                EdgeSpec {
+                    from: id.into(),
+                    to: to.into(),
+                    kind: Some(EdgeKind::Sync),
+                    optional: i % 7 == 0,
+                },
+            );
+        }
+        b.finish().unwrap().0
+    }
+
+    #[test]
+    fn the_impacted_list_is_the_same_in_any_chunking() {
+        let g = fan_in();
+        let mut analyzer = Analyzer::new(&g, Policy::default());
+        let impact = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
+        assert_eq!(impact.len(), 601);
+        for nodes in [NodeList::All, NodeList::Rated, NodeList::None] {
+            for paths in [true, false] {
+                let opts = ImpactJsonOptions { nodes, paths };
+                // The oracle: serde over the whole list at once.
+                let list: Vec<ImpactedJson<'_>> = match nodes {
+                    NodeList::All => impact.impacted().map(|n| impacted_json(n, paths)).collect(),
+                    NodeList::Rated => impact
+                        .rated()
+                        .into_iter()
+                        .map(|n| impacted_json(n, paths))
+                        .collect(),
+                    NodeList::None => Vec::new(),
+                };
+                let expected = serde_json::to_vec(&list).unwrap();
+                for (task, block) in [(1, 1), (1, 3), (2, 5), (7, 64), (64, 7), (2048, 1 << 17)] {
+                    let mut out = Vec::new();
+                    write_impacted_in(&mut out, &impact, opts, task, block).unwrap();
+                    assert_eq!(
+                        String::from_utf8(out).unwrap(),
+                        String::from_utf8(expected.clone()).unwrap()
+                    );
+                }
+            }
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Command-line flags (clap) and their translation into the library's option structs.
 //! No logic lives here beyond that translation.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use blast_radius::analysis::picture::{Collapse, FocusDirection, PictureOptions};
@@ -539,15 +539,36 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             let graph = graph_options(graph)?;
             let ws = Workspace::load(&graph)?;
             if let Some(batch) = batch {
+                // Results stream to stdout as they come (one line each, flushed), rather
+                // than being held until the end like a single report.
                 let opts = ops::BatchOptions { json };
                 let name = batch.display().to_string();
+                let stdout = std::io::stdout();
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
                 let result = if name == "-" {
                     let stdin = std::io::stdin();
-                    ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", out)
+                    ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", &mut w)
                 } else {
                     let file = std::fs::File::open(&batch)
                         .map_err(|e| blast_radius::Error::io(&batch, e))?;
-                    ops::impact_batch(&ws, &opts, &mut std::io::BufReader::new(file), &name, out)
+                    ops::impact_batch(
+                        &ws,
+                        &opts,
+                        &mut std::io::BufReader::new(file),
+                        &name,
+                        &mut w,
+                    )
+                };
+                let result = match result
+                    .and_then(|r| w.flush().map(|()| r).map_err(blast_radius::Error::Output))
+                {
+                    // The reader went away (`| head`): stop quietly, like a single report.
+                    Err(blast_radius::Error::Output(e))
+                        if e.kind() == std::io::ErrorKind::BrokenPipe =>
+                    {
+                        Ok((0, Vec::new()))
+                    }
+                    r => r,
                 };
                 ws.store_cache();
                 return result;
