@@ -102,3 +102,61 @@ fn small_inputs_are_not_cached() {
     assert_eq!(out.code, 0);
     assert!(cache_files(cache.path()).is_empty());
 }
+
+#[test]
+fn settled_inputs_are_not_hashed_again_but_any_write_is_noticed() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("g.json");
+    std::fs::copy(root().join(GRAPH), &input).unwrap();
+    let g = ["-g", "g.json"];
+    // Just written: hashed on every run (a write in the same clock tick would be missed).
+    let (first, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(err.contains("timing: hash inputs"), "{err}");
+    let (_, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(
+        err.contains("timing: hash inputs") && from_cache(&err),
+        "{err}"
+    );
+
+    // Settled: the next run hashes and records a stamp; later runs trust the stamp.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (_, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(
+        err.contains("timing: hash inputs") && from_cache(&err),
+        "{err}"
+    );
+    let (again, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(
+        !err.contains("timing: hash inputs") && from_cache(&err),
+        "{err}"
+    );
+    assert_eq!(again, first);
+
+    // Edited in place, same size, modification time put back: the status-change time
+    // moved, so the input is hashed again and the answer changes.
+    let modified = std::fs::metadata(&input).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&input).unwrap();
+    let changed = text.replacen("\"customer_facing\":false", "\"customer_facing\":true ", 1);
+    assert_eq!(changed.len(), text.len());
+    std::fs::write(&input, changed).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&input)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let (edited, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(
+        err.contains("timing: hash inputs") && !from_cache(&err),
+        "{err}"
+    );
+    assert_ne!(edited, first);
+
+    // A stamp that is not a key is ignored.
+    for stamp in std::fs::read_dir(cache.path().join("blast-radius/stamps")).unwrap() {
+        std::fs::write(stamp.unwrap().path(), "not a key").unwrap();
+    }
+    let (_, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(err.contains("timing: hash inputs"), "{err}");
+}

@@ -75,6 +75,19 @@ impl CacheKey {
     pub fn hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
+
+    /// The key back from [`hex`](Self::hex) (`None` unless exactly 32 hex digits).
+    pub fn from_hex(s: &str) -> Option<CacheKey> {
+        let b = s.as_bytes();
+        if b.len() != 32 {
+            return None;
+        }
+        let mut k = [0u8; 16];
+        for (i, pair) in b.chunks(2).enumerate() {
+            k[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(CacheKey(k))
+    }
 }
 
 /// Streams the payload: buffers, hashes (per [`CHECK_CHUNK`]) and counts what it writes.

@@ -7,6 +7,15 @@
 //! ([`DependencyGraph::read_cache`]); a corrupt, truncated or edited file is ignored and
 //! rewritten. Files are written to a temporary name and renamed, so concurrent runs never
 //! see half a file; only the [`KEEP`] most recently used files are kept.
+//!
+//! Hashing a 600 MB input takes a few hundred milliseconds, so the key is remembered the way
+//! git's index remembers file hashes: a *stamp* in `stamps/`, named by a hash of every
+//! input's path, device, inode, size, modification and status-change times, holds the
+//! content key. Any write to a file changes its status-change time (which no tool can set
+//! back), a replaced file has another inode, so a stamp only ever matches unchanged files.
+//! A stamp is recorded only for files whose last change is at least [`STAMP_MIN_AGE`] old,
+//! so a write in the same clock tick as the hashing cannot go unnoticed (git's "racy"
+//! files).
 
 use std::path::{Path, PathBuf};
 
@@ -34,16 +43,92 @@ pub fn cache_dir() -> Option<PathBuf> {
     Some(base.join("blast-radius"))
 }
 
-/// The key of a set of input files (`None` when one cannot be read: then no cache).
-pub fn key_of(files: &[PathBuf]) -> Option<(CacheKey, u64)> {
+/// Input files changed more recently than this are hashed every time (no stamp).
+pub const STAMP_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Stamps kept.
+const KEEP_STAMPS: usize = 64;
+
+/// The key of a set of input files, or `None` when they are not cached (smaller than
+/// [`CACHE_MIN_BYTES`] in total, or one cannot be read): from a stamp in `dir` when one
+/// matches, else by hashing the contents (and recording a stamp).
+pub fn key_of(dir: &Path, files: &[PathBuf]) -> Option<CacheKey> {
+    let total = files
+        .iter()
+        .map(|f| std::fs::metadata(f).ok().map(|m| m.len()))
+        .sum::<Option<u64>>()?;
+    if total < CACHE_MIN_BYTES {
+        return None;
+    }
+    let Some((stamp, newest)) = fingerprint(files) else {
+        return hash_inputs(files);
+    };
+    let path = dir.join("stamps").join(stamp.hex());
+    if let Some(key) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| CacheKey::from_hex(t.trim()))
+    {
+        return Some(key);
+    }
+    let key = hash_inputs(files)?;
+    let settled = std::time::SystemTime::now()
+        .checked_sub(STAMP_MIN_AGE)
+        .is_some_and(|t| newest < t);
+    if settled && std::fs::create_dir_all(path.parent()?).is_ok() {
+        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, key.hex())
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .is_err()
+        {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        evict(&dir.join("stamps"), |_| true, KEEP_STAMPS);
+    }
+    Some(key)
+}
+
+/// A hash of the files' identities and times, and the latest time any of them changed
+/// (`None` where the platform has no status-change time).
+#[cfg(unix)]
+fn fingerprint(files: &[PathBuf]) -> Option<(CacheKey, std::time::SystemTime)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    let mut newest = std::time::UNIX_EPOCH;
+    for f in files {
+        let m = std::fs::metadata(f).ok()?;
+        h.update(f.as_os_str().as_encoded_bytes());
+        h.update(&[0]);
+        for x in [m.dev(), m.ino(), m.size()] {
+            h.update(&x.to_le_bytes());
+        }
+        for x in [m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()] {
+            h.update(&x.to_le_bytes());
+        }
+        let changed = |s: i64, ns: i64| {
+            std::time::UNIX_EPOCH
+                + std::time::Duration::new(s.max(0) as u64, ns.clamp(0, 999_999_999) as u32)
+        };
+        newest = newest
+            .max(changed(m.mtime(), m.mtime_nsec()))
+            .max(changed(m.ctime(), m.ctime_nsec()));
+    }
+    Some((CacheKey(h.digest128().to_le_bytes()), newest))
+}
+
+#[cfg(not(unix))]
+fn fingerprint(_: &[PathBuf]) -> Option<(CacheKey, std::time::SystemTime)> {
+    None
+}
+
+/// The key of a set of input files from their contents.
+fn hash_inputs(files: &[PathBuf]) -> Option<CacheKey> {
     let _t = crate::timing::Phase::start("hash inputs");
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
-    let mut total = 0u64;
     for f in files {
         let file = std::fs::File::open(f).ok()?;
         let len = file.metadata().ok()?.len();
-        total += len;
         // SAFETY: read-only map of a file we only hash.
         let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
         let chunks: Vec<u64> = map
@@ -57,7 +142,7 @@ pub fn key_of(files: &[PathBuf]) -> Option<(CacheKey, u64)> {
             h.update(&c.to_le_bytes());
         }
     }
-    Some((CacheKey(h.digest128().to_le_bytes()), total))
+    Some(CacheKey(h.digest128().to_le_bytes()))
 }
 
 fn file_of(dir: &Path, key: &CacheKey) -> PathBuf {
@@ -90,21 +175,21 @@ pub fn write(dir: &Path, key: &CacheKey, graph: &DependencyGraph) {
         let _ = std::fs::remove_file(&tmp);
         return;
     }
-    evict(dir);
+    evict(dir, |p| p.extension().is_some_and(|x| x == "graph"), KEEP);
 }
 
-/// Removes all but the [`KEEP`] most recently used cache files.
-fn evict(dir: &Path) {
+/// Removes all but the `keep` most recently used files of `dir` that `pick` selects.
+fn evict(dir: &Path, pick: impl Fn(&Path) -> bool, keep: usize) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
         .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "graph"))
+        .filter(|e| pick(&e.path()))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
     files.sort_by(|a, b| b.cmp(a));
-    for (_, p) in files.into_iter().skip(KEEP) {
+    for (_, p) in files.into_iter().skip(keep) {
         let _ = std::fs::remove_file(p);
     }
 }

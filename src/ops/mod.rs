@@ -151,10 +151,7 @@ impl Workspace {
         let cached = (!opts.no_cache && inputs.sources.is_empty())
             .then(cache::cache_dir)
             .flatten()
-            .and_then(|dir| {
-                let (key, total) = cache::key_of(&inputs.graphs)?;
-                (total >= cache::CACHE_MIN_BYTES).then_some((dir, key))
-            });
+            .and_then(|dir| cache::key_of(&dir, &inputs.graphs).map(|key| (dir, key)));
         if let Some((dir, key)) = &cached
             && let Some(graph) = cache::read(dir, key)
         {
