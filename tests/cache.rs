@@ -160,3 +160,43 @@ fn settled_inputs_are_not_hashed_again_but_any_write_is_noticed() {
     let (_, err) = blast_cached(cache.path(), work.path(), &g);
     assert!(err.contains("timing: hash inputs"), "{err}");
 }
+
+#[test]
+fn indexes_a_command_builds_are_added_to_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let run_in = |args: &[&str]| {
+        let mut c = blast();
+        c.env("XDG_CACHE_HOME", cache.path())
+            .env("BLAST_TIMINGS", "1");
+        let out = run(c, args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out
+    };
+    let rank = ["rank", "-g", GRAPH, "-f", "json"];
+    // `impact` writes the cache without the id order; `rank` needs it.
+    run_in(&[
+        "impact",
+        "lib-logging-0",
+        "-g",
+        GRAPH,
+        "--nodes",
+        "none",
+        "-f",
+        "json",
+    ]);
+    let first = run_in(&rank);
+    assert!(from_cache(&first.stderr) && first.stderr.contains("timing: sort ids"));
+    // … and stores it, so the next `rank` reads it from the cache.
+    let second = run_in(&rank);
+    assert!(from_cache(&second.stderr), "{}", second.stderr);
+    assert!(
+        !second.stderr.contains("timing: sort ids"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(first.stdout, second.stdout);
+    assert!(
+        !second.stderr.contains("timing: write cache"),
+        "nothing new to store"
+    );
+}

@@ -321,6 +321,14 @@ impl DependencyGraph {
         })
     }
 
+    /// Which of the indexes a cache file stores are built: one bit each for the reverse
+    /// and forward adjacency and the id order.
+    pub(crate) fn indexes(&self) -> u8 {
+        u8::from(self.reverse.get().is_some())
+            | u8::from(self.forward.get().is_some()) << 1
+            | u8::from(self.id_order.get().is_some()) << 2
+    }
+
     /// For every node, its position in the sorted order of ids (computed once, on demand).
     pub(crate) fn id_order(&self) -> &[u32] {
         self.id_order.get_or_init(|| {

@@ -55,9 +55,10 @@ pub struct Workspace {
     pub graph: DependencyGraph,
     /// Warnings and notes from loading.
     pub load: LoadReport,
-    /// Where to store the compiled graph once the command is done (see
-    /// [`store_cache`](Self::store_cache)).
-    cache_to: Option<(PathBuf, crate::graph::cache::CacheKey)>,
+    /// Where to store the compiled graph once the command is done, and which indexes the
+    /// stored file already holds (`None`: no file yet); see
+    /// [`store_cache`](Self::store_cache).
+    cache_to: Option<(PathBuf, crate::graph::cache::CacheKey, Option<u8>)>,
     /// The discovered sources loaded (paths relative to the working directory), so a
     /// change can rebuild them at another revision.
     sources: Vec<crate::sources::SourceSpec>,
@@ -155,11 +156,12 @@ impl Workspace {
         if let Some((dir, key)) = &cached
             && let Some(graph) = cache::read(dir, key)
         {
+            let indexes = graph.indexes();
             return Ok(Workspace {
                 config,
                 graph,
                 load: LoadReport::default(),
-                cache_to: None,
+                cache_to: cached.map(|(dir, key)| (dir, key, Some(indexes))),
                 sources: inputs.sources,
             });
         }
@@ -168,15 +170,19 @@ impl Workspace {
             config,
             graph,
             load,
-            cache_to: cached,
+            cache_to: cached.map(|(dir, key)| (dir, key, None)),
             sources: inputs.sources,
         })
     }
 
-    /// Stores the compiled graph in the cache when it was built from its sources this run
-    /// (call it after the command, so the indexes the command built are stored too).
+    /// Stores the compiled graph in the cache when it was built from its sources this run,
+    /// or when it came from the cache and the command built an index the file lacks (call
+    /// it after the command, so the indexes the command built are stored too: the next
+    /// `rank` after an `impact` does not sort the ids again).
     pub fn store_cache(&self) {
-        if let Some((dir, key)) = &self.cache_to {
+        if let Some((dir, key, stored)) = &self.cache_to
+            && stored.is_none_or(|s| self.graph.indexes() & !s != 0)
+        {
             cache::write(dir, key, &self.graph);
         }
     }

@@ -276,46 +276,33 @@ fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
     }
 }
 
-/// Nodes per parallel formatting task, and per block written at once (so a million-node
+/// Items per parallel formatting task, and per block written at once (so a million-item
 /// list is never held in memory whole).
-const NODES_PER_TASK: usize = 2048;
-const NODES_PER_BLOCK: usize = 64 * NODES_PER_TASK;
+const ITEMS_PER_TASK: usize = 2048;
+const ITEMS_PER_BLOCK: usize = 64 * ITEMS_PER_TASK;
 
-/// Writes the `impacted` list: blocks of nodes formatted in parallel, written in order, so
-/// the bytes are the same on any number of threads.
-fn write_impacted(
+/// Writes `items` as a JSON array, each through `json`: blocks of items formatted in
+/// parallel, written in order, so the bytes are the same on any number of threads and the
+/// same as serde's for the whole list.
+fn write_list<T: Sync, J: Serialize>(
     w: &mut dyn Write,
-    impact: &Impact<'_>,
-    opts: ImpactJsonOptions,
-) -> io::Result<()> {
-    write_impacted_in(w, impact, opts, NODES_PER_TASK, NODES_PER_BLOCK)
-}
-
-fn write_impacted_in(
-    w: &mut dyn Write,
-    impact: &Impact<'_>,
-    opts: ImpactJsonOptions,
+    items: &[T],
+    json: impl Fn(&T) -> J + Sync,
     per_task: usize,
     per_block: usize,
 ) -> io::Result<()> {
-    let nodes: Vec<ImpactedNode<'_, '_>> = match opts.nodes {
-        NodeList::All => impact.impacted().collect(),
-        NodeList::Rated => impact.rated(),
-        NodeList::None => Vec::new(),
-    };
     w.write_all(b"[")?;
     let mut first = true;
-    for block in nodes.chunks(per_block) {
+    for block in items.chunks(per_block) {
         let parts: Vec<Vec<u8>> = block
             .par_chunks(per_task)
             .map(|task| {
                 let mut b = Vec::with_capacity(task.len() * 256);
-                for (i, &n) in task.iter().enumerate() {
+                for (i, item) in task.iter().enumerate() {
                     if i > 0 {
                         b.push(b',');
                     }
-                    serde_json::to_writer(&mut b, &impacted_json(n, opts.paths))
-                        .expect("writing to memory");
+                    serde_json::to_writer(&mut b, &json(item)).expect("writing to memory");
                 }
                 b
             })
@@ -329,6 +316,38 @@ fn write_impacted_in(
         }
     }
     w.write_all(b"]")
+}
+
+/// Writes one JSON object: the fields of `head`, then `key` holding what `list` writes,
+/// then the fields of `tail` (`head` and `tail` are structs serde writes with at least one
+/// field each), so a large list in the middle of a report is formatted by [`write_list`].
+fn write_around(
+    w: &mut dyn Write,
+    head: &impl Serialize,
+    key: &str,
+    list: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    tail: &impl Serialize,
+) -> io::Result<()> {
+    // `{head…}` without its `}`, then `,"key":…`, then `{tail…}` without its `{`.
+    let mut bytes = serde_json::to_vec(head)?;
+    bytes.pop();
+    bytes.push(b',');
+    serde_json::to_writer(&mut bytes, key)?;
+    bytes.push(b':');
+    w.write_all(&bytes)?;
+    list(w)?;
+    let mut bytes = serde_json::to_vec(tail)?;
+    bytes[0] = b',';
+    w.write_all(&bytes)
+}
+
+/// The listed impacted nodes, in report order.
+fn listed<'i, 'g>(impact: &'i Impact<'g>, nodes: NodeList) -> Vec<ImpactedNode<'i, 'g>> {
+    match nodes {
+        NodeList::All => impact.impacted().collect(),
+        NodeList::Rated => impact.rated(),
+        NodeList::None => Vec::new(),
+    }
 }
 
 struct ByRisk([usize; 5]);
@@ -377,9 +396,13 @@ fn is_all(s: &&str) -> bool {
     *s == "all"
 }
 
-/// Writes the impact report as one JSON object (no newline): the fields around `impacted`
-/// through serde, the `impacted` list by [`write_impacted`].
-fn write_impact(w: &mut dyn Write, impact: &Impact<'_>, opts: ImpactJsonOptions) -> io::Result<()> {
+/// Writes the impact report as one JSON object (no newline); the `impacted` list is
+/// formatted in parallel.
+fn write_impact<'i, 'g>(
+    w: &mut dyn Write,
+    impact: &'i Impact<'g>,
+    opts: ImpactJsonOptions,
+) -> io::Result<()> {
     let s = impact.summary();
     let head = ImpactHead {
         schema: IMPACT_SCHEMA,
@@ -429,15 +452,10 @@ fn write_impact(w: &mut dyn Write, impact: &Impact<'_>, opts: ImpactJsonOptions)
             by_risk: ByRisk(s.by_risk),
         },
     };
-    // `{head…}` without its `}`, then `,"impacted":[…]`, then `{tail…}` without its `{`.
-    let mut head = serde_json::to_vec(&head)?;
-    head.pop();
-    head.extend_from_slice(b",\"impacted\":");
-    w.write_all(&head)?;
-    write_impacted(w, impact, opts)?;
-    let mut tail = serde_json::to_vec(&tail)?;
-    tail[0] = b',';
-    w.write_all(&tail)
+    let nodes = listed(impact, opts.nodes);
+    let json = |&n: &ImpactedNode<'i, 'g>| impacted_json(n, opts.paths);
+    let list = |w: &mut dyn Write| write_list(w, &nodes, json, ITEMS_PER_TASK, ITEMS_PER_BLOCK);
+    write_around(w, &head, "impacted", list, &tail)
 }
 
 fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::Result<()> {
@@ -589,9 +607,12 @@ struct EstimateJson {
 }
 
 #[derive(Serialize)]
-struct RankJson<'a> {
+struct RankHead {
     schema: &'static str,
-    nodes: Vec<RankedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct RankTail {
     matched: usize,
     estimate: Option<EstimateJson>,
 }
@@ -600,23 +621,19 @@ struct RankJson<'a> {
 /// blast_radius, customer_facing, tier0, risk, estimated}`; counts include the node
 /// itself), `matched` (nodes that passed the filters, before `--top`) and `estimate`
 /// (`{method, k, relative_standard_error}` when sizes are estimated, else `null`).
-pub fn rank(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'_>) -> io::Result<()> {
-    let j = RankJson {
-        schema: RANK_SCHEMA,
-        nodes: rank
-            .nodes
-            .iter()
-            .map(|r| RankedJson {
-                id: r.node.id().as_str(),
-                kind: r.node.kind().as_str(),
-                tier: r.node.tier().map(|t| t.get()),
-                blast_radius: r.blast_radius,
-                customer_facing: r.customer_facing,
-                tier0: r.tier0,
-                risk: r.risk,
-                estimated: r.estimated,
-            })
-            .collect(),
+pub fn rank<'g>(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'g>) -> io::Result<()> {
+    let mut w = io::BufWriter::with_capacity(1 << 16, w);
+    let json = |r: &crate::analysis::rank::Ranked<'g>| RankedJson {
+        id: r.node.id().as_str(),
+        kind: r.node.kind().as_str(),
+        tier: r.node.tier().map(|t| t.get()),
+        blast_radius: r.blast_radius,
+        customer_facing: r.customer_facing,
+        tier0: r.tier0,
+        risk: r.risk,
+        estimated: r.estimated,
+    };
+    let tail = RankTail {
         matched: rank.matched,
         estimate: rank.estimate.map(|e| EstimateJson {
             method: "k-mins",
@@ -624,7 +641,14 @@ pub fn rank(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'_>) -> io::Re
             relative_standard_error: e.relative_standard_error,
         }),
     };
-    write_json(w, &j, false)
+    let list =
+        |w: &mut dyn Write| write_list(w, &rank.nodes, json, ITEMS_PER_TASK, ITEMS_PER_BLOCK);
+    let head = RankHead {
+        schema: RANK_SCHEMA,
+    };
+    write_around(&mut w, &head, "nodes", list, &tail)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 #[derive(Serialize)]
@@ -961,15 +985,14 @@ mod tests {
     fn the_impacted_list_is_the_same_in_any_chunking() {
         let g = fan_in();
         let mut analyzer = Analyzer::new(&g, Policy::default());
-        let impact = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
-        assert_eq!(impact.len(), 601);
+        let imp = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
+        assert_eq!(imp.len(), 601);
         for nodes in [NodeList::All, NodeList::Rated, NodeList::None] {
             for paths in [true, false] {
-                let opts = ImpactJsonOptions { nodes, paths };
                 // The oracle: serde over the whole list at once.
                 let list: Vec<ImpactedJson<'_>> = match nodes {
-                    NodeList::All => impact.impacted().map(|n| impacted_json(n, paths)).collect(),
-                    NodeList::Rated => impact
+                    NodeList::All => imp.impacted().map(|n| impacted_json(n, paths)).collect(),
+                    NodeList::Rated => imp
                         .rated()
                         .into_iter()
                         .map(|n| impacted_json(n, paths))
@@ -977,9 +1000,19 @@ mod tests {
                     NodeList::None => Vec::new(),
                 };
                 let expected = serde_json::to_vec(&list).unwrap();
+                // The whole report holds that list, and `listed` when it is not everything.
+                let mut report = Vec::new();
+                impact(&mut report, &imp, &ImpactJsonOptions { nodes, paths }).unwrap();
+                let report: serde_json::Value = serde_json::from_slice(&report).unwrap();
+                let list_value: serde_json::Value = serde_json::from_slice(&expected).unwrap();
+                assert_eq!(report["impacted"], list_value);
+                assert_eq!(report["summary"]["impacted"], 601);
+                assert_eq!(report.get("listed").is_some(), nodes != NodeList::All);
+                let nodes = listed(&imp, nodes);
                 for (task, block) in [(1, 1), (1, 3), (2, 5), (7, 64), (64, 7), (2048, 1 << 17)] {
                     let mut out = Vec::new();
-                    write_impacted_in(&mut out, &impact, opts, task, block).unwrap();
+                    write_list(&mut out, &nodes, |n| impacted_json(*n, paths), task, block)
+                        .unwrap();
                     assert_eq!(
                         String::from_utf8(out).unwrap(),
                         String::from_utf8(expected.clone()).unwrap()
