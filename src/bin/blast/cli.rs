@@ -517,7 +517,24 @@ fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
     })
 }
 
-/// Runs the command, writing the report into `out`. Returns the exit code and warnings.
+/// Runs `f` with stdout as its output, for outputs that are large (a million-node rank) or
+/// come one answer at a time (`--batch`), instead of holding them until the end like a
+/// single report. A reader that goes away (`| head`) ends the run quietly.
+fn streamed(
+    f: impl FnOnce(&mut dyn Write) -> blast_radius::Result<(u8, Vec<String>)>,
+) -> blast_radius::Result<(u8, Vec<String>)> {
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    match f(&mut w).and_then(|r| w.flush().map(|()| r).map_err(blast_radius::Error::Output)) {
+        Err(blast_radius::Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok((0, Vec::new()))
+        }
+        r => r,
+    }
+}
+
+/// Runs the command, writing the report into `out` (or, for `--batch` and `rank`, straight
+/// to stdout). Returns the exit code and warnings.
 pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8, Vec<String>)> {
     let text = |limit| TextOptions { color, limit };
     match cli.command {
@@ -539,37 +556,20 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             let graph = graph_options(graph)?;
             let ws = Workspace::load(&graph)?;
             if let Some(batch) = batch {
-                // Results stream to stdout as they come (one line each, flushed), rather
-                // than being held until the end like a single report.
+                // Results stream to stdout as they come (one line each, flushed).
                 let opts = ops::BatchOptions { json };
                 let name = batch.display().to_string();
-                let stdout = std::io::stdout();
-                let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-                let result = if name == "-" {
-                    let stdin = std::io::stdin();
-                    ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", &mut w)
-                } else {
-                    let file = std::fs::File::open(&batch)
-                        .map_err(|e| blast_radius::Error::io(&batch, e))?;
-                    ops::impact_batch(
-                        &ws,
-                        &opts,
-                        &mut std::io::BufReader::new(file),
-                        &name,
-                        &mut w,
-                    )
-                };
-                let result = match result
-                    .and_then(|r| w.flush().map(|()| r).map_err(blast_radius::Error::Output))
-                {
-                    // The reader went away (`| head`): stop quietly, like a single report.
-                    Err(blast_radius::Error::Output(e))
-                        if e.kind() == std::io::ErrorKind::BrokenPipe =>
-                    {
-                        Ok((0, Vec::new()))
+                let result = streamed(|w| {
+                    if name == "-" {
+                        let stdin = std::io::stdin();
+                        ops::impact_batch(&ws, &opts, &mut stdin.lock(), "<stdin>", w)
+                    } else {
+                        let file = std::fs::File::open(&batch)
+                            .map_err(|e| blast_radius::Error::io(&batch, e))?;
+                        let mut input = std::io::BufReader::new(file);
+                        ops::impact_batch(&ws, &opts, &mut input, &name, w)
                     }
-                    r => r,
-                };
+                });
                 ws.store_cache();
                 return result;
             }
@@ -686,8 +686,9 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                     Sizes::Estimate => SizeMode::Estimate,
                 },
             };
-            let result =
-                ops::rank(&ws, &opts, format.into(), &text(50), out).map(|c| (c, Vec::new()));
+            let result = streamed(|w| {
+                ops::rank(&ws, &opts, format.into(), &text(50), w).map(|c| (c, Vec::new()))
+            });
             ws.store_cache();
             result
         }
