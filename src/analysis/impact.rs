@@ -27,7 +27,7 @@ const NONE: u32 = u32::MAX;
 /// The least risk of a change that creates a new path into a tier-0 node.
 pub const NEW_TIER0_PATH_RISK: Risk = Risk::High;
 
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, Default)]
 struct Entry {
     ix: u32,
     distance: u32,
@@ -131,6 +131,9 @@ pub struct Analyzer<'g> {
 /// Radii at least this large build their per-node entries in parallel.
 const PARALLEL_ENTRIES: usize = 1 << 14;
 
+/// Words of the reached set per parallel task when building entries.
+const ENTRY_CHUNK: usize = 1024;
+
 impl<'g> Analyzer<'g> {
     /// An analyzer for `graph` under `policy`.
     pub fn new(graph: &'g DependencyGraph, policy: Policy) -> Analyzer<'g> {
@@ -195,50 +198,85 @@ impl<'g> Analyzer<'g> {
                 risk: table[level as usize][ratings[v as usize] as usize],
             }
         };
-        // Entries in node-index order: the walk's arrays are read front to back.
+        // Entries in node-index order: the walk's arrays are read front to back. A large
+        // radius is written in parallel straight into its final place: each chunk of the
+        // reached set knows from its bit count where its entries start (`reached` is the
+        // count of those bits, so the parts tile the list exactly).
         let words = walk.reached_words();
-        let from_words = |(i, chunk): (usize, &[usize])| {
-            let mut out = Vec::new();
+        let fill = |i: usize, chunk: &[usize], emit: &mut dyn FnMut(Entry)| {
             for (j, &w) in chunk.iter().enumerate() {
                 let mut bits = w;
                 while bits != 0 {
                     let b = bits.trailing_zeros() as usize;
                     bits &= bits - 1;
-                    out.push(make(((i * 1024 + j) * WORD + b) as u32));
+                    emit(make(((i * ENTRY_CHUNK + j) * WORD + b) as u32));
                 }
             }
-            out
         };
-        let entries: Vec<Entry> = if walk.reached_count() >= PARALLEL_ENTRIES {
-            words
-                .par_chunks(1024)
+        let reached = walk.reached_count();
+        let chunks: Vec<&[usize]> = words.chunks(ENTRY_CHUNK).collect();
+        let entries: Vec<Entry> = if reached >= PARALLEL_ENTRIES {
+            let mut entries = vec![Entry::default(); reached];
+            let mut rest = entries.as_mut_slice();
+            let mut parts = Vec::with_capacity(chunks.len());
+            for c in &chunks {
+                let n: usize = c.iter().map(|w| w.count_ones() as usize).sum();
+                let (part, tail) = rest.split_at_mut(n.min(rest.len()));
+                parts.push(part);
+                rest = tail;
+            }
+            chunks
+                .par_iter()
+                .zip(parts.into_par_iter())
                 .enumerate()
-                .flat_map_iter(from_words)
-                .collect()
+                .for_each(|(i, (chunk, part))| {
+                    let mut slots = part.iter_mut();
+                    fill(i, chunk, &mut |e| {
+                        if let Some(slot) = slots.next() {
+                            *slot = e;
+                        }
+                    });
+                });
+            entries
         } else {
-            words
-                .chunks(1024)
-                .enumerate()
-                .flat_map(from_words)
-                .collect()
+            let mut entries = Vec::with_capacity(reached);
+            for (i, chunk) in chunks.iter().enumerate() {
+                fill(i, chunk, &mut |e| entries.push(e));
+            }
+            entries
         };
         let rank = (entries.len() > 4096).then(|| BitRank::new(words));
-        let mut risk = entries.iter().map(|e| e.risk).max().unwrap_or(Risk::None);
+        // The overall risk, and the riskiest node: highest risk, then fewest hops, then id
+        // (the first in `impacted()` order), found without sorting the radius: ids are
+        // compared only among the entries that tie on risk and distance.
+        let key = |e: &Entry| {
+            if e.risk > Risk::None {
+                risk_rank(e.risk) << 32 | e.distance as u64
+            } else {
+                u64::MAX
+            }
+        };
+        let (mut risk, best) = entries
+            .par_iter()
+            .with_min_len(PARALLEL_ENTRIES)
+            .fold(
+                || (Risk::None, u64::MAX),
+                |(r, b), e| (r.max(e.risk), b.min(key(e))),
+            )
+            .reduce(
+                || (Risk::None, u64::MAX),
+                |(r1, b1), (r2, b2)| (r1.max(r2), b1.min(b2)),
+            );
         let mut risk_reasons = Vec::new();
-        // The riskiest node: highest risk, then fewest hops, then id (the first in
-        // `impacted()` order), found without sorting the radius: ids are compared only
-        // among the entries that tie on risk and distance.
-        let best = entries
-            .iter()
-            .filter(|e| e.risk > Risk::None)
-            .map(|e| (risk_rank(e.risk), e.distance))
-            .min();
-        let top = best.and_then(|b| {
-            entries
-                .iter()
-                .filter(|e| e.risk > Risk::None && (risk_rank(e.risk), e.distance) == b)
-                .min_by_key(|e| graph.node_ix(NodeIx::from_usize(e.ix as usize)).id())
-        });
+        let top = (best != u64::MAX)
+            .then(|| {
+                entries
+                    .par_iter()
+                    .with_min_len(PARALLEL_ENTRIES)
+                    .filter(|e| key(e) == best)
+                    .min_by_key(|e| graph.node_ix(NodeIx::from_usize(e.ix as usize)).id())
+            })
+            .flatten();
         if let Some(top) = top {
             risk_reasons.push(top_reason(graph, top, &entries, &levels));
         }
@@ -568,5 +606,87 @@ impl<'i, 'g> ImpactedNode<'i, 'g> {
             ),
             Err(_) => (Vec::new(), None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::changes::Resolver;
+    use crate::graph::build::{EdgeSpec, NodeSpec};
+    use crate::graph::{EdgeKind, GraphBuilder, Tier};
+
+    /// A radius large enough for the parallel entry build (several chunks of the reached
+    /// set): every node is found, at its BFS distance, with its parent on a strongest path.
+    #[test]
+    fn a_large_radius_is_built_in_parallel_exactly() {
+        let n = 3 * ENTRY_CHUNK * WORD + 1234;
+        let mut b = GraphBuilder::new();
+        let doc = b.begin_document("graph", "g.json".as_ref());
+        b.add_node(
+            doc,
+            NodeSpec {
+                id: "lib".into(),
+                ..NodeSpec::default()
+            },
+        );
+        let id = |i: usize| format!("n{i}");
+        for i in 0..n {
+            b.add_node(
+                doc,
+                NodeSpec {
+                    id: id(i).into(),
+                    customer_facing: Some(i % 1000 == 7),
+                    tier: (i % 500 == 3).then(|| Tier::new(0).unwrap()),
+                    ..NodeSpec::default()
+                },
+            );
+            let to = if i % 3 == 0 {
+                "lib".to_string()
+            } else {
+                id(i - 1)
+            };
+            b.add_edge(
+                doc,
+                EdgeSpec {
+                    from: id(i).into(),
+                    to: to.into(),
+                    kind: Some(EdgeKind::Sync),
+                    optional: false,
+                },
+            );
+        }
+        let g = b.finish().unwrap().0;
+        let mut analyzer = Analyzer::new(&g, Policy::default());
+        let imp = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
+        assert!(imp.len() >= PARALLEL_ENTRIES);
+        assert_eq!(imp.len(), n + 1);
+        assert!(
+            imp.entries.windows(2).all(|w| w[0].ix < w[1].ix),
+            "node-index order"
+        );
+        for i in 0..n {
+            let node = imp.get(&id(i)).unwrap();
+            assert_eq!(node.distance() as usize, i % 3 + 1, "{}", id(i));
+            let path: Vec<String> = node.path().iter().map(|p| p.id().to_string()).collect();
+            let expected: Vec<String> = std::iter::once("lib".to_string())
+                .chain((i - i % 3..=i).map(id))
+                .collect();
+            assert_eq!(path, expected);
+        }
+        // The riskiest node: critical (tier 0), nearest, then first by id.
+        assert_eq!(imp.risk, Risk::Critical);
+        let first_tier0 = (0..n)
+            .filter(|i| i % 500 == 3)
+            .min_by_key(|i| (i % 3, id(*i)))
+            .unwrap();
+        assert!(
+            imp.risk_reasons[0].contains(&format!("{} (tier 0", id(first_tier0))),
+            "{:?}",
+            imp.risk_reasons
+        );
+        let s = imp.summary();
+        assert_eq!(s.tier0, (0..n).filter(|i| i % 500 == 3).count());
+        assert_eq!(s.customer_facing, (0..n).filter(|i| i % 1000 == 7).count());
     }
 }
