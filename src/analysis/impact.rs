@@ -613,50 +613,33 @@ impl<'i, 'g> ImpactedNode<'i, 'g> {
 mod tests {
     use super::*;
     use crate::changes::Resolver;
-    use crate::graph::build::{EdgeSpec, NodeSpec};
-    use crate::graph::{EdgeKind, GraphBuilder, Tier};
+    use crate::graph::testing::{TestNode, graph_of};
 
     /// A radius large enough for the parallel entry build (several chunks of the reached
     /// set): every node is found, at its BFS distance, with its parent on a strongest path.
     #[test]
     fn a_large_radius_is_built_in_parallel_exactly() {
         let n = 3 * ENTRY_CHUNK * WORD + 1234;
-        let mut b = GraphBuilder::new();
-        let doc = b.begin_document("graph", "g.json".as_ref());
-        b.add_node(
-            doc,
-            NodeSpec {
-                id: "lib".into(),
-                ..NodeSpec::default()
-            },
-        );
         let id = |i: usize| format!("n{i}");
-        for i in 0..n {
-            b.add_node(
-                doc,
-                NodeSpec {
-                    id: id(i).into(),
-                    customer_facing: Some(i % 1000 == 7),
-                    tier: (i % 500 == 3).then(|| Tier::new(0).unwrap()),
-                    ..NodeSpec::default()
+        let lib = TestNode {
+            id: "lib".into(),
+            customer_facing: false,
+            tier: None,
+            calls: None,
+        };
+        let g = graph_of(std::iter::once(lib).chain((0..n).map(|i| TestNode {
+            id: id(i),
+            customer_facing: i % 1000 == 7,
+            tier: (i % 500 == 3).then_some(0),
+            calls: Some((
+                if i % 3 == 0 {
+                    "lib".to_string()
+                } else {
+                    id(i - 1)
                 },
-            );
-            let to = if i % 3 == 0 {
-                "lib".to_string()
-            } else {
-                id(i - 1)
-            };
-            b.add_edge(
-                doc,
-                EdgeSpec {
-                    from: id(i).into(),
-                    to: to.into(),
-                    kind: Some(EdgeKind::Sync),
-                    optional: false,
-                },
-            );
-        }
-        let g = b.finish().unwrap().0;
+                false,
+            )),
+        })));
         let mut analyzer = Analyzer::new(&g, Policy::default());
         let imp = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
         assert!(imp.len() >= PARALLEL_ENTRIES);

@@ -22,6 +22,8 @@ mod model;
 pub mod provenance;
 pub mod reach;
 pub(crate) mod strings;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -929,56 +929,39 @@ mod tests {
     use super::*;
     use crate::analysis::{Analyzer, Policy};
     use crate::changes::Resolver;
-    use crate::graph::build::{EdgeSpec, NodeSpec};
-    use crate::graph::{DependencyGraph, EdgeKind, GraphBuilder};
+    use crate::graph::DependencyGraph;
+    use crate::graph::testing::{TestNode, graph_of};
 
-    /// A library used by 600 services, some customer-facing or tiered, one id needing escapes.
+    /// A library used by 600 services, some customer-facing or tiered, one id needing escapes
+    /// (and on the path of another).
     fn fan_in() -> DependencyGraph {
-        let mut b = GraphBuilder::new();
-        let doc = b.begin_document("graph", "g.json".as_ref());
-        b.add_node(
-            doc,
-            NodeSpec {
-                id: "lib".into(),
-                ..NodeSpec::default()
-            },
-        );
-        for i in 0..600 {
-            let id = if i == 7 {
-                "svc \"7\"\n".to_string()
+        let odd = "svc \"7\"\n";
+        let id = |i: usize| {
+            if i == 7 {
+                odd.to_string()
             } else {
                 format!("svc-{i}")
-            };
-            b.add_node(
-                doc,
-                NodeSpec {
-                    id: id.clone().into(),
-                    customer_facing: Some(i % 5 == 0),
-                    tier: (i % 3 == 0).then(|| crate::graph::Tier::new((i % 4) as u8).unwrap()),
-                    ..NodeSpec::default()
+            }
+        };
+        let lib = TestNode {
+            id: "lib".into(),
+            customer_facing: false,
+            tier: None,
+            calls: None,
+        };
+        graph_of(std::iter::once(lib).chain((0..600).map(|i| TestNode {
+            id: id(i),
+            customer_facing: i % 5 == 0,
+            tier: (i % 3 == 0).then_some((i % 4) as u8),
+            calls: Some((
+                if i % 2 == 0 && i != 8 {
+                    "lib".to_string()
+                } else {
+                    id(i - 1)
                 },
-            );
-            let to = if i % 2 == 0 {
-                "lib".to_string()
-            } else {
-                format!("svc-{}", i - 1)
-            };
-            let to = if i == 8 {
-                "svc \"7\"\n".to_string()
-            } else {
-                to
-            };
-            b.add_edge(
-                doc,
-                EdgeSpec {
-                    from: id.into(),
-                    to: to.into(),
-                    kind: Some(EdgeKind::Sync),
-                    optional: i % 7 == 0,
-                },
-            );
-        }
-        b.finish().unwrap().0
+                i % 7 == 0,
+            )),
+        })))
     }
 
     #[test]
