@@ -318,24 +318,23 @@ fn write_list<T: Sync, J: Serialize>(
     w.write_all(b"]")
 }
 
-/// Writes one JSON object: the fields of `head`, then `key` holding what `list` writes,
-/// then the fields of `tail` (`head` and `tail` are structs serde writes with at least one
-/// field each), so a large list in the middle of a report is formatted by [`write_list`].
-fn write_around(
-    w: &mut dyn Write,
-    head: &impl Serialize,
-    key: &str,
-    list: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-    tail: &impl Serialize,
-) -> io::Result<()> {
-    // `{head…}` without its `}`, then `,"key":…`, then `{tail…}` without its `{`.
+/// Starts a JSON object whose field `key` is too large for serde: writes the fields of `head`
+/// (a struct serde writes with at least one field), then `,"key":`. The caller writes the
+/// value, then ends the object with [`end_object`] (or `}` when nothing follows).
+fn begin_object(w: &mut dyn Write, head: &impl Serialize, key: &str) -> io::Result<()> {
+    // `{head…}` without its `}`.
     let mut bytes = serde_json::to_vec(head)?;
     bytes.pop();
     bytes.push(b',');
     serde_json::to_writer(&mut bytes, key)?;
     bytes.push(b':');
-    w.write_all(&bytes)?;
-    list(w)?;
+    w.write_all(&bytes)
+}
+
+/// Ends an object started by [`begin_object`] with the fields of `tail` (a struct serde
+/// writes with at least one field) and `}`.
+fn end_object(w: &mut dyn Write, tail: &impl Serialize) -> io::Result<()> {
+    // `{tail…}` without its `{`.
     let mut bytes = serde_json::to_vec(tail)?;
     bytes[0] = b',';
     w.write_all(&bytes)
@@ -454,28 +453,30 @@ fn write_impact<'i, 'g>(
     };
     let nodes = listed(impact, opts.nodes);
     let json = |&n: &ImpactedNode<'i, 'g>| impacted_json(n, opts.paths);
-    let list = |w: &mut dyn Write| write_list(w, &nodes, json, ITEMS_PER_TASK, ITEMS_PER_BLOCK);
-    write_around(w, &head, "impacted", list, &tail)
+    begin_object(w, &head, "impacted")?;
+    write_list(w, &nodes, json, ITEMS_PER_TASK, ITEMS_PER_BLOCK)?;
+    end_object(w, &tail)
 }
 
-fn write_json<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::Result<()> {
-    let mut w = io::BufWriter::new(w);
-    if pretty {
-        serde_json::to_writer_pretty(&mut w, value)?;
-    } else {
-        serde_json::to_writer(&mut w, value)?;
-    }
+/// Writes one report on one line: what `report` writes, then a newline, through one buffer.
+fn one_line(
+    w: &mut dyn Write,
+    report: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut w = io::BufWriter::with_capacity(1 << 16, w);
+    report(&mut w)?;
     w.write_all(b"\n")?;
     w.flush()
+}
+
+fn write_json<T: Serialize>(w: &mut dyn Write, value: &T) -> io::Result<()> {
+    one_line(w, |w| Ok(serde_json::to_writer(w, value)?))
 }
 
 /// Writes the impact report on one line, listing what `opts` selects.
 pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &ImpactJsonOptions) -> io::Result<()> {
     let _t = crate::timing::Phase::start("impact json");
-    let mut w = io::BufWriter::with_capacity(1 << 16, w);
-    write_impact(&mut w, impact, *opts)?;
-    w.write_all(b"\n")?;
-    w.flush()
+    one_line(w, |w| write_impact(w, impact, *opts))
 }
 
 #[derive(Serialize)]
@@ -551,7 +552,7 @@ pub fn why(w: &mut dyn Write, why: &Why<'_>) -> io::Result<()> {
             capped: r.paths.capped,
         }),
     };
-    write_json(w, &j, false)
+    write_json(w, &j)
 }
 
 #[derive(Serialize)]
@@ -579,7 +580,7 @@ pub fn check(w: &mut dyn Write, report: &CheckReport) -> io::Result<()> {
             notes: report.count(Severity::Note),
         },
     };
-    write_json(w, &j, false)
+    write_json(w, &j)
 }
 
 /// Schema id of the rank report.
@@ -622,7 +623,6 @@ struct RankTail {
 /// itself), `matched` (nodes that passed the filters, before `--top`) and `estimate`
 /// (`{method, k, relative_standard_error}` when sizes are estimated, else `null`).
 pub fn rank<'g>(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'g>) -> io::Result<()> {
-    let mut w = io::BufWriter::with_capacity(1 << 16, w);
     let json = |r: &crate::analysis::rank::Ranked<'g>| RankedJson {
         id: r.node.id().as_str(),
         kind: r.node.kind().as_str(),
@@ -641,14 +641,14 @@ pub fn rank<'g>(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'g>) -> io
             relative_standard_error: e.relative_standard_error,
         }),
     };
-    let list =
-        |w: &mut dyn Write| write_list(w, &rank.nodes, json, ITEMS_PER_TASK, ITEMS_PER_BLOCK);
     let head = RankHead {
         schema: RANK_SCHEMA,
     };
-    write_around(&mut w, &head, "nodes", list, &tail)?;
-    w.write_all(b"\n")?;
-    w.flush()
+    one_line(w, |w| {
+        begin_object(w, &head, "nodes")?;
+        write_list(w, &rank.nodes, json, ITEMS_PER_TASK, ITEMS_PER_BLOCK)?;
+        end_object(w, &tail)
+    })
 }
 
 #[derive(Serialize)]
@@ -698,7 +698,7 @@ pub fn spof(w: &mut dyn Write, report: &crate::analysis::spof::SpofReport<'_>) -
             .map(|g| g.iter().map(|n| n.id().as_str()).collect())
             .collect(),
     };
-    write_json(w, &j, false)
+    write_json(w, &j)
 }
 
 /// Schema id of the `blast ci` report.
@@ -913,15 +913,12 @@ pub fn ci(
             })
             .collect(),
     };
-    // `impact` is the last field: `{…}` without its `}`, then `,"impact":{…}}`.
-    let mut w = io::BufWriter::with_capacity(1 << 16, w);
-    let mut head = serde_json::to_vec(&j)?;
-    head.pop();
-    head.extend_from_slice(b",\"impact\":");
-    w.write_all(&head)?;
-    write_impact(&mut w, report.impact, *opts)?;
-    w.write_all(b"}\n")?;
-    w.flush()
+    // `impact` is the last field.
+    one_line(w, |w| {
+        begin_object(w, &j, "impact")?;
+        write_impact(w, report.impact, *opts)?;
+        w.write_all(b"}")
+    })
 }
 
 #[cfg(test)]
