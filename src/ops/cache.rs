@@ -17,6 +17,7 @@
 //! so a write in the same clock tick as the hashing cannot go unnoticed (git's "racy"
 //! files).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -53,17 +54,18 @@ const KEEP_STAMPS: usize = 64;
 /// [`CACHE_MIN_BYTES`] in total, or one cannot be read): from a stamp in `dir` when one
 /// matches, else by hashing the contents (and recording a stamp).
 pub fn key_of(dir: &Path, files: &[PathBuf]) -> Option<CacheKey> {
-    let total = files
+    let metas = files
         .iter()
-        .map(|f| std::fs::metadata(f).ok().map(|m| m.len()))
-        .sum::<Option<u64>>()?;
-    if total < CACHE_MIN_BYTES {
+        .map(|f| std::fs::metadata(f).ok())
+        .collect::<Option<Vec<_>>>()?;
+    if metas.iter().map(std::fs::Metadata::len).sum::<u64>() < CACHE_MIN_BYTES {
         return None;
     }
-    let Some((stamp, newest)) = fingerprint(files) else {
+    let Some((stamp, newest)) = fingerprint(files, &metas) else {
         return hash_inputs(files);
     };
-    let path = dir.join("stamps").join(stamp.hex());
+    let stamps = dir.join("stamps");
+    let path = stamps.join(stamp.hex());
     if let Some(key) = std::fs::read_to_string(&path)
         .ok()
         .and_then(|t| CacheKey::from_hex(t.trim()))
@@ -74,29 +76,44 @@ pub fn key_of(dir: &Path, files: &[PathBuf]) -> Option<CacheKey> {
     let settled = std::time::SystemTime::now()
         .checked_sub(STAMP_MIN_AGE)
         .is_some_and(|t| newest < t);
-    if settled && std::fs::create_dir_all(path.parent()?).is_ok() {
-        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, key.hex())
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .is_err()
-        {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        evict(&dir.join("stamps"), |_| true, KEEP_STAMPS);
+    if settled && replace(&stamps, &stamp.hex(), |f| f.write_all(key.hex().as_bytes())) {
+        evict(&stamps, |p| p.extension().is_none(), KEEP_STAMPS);
     }
     Some(key)
+}
+
+/// Writes `dir/name` through a hidden temporary file renamed over it, so concurrent runs
+/// never see half a file (best effort: `false` when it could not be written).
+fn replace(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> bool {
+    if std::fs::create_dir_all(dir).is_err() {
+        return false;
+    }
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let ok = std::fs::File::create(&tmp)
+        .and_then(|mut f| write(&mut f))
+        .and_then(|()| std::fs::rename(&tmp, dir.join(name)));
+    if ok.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    ok.is_ok()
 }
 
 /// A hash of the files' identities and times, and the latest time any of them changed
 /// (`None` where the platform has no status-change time).
 #[cfg(unix)]
-fn fingerprint(files: &[PathBuf]) -> Option<(CacheKey, std::time::SystemTime)> {
+fn fingerprint(
+    files: &[PathBuf],
+    metas: &[std::fs::Metadata],
+) -> Option<(CacheKey, std::time::SystemTime)> {
     use std::os::unix::fs::MetadataExt;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(env!("CARGO_PKG_VERSION").as_bytes());
     let mut newest = std::time::UNIX_EPOCH;
-    for f in files {
-        let m = std::fs::metadata(f).ok()?;
+    for (f, m) in files.iter().zip(metas) {
         h.update(f.as_os_str().as_encoded_bytes());
         h.update(&[0]);
         for x in [m.dev(), m.ino(), m.size()] {
@@ -117,7 +134,10 @@ fn fingerprint(files: &[PathBuf]) -> Option<(CacheKey, std::time::SystemTime)> {
 }
 
 #[cfg(not(unix))]
-fn fingerprint(_: &[PathBuf]) -> Option<(CacheKey, std::time::SystemTime)> {
+fn fingerprint(
+    _: &[PathBuf],
+    _: &[std::fs::Metadata],
+) -> Option<(CacheKey, std::time::SystemTime)> {
     None
 }
 
@@ -145,13 +165,14 @@ fn hash_inputs(files: &[PathBuf]) -> Option<CacheKey> {
     Some(CacheKey(h.digest128().to_le_bytes()))
 }
 
-fn file_of(dir: &Path, key: &CacheKey) -> PathBuf {
-    dir.join(format!("{}.graph", key.hex()))
+/// The name of the cache file for `key`.
+fn name_of(key: &CacheKey) -> String {
+    format!("{}.graph", key.hex())
 }
 
 /// The cached graph for `key`, if a valid one exists.
 pub fn read(dir: &Path, key: &CacheKey) -> Option<DependencyGraph> {
-    let path = file_of(dir, key);
+    let path = dir.join(name_of(key));
     let file = std::fs::File::open(&path).ok()?;
     // SAFETY: read-only map; a file replaced under us is renamed over, never rewritten.
     let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
@@ -163,19 +184,9 @@ pub fn read(dir: &Path, key: &CacheKey) -> Option<DependencyGraph> {
 
 /// Stores `graph` for `key` (best effort: a cache that cannot be written is skipped).
 pub fn write(dir: &Path, key: &CacheKey, graph: &DependencyGraph) {
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
+    if replace(dir, &name_of(key), |f| graph.write_cache(f, key)) {
+        evict(dir, |p| p.extension().is_some_and(|x| x == "graph"), KEEP);
     }
-    let path = file_of(dir, key);
-    let tmp = dir.join(format!(".{}.{}.tmp", key.hex(), std::process::id()));
-    let ok = std::fs::File::create(&tmp)
-        .and_then(|mut f| graph.write_cache(&mut f, key))
-        .and_then(|()| std::fs::rename(&tmp, &path));
-    if ok.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-        return;
-    }
-    evict(dir, |p| p.extension().is_some_and(|x| x == "graph"), KEEP);
 }
 
 /// Removes all but the `keep` most recently used files of `dir` that `pick` selects.
