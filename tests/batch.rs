@@ -212,3 +212,53 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+#[test]
+fn batch_names_codeowners_like_a_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |p: &str, s: &str| {
+        let f = dir.path().join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(f, s).unwrap();
+    };
+    write(
+        "graph.toml",
+        "[[nodes]]\nid = \"web\"\ncustomer_facing = true\ntier = 1\npaths = [\"services/web/**\"]\ndepends_on = [\"api\"]\n\n[[nodes]]\nid = \"api\"\ntier = 0\npaths = [\"services/api/**\"]\ndepends_on = [\"lib\"]\n\n[[nodes]]\nid = \"lib\"\npaths = [\"libs/lib/**\"]\n",
+    );
+    write("blast.toml", "graphs = [\"graph.toml\"]\n");
+    write(
+        ".github/CODEOWNERS",
+        "* @everyone\n/services/api/ @api-team @sre\n",
+    );
+    let single = crate::util::run(
+        crate::util::blast_in(dir.path()),
+        &["impact", "lib", "-f", "json"],
+    );
+    assert_eq!(single.code, 0, "{}", single.stderr);
+    let mut cmd = crate::util::blast_in(dir.path());
+    cmd.args(["impact", "--batch", "-"]).write_stdin("lib\n");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    let line = String::from_utf8(out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v, json(&single));
+    let owners: Vec<(&str, &serde_json::Value)> = v["impacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].as_str().unwrap(), &n["owners_source"]))
+        .collect();
+    assert_eq!(
+        owners,
+        vec![
+            ("api", &serde_json::json!("codeowners")),
+            ("web", &serde_json::json!("codeowners")),
+            ("lib", &serde_json::Value::Null),
+        ]
+    );
+    assert_eq!(
+        v["impacted"][0]["owners"],
+        serde_json::json!(["@api-team", "@sre"])
+    );
+    assert_eq!(v["impacted"][1]["owners"], serde_json::json!(["@everyone"]));
+}

@@ -6,6 +6,9 @@
 //! written (a pipe gets each answer right away), so CI runs over many commits
 //! and architects' what-if lists share one load and one set of indexes.
 //!
+//! Owners come from the graph, else (for reached tier-0 and customer-facing nodes) from the
+//! working tree's CODEOWNERS, as in a single `blast impact` run without a git range.
+//!
 //! A line that names an unknown node id does not stop the run: its output line is
 //! `{"schema": …, "line": N, "error": "…"}`, the message also goes to stderr, and the exit
 //! code is 2 at the end.
@@ -13,6 +16,7 @@
 use std::io::{BufRead, Write};
 
 use crate::analysis::Analyzer;
+use crate::changes::codeowners::CodeOwners;
 use crate::changes::{RepoFiles, Resolver, Rules};
 use crate::error::{Error, Result};
 use crate::report::json::{IMPACT_SCHEMA, ImpactJsonOptions};
@@ -44,8 +48,14 @@ pub fn impact_batch(
         .rules(rules)
         .unmapped(ws.config.unmapped)
         .files(RepoFiles::work_tree(&ws.config.root));
-    let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone());
-    let mut warnings = Vec::new();
+    // Like a single run without a git range: the working tree's CODEOWNERS names the owners
+    // of reached critical nodes that have none in the graph.
+    let codeowners = CodeOwners::find_in_dir(&ws.config.root);
+    let mut warnings: Vec<String> = codeowners
+        .iter()
+        .flat_map(|co| co.warnings.iter().map(|w| format!("warning: {w}")))
+        .collect();
+    let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone()).codeowners(codeowners);
     let mut code = 0;
     let mut line = String::new();
     let mut number = 0usize;
