@@ -675,3 +675,38 @@ fn empty_and_oversized_pictures() {
     ]);
     assert_eq!(parse_dot(&out.stdout).len(), 7);
 }
+
+#[test]
+fn bidi_controls_in_ids_are_shown_not_obeyed() {
+    // "Trojan Source": U+202E before "tnem" makes "pay" + "tnem" read as "payment".
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("bidi.json");
+    std::fs::write(
+        &graph,
+        r#"{"nodes": [
+            {"id": "pay\u202etnem", "kind": "service", "tier": 0, "customer_facing": true},
+            {"id": "lib\u2066x\u2069", "kind": "module", "depends_on": []}
+        ], "edges": [{"from": "pay\u202etnem", "to": "lib\u2066x\u2069"}]}"#,
+    )
+    .unwrap();
+    let g = graph.to_str().unwrap();
+    for format in ["mermaid", "dot", "svg", "html"] {
+        let out = ok(&["render", "--graph", g, "--format", format]);
+        // Labels show the escape; only identifiers (DOT ids, SVG data attributes, the
+        // explorer's data) keep the id as written.
+        // DOT's quoted strings and the explorer's JSON data double the backslash.
+        let shown = if format == "dot" || format == "html" {
+            "pay\\\\u{202e}tnem"
+        } else {
+            "pay\\u{202e}tnem"
+        };
+        assert!(out.stdout.contains(shown), "{format}: {}", out.stdout);
+        if format == "mermaid" {
+            assert!(
+                !out.stdout.contains(['\u{202e}', '\u{2066}', '\u{2069}']),
+                "{format}"
+            );
+            assert!(out.stdout.contains("lib\\u{2066}x\\u{2069}"));
+        }
+    }
+}

@@ -46,7 +46,7 @@ pub fn esc_string(s: &str) -> String {
     out
 }
 
-/// Escapes text for an HTML-like label.
+/// Escapes text for an HTML-like label (bidirectional controls shown as `\u{202e}`).
 fn esc_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -56,6 +56,7 @@ fn esc_html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\n' | '\r' => out.push(' '),
+            c if super::is_bidi_control(c) => super::push_code(&mut out, c),
             c => out.push(c),
         }
     }

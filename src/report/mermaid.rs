@@ -50,7 +50,8 @@ impl Default for Budget {
 /// Rows of the fallback table before it says "… and N more".
 pub const TABLE_ROWS: usize = 200;
 
-/// Escapes a label for a quoted Mermaid string.
+/// Escapes a label for a quoted Mermaid string. Bidirectional controls are shown as
+/// `\u{202e}`-style escapes, so a label reads in the order it was written.
 pub fn label(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     for c in s.chars() {
@@ -63,6 +64,7 @@ pub fn label(s: &str) -> String {
             '`' => out.push_str("#96;"),
             '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => out.push(' '),
             c if (c as u32) < 0x20 => {}
+            c if super::is_bidi_control(c) => super::push_code(&mut out, c),
             c => out.push(c),
         }
     }
@@ -342,15 +344,18 @@ mod tests {
             "a#quot;b#lt;c#gt;#amp;d#35;e#96;f g"
         );
         assert_eq!(label("x --> y ]} end"), "x --#gt; y ]} end");
+        assert_eq!(label("pay\u{202e}tnem"), "pay\\u{202e}tnem");
+        assert_eq!(label("a\u{2066}b\u{200f}"), "a\\u{2066}b\\u{200f}");
     }
 
     proptest::proptest! {
         /// Escaped labels hold nothing that ends a quoted label or reads as markup, and
         /// decoding the entity codes gives the text back (line breaks as spaces).
         #[test]
-        fn labels_are_inert_and_decode_back(s in "\\PC*|[\u{0}-\u{7f}]{0,40}") {
+        fn labels_are_inert_and_decode_back(s in "\\PC*|[\u{0}-\u{7f}]{0,40}|[a\u{202a}-\u{202e}\u{2066}-\u{2069}\u{200e}\u{200f}]{0,8}") {
             let l = label(&s);
             proptest::prop_assert!(!l.contains(['"', '<', '>', '&', '`', '\n', '\r', '\u{2028}', '\u{2029}']), "{}", l);
+            proptest::prop_assert!(!l.chars().any(super::super::is_bidi_control), "{}", l);
             let decoded = l
                 .replace("#quot;", "\"")
                 .replace("#lt;", "<")
@@ -365,6 +370,7 @@ mod tests {
                     c if (c as u32) < 0x20 => None,
                     c => Some(c),
                 })
+                .map(|c| if super::super::is_bidi_control(c) { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() })
                 .collect();
             proptest::prop_assert_eq!(decoded, expected);
         }

@@ -112,29 +112,34 @@ pub(crate) fn critical_reach(s: &crate::analysis::Summary) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// Whether `c` is an invisible character that changes the display order of the text around
+/// it (Unicode bidirectional marks, embeddings, overrides and isolates): a name holding one
+/// can read as another name ("Trojan Source"), so reports show it as an escape.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Appends `c` as a visible `\u{202e}`-style escape.
+pub(crate) fn push_code(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "\\u{{{:x}}}", c as u32);
+}
+
 /// Text with control characters, line and paragraph separators and bidirectional controls
 /// shown as escapes (`\n`, `\u{202e}`), so a name stays on one line, reads as written, and
 /// cannot start a line a CI runner would obey (a GitHub `::command::`).
 pub fn inert(s: &str) -> String {
-    use std::fmt::Write as _;
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control()
-                || matches!(
-                    c,
-                    '\u{2028}'
-                        | '\u{2029}'
-                        | '\u{200e}'
-                        | '\u{200f}'
-                        | '\u{202a}'..='\u{202e}'
-                        | '\u{2066}'..='\u{2069}'
-                ) =>
-            {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c) => {
+                push_code(&mut out, c);
             }
             c => out.push(c),
         }

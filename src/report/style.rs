@@ -208,8 +208,25 @@ pub(crate) fn used(p: &Picture) -> (Vec<Shade>, Vec<NodeKind>, Vec<Line>) {
     (shades, kinds, lines)
 }
 
-/// Shortens a label to `max` characters, ending it with `…` when cut.
+/// A label as pictures show it: bidirectional controls as visible `\u{202e}` escapes (see
+/// [`is_bidi_control`](super::is_bidi_control)), shortened to `max` characters and ended
+/// with `…` when cut.
 pub(crate) fn clip(s: &str, max: usize) -> String {
+    let shown;
+    let s = if s.chars().any(super::is_bidi_control) {
+        let mut t = String::with_capacity(s.len() + 8);
+        for c in s.chars() {
+            if super::is_bidi_control(c) {
+                super::push_code(&mut t, c);
+            } else {
+                t.push(c);
+            }
+        }
+        shown = t;
+        shown.as_str()
+    } else {
+        s
+    };
     if s.chars().count() <= max {
         s.to_string()
     } else {
