@@ -478,14 +478,15 @@ impl GraphBuilder {
         self.states.is_empty() && self.inner.edge_count() == 0 && self.doc_origin.len() <= 1
     }
 
-    /// The index of an id already seen, without interning it (read-only, for parallel
-    /// loaders that resolve many edges at once).
-    #[inline]
-    pub(crate) fn lookup(&self, id: &str) -> Option<u32> {
-        self.ids.get(&self.strings, id)
+    /// The indices of ids already seen (`u32::MAX` for the others), appended to `out`,
+    /// without interning them: read-only, for parallel loaders that resolve many edges at
+    /// once, in batches that overlap their memory reads.
+    pub(crate) fn lookup_batch(&self, ids: &[&str], out: &mut Vec<u32>) {
+        self.ids.get_batch(&self.strings, ids, out);
     }
 
-    /// Declares an edge between two ids already resolved with [`lookup`](Self::lookup).
+    /// Declares an edge between two ids already resolved with
+    /// [`lookup_batch`](Self::lookup_batch).
     #[inline]
     pub(crate) fn add_edge_resolved(
         &mut self,

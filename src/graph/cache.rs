@@ -650,12 +650,8 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     let (ids, inner) = rayon::join(
         || {
             let mut ids = Interner::with_capacity(n);
-            for r in &raw_nodes {
-                if !ids.insert_existing(&strings, r.id) {
-                    return None;
-                }
-            }
-            Some(ids)
+            let refs: Vec<StrRef> = raw_nodes.iter().map(|r| r.id).collect();
+            ids.insert_existing_all(&strings, &refs).then_some(ids)
         },
         || -> R<Inner> {
             let mut inner = Inner::with_capacity(n, m);

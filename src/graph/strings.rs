@@ -7,8 +7,6 @@
 use std::hash::BuildHasher;
 use std::ops::Range;
 
-use hashbrown::HashTable;
-
 /// A string stored in an [`Arena`].
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct StrRef {
@@ -97,17 +95,25 @@ impl Arena {
     }
 }
 
-/// A hash-table slot: the index and (to spare a memory access on lookup) the string's place.
-#[derive(Copy, Clone)]
+/// A hash-table slot: a tag from the hash (0 marks an empty slot), the index, and (to spare
+/// a memory access on lookup) the string's place.
+#[derive(Copy, Clone, Default)]
 struct Slot {
+    tag: u32,
     ix: u32,
     at: StrRef,
 }
 
 /// Maps strings to dense indices `0..len`, in order of first insertion.
+///
+/// An open-addressing table with linear probing, at most half full. Besides one-at-a-time
+/// lookups it answers a batch ([`get_batch`](Self::get_batch)) in stages, asking the
+/// memory for every slot and then every candidate string of the batch before reading any
+/// of them: a million-node graph's table and strings do not fit in cache, so one lookup
+/// waits on two memory reads, and a batch overlaps those waits.
 #[derive(Default)]
 pub(crate) struct Interner {
-    table: HashTable<Slot>,
+    slots: Vec<Slot>,
     refs: Vec<StrRef>,
     hasher: foldhash::fast::FixedState,
 }
@@ -118,13 +124,42 @@ impl std::fmt::Debug for Interner {
     }
 }
 
+/// Lookups answered together by [`Interner::get_batch`].
+const BATCH: usize = 16;
+
+/// The tag of a hash: its high half, never 0 (which marks an empty slot). The slot position
+/// comes from the low bits, so the two are independent.
+#[inline]
+fn tag_of(h: u64) -> u32 {
+    (h >> 32) as u32 | 1
+}
+
+/// Asks the memory for the cache line at `p` without waiting for it.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p.cast::<i8>(), std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 impl Interner {
     pub(crate) fn with_capacity(n: usize) -> Interner {
-        Interner {
-            table: HashTable::with_capacity(n),
+        let mut i = Interner {
+            slots: Vec::new(),
             refs: Vec::with_capacity(n),
             hasher: foldhash::fast::FixedState::with_seed(0x5eed_b1a5_7000_0001),
-        }
+        };
+        i.slots = vec![Slot::default(); Self::slots_for(n)];
+        i
+    }
+
+    /// Table size for `n` strings: a power of two, at least twice `n`.
+    fn slots_for(n: usize) -> usize {
+        (n.max(8) * 2).next_power_of_two()
     }
 
     #[inline]
@@ -134,50 +169,150 @@ impl Interner {
 
     /// Makes room for `n` more strings.
     pub(crate) fn reserve(&mut self, arena: &Arena, n: usize) {
-        let hasher = &self.hasher;
-        self.table.reserve(n, |s| hasher.hash_one(arena.get(s.at)));
         self.refs.reserve(n);
+        let want = Self::slots_for(self.refs.len() + n);
+        if want > self.slots.len() {
+            let mut slots = vec![Slot::default(); want];
+            let mask = want - 1;
+            for slot in self.slots.iter().filter(|s| s.tag != 0) {
+                let h = self.hasher.hash_one(arena.get(slot.at));
+                let mut i = h as usize & mask;
+                while slots[i].tag != 0 {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = *slot;
+            }
+            self.slots = slots;
+        }
+    }
+
+    /// The slot holding `s` (hash `h`), or the empty slot where it would go.
+    #[inline]
+    fn probe(&self, arena: &Arena, s: &str, h: u64, from: usize) -> (usize, Option<u32>) {
+        let mask = self.slots.len() - 1;
+        let tag = tag_of(h);
+        let mut i = from;
+        loop {
+            let slot = &self.slots[i];
+            if slot.tag == 0 {
+                return (i, None);
+            }
+            if slot.tag == tag && arena.get(slot.at) == s {
+                return (i, Some(slot.ix));
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     /// The index of `s`, if it was interned.
     #[inline]
     pub(crate) fn get(&self, arena: &Arena, s: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
         let h = self.hash(s);
-        self.table
-            .find(h, |slot| arena.get(slot.at) == s)
-            .map(|slot| slot.ix)
+        self.probe(arena, s, h, h as usize & (self.slots.len() - 1))
+            .1
+    }
+
+    /// The index of every string of `keys`, in order (`u32::MAX` for those not interned),
+    /// appended to `out`. Same answers as [`get`](Self::get) one by one; faster on tables
+    /// larger than the cache (see the type's docs).
+    pub(crate) fn get_batch(&self, arena: &Arena, keys: &[&str], out: &mut Vec<u32>) {
+        if self.slots.is_empty() {
+            out.extend(std::iter::repeat_n(u32::MAX, keys.len()));
+            return;
+        }
+        let mask = self.slots.len() - 1;
+        let base = arena.as_str().as_ptr();
+        for chunk in keys.chunks(BATCH) {
+            let mut hashes = [0u64; BATCH];
+            for (h, k) in hashes.iter_mut().zip(chunk) {
+                *h = self.hash(k);
+                prefetch(&self.slots[*h as usize & mask]);
+            }
+            // The first slot whose tag matches (its string asked for), or an empty one.
+            let mut first = [0usize; BATCH];
+            for (j, h) in hashes.iter().enumerate().take(chunk.len()) {
+                let tag = tag_of(*h);
+                let mut i = *h as usize & mask;
+                loop {
+                    let slot = &self.slots[i];
+                    if slot.tag == 0 || slot.tag == tag {
+                        break;
+                    }
+                    i = (i + 1) & mask;
+                }
+                let slot = &self.slots[i];
+                if slot.tag != 0 {
+                    // SAFETY: `at` lies inside the arena (it was pushed there).
+                    prefetch(unsafe { base.add(slot.at.start as usize) });
+                }
+                first[j] = i;
+            }
+            for (j, k) in chunk.iter().enumerate() {
+                let slot = &self.slots[first[j]];
+                out.push(if slot.tag == 0 {
+                    u32::MAX
+                } else if arena.get(slot.at) == *k {
+                    slot.ix
+                } else {
+                    // A tag collision: go on probing one at a time.
+                    self.probe(arena, k, hashes[j], (first[j] + 1) & mask)
+                        .1
+                        .unwrap_or(u32::MAX)
+                });
+            }
+        }
+    }
+
+    fn insert_at(&mut self, i: usize, h: u64, r: StrRef) -> u32 {
+        let ix = self.refs.len() as u32;
+        self.refs.push(r);
+        self.slots[i] = Slot {
+            tag: tag_of(h),
+            ix,
+            at: r,
+        };
+        ix
     }
 
     /// The index of `s`, interning it (in `arena`) when it is new. Returns `(index, is_new)`.
     pub(crate) fn intern(&mut self, arena: &mut Arena, s: &str) -> Result<(u32, bool), ArenaFull> {
-        let h = self.hash(s);
-        if let Some(slot) = self.table.find(h, |slot| arena.get(slot.at) == s) {
-            return Ok((slot.ix, false));
+        if Self::slots_for(self.refs.len() + 1) > self.slots.len() {
+            self.reserve(arena, self.refs.len().max(8));
         }
-        let i = u32::try_from(self.refs.len()).map_err(|_| ArenaFull)?;
+        let h = self.hash(s);
+        let (i, found) = self.probe(arena, s, h, h as usize & (self.slots.len() - 1));
+        if let Some(ix) = found {
+            return Ok((ix, false));
+        }
+        u32::try_from(self.refs.len()).map_err(|_| ArenaFull)?;
         let r = arena.push(s)?;
-        self.refs.push(r);
-        let hasher = &self.hasher;
-        self.table.insert_unique(h, Slot { ix: i, at: r }, |slot| {
-            hasher.hash_one(arena.get(slot.at))
-        });
-        Ok((i, true))
+        Ok((self.insert_at(i, h, r), true))
     }
 
-    /// Registers `r` (already in `arena`) as the next index; `false` if the string is
-    /// already interned (the compiled-graph cache rebuilds an interner this way).
-    pub(crate) fn insert_existing(&mut self, arena: &Arena, r: StrRef) -> bool {
-        let s = arena.get(r);
-        let h = self.hash(s);
-        if self.table.find(h, |slot| arena.get(slot.at) == s).is_some() {
-            return false;
+    /// Registers each of `refs` (already in `arena`) as the next index, in order (the
+    /// compiled-graph cache rebuilds an interner this way), asking the memory for a batch's
+    /// slots before probing them. `false` (and a partly filled interner) when a string
+    /// repeats.
+    pub(crate) fn insert_existing_all(&mut self, arena: &Arena, refs: &[StrRef]) -> bool {
+        self.reserve(arena, refs.len());
+        let mask = self.slots.len() - 1;
+        for chunk in refs.chunks(BATCH) {
+            let mut hashes = [0u64; BATCH];
+            for (h, r) in hashes.iter_mut().zip(chunk) {
+                *h = self.hash(arena.get(*r));
+                prefetch(&self.slots[*h as usize & mask]);
+            }
+            for (h, &r) in hashes.iter().zip(chunk) {
+                let (i, found) = self.probe(arena, arena.get(r), *h, *h as usize & mask);
+                if found.is_some() {
+                    return false;
+                }
+                self.insert_at(i, *h, r);
+            }
         }
-        let i = self.refs.len() as u32;
-        self.refs.push(r);
-        let hasher = &self.hasher;
-        self.table.insert_unique(h, Slot { ix: i, at: r }, |slot| {
-            hasher.hash_one(arena.get(slot.at))
-        });
         true
     }
 
@@ -189,27 +324,22 @@ impl Interner {
     /// Returns the old → new map (`u32::MAX` for dropped entries).
     pub(crate) fn retain(&mut self, arena: &Arena, keep: impl Fn(u32) -> bool) -> Vec<u32> {
         let mut map = vec![u32::MAX; self.refs.len()];
-        let mut refs = Vec::with_capacity(self.refs.len());
-        for (old, r) in self.refs.iter().enumerate() {
+        let refs = std::mem::take(&mut self.refs);
+        let mut kept = Interner {
+            slots: Vec::new(),
+            refs: Vec::new(),
+            hasher: self.hasher.clone(),
+        };
+        let mut keep_refs = Vec::with_capacity(refs.len());
+        for (old, r) in refs.iter().enumerate() {
             if keep(old as u32) {
-                map[old] = refs.len() as u32;
-                refs.push(*r);
+                map[old] = keep_refs.len() as u32;
+                keep_refs.push(*r);
             }
         }
-        let mut table = HashTable::with_capacity(refs.len());
-        for (i, r) in refs.iter().enumerate() {
-            let h = self.hasher.hash_one(arena.get(*r));
-            table.insert_unique(
-                h,
-                Slot {
-                    ix: i as u32,
-                    at: *r,
-                },
-                |slot| self.hasher.hash_one(arena.get(slot.at)),
-            );
-        }
-        self.refs = refs;
-        self.table = table;
+        // The strings were distinct before, so they still are.
+        kept.insert_existing_all(arena, &keep_refs);
+        *self = kept;
         map
     }
 }
@@ -232,5 +362,85 @@ mod tests {
         assert_eq!(map, vec![u32::MAX, 0]);
         assert_eq!(i.get(&a, "a"), Some(0));
         assert_eq!(i.get(&a, "b"), None);
+    }
+
+    #[test]
+    fn a_tag_collision_probes_on() {
+        let mut a = Arena::default();
+        let mut i = Interner::with_capacity(4);
+        i.intern(&mut a, "x").unwrap();
+        // A slot with "y"'s tag at "y"'s home position, holding another string.
+        let h = i.hash("y");
+        let home = h as usize & (i.slots.len() - 1);
+        assert_eq!(
+            i.slots[home].tag, 0,
+            "\"x\" sits at \"y\"'s home; pick other strings"
+        );
+        i.slots[home] = Slot {
+            tag: tag_of(h),
+            ix: 0,
+            at: i.refs[0],
+        };
+        assert_eq!(i.intern(&mut a, "y").unwrap(), (1, true));
+        let mut out = Vec::new();
+        i.get_batch(&a, &["y", "x", "z"], &mut out);
+        assert_eq!(out, vec![1, 0, u32::MAX]);
+        assert_eq!(i.get(&a, "y"), Some(1));
+    }
+
+    proptest::proptest! {
+        /// Interning, one-by-one and batched lookups, growth and `retain` agree with a
+        /// `HashMap` oracle.
+        #[test]
+        fn agrees_with_a_map(
+            words in proptest::collection::vec("[a-d]{0,4}", 0..300),
+            queries in proptest::collection::vec("[a-e]{0,4}", 0..100),
+            capacity in 0usize..40,
+            keep_mod in 1u32..4,
+        ) {
+            let mut a = Arena::default();
+            let mut i = Interner::with_capacity(capacity);
+            let mut oracle: std::collections::HashMap<String, u32> = Default::default();
+            for w in &words {
+                let next = oracle.len() as u32;
+                let (ix, new) = i.intern(&mut a, w).unwrap();
+                let want = *oracle.entry(w.clone()).or_insert(next);
+                proptest::prop_assert_eq!((ix, new), (want, want == next));
+            }
+            let keys: Vec<&str> = queries.iter().chain(&words).map(String::as_str).collect();
+            let mut batch = Vec::new();
+            i.get_batch(&a, &keys, &mut batch);
+            for (k, b) in keys.iter().zip(&batch) {
+                let want = oracle.get(*k).copied();
+                proptest::prop_assert_eq!(i.get(&a, k), want);
+                proptest::prop_assert_eq!(*b, want.unwrap_or(u32::MAX));
+            }
+            let map = i.retain(&a, |x| x % keep_mod == 0);
+            let mut kept = 0;
+            for (w, &old) in &oracle {
+                let now = i.get(&a, w);
+                if old % keep_mod == 0 {
+                    proptest::prop_assert_eq!(now, Some(map[old as usize]));
+                    proptest::prop_assert_eq!(a.get(i.str_ref(map[old as usize])), w.as_str());
+                    kept += 1;
+                } else {
+                    proptest::prop_assert_eq!(now, None);
+                    proptest::prop_assert_eq!(map[old as usize], u32::MAX);
+                }
+            }
+            proptest::prop_assert_eq!(i.refs.len(), kept);
+            // Rebuilding from the kept strings gives the same answers; a repeat is refused.
+            let refs = i.refs.clone();
+            let mut again = Interner::with_capacity(0);
+            proptest::prop_assert!(again.insert_existing_all(&a, &refs));
+            for w in oracle.keys() {
+                proptest::prop_assert_eq!(again.get(&a, w), i.get(&a, w));
+            }
+            if let Some(&r) = refs.first() {
+                let mut twice = refs.clone();
+                twice.push(r);
+                proptest::prop_assert!(!Interner::with_capacity(0).insert_existing_all(&a, &twice));
+            }
+        }
     }
 }

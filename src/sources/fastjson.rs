@@ -943,30 +943,24 @@ fn parse_wave(bytes: &[u8], pos: usize, mode: Mode, wave_bytes: usize) -> R<Vec<
     }
 }
 
-/// Commits parsed runs in file order; edge endpoints are looked up in parallel first.
+/// Commits parsed runs in file order; edge endpoints are looked up in parallel first, in
+/// batches (`GraphBuilder::lookup_batch`).
 fn commit(builder: &mut GraphBuilder, doc: DocId, runs: &[Run<'_>]) {
-    let resolved: Vec<Vec<(u32, u32)>> = runs
+    let resolved: Vec<Vec<u32>> = runs
         .par_iter()
         .map(|r| {
-            // Edges are usually grouped by their `from`: remember the last one.
-            let mut last: Option<(&str, u32)> = None;
-            r.recs
+            let keys: Vec<&str> = r
+                .recs
                 .iter()
                 .filter_map(|rec| match rec {
-                    Rec::Edge(e) => {
-                        let from = match last {
-                            Some((s, ix)) if s == e.from => ix,
-                            _ => {
-                                let ix = builder.lookup(&e.from).unwrap_or(u32::MAX);
-                                last = Some((&e.from, ix));
-                                ix
-                            }
-                        };
-                        Some((from, builder.lookup(&e.to).unwrap_or(u32::MAX)))
-                    }
+                    Rec::Edge(e) => Some([e.from.as_ref(), e.to.as_ref()]),
                     Rec::Node(_) => None,
                 })
-                .collect()
+                .flatten()
+                .collect();
+            let mut ends = Vec::with_capacity(keys.len());
+            builder.lookup_batch(&keys, &mut ends);
+            ends
         })
         .collect();
     for (r, ends) in runs.iter().zip(resolved) {
@@ -1003,8 +997,8 @@ fn commit(builder: &mut GraphBuilder, doc: DocId, runs: &[Run<'_>]) {
                     );
                 }
                 Rec::Edge(e) => {
-                    let (a, b) = ends[k];
-                    k += 1;
+                    let (a, b) = (ends[k], ends[k + 1]);
+                    k += 2;
                     if a != u32::MAX && b != u32::MAX {
                         builder.add_edge_resolved(doc, a, b, e.kind, e.optional);
                     } else {
