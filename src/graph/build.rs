@@ -186,12 +186,15 @@ impl GraphBuilder {
         DocId(self.doc_origin.len() as u32 - 1)
     }
 
-    /// Reserves room for more nodes and edges (sources that know their size call this).
-    pub fn reserve(&mut self, nodes: usize, edges: usize) {
+    /// Reserves room for more nodes, edges and bytes of strings (sources that know their
+    /// size call this). Room reserved but never used costs address space, not memory: the
+    /// pages are not touched. Room too small costs a copy of everything into fresh pages.
+    pub fn reserve(&mut self, nodes: usize, edges: usize, string_bytes: usize) {
         self.inner.reserve_nodes(nodes);
         self.inner.reserve_edges(edges);
         self.states.reserve(nodes);
         self.path_list.reserve(nodes);
+        self.strings.reserve(string_bytes);
         self.ids.reserve(&self.strings, nodes);
     }
 

@@ -90,6 +90,11 @@ impl Arena {
         &self.buf[r.start as usize..(r.start + r.len) as usize]
     }
 
+    /// Makes room for `n` more bytes.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.buf.reserve(n);
+    }
+
     pub(crate) fn shrink_to_fit(&mut self) {
         self.buf.shrink_to_fit();
     }
