@@ -312,6 +312,18 @@ impl DependencyGraph {
         }
     }
 
+    /// The reverse and forward adjacency, built at the same time (one per core) when
+    /// neither is built yet.
+    pub(crate) fn csr_both(&self) -> (&csr::Csr, &csr::Csr) {
+        if self.reverse.get().is_none() && self.forward.get().is_none() {
+            rayon::join(
+                || self.csr(Direction::Reverse),
+                || self.csr(Direction::Forward),
+            );
+        }
+        (self.csr(Direction::Reverse), self.csr(Direction::Forward))
+    }
+
     /// For every node, one byte saying what makes it count for risk: bits 0–2 hold its tier
     /// plus one (0 when untiered), bit 3 is set when it is customer-facing. Walks over a
     /// million nodes read this 1 MB table instead of the nodes themselves.

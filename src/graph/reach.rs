@@ -513,9 +513,15 @@ impl Walker {
         // Bottom-up steps need the forward adjacency; only large graphs use them.
         let wants_fwd =
             self.force != Some(false) && (self.force == Some(true) || n >= PARALLEL_NODES);
+        let (rev, fwd) = if wants_fwd {
+            let (rev, fwd) = graph.csr_both();
+            (rev, Some(fwd))
+        } else {
+            (graph.csr(Direction::Reverse), None)
+        };
         let g = Graphs {
-            rev: graph.csr(Direction::Reverse),
-            fwd: wants_fwd.then(|| graph.csr(Direction::Forward)),
+            rev,
+            fwd,
             strengths,
         };
         let force = self.force;
