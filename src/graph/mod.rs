@@ -348,12 +348,32 @@ impl DependencyGraph {
         self.id_order.get_or_init(|| {
             use rayon::prelude::*;
             let _t = crate::timing::Phase::start("sort ids");
-            let mut ixs: Vec<u32> = (0..self.node_count() as u32).collect();
-            ixs.par_sort_unstable_by(|&a, &b| {
-                self.node_ix(NodeIx(a))
-                    .id()
-                    .cmp(self.node_ix(NodeIx(b)).id())
-            });
+            let id = |i: u32| self.node_ix(NodeIx(i)).id().as_str().as_bytes();
+            // Sort by each id's first 16 bytes as one integer (zero-padded, so a proper
+            // prefix never sorts after the longer id), then order each run of equal keys
+            // by the whole ids: one string read per node instead of one per comparison.
+            let key = |i: u32| {
+                let b = id(i);
+                let mut k = [0u8; 16];
+                let n = b.len().min(16);
+                k[..n].copy_from_slice(&b[..n]);
+                u128::from_be_bytes(k)
+            };
+            let mut keyed: Vec<(u128, u32)> = (0..self.node_count() as u32)
+                .into_par_iter()
+                .map(|i| (key(i), i))
+                .collect();
+            keyed.par_sort_unstable();
+            let mut ixs: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
+            let mut start = 0;
+            for end in 1..=keyed.len() {
+                if end == keyed.len() || keyed[end].0 != keyed[start].0 {
+                    if end - start > 1 {
+                        ixs[start..end].sort_unstable_by(|&a, &b| id(a).cmp(id(b)));
+                    }
+                    start = end;
+                }
+            }
             let mut rank = vec![0u32; ixs.len()];
             for (pos, ix) in ixs.into_iter().enumerate() {
                 rank[ix as usize] = pos as u32;
@@ -569,5 +589,42 @@ impl fmt::Debug for Dependency<'_> {
             self.kind(),
             if self.optional() { ", optional" } else { "" }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{TestNode, graph_of};
+    use proptest::prelude::*;
+
+    fn id() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-c]{1,4}",
+            // 16 bytes shared, then a tail (also a NUL, which pads the short keys).
+            "warehouse-12345\\.[a-c\\x00]{0,4}",
+            // Proper prefixes of those.
+            "warehouse-1234[5a]{0,2}",
+            "é[a-c]{0,3}",
+        ]
+    }
+
+    proptest! {
+        /// `id_order` ranks the nodes exactly as sorting their ids does.
+        #[test]
+        fn id_order_is_the_order_of_the_ids(ids in prop::collection::btree_set(id(), 1..60)) {
+            let g = graph_of(ids.iter().map(|id| TestNode {
+                id: id.clone(),
+                customer_facing: false,
+                tier: None,
+                calls: None,
+            }));
+            let order = g.id_order();
+            let mut by_rank: Vec<(u32, &str)> =
+                g.nodes().map(|n| (order[n.ix().idx()], n.id().as_str())).collect();
+            by_rank.sort_unstable();
+            let ranked: Vec<&str> = by_rank.iter().map(|&(_, id)| id).collect();
+            let sorted: Vec<&str> = ids.iter().map(String::as_str).collect();
+            prop_assert_eq!(ranked, sorted);
+        }
     }
 }
