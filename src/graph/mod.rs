@@ -349,9 +349,9 @@ impl DependencyGraph {
             use rayon::prelude::*;
             let _t = crate::timing::Phase::start("sort ids");
             let id = |i: u32| self.node_ix(NodeIx(i)).id().as_str().as_bytes();
-            // Sort by each id's first 16 bytes as one integer (zero-padded, so a proper
-            // prefix never sorts after the longer id), then order each run of equal keys
-            // by the whole ids: one string read per node instead of one per comparison.
+            // Compare each id's first 16 bytes as one integer (zero-padded, so a proper
+            // prefix never sorts after the longer id), and the whole ids only when those
+            // are equal: one string read per node instead of two per comparison.
             let key = |i: u32| {
                 let b = id(i);
                 let mut k = [0u8; 16];
@@ -363,17 +363,8 @@ impl DependencyGraph {
                 .into_par_iter()
                 .map(|i| (key(i), i))
                 .collect();
-            keyed.par_sort_unstable();
-            let mut ixs: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
-            let mut start = 0;
-            for end in 1..=keyed.len() {
-                if end == keyed.len() || keyed[end].0 != keyed[start].0 {
-                    if end - start > 1 {
-                        ixs[start..end].sort_unstable_by(|&a, &b| id(a).cmp(id(b)));
-                    }
-                    start = end;
-                }
-            }
+            keyed.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
+            let ixs: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
             let mut rank = vec![0u32; ixs.len()];
             for (pos, ix) in ixs.into_iter().enumerate() {
                 rank[ix as usize] = pos as u32;

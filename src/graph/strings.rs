@@ -153,13 +153,11 @@ fn prefetch<T>(p: *const T) {
 
 impl Interner {
     pub(crate) fn with_capacity(n: usize) -> Interner {
-        let mut i = Interner {
-            slots: Vec::new(),
+        Interner {
+            slots: vec![Slot::default(); Self::slots_for(n)],
             refs: Vec::with_capacity(n),
             hasher: foldhash::fast::FixedState::with_seed(0x5eed_b1a5_7000_0001),
-        };
-        i.slots = vec![Slot::default(); Self::slots_for(n)];
-        i
+        }
     }
 
     /// Table size for `n` strings: a power of two, at least twice `n`.
@@ -177,21 +175,35 @@ impl Interner {
         self.refs.reserve(n);
         let want = Self::slots_for(self.refs.len() + n);
         if want > self.slots.len() {
-            let mut slots = vec![Slot::default(); want];
-            let mask = want - 1;
-            for slot in self.slots.iter().filter(|s| s.tag != 0) {
-                let h = self.hasher.hash_one(arena.get(slot.at));
-                let mut i = h as usize & mask;
-                while slots[i].tag != 0 {
-                    i = (i + 1) & mask;
-                }
-                slots[i] = *slot;
+            let old = std::mem::replace(&mut self.slots, vec![Slot::default(); want]);
+            for slot in old.into_iter().filter(|s| s.tag != 0) {
+                let s = arena.get(slot.at);
+                let h = self.hash(s);
+                let (i, _) = self.probe(arena, s, h, self.home(h));
+                self.slots[i] = slot;
             }
-            self.slots = slots;
         }
     }
 
-    /// The slot holding `s` (hash `h`), or the empty slot where it would go.
+    /// Where a string with hash `h` starts its probe.
+    #[inline]
+    fn home(&self, h: u64) -> usize {
+        h as usize & (self.slots.len() - 1)
+    }
+
+    /// Hashes a batch of strings and asks the memory for each one's home slot.
+    #[inline]
+    fn hash_batch<'s>(&self, strs: impl Iterator<Item = &'s str>) -> [u64; BATCH] {
+        let mut hashes = [0u64; BATCH];
+        for (h, s) in hashes.iter_mut().zip(strs) {
+            *h = self.hash(s);
+            prefetch(&self.slots[self.home(*h)]);
+        }
+        hashes
+    }
+
+    /// The slot holding `s` (hash `h`), or the empty slot where it would go, probing from
+    /// slot `from`.
     #[inline]
     fn probe(&self, arena: &Arena, s: &str, h: u64, from: usize) -> (usize, Option<u32>) {
         let mask = self.slots.len() - 1;
@@ -216,8 +228,7 @@ impl Interner {
             return None;
         }
         let h = self.hash(s);
-        self.probe(arena, s, h, h as usize & (self.slots.len() - 1))
-            .1
+        self.probe(arena, s, h, self.home(h)).1
     }
 
     /// The index of every string of `keys`, in order (`u32::MAX` for those not interned),
@@ -231,16 +242,12 @@ impl Interner {
         let mask = self.slots.len() - 1;
         let base = arena.as_str().as_ptr();
         for chunk in keys.chunks(BATCH) {
-            let mut hashes = [0u64; BATCH];
-            for (h, k) in hashes.iter_mut().zip(chunk) {
-                *h = self.hash(k);
-                prefetch(&self.slots[*h as usize & mask]);
-            }
+            let hashes = self.hash_batch(chunk.iter().copied());
             // The first slot whose tag matches (its string asked for), or an empty one.
             let mut first = [0usize; BATCH];
             for (j, h) in hashes.iter().enumerate().take(chunk.len()) {
                 let tag = tag_of(*h);
-                let mut i = *h as usize & mask;
+                let mut i = self.home(*h);
                 loop {
                     let slot = &self.slots[i];
                     if slot.tag == 0 || slot.tag == tag {
@@ -288,7 +295,7 @@ impl Interner {
             self.reserve(arena, self.refs.len().max(8));
         }
         let h = self.hash(s);
-        let (i, found) = self.probe(arena, s, h, h as usize & (self.slots.len() - 1));
+        let (i, found) = self.probe(arena, s, h, self.home(h));
         if let Some(ix) = found {
             return Ok((ix, false));
         }
@@ -303,15 +310,10 @@ impl Interner {
     /// repeats.
     pub(crate) fn insert_existing_all(&mut self, arena: &Arena, refs: &[StrRef]) -> bool {
         self.reserve(arena, refs.len());
-        let mask = self.slots.len() - 1;
         for chunk in refs.chunks(BATCH) {
-            let mut hashes = [0u64; BATCH];
-            for (h, r) in hashes.iter_mut().zip(chunk) {
-                *h = self.hash(arena.get(*r));
-                prefetch(&self.slots[*h as usize & mask]);
-            }
+            let hashes = self.hash_batch(chunk.iter().map(|&r| arena.get(r)));
             for (h, &r) in hashes.iter().zip(chunk) {
-                let (i, found) = self.probe(arena, arena.get(r), *h, *h as usize & mask);
+                let (i, found) = self.probe(arena, arena.get(r), *h, self.home(*h));
                 if found.is_some() {
                     return false;
                 }
@@ -329,22 +331,16 @@ impl Interner {
     /// Returns the old → new map (`u32::MAX` for dropped entries).
     pub(crate) fn retain(&mut self, arena: &Arena, keep: impl Fn(u32) -> bool) -> Vec<u32> {
         let mut map = vec![u32::MAX; self.refs.len()];
-        let refs = std::mem::take(&mut self.refs);
-        let mut kept = Interner {
-            slots: Vec::new(),
-            refs: Vec::new(),
-            hasher: self.hasher.clone(),
-        };
-        let mut keep_refs = Vec::with_capacity(refs.len());
-        for (old, r) in refs.iter().enumerate() {
+        let mut kept = Vec::with_capacity(self.refs.len());
+        for (old, r) in self.refs.iter().enumerate() {
             if keep(old as u32) {
-                map[old] = keep_refs.len() as u32;
-                keep_refs.push(*r);
+                map[old] = kept.len() as u32;
+                kept.push(*r);
             }
         }
         // The strings were distinct before, so they still are.
-        kept.insert_existing_all(arena, &keep_refs);
-        *self = kept;
+        *self = Interner::with_capacity(kept.len());
+        self.insert_existing_all(arena, &kept);
         map
     }
 }

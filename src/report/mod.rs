@@ -122,6 +122,22 @@ pub fn is_bidi_control(c: char) -> bool {
     )
 }
 
+/// `s` with its bidirectional controls as visible `\u{202e}`-style escapes.
+pub(crate) fn show_bidi(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_bidi_control) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_bidi_control(c) {
+            push_code(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// Appends `c` as a visible `\u{202e}`-style escape.
 pub(crate) fn push_code(out: &mut String, c: char) {
     use std::fmt::Write as _;

@@ -212,21 +212,8 @@ pub(crate) fn used(p: &Picture) -> (Vec<Shade>, Vec<NodeKind>, Vec<Line>) {
 /// [`is_bidi_control`](super::is_bidi_control)), shortened to `max` characters and ended
 /// with `…` when cut.
 pub(crate) fn clip(s: &str, max: usize) -> String {
-    let shown;
-    let s = if s.chars().any(super::is_bidi_control) {
-        let mut t = String::with_capacity(s.len() + 8);
-        for c in s.chars() {
-            if super::is_bidi_control(c) {
-                super::push_code(&mut t, c);
-            } else {
-                t.push(c);
-            }
-        }
-        shown = t;
-        shown.as_str()
-    } else {
-        s
-    };
+    let s = super::show_bidi(s);
+    let s = s.as_ref();
     if s.chars().count() <= max {
         s.to_string()
     } else {
