@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::ops::Deref;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -12,7 +13,8 @@ const MMAP_THRESHOLD: u64 = 1 << 20;
 /// The bytes of a file.
 pub(crate) enum FileBytes {
     Owned(Vec<u8>),
-    Mapped(memmap2::Mmap),
+    /// A mapped file and how many of its leading bytes were already given back.
+    Mapped(memmap2::Mmap, AtomicUsize),
 }
 
 impl Deref for FileBytes {
@@ -20,7 +22,7 @@ impl Deref for FileBytes {
     fn deref(&self) -> &[u8] {
         match self {
             FileBytes::Owned(v) => v,
-            FileBytes::Mapped(m) => m,
+            FileBytes::Mapped(m, _) => m,
         }
     }
 }
@@ -30,14 +32,20 @@ impl FileBytes {
     /// stop counting against this process's memory (a no-op for small files).
     pub(crate) fn release_before(&self, offset: usize) {
         #[cfg(unix)]
-        if let FileBytes::Mapped(m) = self {
+        if let FileBytes::Mapped(m, released) = self {
             let page = 1 << 16;
             let end = offset / page * page;
-            if end > 0 {
+            // Only the part not given back yet: the kernel walks the whole range it is told.
+            let start = released.fetch_max(end, Ordering::Relaxed);
+            if end > start {
                 // SAFETY: the mapping is private and read-only; dropped pages are read back
                 // from the file if touched again, so no reference into the map dangles.
                 unsafe {
-                    let _ = m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, 0, end);
+                    let _ = m.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    );
                 }
             }
         }
@@ -61,7 +69,7 @@ pub(crate) fn read(path: &Path) -> Result<FileBytes> {
         if let Ok(m) = unsafe { memmap2::Mmap::map(&file) } {
             #[cfg(unix)]
             let _ = m.advise(memmap2::Advice::Sequential);
-            return Ok(FileBytes::Mapped(m));
+            return Ok(FileBytes::Mapped(m, AtomicUsize::new(0)));
         }
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
