@@ -14,14 +14,21 @@
 //! code is 2 at the end.
 
 use std::io::{BufRead, Write};
+use std::sync::mpsc;
 
-use crate::analysis::Analyzer;
+use crate::analysis::{Analyzer, Impact};
 use crate::changes::codeowners::CodeOwners;
 use crate::changes::{RepoFiles, Resolver, Rules};
 use crate::error::{Error, Result};
 use crate::report::json::{IMPACT_SCHEMA, ImpactJsonOptions};
 
 use super::{Warnings, Workspace};
+
+/// One line's answer, on its way to the writer.
+enum Answer<'g> {
+    Impact(Box<Impact<'g>>),
+    Error(serde_json::Value),
+}
 
 /// Options of `blast impact --batch`.
 #[derive(Clone, Debug, Default)]
@@ -39,7 +46,7 @@ pub fn impact_batch(
     opts: &BatchOptions,
     input: &mut dyn BufRead,
     input_name: &str,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> Result<(u8, Warnings)> {
     let _t = crate::timing::Phase::start("batch");
     let rules = Rules::new(ws.config.rules.clone())
@@ -57,43 +64,69 @@ pub fn impact_batch(
         .collect();
     let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone()).codeowners(codeowners);
     let mut code = 0;
-    let mut line = String::new();
-    let mut number = 0usize;
-    loop {
-        line.clear();
-        let n = input
-            .read_line(&mut line)
-            .map_err(|e| Error::io(input_name, e))?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        let text = line.trim();
-        if text.is_empty() || text.starts_with('#') {
-            continue;
-        }
-        let changes: Vec<&str> = text.split_whitespace().collect();
-        match resolver.resolve(&changes) {
-            Ok(set) => {
-                for u in &set.unmapped {
-                    warnings.push(format!(
-                        "warning: {input_name}:{number}: '{u}' maps to no node; it is listed under \"unmapped\""
-                    ));
+    // One thread writes the answers while this one reads and computes the next: writing a
+    // large answer overlaps the next walk. A line is read only after the previous answer
+    // went to the writer, so a caller that waits for each answer before sending the next
+    // line is served as before.
+    let (answers, queue) = mpsc::sync_channel::<Answer<'_>>(1);
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || -> Result<()> {
+            for answer in queue {
+                match answer {
+                    Answer::Impact(impact) => {
+                        crate::report::json::impact(out, &impact, &opts.json)
+                            .map_err(Error::Output)?;
+                    }
+                    Answer::Error(j) => writeln!(out, "{j}").map_err(Error::Output)?,
                 }
-                let impact = analyzer.impact(set);
-                crate::report::json::impact(out, &impact, &opts.json).map_err(Error::Output)?;
                 out.flush().map_err(Error::Output)?;
             }
-            Err(e) => {
-                code = 2;
-                let message = e.to_string().replace('\n', " ");
-                warnings.push(format!("error: {input_name}:{number}: {message}"));
-                let j =
-                    serde_json::json!({"schema": IMPACT_SCHEMA, "line": number, "error": message});
-                writeln!(out, "{j}").map_err(Error::Output)?;
-                out.flush().map_err(Error::Output)?;
+            Ok(())
+        });
+        let read = (|| -> Result<()> {
+            let mut line = String::new();
+            let mut number = 0usize;
+            loop {
+                line.clear();
+                let n = input
+                    .read_line(&mut line)
+                    .map_err(|e| Error::io(input_name, e))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                number += 1;
+                let text = line.trim();
+                if text.is_empty() || text.starts_with('#') {
+                    continue;
+                }
+                let changes: Vec<&str> = text.split_whitespace().collect();
+                let answer = match resolver.resolve(&changes) {
+                    Ok(set) => {
+                        for u in &set.unmapped {
+                            warnings.push(format!(
+                                "warning: {input_name}:{number}: '{u}' maps to no node; it is listed under \"unmapped\""
+                            ));
+                        }
+                        Answer::Impact(Box::new(analyzer.impact(set)))
+                    }
+                    Err(e) => {
+                        code = 2;
+                        let message = e.to_string().replace('\n', " ");
+                        warnings.push(format!("error: {input_name}:{number}: {message}"));
+                        Answer::Error(
+                            serde_json::json!({"schema": IMPACT_SCHEMA, "line": number, "error": message}),
+                        )
+                    }
+                };
+                if answers.send(answer).is_err() {
+                    // The writer stopped on an error; it reports it.
+                    return Ok(());
+                }
             }
-        }
-    }
+        })();
+        drop(answers);
+        let written = writer.join().expect("the batch writer does not panic");
+        read.and(written)
+    })?;
     Ok((code, warnings))
 }

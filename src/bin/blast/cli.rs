@@ -521,10 +521,10 @@ fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
 /// come one answer at a time (`--batch`), instead of holding them until the end like a
 /// single report. A reader that goes away (`| head`) ends the run quietly.
 fn streamed(
-    f: impl FnOnce(&mut dyn Write) -> blast_radius::Result<(u8, Vec<String>)>,
+    f: impl FnOnce(&mut (dyn Write + Send)) -> blast_radius::Result<(u8, Vec<String>)>,
 ) -> blast_radius::Result<(u8, Vec<String>)> {
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    // Not locked for the whole run: `--batch` writes from another thread.
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
     match f(&mut w).and_then(|r| w.flush().map(|()| r).map_err(blast_radius::Error::Output)) {
         Err(blast_radius::Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             Ok((0, Vec::new()))
