@@ -200,3 +200,64 @@ fn indexes_a_command_builds_are_added_to_the_cache() {
         "nothing new to store"
     );
 }
+
+#[test]
+fn a_large_graph_is_cached_with_its_id_order() {
+    // 40,000 nodes (more than 2^15): a chain of modules under one library.
+    let work = tempfile::tempdir().unwrap();
+    let n = 40_000;
+    let mut json = String::from("{\"nodes\":[{\"id\":\"lib\",\"kind\":\"module\"}");
+    for i in 0..n {
+        json.push_str(&format!(",{{\"id\":\"m{i}\",\"kind\":\"module\"}}"));
+    }
+    json.push_str("],\"edges\":[");
+    for i in 0..n {
+        let to = if i == 0 {
+            "lib".to_string()
+        } else {
+            format!("m{}", i - 1)
+        };
+        let sep = if i == 0 { "" } else { "," };
+        json.push_str(&format!("{sep}{{\"from\":\"m{i}\",\"to\":\"{to}\"}}"));
+    }
+    json.push_str("]}");
+    let graph = work.path().join("big.json");
+    std::fs::write(&graph, json).unwrap();
+    let graph = graph.to_str().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let run_in = |args: &[&str]| {
+        let mut c = blast();
+        c.env("XDG_CACHE_HOME", cache.path())
+            .env("BLAST_TIMINGS", "1");
+        let out = run(c, args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out
+    };
+    // `impact --nodes none` needs no id order, but the cache gets one for a large graph …
+    let first = run_in(&[
+        "impact", "lib", "-g", graph, "--nodes", "none", "-f", "json",
+    ]);
+    assert!(
+        first.stderr.contains("timing: sort ids"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains("timing: write cache"),
+        "{}",
+        first.stderr
+    );
+    // … so a later listing, or `rank`, reads it instead of sorting the ids.
+    let second = run_in(&["rank", "-g", graph, "-f", "json", "--top", "3"]);
+    assert!(from_cache(&second.stderr), "{}", second.stderr);
+    assert!(
+        !second.stderr.contains("timing: sort ids"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        !second.stderr.contains("timing: write cache"),
+        "{}",
+        second.stderr
+    );
+}

@@ -397,10 +397,11 @@ impl<'g> Impact<'g> {
         let graph = self.graph;
         let e = &self.entries;
         let prefix = |x: &Entry| (risk_rank(x.risk) << 32) | x.distance as u64;
-        // A large selection sorts by one packed integer key using the graph's id order
-        // (computed once per graph); a small one fetches each id once and compares ids
-        // only between entries that tie on risk and distance.
-        if idx.len() > (graph.node_count() / 16).max(1 << 12) {
+        // A large selection (or any, once the graph's id order is built: the cache keeps
+        // it) sorts by one packed integer key using the id order (computed once per
+        // graph); a small one fetches each id once and compares ids only between entries
+        // that tie on risk and distance.
+        if idx.len() > (graph.node_count() / 16).max(1 << 12) || graph.has_id_order() {
             let rank = graph.id_order();
             let mut keyed: Vec<(u64, u32)> = idx
                 .par_iter()
@@ -428,7 +429,13 @@ impl<'g> Impact<'g> {
                     (prefix(x), id, i)
                 })
                 .collect();
-            keyed.sort_unstable();
+            // Every key is distinct (it ends with the index), so the parallel sort's order
+            // is the one order.
+            if keyed.len() > 1 << 12 {
+                keyed.par_sort_unstable();
+            } else {
+                keyed.sort_unstable();
+            }
             keyed.into_iter().map(|(_, _, i)| i).collect()
         }
     }
@@ -671,5 +678,49 @@ mod tests {
         let s = imp.summary();
         assert_eq!(s.tier0, (0..n).filter(|i| i % 500 == 3).count());
         assert_eq!(s.customer_facing, (0..n).filter(|i| i % 1000 == 7).count());
+    }
+
+    /// The rated list's order is the same whichever way it is sorted: comparing ids
+    /// (in parallel: more than 4096 rated nodes, fewer than a sixteenth of the graph) or,
+    /// once the graph's id order is built, by packed integer keys.
+    #[test]
+    fn rated_order_does_not_depend_on_the_id_order_being_built() {
+        let n = 70_000;
+        // Ids out of index order, so the two sorts really differ in what they compare.
+        let id = |i: usize| format!("n{}", i * 7919 % n);
+        let lib = TestNode {
+            id: "lib".into(),
+            customer_facing: false,
+            tier: None,
+            calls: None,
+        };
+        let g = graph_of(std::iter::once(lib).chain((0..n).map(|i| TestNode {
+            id: id(i),
+            customer_facing: i % 34 == 0,
+            tier: (i % 17 == 0).then_some((i / 17 % 4) as u8),
+            calls: Some((if i % 3 == 0 { "lib".into() } else { id(i - 1) }, false)),
+        })));
+        let rated = || {
+            let mut analyzer = Analyzer::new(&g, Policy::default());
+            let imp = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
+            let keyed: Vec<(u64, u32, String)> = imp
+                .rated()
+                .iter()
+                .map(|n| (risk_rank(n.risk()), n.distance(), n.node().id().to_string()))
+                .collect();
+            keyed
+        };
+        assert!(!g.has_id_order());
+        let by_ids = rated();
+        assert!(
+            by_ids.len() > 1 << 12 && by_ids.len() <= n / 16,
+            "{}",
+            by_ids.len()
+        );
+        let _ = g.id_order();
+        assert_eq!(rated(), by_ids);
+        let mut expected = by_ids.clone();
+        expected.sort();
+        assert_eq!(by_ids, expected);
     }
 }

@@ -343,6 +343,11 @@ impl DependencyGraph {
             | u8::from(self.id_order.get().is_some()) << 2
     }
 
+    /// Whether [`id_order`](Self::id_order) is built (or came from the cache).
+    pub(crate) fn has_id_order(&self) -> bool {
+        self.id_order.get().is_some()
+    }
+
     /// For every node, its position in the sorted order of ids (computed once, on demand).
     pub(crate) fn id_order(&self) -> &[u32] {
         self.id_order.get_or_init(|| {

@@ -138,6 +138,9 @@ fn builder_for(config: &Config, inputs: &Inputs) -> Result<GraphBuilder> {
     Ok(builder)
 }
 
+/// Graphs with at least this many nodes are cached with their id order.
+const LARGE_GRAPH: usize = 1 << 15;
+
 impl Workspace {
     /// Loads the config and the graph, refusing a graph with errors.
     ///
@@ -179,11 +182,17 @@ impl Workspace {
     /// or when it came from the cache and the command built an index the file lacks (call
     /// it after the command, so the indexes the command built are stored too: the next
     /// `rank` after an `impact` does not sort the ids again).
+    ///
+    /// A large graph is stored with its id order even when this command did not need it:
+    /// every later listing of a large radius sorts by it, and it costs one parallel sort.
     pub fn store_cache(&self) {
-        if let Some((dir, key, stored)) = &self.cache_to
-            && stored.is_none_or(|s| self.graph.indexes() & !s != 0)
-        {
-            cache::write(dir, key, &self.graph);
+        if let Some((dir, key, stored)) = &self.cache_to {
+            if self.graph.node_count() >= LARGE_GRAPH {
+                let _ = self.graph.id_order();
+            }
+            if stored.is_none_or(|s| self.graph.indexes() & !s != 0) {
+                cache::write(dir, key, &self.graph);
+            }
         }
     }
 
