@@ -12,7 +12,6 @@
 //! checks it against the graph.
 
 use super::{DependencyGraph, Direction, EdgeKind};
-use petgraph::visit::EdgeRef;
 
 /// Number of distinct edge classes (`EdgeKind` × optional).
 pub(crate) const CLASSES: usize = 16;
@@ -42,55 +41,61 @@ pub(crate) struct Csr {
 }
 
 impl Csr {
-    /// Builds the adjacency of `graph` for walking in `dir`.
+    /// Builds the adjacency of `graph` for walking in `dir`: a counting sort of the edges
+    /// by their first node straight into the final arrays, then each node's slice sorted
+    /// and deduplicated in place (no edge list the size of the graph on the side).
     pub(crate) fn from_graph(graph: &DependencyGraph, dir: Direction) -> Csr {
         let n = graph.node_count();
-        let inner = graph.inner();
-        let mut counts = vec![0u32; n + 1];
-        for e in inner.edge_references() {
-            let s = match dir {
-                Direction::Forward => e.source().index(),
-                Direction::Reverse => e.target().index(),
-            };
-            counts[s + 1] += 1;
+        let edges = graph.inner().raw_edges();
+        let ends = |e: &petgraph::graph::Edge<_, _>| match dir {
+            Direction::Forward => (e.source().index(), e.target().index()),
+            Direction::Reverse => (e.target().index(), e.source().index()),
+        };
+        let mut offsets = vec![0u32; n + 1];
+        for e in edges {
+            offsets[ends(e).0 + 1] += 1;
         }
         for i in 0..n {
-            counts[i + 1] += counts[i];
+            offsets[i + 1] += offsets[i];
         }
-        let m = counts[n] as usize;
-        let mut fill = counts.clone();
-        let mut pairs = vec![0u64; m];
-        for e in inner.edge_references() {
-            let (s, t) = match dir {
-                Direction::Forward => (e.source().index(), e.target().index()),
-                Direction::Reverse => (e.target().index(), e.source().index()),
-            };
-            let w = e.weight();
+        let m = edges.len();
+        let mut targets = vec![0u32; m];
+        let mut classes = vec![0u8; m];
+        let mut fill = offsets.clone();
+        for e in edges {
+            let (s, t) = ends(e);
             let slot = fill[s] as usize;
             fill[s] += 1;
-            pairs[slot] = ((t as u64) << 8) | class_of(w.kind, w.optional) as u64;
+            targets[slot] = t as u32;
+            classes[slot] = class_of(e.weight.kind, e.weight.optional);
         }
         drop(fill);
-        // Sort and dedup each node's slice.
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut targets = Vec::with_capacity(m);
-        let mut classes = Vec::with_capacity(m);
-        offsets.push(0u32);
+        // Sort each slice by (target, class), drop repeats, and pack the slices to the
+        // left: the write position never passes the read position.
+        let mut scratch: Vec<u64> = Vec::new();
+        let mut w = 0usize;
+        let mut a = 0usize;
         for v in 0..n {
-            let slice = &mut pairs[counts[v] as usize..counts[v + 1] as usize];
-            slice.sort_unstable();
-            let mut last = u64::MAX;
-            for &p in slice.iter() {
-                if p != last {
-                    targets.push((p >> 8) as u32);
-                    classes.push((p & 0xff) as u8);
-                    last = p;
-                }
+            let b = offsets[v + 1] as usize;
+            scratch.clear();
+            scratch.extend(
+                targets[a..b]
+                    .iter()
+                    .zip(&classes[a..b])
+                    .map(|(&t, &c)| (t as u64) << 8 | c as u64),
+            );
+            scratch.sort_unstable();
+            scratch.dedup();
+            for &p in &scratch {
+                targets[w] = (p >> 8) as u32;
+                classes[w] = (p & 0xff) as u8;
+                w += 1;
             }
-            offsets.push(targets.len() as u32);
+            offsets[v + 1] = w as u32;
+            a = b;
         }
-        targets.shrink_to_fit();
-        classes.shrink_to_fit();
+        targets.truncate(w);
+        classes.truncate(w);
         Csr {
             offsets,
             targets,
