@@ -136,6 +136,39 @@ fn explorer_keeps_hostile_names_inert() {
 }
 
 #[test]
+fn explorer_panel_shows_bidi_controls_instead_of_obeying_them() {
+    let Some(cmd) = driver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // "Trojan Source": U+202E makes "pay" + U+202E + "tnem" read as "payment".
+    let graph = write(
+        dir.path(),
+        "bidi.json",
+        r#"{"nodes": [
+            {"id": "pay\u202etnem", "kind": "service", "tier": 0, "customer_facing": true,
+             "owners": ["@team\u2066x\u2069"]},
+            {"id": "lib\u2066x\u2069", "kind": "module"}
+        ], "edges": [{"from": "pay\u202etnem", "to": "lib\u2066x\u2069"}]}"#,
+    );
+    let html = ok(&["render", "--graph", &graph, "--format", "html"]).stdout;
+    let file = write(dir.path(), "bidi.html", &html);
+    let (pay, lib) = ("pay\u{202e}tnem", "lib\u{2066}x\u{2069}");
+    let v = drive(cmd, &["explorer", &file, "pay", lib, pay]);
+    // Lookups use the ids as written …
+    assert_eq!(strings(&v["matches"]), [pay]);
+    let blast: BTreeSet<String> = strings(&v["blast"]).into_iter().collect();
+    assert_eq!(blast, BTreeSet::from([lib.to_string(), pay.to_string()]));
+    assert_eq!(strings(&v["why"]), [lib, pay]);
+    // … while everything the panel shows reads as written, escapes visible.
+    let panel = v["panel"].as_str().unwrap();
+    assert_eq!(v["heading"], "lib\\u{2066}x\\u{2069}");
+    assert!(panel.contains("pay\\u{202e}tnem"), "{panel}");
+    assert!(
+        !panel.contains(['\u{202e}', '\u{2066}', '\u{2069}']),
+        "{panel}"
+    );
+}
+
+#[test]
 fn impact_explorer_opens_and_clicks() {
     let Some(cmd) = driver() else { return };
     let dir = tempfile::tempdir().unwrap();

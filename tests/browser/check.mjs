@@ -111,6 +111,7 @@ try {
       return x.cy.nodes('.up, .focus').map((n) => x.data.nodes[+n.id().slice(1)].id);
     });
     out.heading = await page.textContent('#details h2');
+    out.panel = await page.textContent('#details');
     if (shiftClick) {
       const p2 = await at(shiftClick);
       await page.keyboard.down('Shift');

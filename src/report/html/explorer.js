@@ -83,9 +83,16 @@
   }
 
   // ── DOM helpers: text only ───────────────────────────────────────────────────────────
+  // Bidirectional controls ("Trojan Source": U+202E makes "pay" + U+202E + "tnem" read as
+  // "payment") are shown as `\u{202e}`, as in every other blast output, never obeyed.
+  // Only text is escaped: ids kept as data (dataset, input values, lookups) stay as written.
+  var BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  function shown(s) {
+    return String(s).replace(BIDI, function (c) { return '\\u{' + c.charCodeAt(0).toString(16) + '}'; });
+  }
   function el(tag, text, cls) {
     var e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (text !== undefined && text !== null) e.textContent = shown(text);
     if (cls) e.className = cls;
     return e;
   }
@@ -102,7 +109,7 @@
       if (p[1] === null || p[1] === undefined || p[1] === '') return;
       d.appendChild(el('dt', p[0]));
       var dd = el('dd');
-      if (p[1] instanceof Node) dd.appendChild(p[1]); else dd.textContent = String(p[1]);
+      if (p[1] instanceof Node) dd.appendChild(p[1]); else dd.textContent = shown(p[1]);
       d.appendChild(dd);
     });
     return d;
@@ -113,8 +120,8 @@
     return ul;
   }
 
-  document.getElementById('title').textContent = data.heading;
-  document.title = data.heading;
+  document.getElementById('title').textContent = shown(data.heading);
+  document.title = shown(data.heading);
   var ids = document.getElementById('ids');
   if (N <= 5000) nodes.forEach(function (n) { var o = el('option'); o.value = n.id; ids.appendChild(o); });
 
@@ -242,10 +249,10 @@
     }
     if (n.paths.length) {
       details.appendChild(el('h3', 'paths'));
-      details.appendChild(list(n.paths, function (li, p) { li.textContent = p; }));
+      details.appendChild(list(n.paths, function (li, p) { li.textContent = shown(p); }));
     }
     details.appendChild(el('h3', 'declared in'));
-    details.appendChild(list(n.origins, function (li, o) { li.textContent = o.source + ': ' + o.file; }));
+    details.appendChild(list(n.origins, function (li, o) { li.textContent = shown(o.source + ': ' + o.file); }));
     var ups = state.up.slice().sort(byId2);
     var h = el('h3', 'blast radius: ' + ups.length + (ups.length === 1 ? ' node' : ' nodes'));
     details.appendChild(h);
