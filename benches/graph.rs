@@ -18,9 +18,10 @@ use blast_radius::analysis::rank::{RankOptions, rank};
 use blast_radius::analysis::{Analyzer, Policy};
 use blast_radius::changes::Resolver;
 use blast_radius::graph::{DependencyGraph, GraphBuilder};
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 
-// The allocator the `blast` binary uses, so the figures are the binary's.
+// The allocator the `blast` binary uses, set up the same way (see `main`), so the figures
+// are the binary's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -134,4 +135,9 @@ fn bench_rank(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench_load, bench_impact, bench_rank);
-criterion_main!(benches);
+// `criterion_main!`, with the binary's allocator setting first.
+fn main() {
+    blast_radius::allocator::keep_freed_memory();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

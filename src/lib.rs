@@ -53,6 +53,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod allocator;
 pub mod analysis;
 pub mod changes;
 pub mod codes;

@@ -125,7 +125,9 @@ pub fn impact_batch(
             }
         })();
         drop(answers);
-        let written = writer.join().expect("the batch writer does not panic");
+        let written = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         read.and(written)
     })?;
     Ok((code, warnings))
