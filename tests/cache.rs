@@ -21,6 +21,15 @@ fn blast_cached(cache: &Path, dir: &Path, extra: &[&str]) -> (String, String) {
     (out.stdout, out.stderr)
 }
 
+/// Runs `blast args` with its cache in `cache` and timings on; it must succeed.
+fn run_timed(cache: &Path, args: &[&str]) -> crate::util::Output {
+    let mut c = blast();
+    c.env("XDG_CACHE_HOME", cache).env("BLAST_TIMINGS", "1");
+    let out = run(c, args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out
+}
+
 fn cache_files(cache: &Path) -> Vec<PathBuf> {
     match std::fs::read_dir(cache.join("blast-radius")) {
         Ok(d) => d
@@ -164,14 +173,7 @@ fn settled_inputs_are_not_hashed_again_but_any_write_is_noticed() {
 #[test]
 fn indexes_a_command_builds_are_added_to_the_cache() {
     let cache = tempfile::tempdir().unwrap();
-    let run_in = |args: &[&str]| {
-        let mut c = blast();
-        c.env("XDG_CACHE_HOME", cache.path())
-            .env("BLAST_TIMINGS", "1");
-        let out = run(c, args);
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        out
-    };
+    let run_in = |args: &[&str]| run_timed(cache.path(), args);
     let rank = ["rank", "-g", GRAPH, "-f", "json"];
     // `impact` writes the cache without the id order; `rank` needs it.
     run_in(&[
@@ -225,14 +227,7 @@ fn a_large_graph_is_cached_with_its_id_order() {
     std::fs::write(&graph, json).unwrap();
     let graph = graph.to_str().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let run_in = |args: &[&str]| {
-        let mut c = blast();
-        c.env("XDG_CACHE_HOME", cache.path())
-            .env("BLAST_TIMINGS", "1");
-        let out = run(c, args);
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        out
-    };
+    let run_in = |args: &[&str]| run_timed(cache.path(), args);
     // `impact --nodes none` needs no id order, but the cache gets one for a large graph …
     let first = run_in(&[
         "impact", "lib", "-g", graph, "--nodes", "none", "-f", "json",

@@ -622,31 +622,38 @@ mod tests {
     use crate::changes::Resolver;
     use crate::graph::testing::{TestNode, graph_of};
 
-    /// A radius large enough for the parallel entry build (several chunks of the reached
-    /// set): every node is found, at its BFS distance, with its parent on a strongest path.
-    #[test]
-    fn a_large_radius_is_built_in_parallel_exactly() {
-        let n = 3 * ENTRY_CHUNK * WORD + 1234;
-        let id = |i: usize| format!("n{i}");
+    /// `lib` and `n` nodes named by `id`, in chains of three under `lib` (node `i` calls
+    /// `lib` when `i % 3 == 0`, else node `i - 1`), each `(customer_facing, tier)` from
+    /// `rating`.
+    fn chains(
+        n: usize,
+        id: impl Fn(usize) -> String,
+        rating: impl Fn(usize) -> (bool, Option<u8>),
+    ) -> DependencyGraph {
         let lib = TestNode {
             id: "lib".into(),
             customer_facing: false,
             tier: None,
             calls: None,
         };
-        let g = graph_of(std::iter::once(lib).chain((0..n).map(|i| TestNode {
-            id: id(i),
-            customer_facing: i % 1000 == 7,
-            tier: (i % 500 == 3).then_some(0),
-            calls: Some((
-                if i % 3 == 0 {
-                    "lib".to_string()
-                } else {
-                    id(i - 1)
-                },
-                false,
-            )),
-        })));
+        graph_of(std::iter::once(lib).chain((0..n).map(|i| {
+            let (customer_facing, tier) = rating(i);
+            TestNode {
+                id: id(i),
+                customer_facing,
+                tier,
+                calls: Some((if i % 3 == 0 { "lib".into() } else { id(i - 1) }, false)),
+            }
+        })))
+    }
+
+    /// A radius large enough for the parallel entry build (several chunks of the reached
+    /// set): every node is found, at its BFS distance, with its parent on a strongest path.
+    #[test]
+    fn a_large_radius_is_built_in_parallel_exactly() {
+        let n = 3 * ENTRY_CHUNK * WORD + 1234;
+        let id = |i: usize| format!("n{i}");
+        let g = chains(n, id, |i| (i % 1000 == 7, (i % 500 == 3).then_some(0)));
         let mut analyzer = Analyzer::new(&g, Policy::default());
         let imp = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
         assert!(imp.len() >= PARALLEL_ENTRIES);
@@ -688,18 +695,9 @@ mod tests {
         let n = 70_000;
         // Ids out of index order, so the two sorts really differ in what they compare.
         let id = |i: usize| format!("n{}", i * 7919 % n);
-        let lib = TestNode {
-            id: "lib".into(),
-            customer_facing: false,
-            tier: None,
-            calls: None,
-        };
-        let g = graph_of(std::iter::once(lib).chain((0..n).map(|i| TestNode {
-            id: id(i),
-            customer_facing: i % 34 == 0,
-            tier: (i % 17 == 0).then_some((i / 17 % 4) as u8),
-            calls: Some((if i % 3 == 0 { "lib".into() } else { id(i - 1) }, false)),
-        })));
+        let g = chains(n, id, |i| {
+            (i % 34 == 0, (i % 17 == 0).then_some((i / 17 % 4) as u8))
+        });
         let rated = || {
             let mut analyzer = Analyzer::new(&g, Policy::default());
             let imp = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
