@@ -1,6 +1,10 @@
 //! How the `blast` binary (and the benches, so their figures are the binary's) tune their
 //! allocator, mimalloc. Only with the `cli` feature, which brings mimalloc in.
 
+// The library that defines `mi_option_set`, linked even when the caller's global allocator
+// is another one (then the call below changes nothing).
+use mimalloc as _;
+
 unsafe extern "C" {
     /// mimalloc's `mi_option_set` (`mimalloc.h`), linked in with the allocator.
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);

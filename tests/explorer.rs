@@ -146,7 +146,8 @@ fn explorer_panel_shows_bidi_controls_instead_of_obeying_them() {
         r#"{"nodes": [
             {"id": "pay\u202etnem", "kind": "service", "tier": 0, "customer_facing": true,
              "owners": ["@team\u2066x\u2069"]},
-            {"id": "lib\u2066x\u2069", "kind": "module"}
+            {"id": "lib\u2066x\u2069", "kind": "module"},
+            {"id": "api", "kind": "module", "part_of": "pay\u202etnem"}
         ], "edges": [{"from": "pay\u202etnem", "to": "lib\u2066x\u2069"}]}"#,
     );
     let html = ok(&["render", "--graph", &graph, "--format", "html"]).stdout;
@@ -165,6 +166,18 @@ fn explorer_panel_shows_bidi_controls_instead_of_obeying_them() {
     assert!(
         !panel.contains(['\u{202e}', '\u{2066}', '\u{2069}']),
         "{panel}"
+    );
+    // So do the service's box on the canvas and the search box's suggestions.
+    assert_eq!(strings(&v["clusterLabels"]), ["pay\\u{202e}tnem"]);
+    let options = strings(&v["optionLabels"]);
+    assert!(
+        options.contains(&"pay\\u{202e}tnem".to_string()),
+        "{options:?}"
+    );
+    assert!(
+        !options
+            .concat()
+            .contains(['\u{202e}', '\u{2066}', '\u{2069}'])
     );
 }
 

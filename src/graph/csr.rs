@@ -96,6 +96,11 @@ impl Csr {
         }
         targets.truncate(w);
         classes.truncate(w);
+        if w < m - m / 8 {
+            // Many repeated edges: give their room back.
+            targets.shrink_to_fit();
+            classes.shrink_to_fit();
+        }
         Csr {
             offsets,
             targets,

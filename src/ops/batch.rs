@@ -14,6 +14,7 @@
 //! code is 2 at the end.
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use crate::analysis::{Analyzer, Impact};
@@ -68,10 +69,13 @@ pub fn impact_batch(
     // large answer overlaps the next walk. A line is read only after the previous answer
     // went to the writer, so a caller that waits for each answer before sending the next
     // line is served as before.
-    let (answers, queue) = mpsc::sync_channel::<Answer<'_>>(1);
+    // A rendezvous: the writer takes an answer when it is done with the previous one, so
+    // at most two are alive (one being written, one being computed).
+    let (answers, queue) = mpsc::sync_channel::<Answer<'_>>(0);
+    let stopped = AtomicBool::new(false);
     std::thread::scope(|s| {
-        let writer = s.spawn(move || -> Result<()> {
-            for answer in queue {
+        let writer = s.spawn(|| -> Result<()> {
+            let write = |answer: Answer<'_>| -> Result<()> {
                 match answer {
                     Answer::Impact(impact) => {
                         crate::report::json::impact(out, &impact, &opts.json)
@@ -79,9 +83,11 @@ pub fn impact_batch(
                     }
                     Answer::Error(j) => writeln!(out, "{j}").map_err(Error::Output)?,
                 }
-                out.flush().map_err(Error::Output)?;
-            }
-            Ok(())
+                out.flush().map_err(Error::Output)
+            };
+            let written = queue.into_iter().try_for_each(write);
+            stopped.store(true, Ordering::Relaxed);
+            written
         });
         let read = (|| -> Result<()> {
             let mut line = String::new();
@@ -98,6 +104,10 @@ pub fn impact_batch(
                 let text = line.trim();
                 if text.is_empty() || text.starts_with('#') {
                     continue;
+                }
+                if stopped.load(Ordering::Relaxed) {
+                    // The writer failed while this line was awaited: it reports why.
+                    return Ok(());
                 }
                 let changes: Vec<&str> = text.split_whitespace().collect();
                 let answer = match resolver.resolve(&changes) {
@@ -128,7 +138,8 @@ pub fn impact_batch(
         let written = writer
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        read.and(written)
+        // A failed write (a reader that went away) comes first: it is what ended the run.
+        written.and(read)
     })?;
     Ok((code, warnings))
 }

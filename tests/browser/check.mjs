@@ -112,6 +112,8 @@ try {
     });
     out.heading = await page.textContent('#details h2');
     out.panel = await page.textContent('#details');
+    out.clusterLabels = await page.evaluate(() => window.blastExplorer.cy.nodes('.cluster').map((n) => n.data('label')));
+    out.optionLabels = await page.$$eval('#ids option', (os) => os.map((o) => o.label));
     if (shiftClick) {
       const p2 = await at(shiftClick);
       await page.keyboard.down('Shift');

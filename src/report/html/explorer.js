@@ -123,7 +123,12 @@
   document.getElementById('title').textContent = shown(data.heading);
   document.title = shown(data.heading);
   var ids = document.getElementById('ids');
-  if (N <= 5000) nodes.forEach(function (n) { var o = el('option'); o.value = n.id; ids.appendChild(o); });
+  if (N <= 5000) nodes.forEach(function (n) {
+    var o = el('option');
+    o.value = n.id;
+    if (shown(n.id) !== n.id) o.label = shown(n.id);
+    ids.appendChild(o);
+  });
 
   // ── Cytoscape ─────────────────────────────────────────────────────────────────────────
   var pal = data.palette;
@@ -132,7 +137,7 @@
   // Clusters are plain background boxes where blast's layout put them (compound nodes
   // would make cytoscape recompute their bounds, which is slow on large graphs).
   data.clusters.forEach(function (c, ci) {
-    elements.push({ group: 'nodes', data: { id: 'c' + ci, label: nodes[c.service].id, w: c.w, h: c.h },
+    elements.push({ group: 'nodes', data: { id: 'c' + ci, label: shown(nodes[c.service].id), w: c.w, h: c.h },
       position: { x: c.x + c.w / 2, y: c.y + c.h / 2 }, classes: 'cluster', selectable: false, grabbable: false });
   });
   nodes.forEach(function (n, i) {
