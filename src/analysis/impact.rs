@@ -430,12 +430,8 @@ impl<'g> Impact<'g> {
                 })
                 .collect();
             // Every key is distinct (it ends with the index), so the parallel sort's order
-            // is the one order.
-            if keyed.len() > 1 << 12 {
-                keyed.par_sort_unstable();
-            } else {
-                keyed.sort_unstable();
-            }
+            // is the one order (rayon sorts short slices on one thread anyway).
+            keyed.par_sort_unstable();
             keyed.into_iter().map(|(_, _, i)| i).collect()
         }
     }

@@ -66,11 +66,10 @@ pub fn impact_batch(
     let mut analyzer = Analyzer::new(&ws.graph, ws.policy().clone()).codeowners(codeowners);
     let mut code = 0;
     // One thread writes the answers while this one reads and computes the next: writing a
-    // large answer overlaps the next walk. A line is read only after the previous answer
-    // went to the writer, so a caller that waits for each answer before sending the next
-    // line is served as before.
-    // A rendezvous: the writer takes an answer when it is done with the previous one, so
-    // at most two are alive (one being written, one being computed).
+    // large answer overlaps the next walk. The channel is a rendezvous: the writer takes an
+    // answer when it is done with the previous one, so at most two are alive, and a line is
+    // read only after the previous answer went to the writer, so a caller that waits for
+    // each answer before sending the next line is served as before.
     let (answers, queue) = mpsc::sync_channel::<Answer<'_>>(0);
     let stopped = AtomicBool::new(false);
     std::thread::scope(|s| {

@@ -125,8 +125,9 @@
   var ids = document.getElementById('ids');
   if (N <= 5000) nodes.forEach(function (n) {
     var o = el('option');
+    var label = shown(n.id);
     o.value = n.id;
-    if (shown(n.id) !== n.id) o.label = shown(n.id);
+    if (label !== n.id) o.label = label;
     ids.appendChild(o);
   });
 
