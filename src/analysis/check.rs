@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use petgraph::visit::{EdgeFiltered, EdgeRef};
+use petgraph::graph::NodeIndex;
 
 use super::policy::Policy;
 use crate::codes::{Code, Finding, Location, Severity};
@@ -84,10 +84,22 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
     }
 
     // Cycles over propagating edges.
-    let filtered = EdgeFiltered::from_fn(graph.inner(), |e| {
-        strengths.of(e.weight().kind, e.weight().optional) > 0.0
-    });
-    let sccs = petgraph::algo::tarjan_scc(&filtered);
+    // Added in the graph's edge order, so Tarjan meets every node's edges in the same order
+    // as on the graph itself and lists the groups in the same order.
+    let mut propagating = petgraph::Graph::<(), ()>::with_capacity(graph.node_count(), 0);
+    for _ in 0..graph.node_count() {
+        propagating.add_node(());
+    }
+    for e in graph.inner().raw_edges() {
+        if strengths.of(e.weight.kind, e.weight.optional) > 0.0 {
+            propagating.add_edge(
+                NodeIndex::new(e.source().index()),
+                NodeIndex::new(e.target().index()),
+                (),
+            );
+        }
+    }
+    let sccs = petgraph::algo::tarjan_scc(&propagating);
     for scc in sccs.into_iter().filter(|s| s.len() > 1) {
         let mut ids: Vec<&str> = scc
             .iter()

@@ -547,7 +547,7 @@ impl GraphBuilder {
             let doc = self.states[i as usize].referenced;
             let referrers: Vec<String> = self
                 .inner
-                .neighbors_directed(NodeIndex::new(i as usize), petgraph::Direction::Incoming)
+                .neighbors_directed(NodeIndex::new(i as usize), super::store::End::Incoming)
                 .chain(
                     self.part_of
                         .iter()
@@ -689,7 +689,7 @@ impl GraphBuilder {
         let mut states = Vec::with_capacity(nodes.len() - drop.len());
         for (i, n) in nodes.into_iter().enumerate() {
             if map[i] != NONE {
-                let mut w = n.weight;
+                let mut w = n;
                 w.part_of = w
                     .part_of
                     .and_then(|p| (map[p.idx()] != NONE).then(|| super::NodeIx(map[p.idx()])));

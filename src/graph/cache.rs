@@ -25,11 +25,13 @@
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use petgraph::graph::NodeIndex;
+use rayon::prelude::*;
 
 use super::csr::Csr;
 use super::provenance::{AttrValue, NetworkPolicy, Provenance, RemovedEdge};
+use super::store::Edge;
 use super::strings::{Arena, Interner, Range32, StrRef};
 use super::{
     DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, NodeKind, Origin, Tier,
@@ -361,6 +363,32 @@ impl<'a> In<'a> {
         }
         Ok(p)
     }
+    /// `count` records of `size` bytes each, decoded in parallel by `one` (`None` for a bad
+    /// record; `fallback` only fills its place until the whole list is refused).
+    fn records<T: Clone + Send + Sync>(
+        &mut self,
+        count: usize,
+        size: usize,
+        fallback: T,
+        one: impl Fn(&[u8]) -> Option<T> + Sync,
+    ) -> R<Vec<T>> {
+        let raw = self.take(count.checked_mul(size).ok_or(CacheMiss::Corrupt)?)?;
+        let bad = AtomicBool::new(false);
+        let v: Vec<T> = raw
+            .par_chunks_exact(size)
+            .with_min_len(4096)
+            .map(|c| {
+                one(c).unwrap_or_else(|| {
+                    bad.store(true, Ordering::Relaxed);
+                    fallback.clone()
+                })
+            })
+            .collect();
+        if bad.into_inner() {
+            return Err(CacheMiss::Corrupt);
+        }
+        Ok(v)
+    }
     fn strref(&mut self, arena: &Arena) -> R<StrRef> {
         let r = StrRef::new(self.u32()?, self.u32()?);
         if arena.contains(r) {
@@ -530,6 +558,28 @@ impl DependencyGraph {
     }
 }
 
+/// Bytes of one node record and of one edge record in the payload.
+const NODE_BYTES: usize = 40;
+const EDGE_BYTES: usize = 16;
+
+/// The little-endian `u32` at `at` in a record.
+fn le32(c: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(c[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// What the payload holds after the nodes.
+struct Rest {
+    edges: Vec<Edge>,
+    owner_list: Vec<StrRef>,
+    path_list: Vec<StrRef>,
+    origin_list: Vec<u32>,
+    origins: Vec<Origin>,
+    reverse: Option<Csr>,
+    forward: Option<Csr>,
+    id_order: Option<Vec<u32>>,
+    provenance: Provenance,
+}
+
 fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     let t = crate::timing::Phase::start("cache decode");
     let mut p = In { b: payload, pos: 0 };
@@ -538,67 +588,125 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     if n > u32::MAX as usize / 2 {
         return Err(CacheMiss::Corrupt);
     }
-    // Nodes, read raw first: their ranges are checked once the lists are known.
-    struct RawNode {
-        id: StrRef,
-        kind: NodeKind,
-        tier: Option<Tier>,
-        customer_facing: bool,
-        part_of: Option<NodeIx>,
-        lists: [(u32, u32); 3],
-    }
-    let mut raw_nodes = Vec::with_capacity(n.min(payload.len() / 40));
-    for _ in 0..n {
-        let id = p.strref(&strings)?;
-        let kind = *NodeKind::ALL
-            .get(p.u8()? as usize)
-            .ok_or(CacheMiss::Corrupt)?;
-        let tier = match p.u8()? {
+    // Nodes; their list ranges are checked once the lists are known.
+    let fallback = NodeImpl {
+        id: StrRef::default(),
+        kind: NodeKind::Service,
+        tier: None,
+        customer_facing: false,
+        part_of: None,
+        owners: Range32::default(),
+        paths: Range32::default(),
+        origins: Range32::default(),
+    };
+    let nodes = p.records(n, NODE_BYTES, fallback, |c| {
+        let id = StrRef::new(le32(c, 0), le32(c, 4));
+        let kind = *NodeKind::ALL.get(c[8] as usize)?;
+        let tier = match c[9] {
             u8::MAX => None,
-            t => Some(Tier::new(t).ok_or(CacheMiss::Corrupt)?),
+            t => Some(Tier::new(t)?),
         };
-        let customer_facing = p.u8()? != 0;
-        p.u8()?;
-        let part_of = match p.u32()? {
+        let part_of = match le32(c, 12) {
             u32::MAX => None,
             x if (x as usize) < n => Some(NodeIx(x)),
-            _ => return Err(CacheMiss::Corrupt),
+            _ => return None,
         };
-        let lists = [
-            (p.u32()?, p.u32()?),
-            (p.u32()?, p.u32()?),
-            (p.u32()?, p.u32()?),
-        ];
-        raw_nodes.push(RawNode {
+        let range = |at| Range32::new(le32(c, at) as usize, le32(c, at + 4) as usize);
+        strings.contains(id).then(|| NodeImpl {
             id,
             kind,
             tier,
-            customer_facing,
+            customer_facing: c[10] != 0,
             part_of,
-            lists,
-        });
-    }
-    let m = p.len()?;
-    let mut raw_edges = Vec::with_capacity(m.min(payload.len() / 16));
-    for _ in 0..m {
-        let (a, b) = (p.u32()?, p.u32()?);
-        let kind = *EdgeKind::ALL
-            .get(p.u8()? as usize)
-            .ok_or(CacheMiss::Corrupt)?;
-        let (optional, implicit) = (p.u8()? != 0, p.u8()? != 0);
-        p.u8()?;
-        let origin = p.u32()?;
-        if a as usize >= n || b as usize >= n {
-            return Err(CacheMiss::Corrupt);
+            owners: range(16),
+            paths: range(24),
+            origins: range(32),
+        })
+    })?;
+    // The interner (ids must be distinct) is rebuilt while the rest is read.
+    let (ids, rest) = rayon::join(
+        || {
+            let mut ids = Interner::with_capacity(n);
+            let refs: Vec<StrRef> = nodes.iter().map(|r| r.id).collect();
+            ids.insert_existing_all(&strings, &refs).then_some(ids)
+        },
+        || decode_rest(&mut p, &strings, &nodes),
+    );
+    let ids = ids.ok_or(CacheMiss::Corrupt)?;
+    let Rest {
+        edges,
+        owner_list,
+        path_list,
+        origin_list,
+        origins,
+        reverse,
+        forward,
+        id_order,
+        provenance,
+    } = rest?;
+    drop(t);
+    let inner = Inner::from_parts(nodes, edges);
+    let lock = |x| {
+        let l = OnceLock::new();
+        if let Some(x) = x {
+            let _ = l.set(x);
         }
-        raw_edges.push((a, b, kind, optional, implicit, origin));
+        l
+    };
+    let (reverse_lock, forward_lock) = (lock(reverse), lock(forward));
+    let order_lock = OnceLock::new();
+    if let Some(o) = id_order {
+        let _ = order_lock.set(o);
     }
+    Ok(DependencyGraph {
+        inner,
+        strings,
+        ids,
+        owner_list,
+        path_list,
+        origin_list,
+        origins,
+        reverse: reverse_lock,
+        forward: forward_lock,
+        id_order: order_lock,
+        ratings: OnceLock::new(),
+        provenance,
+    })
+}
+
+/// Reads everything after the nodes and checks it against them.
+fn decode_rest(p: &mut In<'_>, strings: &Arena, nodes: &[NodeImpl]) -> R<Rest> {
+    let n = nodes.len();
+    let m = p.len()?;
+    let fallback = Edge::new(
+        NodeIx(0),
+        NodeIx(0),
+        EdgeImpl {
+            kind: EdgeKind::Sync,
+            optional: false,
+            implicit: false,
+            origin: 0,
+        },
+    );
+    let edges = p.records(m, EDGE_BYTES, fallback, |c| {
+        let (a, b) = (le32(c, 0), le32(c, 4));
+        let kind = *EdgeKind::ALL.get(c[8] as usize)?;
+        ((a as usize) < n && (b as usize) < n).then(|| {
+            let w = EdgeImpl {
+                kind,
+                optional: c[9] != 0,
+                implicit: c[10] != 0,
+                origin: le32(c, 12),
+            };
+            Edge::new(NodeIx(a), NodeIx(b), w)
+        })
+    })?;
     let mut lists = Vec::new();
     for _ in 0..2 {
         let k = p.len()?;
-        let mut v = Vec::with_capacity(k.min(payload.len() / 8));
+        let mut v = Vec::with_capacity(k.min(p.b.len() / 8));
         for _ in 0..k {
-            v.push(p.strref(&strings)?);
+            v.push(p.strref(strings)?);
         }
         lists.push(v);
     }
@@ -606,12 +714,22 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     let owner_list = lists.pop().expect("two lists");
     let origin_list = p.u32s()?;
     let no = p.len()?;
-    let mut origins = Vec::with_capacity(no.min(payload.len()));
+    let mut origins = Vec::with_capacity(no.min(p.b.len()));
     for _ in 0..no {
         origins.push(p.origin()?);
     }
+    let fits = |r: Range32, len: usize| {
+        let (a, k) = r.parts();
+        a as usize + k as usize <= len
+    };
+    let lens = [owner_list.len(), path_list.len(), origin_list.len()];
     if origin_list.iter().any(|&o| o as usize >= origins.len())
-        || raw_edges.iter().any(|e| e.5 as usize >= origins.len())
+        || edges
+            .par_iter()
+            .any(|e| e.weight.origin as usize >= origins.len())
+        || !nodes
+            .par_iter()
+            .all(|x| fits(x.owners, lens[0]) && fits(x.paths, lens[1]) && fits(x.origins, lens[2]))
     {
         return Err(CacheMiss::Corrupt);
     }
@@ -640,83 +758,18 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
         }
     };
     let provenance = p.provenance()?;
-    if p.pos != payload.len() {
+    if p.pos != p.b.len() {
         return Err(CacheMiss::Corrupt);
     }
-    drop(t);
-
-    // Rebuild the interner (ids must be distinct) and the petgraph graph.
-    let _t = crate::timing::Phase::start("cache rebuild");
-    let (ids, inner) = rayon::join(
-        || {
-            let mut ids = Interner::with_capacity(n);
-            let refs: Vec<StrRef> = raw_nodes.iter().map(|r| r.id).collect();
-            ids.insert_existing_all(&strings, &refs).then_some(ids)
-        },
-        || -> R<Inner> {
-            let mut inner = Inner::with_capacity(n, m);
-            let lens = [owner_list.len(), path_list.len(), origin_list.len()];
-            for r in &raw_nodes {
-                let mut ranges = [Range32::default(); 3];
-                for (k, &(a, b)) in r.lists.iter().enumerate() {
-                    let (a, b) = (a as usize, b as usize);
-                    if a.checked_add(b).is_none_or(|e| e > lens[k]) {
-                        return Err(CacheMiss::Corrupt);
-                    }
-                    ranges[k] = Range32::new(a, b);
-                }
-                inner.add_node(NodeImpl {
-                    id: r.id,
-                    kind: r.kind,
-                    tier: r.tier,
-                    customer_facing: r.customer_facing,
-                    part_of: r.part_of,
-                    owners: ranges[0],
-                    paths: ranges[1],
-                    origins: ranges[2],
-                });
-            }
-            for &(a, b, kind, optional, implicit, origin) in &raw_edges {
-                inner.add_edge(
-                    NodeIndex::new(a as usize),
-                    NodeIndex::new(b as usize),
-                    EdgeImpl {
-                        kind,
-                        optional,
-                        implicit,
-                        origin,
-                    },
-                );
-            }
-            Ok(inner)
-        },
-    );
-    let ids = ids.ok_or(CacheMiss::Corrupt)?;
-    let inner = inner?;
-    let lock = |x| {
-        let l = OnceLock::new();
-        if let Some(x) = x {
-            let _ = l.set(x);
-        }
-        l
-    };
-    let (reverse_lock, forward_lock) = (lock(reverse), lock(forward));
-    let order_lock = OnceLock::new();
-    if let Some(o) = id_order {
-        let _ = order_lock.set(o);
-    }
-    Ok(DependencyGraph {
-        inner,
-        strings,
-        ids,
+    Ok(Rest {
+        edges,
         owner_list,
         path_list,
         origin_list,
         origins,
-        reverse: reverse_lock,
-        forward: forward_lock,
-        id_order: order_lock,
-        ratings: OnceLock::new(),
+        reverse,
+        forward,
+        id_order,
         provenance,
     })
 }

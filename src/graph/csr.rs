@@ -1,8 +1,8 @@
-//! Compressed sparse row adjacency, derived once from the petgraph graph.
+//! Compressed sparse row adjacency, derived once from the graph's edge list.
 //!
-//! Walking petgraph's linked edge lists touches memory all over the edge array; a walk over
-//! a million nodes wants each node's neighbours next to each other. A [`Csr`] stores, for
-//! every node in one [`Direction`](super::Direction), its neighbours sorted by index
+//! The graph keeps its edges in the order they were declared; a walk over a million nodes
+//! wants each node's neighbours next to each other. A [`Csr`] stores, for every node in
+//! one [`Direction`](super::Direction), its neighbours sorted by index
 //! (duplicates of the same neighbour and edge class removed), with each edge's *class*: its
 //! kind and `optional` flag packed in a byte, so a policy can turn classes into strengths
 //! with one table lookup.
@@ -47,7 +47,7 @@ impl Csr {
     pub(crate) fn from_graph(graph: &DependencyGraph, dir: Direction) -> Csr {
         let n = graph.node_count();
         let edges = graph.inner().raw_edges();
-        let ends = |e: &petgraph::graph::Edge<_, _>| match dir {
+        let ends = |e: &super::store::Edge| match dir {
             Direction::Forward => (e.source().index(), e.target().index()),
             Direction::Reverse => (e.target().index(), e.source().index()),
         };

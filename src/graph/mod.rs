@@ -1,8 +1,8 @@
 //! The frozen dependency graph: nodes, edges, their provenance, and the compact
 //! indexes that queries walk.
 //!
-//! [`DependencyGraph`] owns one petgraph [`petgraph::Graph`] indexed by [`NodeIx`] (a `u32`
-//! newtype), a string arena that holds every node id, owner and path glob, and lazily built
+//! [`DependencyGraph`] owns flat arrays of nodes and edges ([`store`]) indexed by
+//! [`NodeIx`] (a `u32` newtype), a string arena that holds every node id, owner and path glob, and lazily built
 //! compressed-sparse-row adjacency ([`csr`]) in both directions. Callers never see indices:
 //! they get [`Node`] and [`Dependency`] handles, `Copy` pairs of `(&graph, index)` borrowed
 //! from the graph (`'g` always means "borrowed from the graph").
@@ -21,6 +21,7 @@ pub mod csr;
 mod model;
 pub mod provenance;
 pub mod reach;
+mod store;
 pub(crate) mod strings;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -72,7 +73,7 @@ impl NodeIx {
     }
 }
 
-type Inner = petgraph::Graph<NodeImpl, EdgeImpl, petgraph::Directed, NodeIx>;
+type Inner = store::Store;
 
 /// A stable node identifier, as written in graph files (`"checkout"`, `"payment-core"`).
 ///
@@ -413,7 +414,7 @@ impl DependencyGraph {
         s
     }
 
-    /// Checks the internal invariants (the CSR matches the petgraph graph, every range is in
+    /// Checks the internal invariants (the CSR matches the edge list, every range is in
     /// bounds). Meant for tests.
     #[doc(hidden)]
     pub fn verify(&self) -> Result<(), String> {
@@ -511,20 +512,17 @@ impl<'g> Node<'g> {
     }
     /// Edges from this node to what it depends on.
     pub fn dependencies(&self) -> impl Iterator<Item = Dependency<'g>> + 'g {
-        self.edges(petgraph::Direction::Outgoing)
+        self.edges(store::End::Outgoing)
     }
     /// Edges from the nodes that depend on this one.
     pub fn dependents(&self) -> impl Iterator<Item = Dependency<'g>> + 'g {
-        self.edges(petgraph::Direction::Incoming)
+        self.edges(store::End::Incoming)
     }
-    fn edges(&self, dir: petgraph::Direction) -> impl Iterator<Item = Dependency<'g>> + 'g {
+    fn edges(&self, end: store::End) -> impl Iterator<Item = Dependency<'g>> + 'g {
         let g = self.graph;
         g.inner
-            .edges_directed(NodeIndex::new(self.ix.idx()), dir)
-            .map(move |e| {
-                use petgraph::visit::EdgeRef;
-                g.edge(e.id())
-            })
+            .edges_directed(NodeIndex::new(self.ix.idx()), end)
+            .map(move |e| g.edge(e.id()))
     }
     pub(crate) fn ix(&self) -> NodeIx {
         self.ix

@@ -100,9 +100,19 @@ try {
       if (i >= 0 && n.renderedWidth() < 40) { x.cy.zoom(1); x.cy.center(n); }
     }, click);
     await page.waitForTimeout(200);
-    const pos = await at(click);
-    if (!pos) throw new Error('no node ' + click);
-    await page.mouse.click(pos.x, pos.y);
+    // On a loaded machine the picture may still be settling when the click lands; aim
+    // again until the side panel shows the node.
+    for (let attempt = 1; ; attempt++) {
+      const pos = await at(click);
+      if (!pos) throw new Error('no node ' + click);
+      await page.mouse.click(pos.x, pos.y);
+      try {
+        await page.waitForSelector('#details h2', { timeout: 2000 });
+        break;
+      } catch (e) {
+        if (attempt === 5) throw e;
+      }
+    }
     await page.waitForTimeout(300);
     out.blast = await page.$$eval('#blast-list li', (ls) => ls.map((l) => l.dataset.id));
     out.depends = await page.$$eval('#depends-list li', (ls) => ls.map((l) => l.dataset.id));

@@ -19,7 +19,6 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use petgraph::graph::NodeIndex;
-use petgraph::visit::EdgeRef;
 
 use super::{DocId, EdgeSpec, GraphBuilder, NONE, NodeSpec, Pending};
 use crate::codes::{Code, Finding, Location};

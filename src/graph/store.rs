@@ -1,0 +1,341 @@
+//! The graph's own storage: nodes and edges in two flat arrays, in the order they were added.
+//!
+//! Walks never read this storage (they use the [`Csr`](super::csr::Csr) adjacency), so it is
+//! kept as small and as cheap to fill as possible: adding an edge is one push of 16 bytes,
+//! with no per-node linked lists to update (petgraph's `Graph` keeps two links per edge and
+//! node, which cost a random write into the node array for every edge added). The few
+//! callers that ask for one node's edges get them from per-node edge lists, built once on
+//! first use and dropped whenever the storage changes.
+//!
+//! The index types are petgraph's, and the edges of one node come newest first, as
+//! petgraph's `Graph` gives them, so code written against petgraph reads the same order.
+
+use std::ops::{Index, IndexMut};
+use std::sync::OnceLock;
+
+use petgraph::graph::{EdgeIndex, NodeIndex};
+
+use super::{EdgeImpl, NodeImpl, NodeIx};
+
+type N = NodeIndex<NodeIx>;
+type E = EdgeIndex<NodeIx>;
+
+/// One edge: its two ends and its data.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Edge {
+    from: NodeIx,
+    to: NodeIx,
+    pub(crate) weight: EdgeImpl,
+}
+
+impl Edge {
+    pub(crate) fn new(from: NodeIx, to: NodeIx, weight: EdgeImpl) -> Edge {
+        Edge { from, to, weight }
+    }
+    /// The node that depends.
+    #[inline]
+    pub(crate) fn source(&self) -> N {
+        NodeIndex::new(self.from.idx())
+    }
+    /// The node depended on.
+    #[inline]
+    pub(crate) fn target(&self) -> N {
+        NodeIndex::new(self.to.idx())
+    }
+}
+
+/// An edge with its index, as petgraph's `EdgeReference`.
+#[derive(Copy, Clone)]
+pub(crate) struct EdgeRef<'a> {
+    id: E,
+    edge: &'a Edge,
+}
+
+impl<'a> EdgeRef<'a> {
+    pub(crate) fn id(&self) -> E {
+        self.id
+    }
+    pub(crate) fn source(&self) -> N {
+        self.edge.source()
+    }
+    pub(crate) fn target(&self) -> N {
+        self.edge.target()
+    }
+    pub(crate) fn weight(&self) -> &'a EdgeImpl {
+        &self.edge.weight
+    }
+}
+
+/// Which end of an edge a per-node list is keyed by.
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(crate) enum End {
+    /// Edges from the node (what it depends on).
+    Outgoing,
+    /// Edges to the node (its dependents).
+    Incoming,
+}
+
+/// Every node's edges at one end: `edges[offsets[v]..offsets[v + 1]]`, newest first.
+#[derive(Clone)]
+struct Lists {
+    offsets: Vec<u32>,
+    edges: Vec<u32>,
+}
+
+/// Nodes and edges in insertion order.
+#[derive(Clone, Default)]
+pub(crate) struct Store {
+    nodes: Vec<NodeImpl>,
+    edges: Vec<Edge>,
+    outgoing: OnceLock<Lists>,
+    incoming: OnceLock<Lists>,
+}
+
+impl Store {
+    pub(crate) fn with_capacity(nodes: usize, edges: usize) -> Store {
+        Store::from_parts(Vec::with_capacity(nodes), Vec::with_capacity(edges))
+    }
+
+    /// A store of these nodes and edges (every edge's ends must be nodes of the list).
+    pub(crate) fn from_parts(nodes: Vec<NodeImpl>, edges: Vec<Edge>) -> Store {
+        debug_assert!(
+            edges
+                .iter()
+                .all(|e| e.from.idx() < nodes.len() && e.to.idx() < nodes.len())
+        );
+        Store {
+            nodes,
+            edges,
+            outgoing: OnceLock::new(),
+            incoming: OnceLock::new(),
+        }
+    }
+
+    /// The nodes and edges, giving the storage up.
+    pub(crate) fn into_nodes_edges(self) -> (Vec<NodeImpl>, Vec<Edge>) {
+        (self.nodes, self.edges)
+    }
+
+    pub(crate) fn reserve_nodes(&mut self, n: usize) {
+        self.nodes.reserve(n);
+    }
+
+    pub(crate) fn reserve_edges(&mut self, n: usize) {
+        self.edges.reserve(n);
+    }
+
+    fn changed(&mut self) {
+        self.outgoing.take();
+        self.incoming.take();
+    }
+
+    pub(crate) fn add_node(&mut self, w: NodeImpl) -> N {
+        self.changed();
+        self.nodes.push(w);
+        NodeIndex::new(self.nodes.len() - 1)
+    }
+
+    /// Adds the edge `a → b`.
+    ///
+    /// # Panics
+    /// When either end is not a node (a bug in the caller, as with petgraph).
+    pub(crate) fn add_edge(&mut self, a: N, b: N, w: EdgeImpl) -> E {
+        assert!(
+            a.index() < self.nodes.len() && b.index() < self.nodes.len(),
+            "edge to a node that does not exist"
+        );
+        self.changed();
+        self.edges.push(Edge {
+            from: NodeIx::from_usize(a.index()),
+            to: NodeIx::from_usize(b.index()),
+            weight: w,
+        });
+        EdgeIndex::new(self.edges.len() - 1)
+    }
+
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub(crate) fn edge_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    pub(crate) fn node_indices(&self) -> impl ExactSizeIterator<Item = N> + use<> {
+        (0..self.nodes.len()).map(NodeIndex::new)
+    }
+
+    pub(crate) fn edge_indices(&self) -> impl ExactSizeIterator<Item = E> + use<> {
+        (0..self.edges.len()).map(EdgeIndex::new)
+    }
+
+    pub(crate) fn node_weights(&self) -> std::slice::Iter<'_, NodeImpl> {
+        self.nodes.iter()
+    }
+
+    /// Every edge, in the order added.
+    pub(crate) fn raw_edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    pub(crate) fn edge_references(&self) -> impl ExactSizeIterator<Item = EdgeRef<'_>> + '_ {
+        self.edges.iter().enumerate().map(|(i, edge)| EdgeRef {
+            id: EdgeIndex::new(i),
+            edge,
+        })
+    }
+
+    pub(crate) fn edge_endpoints(&self, e: E) -> Option<(N, N)> {
+        self.edges.get(e.index()).map(|e| (e.source(), e.target()))
+    }
+
+    fn lists(&self, end: End) -> &Lists {
+        let (cell, key): (_, fn(&Edge) -> usize) = match end {
+            End::Outgoing => (&self.outgoing, |e| e.from.idx()),
+            End::Incoming => (&self.incoming, |e| e.to.idx()),
+        };
+        cell.get_or_init(|| {
+            let mut offsets = vec![0u32; self.nodes.len() + 1];
+            for e in &self.edges {
+                offsets[key(e) + 1] += 1;
+            }
+            for i in 0..self.nodes.len() {
+                offsets[i + 1] += offsets[i];
+            }
+            let mut fill = offsets.clone();
+            let mut edges = vec![0u32; self.edges.len()];
+            // Newest first: fill each node's slot from its newest edge.
+            for (i, e) in self.edges.iter().enumerate().rev() {
+                let slot = &mut fill[key(e)];
+                edges[*slot as usize] = i as u32;
+                *slot += 1;
+            }
+            Lists { offsets, edges }
+        })
+    }
+
+    /// The edges at one end of `n`, newest first.
+    pub(crate) fn edges_directed(&self, n: N, end: End) -> impl Iterator<Item = EdgeRef<'_>> + '_ {
+        let lists = self.lists(end);
+        let v = n.index();
+        let (a, b) = (lists.offsets[v] as usize, lists.offsets[v + 1] as usize);
+        lists.edges[a..b].iter().map(move |&i| EdgeRef {
+            id: EdgeIndex::new(i as usize),
+            edge: &self.edges[i as usize],
+        })
+    }
+
+    /// The nodes at the other end of `n`'s edges at `end`, newest edge first.
+    pub(crate) fn neighbors_directed(&self, n: N, end: End) -> impl Iterator<Item = N> + '_ {
+        self.edges_directed(n, end).map(move |e| match end {
+            End::Outgoing => e.target(),
+            End::Incoming => e.source(),
+        })
+    }
+}
+
+impl Index<N> for Store {
+    type Output = NodeImpl;
+    fn index(&self, n: N) -> &NodeImpl {
+        &self.nodes[n.index()]
+    }
+}
+
+impl IndexMut<N> for Store {
+    fn index_mut(&mut self, n: N) -> &mut NodeImpl {
+        &mut self.nodes[n.index()]
+    }
+}
+
+impl Index<E> for Store {
+    type Output = EdgeImpl;
+    fn index(&self, e: E) -> &EdgeImpl {
+        &self.edges[e.index()].weight
+    }
+}
+
+impl IndexMut<E> for Store {
+    fn index_mut(&mut self, e: E) -> &mut EdgeImpl {
+        &mut self.edges[e.index()].weight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::strings::{Range32, StrRef};
+    use crate::graph::{EdgeKind, NodeKind};
+
+    fn node() -> NodeImpl {
+        NodeImpl {
+            id: StrRef::default(),
+            kind: NodeKind::Service,
+            tier: None,
+            customer_facing: false,
+            part_of: None,
+            owners: Range32::default(),
+            paths: Range32::default(),
+            origins: Range32::default(),
+        }
+    }
+
+    fn weight(origin: u32) -> EdgeImpl {
+        EdgeImpl {
+            kind: EdgeKind::Sync,
+            optional: false,
+            implicit: false,
+            origin,
+        }
+    }
+
+    /// Each node's edges come in the order petgraph's `Graph` gives them, self-loops and
+    /// repeated edges included, and edges added after a first look are seen.
+    #[test]
+    fn per_node_edges_match_petgraph() {
+        let mut ours = Store::default();
+        let mut theirs = petgraph::Graph::<(), u32, petgraph::Directed, NodeIx>::default();
+        for _ in 0..6 {
+            ours.add_node(node());
+            theirs.add_node(());
+        }
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for k in 0..200u32 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let (a, b) = (
+                NodeIndex::new((rng >> 33) as usize % 6),
+                NodeIndex::new((rng >> 45) as usize % 6),
+            );
+            assert_eq!(ours.add_edge(a, b, weight(k)), theirs.add_edge(a, b, k));
+            if k % 50 == 0 || k == 199 {
+                for v in ours.node_indices() {
+                    for (end, dir) in [
+                        (End::Outgoing, petgraph::Direction::Outgoing),
+                        (End::Incoming, petgraph::Direction::Incoming),
+                    ] {
+                        let a: Vec<(u32, u32)> = ours
+                            .edges_directed(v, end)
+                            .map(|e| (e.id().index() as u32, e.weight().origin))
+                            .collect();
+                        let b: Vec<(u32, u32)> = {
+                            use petgraph::visit::EdgeRef as _;
+                            theirs
+                                .edges_directed(v, dir)
+                                .map(|e| (e.id().index() as u32, *e.weight()))
+                                .collect()
+                        };
+                        assert_eq!(a, b);
+                        let a: Vec<N> = ours.neighbors_directed(v, end).collect();
+                        let b: Vec<N> = theirs.neighbors_directed(v, dir).collect();
+                        assert_eq!(a, b);
+                    }
+                }
+            }
+        }
+        assert_eq!(ours.edge_count(), theirs.edge_count());
+        for e in ours.edge_indices() {
+            assert_eq!(ours.edge_endpoints(e), theirs.edge_endpoints(e));
+        }
+    }
+}
