@@ -503,10 +503,12 @@ impl<'g> Impact<'g> {
     /// The owners of every reached tier-0 and customer-facing node, each with the nodes it
     /// owns (in impact order), sorted by owner.
     pub fn owners(&self) -> Vec<(String, Vec<ImpactedNode<'_, 'g>>)> {
-        let mut by: std::collections::BTreeMap<String, Vec<ImpactedNode<'_, 'g>>> =
+        let mut by: std::collections::BTreeMap<&str, Vec<ImpactedNode<'_, 'g>>> =
             std::collections::BTreeMap::new();
         let ratings = self.graph.ratings();
         let critical = (0..self.entries.len() as u32)
+            .into_par_iter()
+            .with_min_len(PARALLEL_ENTRIES)
             .filter(|&i| {
                 let r = ratings[self.entries[i as usize].ix as usize];
                 r & 8 != 0 || r & 7 == 1
@@ -515,10 +517,10 @@ impl<'g> Impact<'g> {
         for i in self.sort(critical) {
             let n = self.handle(i);
             for o in n.owners().0 {
-                by.entry(o.to_string()).or_default().push(n);
+                by.entry(o).or_default().push(n);
             }
         }
-        by.into_iter().collect()
+        by.into_iter().map(|(o, n)| (o.to_string(), n)).collect()
     }
 
     /// Counts.

@@ -94,6 +94,8 @@ struct Bfs {
     /// `order[start..]` is the layer to expand next, at distance `d`.
     start: usize,
     d: u32,
+    /// Scratch of [`step_both`]: both searches' layers, two bits per node.
+    pair: Vec<u64>,
 }
 
 /// Scratch of the strongest-path search.
@@ -372,14 +374,18 @@ fn step_both(
     bfs.d += 1;
     let d = bfs.d;
     let follow = follow_codes(g.strengths, 1.0);
-    let (a_layer, b_layer) = (&bfs.order[bfs.start..end], layer);
-    for &u in a_layer {
-        bfs.step.layer_bits.insert(u as usize);
+    // Both layers in one array, two bits per node (1: in the breadth-first layer, 2: in the
+    // strongest-path layer), so one load per edge answers both searches.
+    let mut pair = std::mem::take(&mut bfs.pair);
+    pair.clear();
+    pair.resize(n.div_ceil(32), 0);
+    for &u in &bfs.order[bfs.start..end] {
+        pair[u as usize / 32] |= 1 << (u % 32 * 2);
     }
-    for &u in b_layer {
-        step.layer_bits.insert(u as usize);
+    for &u in layer {
+        pair[u as usize / 32] |= 2 << (u % 32 * 2);
     }
-    let (a_words, b_words) = (bfs.step.layer_bits.as_slice(), step.layer_bits.as_slice());
+    let pair_words = &pair[..];
     let (offsets, targets, classes) = fwd.parts();
     let blocks_per_chunk = CHUNK_NODES / BITS;
     type Found = (Vec<u32>, Vec<u32>, Vec<(u32, u32, u8)>, bool);
@@ -404,42 +410,56 @@ fn step_both(
                     if v >= n {
                         break;
                     }
-                    let need_a = *a_block & (1 << bit) == 0;
-                    let need_b = *b_block & (1 << bit) == 0;
-                    let (mut pa, mut pb) = (None, None);
+                    // Bit 1: the breadth-first search still wants a parent; bit 2: the
+                    // strongest-path search does.
+                    let mut need = (*a_block >> bit & 1 == 0) as u64
+                        | ((*b_block >> bit & 1 == 0) as u64) << 1;
+                    let (mut pa, mut pb) = (NO_PARENT, NO_PARENT);
                     let first_weak = weak.len();
                     let (lo, hi) = (offsets[v] as usize, offsets[v + 1] as usize);
-                    for (&u, &c) in targets[lo..hi].iter().zip(&classes[lo..hi]) {
-                        let code = follow[c as usize & (CLASSES - 1)];
-                        if code == 0 {
+                    for i in lo..hi {
+                        let u = targets[i];
+                        let want = (pair_words[u as usize / 32] >> (u % 32 * 2)) & need;
+                        if want == 0 {
                             continue;
                         }
-                        let u = u as usize;
-                        if need_a && pa.is_none() && (a_words[u / BITS] >> (u % BITS)) & 1 == 1 {
-                            pa = Some(u as u32);
-                        }
-                        if need_b && pb.is_none() && (b_words[u / BITS] >> (u % BITS)) & 1 == 1 {
-                            if code == 2 {
-                                pb = Some(u as u32);
-                            } else {
-                                met_weak = true;
-                                weak.push((v as u32, u as u32, c));
+                        let c = classes[i];
+                        match follow[c as usize & (CLASSES - 1)] {
+                            0 => continue,
+                            2 => {
+                                if want & 1 != 0 {
+                                    pa = u;
+                                }
+                                if want & 2 != 0 {
+                                    pb = u;
+                                }
+                                need &= !want;
+                            }
+                            _ => {
+                                if want & 1 != 0 {
+                                    pa = u;
+                                    need &= !1;
+                                }
+                                if want & 2 != 0 {
+                                    met_weak = true;
+                                    weak.push((v as u32, u, c));
+                                }
                             }
                         }
-                        if (!need_a || pa.is_some()) && (!need_b || pb.is_some()) {
+                        if need == 0 {
                             break;
                         }
                     }
-                    if let Some(u) = pa {
+                    if pa != NO_PARENT {
                         *a_block |= 1 << bit;
-                        a_info[v - base] = BfsInfo { dist: d, parent: u };
+                        a_info[v - base] = BfsInfo { dist: d, parent: pa };
                         a_next.push(v as u32);
                     }
-                    if let Some(u) = pb {
+                    if pb != NO_PARENT {
                         // Reached at full strength: weaker offers do not matter.
                         weak.truncate(first_weak);
                         *b_block |= 1 << bit;
-                        b_info[v - base] = mk(u);
+                        b_info[v - base] = mk(pb);
                         b_next.push(v as u32);
                     }
                 }
@@ -447,6 +467,7 @@ fn step_both(
             (a_next, b_next, weak, met_weak)
         })
         .collect();
+    bfs.pair = pair;
     bfs.step.next.clear();
     step.next.clear();
     step.weak.clear();
@@ -456,8 +477,6 @@ fn step_both(
         step.weak.extend(weak);
         step.met_weak |= met_weak;
     }
-    clear_bits(&mut bfs.step.layer_bits, &bfs.order[bfs.start..end]);
-    clear_bits(&mut step.layer_bits, layer);
     bfs.order.extend_from_slice(&bfs.step.next);
     bfs.start = end;
 }
@@ -474,6 +493,7 @@ impl Walker {
                 step: Stepper::new(n),
                 start: 0,
                 d: 0,
+                pair: Vec::new(),
             },
             best: Best {
                 settled: FixedBitSet::with_capacity(n),
