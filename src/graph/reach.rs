@@ -139,6 +139,9 @@ pub struct Walker {
     lockstep: bool,
     /// Test hook: always expand bottom-up (`Some(true)`) or top-down (`Some(false)`).
     force: Option<bool>,
+    /// Graphs with at least this many nodes may expand bottom-up and run the two searches
+    /// in lockstep ([`PARALLEL_NODES`]; tests lower it to try small graphs).
+    large: usize,
 }
 
 /// Graphs with at least this many nodes expand large layers bottom-up, in parallel.
@@ -452,7 +455,10 @@ fn step_both(
                     }
                     if pa != NO_PARENT {
                         *a_block |= 1 << bit;
-                        a_info[v - base] = BfsInfo { dist: d, parent: pa };
+                        a_info[v - base] = BfsInfo {
+                            dist: d,
+                            parent: pa,
+                        };
                         a_next.push(v as u32);
                     }
                     if pb != NO_PARENT {
@@ -476,6 +482,54 @@ fn step_both(
         step.next.extend(b_next);
         step.weak.extend(weak);
         step.met_weak |= met_weak;
+    }
+    bfs.order.extend_from_slice(&bfs.step.next);
+    bfs.start = end;
+}
+
+/// One top-down hop of both searches from the same layer (as the first hop always is): one
+/// pass over the layer's dependents does what [`Bfs::advance`] and the strongest-path
+/// search's [`Stepper::step`] would each do, in the same order.
+fn step_both_down(
+    g: Graphs<'_>,
+    bfs: &mut Bfs,
+    layer: &[u32],
+    settled: &mut FixedBitSet,
+    info: &mut [BestInfo],
+    step: &mut Stepper,
+    mk: impl Fn(u32) -> BestInfo,
+) {
+    let end = bfs.order.len();
+    bfs.d += 1;
+    let d = bfs.d;
+    let follow = follow_codes(g.strengths, 1.0);
+    bfs.step.next.clear();
+    step.next.clear();
+    step.weak.clear();
+    let (targets, classes) = (g.rev.targets(), g.rev.classes());
+    for &u in layer {
+        let (a, b) = g.rev.bounds(u);
+        for (&v, &c) in targets[a..b].iter().zip(&classes[a..b]) {
+            // The breadth-first search follows every edge above zero strength; the
+            // strongest-path search follows full-strength ones and notes weaker ones.
+            let code = follow[c as usize & (CLASSES - 1)];
+            if code == 0 {
+                continue;
+            }
+            if !bfs.visited.put(v as usize) {
+                bfs.info[v as usize] = BfsInfo { dist: d, parent: u };
+                bfs.step.next.push(v);
+            }
+            if code == 2 {
+                if !settled.put(v as usize) {
+                    info[v as usize] = mk(u);
+                    step.next.push(v);
+                }
+            } else if !settled.contains(v as usize) {
+                step.met_weak = true;
+                step.weak.push((v, u, c));
+            }
+        }
     }
     bfs.order.extend_from_slice(&bfs.step.next);
     bfs.start = end;
@@ -507,6 +561,7 @@ impl Walker {
             fuse: true,
             lockstep: true,
             force: None,
+            large: PARALLEL_NODES,
         }
     }
 
@@ -531,8 +586,7 @@ impl Walker {
         );
         let n = graph.node_count();
         // Bottom-up steps need the forward adjacency; only large graphs use them.
-        let wants_fwd =
-            self.force != Some(false) && (self.force == Some(true) || n >= PARALLEL_NODES);
+        let wants_fwd = self.force != Some(false) && (self.force == Some(true) || n >= self.large);
         let (rev, fwd) = if wants_fwd {
             let (rev, fwd) = graph.csr_both();
             (rev, Some(fwd))
@@ -697,6 +751,21 @@ impl Best {
                             && Stepper::bottom_up(force, g, &b.order[b.start..], b.order.len()) =>
                     {
                         step_both(
+                            g,
+                            b,
+                            &layer,
+                            &mut self.settled,
+                            &mut self.info,
+                            &mut self.step,
+                            mk,
+                        );
+                    }
+                    Some(b)
+                        if b.order[b.start..] == layer[..]
+                            && !Stepper::bottom_up(force, g, &layer, reached)
+                            && !Stepper::bottom_up(force, g, &layer, b.order.len()) =>
+                    {
+                        step_both_down(
                             g,
                             b,
                             &layer,
@@ -901,8 +970,9 @@ mod tests {
 
         /// A walk that skips the breadth-first search because the strongest-path search met
         /// no weak edge, and a walk that runs the two searches in lockstep with shared
-        /// bottom-up scans, give exactly what running the two searches one after the other
-        /// gives: same order, same distances, same parents — in both walk directions.
+        /// bottom-up scans or shared top-down hops, give exactly what running the two
+        /// searches one after the other gives: same order, same distances, same parents —
+        /// in both walk directions.
         #[test]
         fn fused_and_lockstep_walks_equal_two_searches(
             n in 2usize..30,
@@ -931,9 +1001,27 @@ mod tests {
             plain.force_direction(force);
             plain.fuse = false;
             plain.lockstep = false;
+            // Lockstep as on a large graph: Beamer's rule picks top-down for these small
+            // layers unless forced, so hops run through both shared steps.
+            let mut lockstep = Walker::new(&g);
+            lockstep.force_direction(force.filter(|&f| f));
+            lockstep.large = 0;
             let a = snapshot(&fast.walk(&g, &strengths, &changed), n as u32);
             let b = snapshot(&plain.walk(&g, &strengths, &changed), n as u32);
-            prop_assert_eq!(a, b);
+            let c = snapshot(&lockstep.walk(&g, &strengths, &changed), n as u32);
+            prop_assert_eq!(&a, &b);
+            if force != Some(true) {
+                // Top-down hops: the plain searches run top-down too (unless forced
+                // bottom-up, where the lockstep walker is forced the same way).
+                let mut plain_down = Walker::new(&g);
+                plain_down.force_direction(Some(false));
+                plain_down.fuse = false;
+                plain_down.lockstep = false;
+                let d = snapshot(&plain_down.walk(&g, &strengths, &changed), n as u32);
+                prop_assert_eq!(c, d);
+            } else {
+                prop_assert_eq!(c, b);
+            }
             // Small graphs expand bottom-up (and so in lockstep) only when forced to.
             if !weak_kinds && force != Some(true) {
                 prop_assert!(fast.fused, "full-strength graphs fuse");
