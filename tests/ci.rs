@@ -184,16 +184,23 @@ fn each_tier_gets_its_gate() {
     ));
 }
 
-fn review(id: u32, login: &str, state: &str, at: &str) -> String {
+/// One review as GitHub's API lists it, of `commit`.
+fn review_of(commit: &str, id: u32, login: &str, state: &str, at: &str) -> String {
     format!(
-        r#"{{"id":{id},"node_id":"x","user":{{"login":"{login}","id":{id},"type":"User"}},"body":"","state":"{state}","html_url":"","author_association":"MEMBER","submitted_at":"{at}","commit_id":"0123"}}"#
+        r#"{{"id":{id},"node_id":"x","user":{{"login":"{login}","id":{id},"type":"User"}},"body":"","state":"{state}","html_url":"","author_association":"MEMBER","submitted_at":"{at}","commit_id":"{commit}"}}"#
     )
+}
+
+fn head(r: &Repo) -> String {
+    r.git(&["rev-parse", "HEAD"]).trim().to_string()
 }
 
 #[test]
 fn approvals_from_a_github_reviews_file_use_each_reviewers_latest_state() {
     let r = shop_with_policy();
     change(&r, "services/payment/src/lib.rs", &["Refactor"]);
+    let commit = head(&r);
+    let review = |id, login, state, at| review_of(&commit, id, login, state, at);
     // Two pages back to back, as `gh api --paginate` writes them.
     let page1 = format!(
         "[{},{},{}]",
@@ -238,6 +245,96 @@ fn approvals_from_a_github_reviews_file_use_each_reviewers_latest_state() {
     assert!(
         out.stderr
             .contains("help: --approvals takes GitHub's pull-request reviews JSON")
+    );
+}
+
+#[test]
+fn an_approval_of_an_earlier_commit_is_stale_and_not_counted() {
+    let r = shop_with_policy();
+    change(&r, "services/payment/src/lib.rs", &["Refactor"]);
+    let first = head(&r);
+    let short = &first[..12];
+    // The reviews file lives outside the repository, as a CI step would write it.
+    let dir = crate::gitrepo::tempdir();
+    let file = dir.path().join("reviews.json");
+    let reviews = file.to_str().unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "[{},{}]",
+            review_of(&first, 1, "alice", "APPROVED", "2026-03-01T10:00:00Z"),
+            review_of(&first, 2, "bob", "APPROVED", "2026-03-01T11:00:00Z"),
+        ),
+    )
+    .unwrap();
+    ci(&r, 0, &["--approvals", reviews]);
+    // A new commit: the approvals are of the one before, and neither counts.
+    change(&r, "services/payment/src/lib.rs", &["Retry"]);
+    let out = ci(&r, 1, &["--approvals", reviews]);
+    assert!(
+        out.stdout.contains(&format!(
+            "approvals: none\nstale approvals, not counted: alice (of {short}), bob (of {short})\n"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(
+            "  ✗ needs 2 approvals from @shop/senior-eng, has 0 [policy.gate.critical]\n"
+        )
+    );
+    let out = ci(&r, 1, &["--approvals", reviews, "--json", "-"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v["approvals"]["stale"],
+        serde_json::json!([
+            {"login": "alice", "commit": first},
+            {"login": "bob", "commit": first},
+        ])
+    );
+    assert_eq!(v["approvals"]["approved"], serde_json::json!([]));
+    // Named as the commit under review (a short id will do), they count.
+    ci(
+        &r,
+        0,
+        &["--approvals", reviews, "--reviewed-commit", &first[..9]],
+    );
+    // CI on a pull request checks out a merge of its head into the base: approvals of the
+    // pull request's head (the merge's second parent) count, older ones stay stale.
+    let pr_head = head(&r);
+    std::fs::write(
+        &file,
+        format!(
+            "[{},{}]",
+            review_of(&pr_head, 1, "alice", "APPROVED", "2026-03-01T10:00:00Z"),
+            review_of(&first, 2, "bob", "APPROVED", "2026-03-01T11:00:00Z"),
+        ),
+    )
+    .unwrap();
+    r.git(&["checkout", "-q", "-b", "merge", "main"]);
+    r.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "feat",
+        "-m",
+        "Merge feat into main",
+    ]);
+    let out = ci(&r, 1, &["--approvals", reviews]);
+    assert!(
+        out.stdout.contains(&format!(
+            "approvals: alice ({reviews})\nstale approvals, not counted: bob (of {short})\n"
+        )),
+        "{}",
+        out.stdout
+    );
+    // Not a commit id: a usage error.
+    let out = ci(&r, 2, &["--reviewed-commit", "main"]);
+    assert!(
+        out.stderr
+            .contains("--reviewed-commit takes a commit id (7 to 64 hex digits), not 'main'"),
+        "{}",
+        out.stderr
     );
 }
 

@@ -9,6 +9,12 @@
 //! nothing; `PENDING` (a review not yet submitted) does not count. Reviews whose `user` is
 //! `null` (a deleted account) are skipped with a warning.
 //!
+//! An approval is of one commit (the review's `commit_id`). When the run knows which commit
+//! is under review (the pull request's head), an approval of an earlier commit is **stale**:
+//! it is listed as such and not counted, as GitHub's "dismiss stale pull request approvals
+//! when new commits are pushed" would have it ([`Approvals::drop_stale`]). Reviews without
+//! a `commit_id` are taken as of the commit under review.
+//!
 //! People are compared by login, ignoring case and a leading `@`.
 
 use std::collections::BTreeMap;
@@ -53,6 +59,11 @@ pub struct Approvals {
     /// Reviewers whose approval was cancelled by a later review (by key: login, the state
     /// that cancelled it).
     pub withdrawn: BTreeMap<String, (String, String)>,
+    /// Reviewers whose approval is of an earlier commit than the one under review, not
+    /// counted (by key: login, the commit approved).
+    pub stale: BTreeMap<String, (String, String)>,
+    /// The commit each reviews-file approval is of, when the review names it (by key).
+    pub approved_commits: BTreeMap<String, String>,
     /// What was read: `--approved-by`, and each reviews file.
     pub sources: Vec<String>,
     /// Problems that did not stop the run (skipped reviews).
@@ -78,6 +89,27 @@ impl Approvals {
         }
         if any {
             self.sources.push("--approved-by".to_string());
+        }
+    }
+
+    /// Moves the reviews-file approvals of any commit other than `reviewed` (full ids, or
+    /// prefixes of at least 7 hex digits either way) to [`stale`](Self::stale). An approval
+    /// whose review names no commit, or given with `--approved-by`, stays.
+    pub fn drop_stale(&mut self, reviewed: &[String]) {
+        let same = |a: &str, b: &str| {
+            let (a, b) = (a.trim().to_ascii_lowercase(), b.trim().to_ascii_lowercase());
+            a.len().min(b.len()) >= 7 && (a.starts_with(&b) || b.starts_with(&a))
+        };
+        let stale: Vec<(String, String)> = self
+            .approved_commits
+            .iter()
+            .filter(|(_, c)| !reviewed.iter().any(|r| same(r, c)))
+            .map(|(k, c)| (k.clone(), c.clone()))
+            .collect();
+        for (key, commit) in stale {
+            if let Some((login, _)) = self.approved.remove(&key) {
+                self.stale.insert(key, (login, commit));
+            }
         }
     }
 
@@ -180,7 +212,7 @@ impl Approvals {
         reviews.sort_by(|a, b| {
             (a.submitted_at.as_deref(), a.id).cmp(&(b.submitted_at.as_deref(), b.id))
         });
-        let mut latest: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut latest: BTreeMap<String, (String, String, Option<String>)> = BTreeMap::new();
         let mut approved_before: BTreeMap<String, bool> = BTreeMap::new();
         for (i, r) in reviews.iter().enumerate() {
             let Some(login) = r.user.as_ref().and_then(|u| u.login.clone()) else {
@@ -195,10 +227,10 @@ impl Approvals {
             match state.as_str() {
                 "APPROVED" => {
                     approved_before.insert(key.clone(), true);
-                    latest.insert(key, (login, state));
+                    latest.insert(key, (login, state, r.commit_id.clone()));
                 }
                 "CHANGES_REQUESTED" | "DISMISSED" => {
-                    latest.insert(key, (login, state));
+                    latest.insert(key, (login, state, None));
                 }
                 "COMMENTED" | "PENDING" => {}
                 other => self.warnings.push(format!(
@@ -206,12 +238,16 @@ impl Approvals {
                 )),
             }
         }
-        for (key, (login, state)) in latest {
+        for (key, (login, state, commit)) in latest {
             match state.as_str() {
                 "APPROVED" => {
-                    self.approved
-                        .entry(key)
-                        .or_insert((login, ApprovalSource::Reviews(display.to_string())));
+                    if !self.approved.contains_key(&key) {
+                        if let Some(c) = commit {
+                            self.approved_commits.insert(key.clone(), c);
+                        }
+                        self.approved
+                            .insert(key, (login, ApprovalSource::Reviews(display.to_string())));
+                    }
                 }
                 "CHANGES_REQUESTED" => {
                     if approved_before.contains_key(&key) {
@@ -252,6 +288,9 @@ struct Review {
     state: Option<String>,
     #[serde(default)]
     submitted_at: Option<String>,
+    /// The commit the review is of.
+    #[serde(default)]
+    commit_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -268,6 +307,42 @@ mod tests {
         format!(
             r#"{{"id":{id},"user":{{"login":"{login}","id":1}},"body":"","state":"{state}","submitted_at":"{at}","commit_id":"abc"}}"#
         )
+    }
+
+    #[test]
+    fn approvals_of_another_commit_are_stale() {
+        let of = |commit: &str, id, login: &str| {
+            format!(
+                r#"{{"id":{id},"user":{{"login":"{login}"}},"state":"APPROVED","submitted_at":"2026-01-01T10:00:00Z","commit_id":"{commit}"}}"#
+            )
+        };
+        let head = "0c1f2e3a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9d0";
+        let old = "1111111111111111111111111111111111111111";
+        let file = format!(
+            r#"[{},{},{},{{"id":4,"user":{{"login":"dave"}},"state":"APPROVED"}}]"#,
+            of(head, 1, "alice"),
+            of(old, 2, "bob"),
+            of("0C1F2E3", 3, "carol"),
+        );
+        let mut a = Approvals::default();
+        a.add_reviews(file.as_bytes(), "r.json").unwrap();
+        a.add_flag_values(&["erin".to_string()]);
+        a.drop_stale(&["0c1f2e3a4b".to_string()]);
+        // A prefix either way matches, ignoring case; no commit id, or a flag, is current.
+        assert_eq!(a.logins(), ["alice", "carol", "dave", "erin"]);
+        assert_eq!(
+            a.stale.values().collect::<Vec<_>>(),
+            [&("bob".to_string(), old.to_string())]
+        );
+        // Too short to compare: stale.
+        let mut a = Approvals::default();
+        a.add_reviews(
+            format!("[{}]", of("0c1f2e", 1, "alice")).as_bytes(),
+            "r.json",
+        )
+        .unwrap();
+        a.drop_stale(&[head.to_string()]);
+        assert!(a.logins().is_empty());
     }
 
     #[test]

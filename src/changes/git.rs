@@ -340,6 +340,23 @@ impl Git {
         }
     }
 
+    /// The parents of a commit, by full id (none for a root commit or past a shallow clone's
+    /// boundary).
+    ///
+    /// # Errors
+    /// [`Error::Git`] when git fails.
+    pub fn parents(&self, commit: &str) -> Result<Vec<String>> {
+        let out = self.run(
+            "parents",
+            &["rev-list", "--parents", "-n", "1", commit, "--"],
+        )?;
+        Ok(String::from_utf8_lossy(&out)
+            .split_whitespace()
+            .skip(1)
+            .map(str::to_string)
+            .collect())
+    }
+
     /// The best common ancestor of two commits.
     ///
     /// # Errors

@@ -11,7 +11,7 @@
 //!  "risk": "high", "gated_risk": "critical", "verdict": "fail",
 //!  "missing": ["needs 2 approvals from @shop/senior-eng, has 1 (alice) [policy.gate.critical]"],
 //!  "ai_assisted": {"commits": [{"commit": "…", "matches": ["Co-authored-by: …"]}], "labels": []},
-//!  "approvals": {"approved": [{"login": "alice", "source": "--approved-by"}], "changes_requested": [], "sources": ["--approved-by"]},
+//!  "approvals": {"approved": [{"login": "alice", "source": "--approved-by"}], "changes_requested": [], "stale": [], "sources": ["--approved-by"]},
 //!  "labels": [], "override": null, "changed": ["services/payment/src/lib.rs"], "unmapped": []}
 //! ```
 //!
@@ -89,7 +89,15 @@ struct Approved {
 struct ApprovalsJson<'a> {
     approved: Vec<Approved>,
     changes_requested: Vec<&'a str>,
+    stale: Vec<Stale<'a>>,
     sources: &'a [String],
+}
+
+/// An approval of an earlier commit, not counted.
+#[derive(Serialize)]
+struct Stale<'a> {
+    login: &'a str,
+    commit: &'a str,
 }
 
 #[derive(Serialize)]
@@ -157,6 +165,12 @@ pub fn line(report: &CiReport<'_, '_>, range: &RangeInfo, time: std::time::Syste
                 .changes_requested
                 .values()
                 .map(String::as_str)
+                .collect(),
+            stale: report
+                .approvals
+                .stale
+                .values()
+                .map(|(login, commit)| Stale { login, commit })
                 .collect(),
             sources: &report.approvals.sources,
         },

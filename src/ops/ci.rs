@@ -55,6 +55,8 @@ pub struct CiOptions {
     pub approved_by: Vec<String>,
     /// `--approvals FILE`: GitHub reviews JSON.
     pub approvals: Option<PathBuf>,
+    /// `--reviewed-commit SHA`: the commit approvals must be of.
+    pub reviewed_commit: Option<String>,
     /// `--label` values (comma-separated).
     pub labels: Vec<String>,
     /// `--summary`.
@@ -109,6 +111,14 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     .filter(|(_, p)| p.is_some_and(is_dash))
     .map(|(f, _)| f)
     .collect();
+    if let Some(c) = &opts.reviewed_commit
+        && !(7..=64).contains(&c.len()) | !c.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(Error::Usage(format!(
+            "--reviewed-commit takes a commit id (7 to 64 hex digits), not '{}'\n  help: in GitHub Actions pass the pull request's head: --reviewed-commit ${{{{ github.event.pull_request.head.sha }}}}",
+            crate::report::inert(c)
+        )));
+    }
     if dashes.len() > 1 {
         return Err(Error::Usage(format!(
             "{} all write to standard output ('-'); only one output can\n  help: give the others a file name",
@@ -194,6 +204,28 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
         }
     }
     let ai = Detector::new(&policy.ai_assisted.detect).detect(commits, &labels);
+
+    // Approvals of another commit than the one under review are stale. By default that is
+    // the head commit, and its parents when it is a merge commit (CI on a pull request
+    // checks out a merge of the pull request's head into the base).
+    let reviewed = match (&opts.reviewed_commit, prepared.git()) {
+        (Some(c), _) => vec![c.clone()],
+        (None, Some(git)) => match range.head.as_ref().and_then(|h| h.commit.clone()) {
+            Some(head) => {
+                let parents = git.parents(&head)?;
+                let mut v = vec![head];
+                if parents.len() > 1 {
+                    v.extend(parents);
+                }
+                v
+            }
+            None => Vec::new(),
+        },
+        (None, None) => Vec::new(),
+    };
+    if !reviewed.is_empty() {
+        approvals.drop_stale(&reviewed);
+    }
 
     let owners = OwnerSets::of(&impact);
     let verdict = gate::evaluate(

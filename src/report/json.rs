@@ -775,6 +775,12 @@ struct ApprovedJson<'a> {
 }
 
 #[derive(Serialize)]
+struct StaleJson<'a> {
+    login: &'a str,
+    commit: &'a str,
+}
+
+#[derive(Serialize)]
 struct WithdrawnJson<'a> {
     login: &'a str,
     state: &'a str,
@@ -785,6 +791,7 @@ struct ApprovalsJson<'a> {
     approved: Vec<ApprovedJson<'a>>,
     changes_requested: Vec<&'a str>,
     withdrawn: Vec<WithdrawnJson<'a>>,
+    stale: Vec<StaleJson<'a>>,
     sources: &'a [String],
 }
 
@@ -899,6 +906,15 @@ pub fn ci(
                 .withdrawn
                 .values()
                 .map(|(l, s)| WithdrawnJson { login: l, state: s })
+                .collect(),
+            stale: report
+                .approvals
+                .stale
+                .values()
+                .map(|(l, c)| StaleJson {
+                    login: l,
+                    commit: c,
+                })
                 .collect(),
             sources: &report.approvals.sources,
         },

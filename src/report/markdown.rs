@@ -401,6 +401,13 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
     for login in report.approvals.changes_requested.values() {
         approvals.push(format!("- ✋ {} requested changes\n", code(login)));
     }
+    for (login, commit) in report.approvals.stale.values() {
+        approvals.push(format!(
+            "- ⏳ {} approved an earlier commit ({}); not counted\n",
+            code(login),
+            code(crate::report::text::short(commit))
+        ));
+    }
     for (login, state) in report.approvals.withdrawn.values() {
         if state != "CHANGES_REQUESTED" {
             approvals.push(format!(

@@ -345,9 +345,13 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
     Ok(())
 }
 
-/// The first 12 characters of a commit id.
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
+/// The first 12 characters of a commit id (a reviews file's commit id included, which
+/// may hold anything).
+pub(crate) fn short(commit: &str) -> &str {
+    commit
+        .char_indices()
+        .nth(12)
+        .map_or(commit, |(i, _)| &commit[..i])
 }
 
 fn topology(w: &mut dyn Write, t: &Topology, opts: &TextOptions, p: &Paint) -> io::Result<()> {
@@ -899,6 +903,20 @@ pub fn ci(
             .map(|l| inert(l))
             .collect();
         writeln!(w, "{} {}", p.dim("changes requested by:"), who.join(", "))?;
+    }
+    if !report.approvals.stale.is_empty() {
+        let who: Vec<String> = report
+            .approvals
+            .stale
+            .values()
+            .map(|(l, c)| format!("{} (of {})", inert(l), inert(short(c))))
+            .collect();
+        writeln!(
+            w,
+            "{} {}",
+            p.dim("stale approvals, not counted:"),
+            who.join(", ")
+        )?;
     }
     let status = match v.status {
         Status::Pass => p.paint(AnsiColor::Green.on_default().effects(Effects::BOLD), "pass"),

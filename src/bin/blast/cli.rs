@@ -133,6 +133,9 @@ struct CiArgs {
     /// GitHub's pull-request reviews JSON (`gh api repos/O/R/pulls/N/reviews --paginate`): each reviewer's latest review counts.
     #[arg(long, value_name = "FILE", help_heading = "Sign-off")]
     approvals: Option<PathBuf>,
+    /// The commit under review (the pull request's head, `${{ github.event.pull_request.head.sha }}`): approvals of other commits are stale and not counted. Default: the head commit, and its parents when it is a merge commit.
+    #[arg(long, value_name = "SHA", help_heading = "Sign-off")]
+    reviewed_commit: Option<String>,
     /// The pull request's labels (comma-separated; repeatable): AI-assisted and override labels.
     #[arg(long, value_name = "LABEL,...", help_heading = "Sign-off")]
     label: Vec<String>,
@@ -600,6 +603,7 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 change: change.options(changes, graph.cwd.clone()),
                 approved_by: ci.approved_by,
                 approvals: ci.approvals,
+                reviewed_commit: ci.reviewed_commit,
                 labels: ci.label,
                 summary: ci.summary.map(|s| match s {
                     Some(file) => SummaryTarget::File(file),
