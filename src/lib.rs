@@ -14,9 +14,9 @@
 //!   nodes and edges on a [`graph::GraphBuilder`], which merges them (graph files are
 //!   overlays that win over discovered sources) and keeps every node's and edge's
 //!   provenance.
-//! * [`graph`] holds the frozen [`graph::DependencyGraph`]: a petgraph graph with interned
-//!   ids and compressed adjacency, reached through [`graph::Node`] and [`graph::Dependency`]
-//!   handles (`'g` is always "borrowed from the graph").
+//! * [`graph`] holds the frozen [`graph::DependencyGraph`]: flat node and edge arrays with
+//!   interned ids and compressed adjacency, reached through [`graph::Node`] and
+//!   [`graph::Dependency`] handles (`'g` is always "borrowed from the graph").
 //! * [`changes`] maps what changed (node ids, file paths, a git range, a file list) to the
 //!   changed nodes, each with a reason: node `paths`, Cargo packages and lockfiles,
 //!   `[[rule]]`s, CODEOWNERS for owners, and the topology change when graph files change.

@@ -293,14 +293,15 @@ fn an_approval_of_an_earlier_commit_is_stale_and_not_counted() {
         ])
     );
     assert_eq!(v["approvals"]["approved"], serde_json::json!([]));
-    // Named as the commit under review (a short id will do), they count.
+    // Named as the commit under review, they count (a prefix is not enough).
     ci(
         &r,
         0,
-        &["--approvals", reviews, "--reviewed-commit", &first[..9]],
+        &["--approvals", reviews, "--reviewed-commit", &first],
     );
-    // CI on a pull request checks out a merge of its head into the base: approvals of the
-    // pull request's head (the merge's second parent) count, older ones stay stale.
+    // GitHub Actions on a pull request checks out a merge of its head into the base:
+    // approvals of the pull request's head (the merge's second parent) count there, older
+    // ones stay stale.
     let pr_head = head(&r);
     std::fs::write(
         &file,
@@ -320,7 +321,12 @@ fn an_approval_of_an_earlier_commit_is_stale_and_not_counted() {
         "-m",
         "Merge feat into main",
     ]);
-    let out = ci(&r, 1, &["--approvals", reviews]);
+    let merge = head(&r);
+    let mut cmd = r.blast();
+    cmd.env("GITHUB_REF", "refs/pull/7/merge")
+        .env("GITHUB_SHA", &merge);
+    let out = crate::util::run(cmd, &["ci", "--base", "main", "--approvals", reviews]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
         out.stdout.contains(&format!(
             "approvals: alice ({reviews})\nstale approvals, not counted: bob (of {short})\n"
@@ -328,11 +334,35 @@ fn an_approval_of_an_earlier_commit_is_stale_and_not_counted() {
         "{}",
         out.stdout
     );
+    // Any other merge commit: its parents are not trusted (a merge pushed to the branch
+    // could bring in anything).
+    let out = ci(&r, 1, &["--approvals", reviews]);
+    assert!(
+        out.stdout
+            .contains("approvals: none\nstale approvals, not counted: alice (of "),
+        "{}",
+        out.stdout
+    );
+    // No head commit: approvals count whatever commit they are of, with a warning.
+    let out = r.expect(0, &["ci", "payment", "--approvals", reviews]);
+    assert!(
+        out.stdout
+            .contains(&format!("approvals: alice ({reviews}), bob ({reviews})\n")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("warning: the commit under review is unknown"),
+        "{}",
+        out.stderr
+    );
     // Not a commit id: a usage error.
     let out = ci(&r, 2, &["--reviewed-commit", "main"]);
     assert!(
-        out.stderr
-            .contains("--reviewed-commit takes a commit id (7 to 64 hex digits), not 'main'"),
+        out.stderr.contains(
+            "--reviewed-commit takes a full commit id (40 hex digits, 64 in a SHA-256 repository), not 'main'"
+        ),
         "{}",
         out.stderr
     );

@@ -16,7 +16,9 @@ pub fn blast() -> Command {
     let mut c = Command::cargo_bin("blast").expect("the blast binary is built");
     c.current_dir(root())
         .env("NO_COLOR", "1")
-        .env_remove("BLAST_TIMINGS");
+        .env_remove("BLAST_TIMINGS")
+        .env_remove("GITHUB_REF")
+        .env_remove("GITHUB_SHA");
     c
 }
 

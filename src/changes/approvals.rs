@@ -10,10 +10,10 @@
 //! `null` (a deleted account) are skipped with a warning.
 //!
 //! An approval is of one commit (the review's `commit_id`). When the run knows which commit
-//! is under review (the pull request's head), an approval of an earlier commit is **stale**:
+//! is under review (the pull request's head), an approval of any other commit is **stale**:
 //! it is listed as such and not counted, as GitHub's "dismiss stale pull request approvals
-//! when new commits are pushed" would have it ([`Approvals::drop_stale`]). Reviews without
-//! a `commit_id` are taken as of the commit under review.
+//! when new commits are pushed" would have it ([`Approvals::drop_stale`]). Commit ids are
+//! compared whole (ignoring case); a review that names no commit is stale too.
 //!
 //! People are compared by login, ignoring case and a leading `@`.
 
@@ -59,11 +59,11 @@ pub struct Approvals {
     /// Reviewers whose approval was cancelled by a later review (by key: login, the state
     /// that cancelled it).
     pub withdrawn: BTreeMap<String, (String, String)>,
-    /// Reviewers whose approval is of an earlier commit than the one under review, not
-    /// counted (by key: login, the commit approved).
-    pub stale: BTreeMap<String, (String, String)>,
-    /// The commit each reviews-file approval is of, when the review names it (by key).
-    pub approved_commits: BTreeMap<String, String>,
+    /// Reviewers whose approval is of another commit than the one under review, not
+    /// counted (by key: login, the commit approved if the review named one).
+    pub stale: BTreeMap<String, (String, Option<String>)>,
+    /// The commit each reviews-file approval is of, if the review names one (by key).
+    pub approved_commits: BTreeMap<String, Option<String>>,
     /// What was read: `--approved-by`, and each reviews file.
     pub sources: Vec<String>,
     /// Problems that did not stop the run (skipped reviews).
@@ -92,18 +92,18 @@ impl Approvals {
         }
     }
 
-    /// Moves the reviews-file approvals of any commit other than `reviewed` (full ids, or
-    /// prefixes of at least 7 hex digits either way) to [`stale`](Self::stale). An approval
-    /// whose review names no commit, or given with `--approved-by`, stays.
+    /// Moves the reviews-file approvals of any commit but those in `reviewed` (full ids,
+    /// compared ignoring case) to [`stale`](Self::stale), and those whose review names no
+    /// commit. Approvals given with `--approved-by` stay.
     pub fn drop_stale(&mut self, reviewed: &[String]) {
-        let same = |a: &str, b: &str| {
-            let (a, b) = (a.trim().to_ascii_lowercase(), b.trim().to_ascii_lowercase());
-            a.len().min(b.len()) >= 7 && (a.starts_with(&b) || b.starts_with(&a))
+        let current = |c: &Option<String>| {
+            c.as_deref()
+                .is_some_and(|c| reviewed.iter().any(|r| r.eq_ignore_ascii_case(c)))
         };
-        let stale: Vec<(String, String)> = self
+        let stale: Vec<(String, Option<String>)> = self
             .approved_commits
             .iter()
-            .filter(|(_, c)| !reviewed.iter().any(|r| same(r, c)))
+            .filter(|(_, c)| !current(c))
             .map(|(k, c)| (k.clone(), c.clone()))
             .collect();
         for (key, commit) in stale {
@@ -242,9 +242,7 @@ impl Approvals {
             match state.as_str() {
                 "APPROVED" => {
                     if !self.approved.contains_key(&key) {
-                        if let Some(c) = commit {
-                            self.approved_commits.insert(key.clone(), c);
-                        }
+                        self.approved_commits.insert(key.clone(), commit);
                         self.approved
                             .insert(key, (login, ApprovalSource::Reviews(display.to_string())));
                     }
@@ -319,30 +317,28 @@ mod tests {
         let head = "0c1f2e3a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9d0";
         let old = "1111111111111111111111111111111111111111";
         let file = format!(
-            r#"[{},{},{},{{"id":4,"user":{{"login":"dave"}},"state":"APPROVED"}}]"#,
+            r#"[{},{},{},{},{{"id":5,"user":{{"login":"dave"}},"state":"APPROVED"}}]"#,
             of(head, 1, "alice"),
             of(old, 2, "bob"),
-            of("0C1F2E3", 3, "carol"),
+            of(&head.to_uppercase(), 3, "carol"),
+            of(&head[..12], 4, "frank"),
         );
         let mut a = Approvals::default();
         a.add_reviews(file.as_bytes(), "r.json").unwrap();
         a.add_flag_values(&["erin".to_string()]);
-        a.drop_stale(&["0c1f2e3a4b".to_string()]);
-        // A prefix either way matches, ignoring case; no commit id, or a flag, is current.
-        assert_eq!(a.logins(), ["alice", "carol", "dave", "erin"]);
-        assert_eq!(
-            a.stale.values().collect::<Vec<_>>(),
-            [&("bob".to_string(), old.to_string())]
-        );
-        // Too short to compare: stale.
-        let mut a = Approvals::default();
-        a.add_reviews(
-            format!("[{}]", of("0c1f2e", 1, "alice")).as_bytes(),
-            "r.json",
-        )
-        .unwrap();
         a.drop_stale(&[head.to_string()]);
-        assert!(a.logins().is_empty());
+        // Whole ids match, ignoring case; a flag is not of a commit.
+        assert_eq!(a.logins(), ["alice", "carol", "erin"]);
+        // Another commit, a prefix of the right one, no commit: stale.
+        let stale: Vec<_> = a.stale.values().cloned().collect();
+        assert_eq!(
+            stale,
+            [
+                ("bob".to_string(), Some(old.to_string())),
+                ("dave".to_string(), None),
+                ("frank".to_string(), Some(head[..12].to_string())),
+            ]
+        );
     }
 
     #[test]

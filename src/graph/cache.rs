@@ -720,7 +720,7 @@ fn decode_rest(p: &mut In<'_>, strings: &Arena, nodes: &[NodeImpl]) -> R<Rest> {
     }
     let fits = |r: Range32, len: usize| {
         let (a, k) = r.parts();
-        a as usize + k as usize <= len
+        a as u64 + k as u64 <= len as u64
     };
     let lens = [owner_list.len(), path_list.len(), origin_list.len()];
     if origin_list.iter().any(|&o| o as usize >= origins.len())

@@ -120,8 +120,10 @@ struct Best {
 /// strength), it made exactly the choices the breadth-first search would make — same
 /// layers, same parents — and its result serves as the distances too, so the second search
 /// is skipped. On large graphs the breadth-first search advances in lockstep with the
-/// strongest-path search's first level, and when both expand a hop bottom-up they share one
-/// scan of the adjacency; each still picks exactly the parents it would pick alone.
+/// strongest-path search's first level: when both expand a hop bottom-up they share one
+/// scan of the adjacency, and when both expand the same layer top-down (the first hop
+/// always) they share one pass over its dependents; each still picks exactly the parents it
+/// would pick alone.
 /// Each search advances one hop at a time: a small layer is expanded *top-down* (each of
 /// its nodes offers itself to its dependents), a large one *bottom-up* (every node not yet
 /// reached looks at its own dependencies for one in the layer, scanning the graph in index
@@ -487,7 +489,7 @@ fn step_both(
     bfs.start = end;
 }
 
-/// One top-down hop of both searches from the same layer (as the first hop always is): one
+/// One top-down hop of both searches from the same layer (the first hop always is): one
 /// pass over the layer's dependents does what [`Bfs::advance`] and the strongest-path
 /// search's [`Stepper::step`] would each do, in the same order.
 fn step_both_down(

@@ -130,6 +130,10 @@ impl Store {
     }
 
     pub(crate) fn add_node(&mut self, w: NodeImpl) -> N {
+        assert!(
+            self.nodes.len() < u32::MAX as usize,
+            "more nodes than a u32 index holds"
+        );
         self.changed();
         self.nodes.push(w);
         NodeIndex::new(self.nodes.len() - 1)
@@ -143,6 +147,10 @@ impl Store {
         assert!(
             a.index() < self.nodes.len() && b.index() < self.nodes.len(),
             "edge to a node that does not exist"
+        );
+        assert!(
+            self.edges.len() < u32::MAX as usize,
+            "more edges than a u32 index holds"
         );
         self.changed();
         self.edges.push(Edge {

@@ -97,7 +97,7 @@ struct ApprovalsJson<'a> {
 #[derive(Serialize)]
 struct Stale<'a> {
     login: &'a str,
-    commit: &'a str,
+    commit: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -170,7 +170,10 @@ pub fn line(report: &CiReport<'_, '_>, range: &RangeInfo, time: std::time::Syste
                 .approvals
                 .stale
                 .values()
-                .map(|(login, commit)| Stale { login, commit })
+                .map(|(login, commit)| Stale {
+                    login,
+                    commit: commit.as_deref(),
+                })
                 .collect(),
             sources: &report.approvals.sources,
         },

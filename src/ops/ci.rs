@@ -112,10 +112,10 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     .map(|(f, _)| f)
     .collect();
     if let Some(c) = &opts.reviewed_commit
-        && !(7..=64).contains(&c.len()) | !c.bytes().all(|b| b.is_ascii_hexdigit())
+        && (!matches!(c.len(), 40 | 64) || !c.bytes().all(|b| b.is_ascii_hexdigit()))
     {
         return Err(Error::Usage(format!(
-            "--reviewed-commit takes a commit id (7 to 64 hex digits), not '{}'\n  help: in GitHub Actions pass the pull request's head: --reviewed-commit ${{{{ github.event.pull_request.head.sha }}}}",
+            "--reviewed-commit takes a full commit id (40 hex digits, 64 in a SHA-256 repository), not '{}'\n  help: in GitHub Actions pass the pull request's head: --reviewed-commit ${{{{ github.event.pull_request.head.sha }}}}",
             crate::report::inert(c)
         )));
     }
@@ -205,26 +205,33 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     }
     let ai = Detector::new(&policy.ai_assisted.detect).detect(commits, &labels);
 
-    // Approvals of another commit than the one under review are stale. By default that is
-    // the head commit, and its parents when it is a merge commit (CI on a pull request
-    // checks out a merge of the pull request's head into the base).
-    let reviewed = match (&opts.reviewed_commit, prepared.git()) {
-        (Some(c), _) => vec![c.clone()],
-        (None, Some(git)) => match range.head.as_ref().and_then(|h| h.commit.clone()) {
-            Some(head) => {
-                let parents = git.parents(&head)?;
-                let mut v = vec![head];
-                if parents.len() > 1 {
-                    v.extend(parents);
+    // Approvals of another commit than the one under review are stale: `--reviewed-commit`,
+    // else the head commit. GitHub Actions on a pull request checks out a merge of its head
+    // into the base (`refs/pull/N/merge`, `GITHUB_SHA`): the head reviewed is that merge's
+    // second parent. Nothing else is taken on trust (a merge pushed to the branch may bring
+    // in anything).
+    if !approvals.approved_commits.is_empty() {
+        let reviewed = match (&opts.reviewed_commit, prepared.git()) {
+            (Some(c), _) => vec![c.clone()],
+            (None, Some(git)) => match range.head.as_ref().and_then(|h| h.commit.clone()) {
+                Some(head) => {
+                    let mut v = vec![head.clone()];
+                    if github_pull_request_merge(&head)
+                        && let Some(pr_head) = git.parents(&head)?.get(1)
+                    {
+                        v.push(pr_head.clone());
+                    }
+                    v
                 }
-                v
-            }
-            None => Vec::new(),
-        },
-        (None, None) => Vec::new(),
-    };
-    if !reviewed.is_empty() {
-        approvals.drop_stale(&reviewed);
+                None => Vec::new(),
+            },
+            (None, None) => Vec::new(),
+        };
+        if reviewed.is_empty() {
+            warnings.push("warning: the commit under review is unknown (this run has no head commit), so approvals in reviews files count whatever commit they are of; pass --reviewed-commit SHA (the pull request's head)".to_string());
+        } else {
+            approvals.drop_stale(&reviewed);
+        }
     }
 
     let owners = OwnerSets::of(&impact);
@@ -405,4 +412,14 @@ fn summary_diagram(
             Err(_) => Err(format!("No diagram: {e}")),
         },
     }
+}
+
+/// Whether this run is GitHub Actions on the merge commit it made for a pull request
+/// (`GITHUB_REF=refs/pull/N/merge`, `GITHUB_SHA` the head commit).
+fn github_pull_request_merge(head: &str) -> bool {
+    let var = |k| std::env::var(k).unwrap_or_default();
+    let r = var("GITHUB_REF");
+    r.starts_with("refs/pull/")
+        && r.ends_with("/merge")
+        && var("GITHUB_SHA").eq_ignore_ascii_case(head)
 }

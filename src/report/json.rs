@@ -777,7 +777,7 @@ struct ApprovedJson<'a> {
 #[derive(Serialize)]
 struct StaleJson<'a> {
     login: &'a str,
-    commit: &'a str,
+    commit: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -913,7 +913,7 @@ pub fn ci(
                 .values()
                 .map(|(l, c)| StaleJson {
                     login: l,
-                    commit: c,
+                    commit: c.as_deref(),
                 })
                 .collect(),
             sources: &report.approvals.sources,

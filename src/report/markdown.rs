@@ -229,8 +229,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
             code(
                 d.merge_base
                     .as_deref()
-                    .map(|m| &m[..m.len().min(12)])
-                    .unwrap_or("none")
+                    .map_or("none", crate::report::text::short)
             ),
             code(&d.head)
         );
@@ -402,11 +401,17 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
         approvals.push(format!("- ✋ {} requested changes\n", code(login)));
     }
     for (login, commit) in report.approvals.stale.values() {
-        approvals.push(format!(
-            "- ⏳ {} approved an earlier commit ({}); not counted\n",
-            code(login),
-            code(crate::report::text::short(commit))
-        ));
+        approvals.push(match commit {
+            Some(c) => format!(
+                "- ⏳ {} approved another commit ({}); not counted\n",
+                code(login),
+                code(crate::report::text::short(c))
+            ),
+            None => format!(
+                "- ⏳ {} approved no named commit; not counted\n",
+                code(login)
+            ),
+        });
     }
     for (login, state) in report.approvals.withdrawn.values() {
         if state != "CHANGES_REQUESTED" {

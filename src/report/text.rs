@@ -909,7 +909,10 @@ pub fn ci(
             .approvals
             .stale
             .values()
-            .map(|(l, c)| format!("{} (of {})", inert(l), inert(short(c))))
+            .map(|(l, c)| match c {
+                Some(c) => format!("{} (of {})", inert(l), inert(short(c))),
+                None => format!("{} (of no named commit)", inert(l)),
+            })
             .collect();
         writeln!(
             w,

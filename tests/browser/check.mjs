@@ -107,7 +107,11 @@ try {
       if (!pos) throw new Error('no node ' + click);
       await page.mouse.click(pos.x, pos.y);
       try {
-        await page.waitForSelector('#details h2', { timeout: 2000 });
+        // A node's heading (an edge's reads "a → b").
+        await page.waitForFunction(() => {
+          const h = document.querySelector('#details h2');
+          return h !== null && !h.textContent.includes(' → ');
+        }, null, { timeout: 2000 });
         break;
       } catch (e) {
         if (attempt === 5) throw e;

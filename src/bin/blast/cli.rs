@@ -133,7 +133,7 @@ struct CiArgs {
     /// GitHub's pull-request reviews JSON (`gh api repos/O/R/pulls/N/reviews --paginate`): each reviewer's latest review counts.
     #[arg(long, value_name = "FILE", help_heading = "Sign-off")]
     approvals: Option<PathBuf>,
-    /// The commit under review (the pull request's head, `${{ github.event.pull_request.head.sha }}`): approvals of other commits are stale and not counted. Default: the head commit, and its parents when it is a merge commit.
+    /// The commit under review, a full id (the pull request's head, `${{ github.event.pull_request.head.sha }}`): approvals of other commits are stale and not counted. Default: the head commit (on GitHub's pull-request merge commit, also the pull request's head).
     #[arg(long, value_name = "SHA", help_heading = "Sign-off")]
     reviewed_commit: Option<String>,
     /// The pull request's labels (comma-separated; repeatable): AI-assisted and override labels.
