@@ -211,17 +211,8 @@ impl GraphBuilder {
         match self.ids.intern(&mut self.strings, id) {
             Ok((ix, is_new)) => {
                 if is_new {
-                    let node = NodeImpl {
-                        id: self.ids.str_ref(ix),
-                        kind: NodeKind::Service,
-                        tier: None,
-                        customer_facing: false,
-                        part_of: None,
-                        owners: Range32::default(),
-                        paths: Range32::default(),
-                        origins: Range32::default(),
-                    };
-                    self.inner.add_node(node);
+                    self.inner
+                        .add_node(NodeImpl::placeholder(self.ids.str_ref(ix)));
                     self.states.push(NodeState::default());
                 }
                 ix

@@ -589,16 +589,7 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
         return Err(CacheMiss::Corrupt);
     }
     // Nodes; their list ranges are checked once the lists are known.
-    let fallback = NodeImpl {
-        id: StrRef::default(),
-        kind: NodeKind::Service,
-        tier: None,
-        customer_facing: false,
-        part_of: None,
-        owners: Range32::default(),
-        paths: Range32::default(),
-        origins: Range32::default(),
-    };
+    let fallback = NodeImpl::placeholder(StrRef::default());
     let nodes = p.records(n, NODE_BYTES, fallback, |c| {
         let id = StrRef::new(le32(c, 0), le32(c, 4));
         let kind = *NodeKind::ALL.get(c[8] as usize)?;
@@ -633,44 +624,25 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
         || decode_rest(&mut p, &strings, &nodes),
     );
     let ids = ids.ok_or(CacheMiss::Corrupt)?;
-    let Rest {
-        edges,
-        owner_list,
-        path_list,
-        origin_list,
-        origins,
-        reverse,
-        forward,
-        id_order,
-        provenance,
-    } = rest?;
+    let rest = rest?;
     drop(t);
-    let inner = Inner::from_parts(nodes, edges);
-    let lock = |x| {
-        let l = OnceLock::new();
-        if let Some(x) = x {
-            let _ = l.set(x);
-        }
-        l
-    };
-    let (reverse_lock, forward_lock) = (lock(reverse), lock(forward));
-    let order_lock = OnceLock::new();
-    if let Some(o) = id_order {
-        let _ = order_lock.set(o);
+    let inner = Inner::from_parts(nodes, rest.edges);
+    fn lock<T>(x: Option<T>) -> OnceLock<T> {
+        x.map_or_else(OnceLock::new, OnceLock::from)
     }
     Ok(DependencyGraph {
         inner,
         strings,
         ids,
-        owner_list,
-        path_list,
-        origin_list,
-        origins,
-        reverse: reverse_lock,
-        forward: forward_lock,
-        id_order: order_lock,
+        owner_list: rest.owner_list,
+        path_list: rest.path_list,
+        origin_list: rest.origin_list,
+        origins: rest.origins,
+        reverse: lock(rest.reverse),
+        forward: lock(rest.forward),
+        id_order: lock(rest.id_order),
         ratings: OnceLock::new(),
-        provenance,
+        provenance: rest.provenance,
     })
 }
 

@@ -164,6 +164,22 @@ pub(crate) struct NodeImpl {
     pub(crate) origins: Range32,
 }
 
+impl NodeImpl {
+    /// A node known only by its id so far: a service with nothing else set.
+    pub(crate) fn placeholder(id: StrRef) -> NodeImpl {
+        NodeImpl {
+            id,
+            kind: NodeKind::Service,
+            tier: None,
+            customer_facing: false,
+            part_of: None,
+            owners: Range32::default(),
+            paths: Range32::default(),
+            origins: Range32::default(),
+        }
+    }
+}
+
 /// The owned data of one edge (reached through [`Dependency`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct EdgeImpl {

@@ -367,14 +367,12 @@ fn step_both(
     g: Graphs<'_>,
     bfs: &mut Bfs,
     layer: &[u32],
-    settled: &mut FixedBitSet,
-    info: &mut [BestInfo],
-    step: &mut Stepper,
+    best: &mut Best,
     mk: impl Fn(u32) -> BestInfo + Sync,
 ) {
     const BITS: usize = usize::BITS as usize;
     let fwd = g.fwd.expect("bottom-up steps have the forward adjacency");
-    let n = settled.len();
+    let n = best.settled.len();
     let end = bfs.order.len();
     bfs.d += 1;
     let d = bfs.d;
@@ -398,9 +396,9 @@ fn step_both(
         .visited
         .as_mut_slice()
         .par_chunks_mut(blocks_per_chunk)
-        .zip(settled.as_mut_slice().par_chunks_mut(blocks_per_chunk))
+        .zip(best.settled.as_mut_slice().par_chunks_mut(blocks_per_chunk))
         .zip(bfs.info.par_chunks_mut(CHUNK_NODES))
-        .zip(info.par_chunks_mut(CHUNK_NODES))
+        .zip(best.info.par_chunks_mut(CHUNK_NODES))
         .enumerate()
         .map(|(ci, (((a_blocks, b_blocks), a_info), b_info))| {
             let (mut a_next, mut b_next, mut weak) = (Vec::new(), Vec::new(), Vec::new());
@@ -477,13 +475,13 @@ fn step_both(
         .collect();
     bfs.pair = pair;
     bfs.step.next.clear();
-    step.next.clear();
-    step.weak.clear();
+    best.step.next.clear();
+    best.step.weak.clear();
     for (a_next, b_next, weak, met_weak) in parts {
         bfs.step.next.extend(a_next);
-        step.next.extend(b_next);
-        step.weak.extend(weak);
-        step.met_weak |= met_weak;
+        best.step.next.extend(b_next);
+        best.step.weak.extend(weak);
+        best.step.met_weak |= met_weak;
     }
     bfs.order.extend_from_slice(&bfs.step.next);
     bfs.start = end;
@@ -496,9 +494,7 @@ fn step_both_down(
     g: Graphs<'_>,
     bfs: &mut Bfs,
     layer: &[u32],
-    settled: &mut FixedBitSet,
-    info: &mut [BestInfo],
-    step: &mut Stepper,
+    best: &mut Best,
     mk: impl Fn(u32) -> BestInfo,
 ) {
     let end = bfs.order.len();
@@ -506,8 +502,8 @@ fn step_both_down(
     let d = bfs.d;
     let follow = follow_codes(g.strengths, 1.0);
     bfs.step.next.clear();
-    step.next.clear();
-    step.weak.clear();
+    best.step.next.clear();
+    best.step.weak.clear();
     let (targets, classes) = (g.rev.targets(), g.rev.classes());
     for &u in layer {
         let (a, b) = g.rev.bounds(u);
@@ -523,13 +519,13 @@ fn step_both_down(
                 bfs.step.next.push(v);
             }
             if code == 2 {
-                if !settled.put(v as usize) {
-                    info[v as usize] = mk(u);
-                    step.next.push(v);
+                if !best.settled.put(v as usize) {
+                    best.info[v as usize] = mk(u);
+                    best.step.next.push(v);
                 }
-            } else if !settled.contains(v as usize) {
-                step.met_weak = true;
-                step.weak.push((v, u, c));
+            } else if !best.settled.contains(v as usize) {
+                best.step.met_weak = true;
+                best.step.weak.push((v, u, c));
             }
         }
     }
@@ -752,30 +748,14 @@ impl Best {
                         if Stepper::bottom_up(force, g, &layer, reached)
                             && Stepper::bottom_up(force, g, &b.order[b.start..], b.order.len()) =>
                     {
-                        step_both(
-                            g,
-                            b,
-                            &layer,
-                            &mut self.settled,
-                            &mut self.info,
-                            &mut self.step,
-                            mk,
-                        );
+                        step_both(g, b, &layer, self, mk);
                     }
                     Some(b)
                         if b.order[b.start..] == layer[..]
                             && !Stepper::bottom_up(force, g, &layer, reached)
                             && !Stepper::bottom_up(force, g, &layer, b.order.len()) =>
                     {
-                        step_both_down(
-                            g,
-                            b,
-                            &layer,
-                            &mut self.settled,
-                            &mut self.info,
-                            &mut self.step,
-                            mk,
-                        );
+                        step_both_down(g, b, &layer, self, mk);
                     }
                     other => {
                         if let Some(b) = other {

@@ -271,20 +271,11 @@ impl IndexMut<E> for Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::strings::{Range32, StrRef};
-    use crate::graph::{EdgeKind, NodeKind};
+    use crate::graph::EdgeKind;
+    use crate::graph::strings::StrRef;
 
     fn node() -> NodeImpl {
-        NodeImpl {
-            id: StrRef::default(),
-            kind: NodeKind::Service,
-            tier: None,
-            customer_facing: false,
-            part_of: None,
-            owners: Range32::default(),
-            paths: Range32::default(),
-            origins: Range32::default(),
-        }
+        NodeImpl::placeholder(StrRef::default())
     }
 
     fn weight(origin: u32) -> EdgeImpl {
