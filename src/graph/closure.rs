@@ -277,15 +277,19 @@ impl Condensation {
     /// (k-mins sketch). Returns one estimate per component.
     pub(crate) fn sketch_sizes(&self, k: usize, seed: u64) -> Vec<f64> {
         let _t = crate::timing::Phase::start("sketch sizes");
-        const BATCH: usize = 8;
+        // Sixteen permutations per pass: a component's minima fill one 64-byte cache line,
+        // and the graph is walked k / 16 times.
+        const BATCH: usize = 16;
         let ncomp = self.len();
-        let batches: Vec<usize> = (0..k.div_ceil(BATCH)).collect();
-        let sums: Vec<f64> = batches
-            .par_iter()
-            .fold(
-                || (vec![u32::MAX; ncomp * BATCH], vec![0f64; ncomp]),
-                |(mut mins, mut sums), &b| {
+        // Each pass's sums are kept apart and added in pass order, so the estimates do not
+        // depend on how the passes were shared among threads.
+        let per_batch: Vec<Vec<f64>> = (0..k.div_ceil(BATCH))
+            .into_par_iter()
+            .map_init(
+                || vec![u32::MAX; ncomp * BATCH],
+                |mins, b| {
                     mins.iter_mut().for_each(|m| *m = u32::MAX);
+                    let mut sums = vec![0f64; ncomp];
                     let perms = (k - b * BATCH).min(BATCH);
                     for c in 0..ncomp {
                         for &v in self.members(c as u32) {
@@ -309,22 +313,19 @@ impl Condensation {
                         // ones (`-ln(1 - u)` is increasing), and the minimum of s unit
                         // exponentials is exponential with rate s, so the estimator is
                         // unbiased at every size, small sets included.
-                        sums[c] += mine[..perms]
+                        sums[c] = mine[..perms]
                             .iter()
                             .map(|&m| -(-(m as f64 + 0.5) / 4_294_967_296.0).ln_1p())
                             .sum::<f64>();
                     }
-                    (mins, sums)
+                    sums
                 },
             )
-            .map(|(_, s)| s)
-            .reduce(
-                || vec![0f64; ncomp],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+            .collect();
+        let mut sums = vec![0f64; ncomp];
+        for batch in per_batch {
+            sums.iter_mut().zip(batch).for_each(|(x, y)| *x += y);
+        }
         sums.into_iter().map(|s| (k as f64 - 1.0) / s).collect()
     }
 }
