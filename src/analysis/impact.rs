@@ -699,12 +699,10 @@ mod tests {
         let rated = || {
             let mut analyzer = Analyzer::new(&g, Policy::default());
             let imp = analyzer.impact(Resolver::new(&g).resolve(&["lib"]).unwrap());
-            let keyed: Vec<(u64, u32, String)> = imp
-                .rated()
+            imp.rated()
                 .iter()
                 .map(|n| (risk_rank(n.risk()), n.distance(), n.node().id().to_string()))
-                .collect();
-            keyed
+                .collect::<Vec<_>>()
         };
         assert!(!g.has_id_order());
         let by_ids = rated();

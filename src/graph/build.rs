@@ -538,7 +538,7 @@ impl GraphBuilder {
             let doc = self.states[i as usize].referenced;
             let referrers: Vec<String> = self
                 .inner
-                .neighbors_directed(NodeIndex::new(i as usize), super::store::End::Incoming)
+                .neighbors_directed(NodeIndex::new(i as usize), super::Direction::Reverse)
                 .chain(
                     self.part_of
                         .iter()

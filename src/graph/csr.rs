@@ -47,23 +47,13 @@ impl Csr {
     pub(crate) fn from_graph(graph: &DependencyGraph, dir: Direction) -> Csr {
         let n = graph.node_count();
         let edges = graph.inner().raw_edges();
-        let ends = |e: &super::store::Edge| match dir {
-            Direction::Forward => (e.source().index(), e.target().index()),
-            Direction::Reverse => (e.target().index(), e.source().index()),
-        };
-        let mut offsets = vec![0u32; n + 1];
-        for e in edges {
-            offsets[ends(e).0 + 1] += 1;
-        }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
-        }
+        let mut offsets = super::store::bucket_offsets(n, edges.iter().map(|e| e.ends(dir).0));
         let m = edges.len();
         let mut targets = vec![0u32; m];
         let mut classes = vec![0u8; m];
         let mut fill = offsets.clone();
         for e in edges {
-            let (s, t) = ends(e);
+            let (s, t) = e.ends(dir);
             let slot = fill[s] as usize;
             fill[s] += 1;
             targets[slot] = t as u32;

@@ -528,16 +528,16 @@ impl<'g> Node<'g> {
     }
     /// Edges from this node to what it depends on.
     pub fn dependencies(&self) -> impl Iterator<Item = Dependency<'g>> + 'g {
-        self.edges(store::End::Outgoing)
+        self.edges(Direction::Forward)
     }
     /// Edges from the nodes that depend on this one.
     pub fn dependents(&self) -> impl Iterator<Item = Dependency<'g>> + 'g {
-        self.edges(store::End::Incoming)
+        self.edges(Direction::Reverse)
     }
-    fn edges(&self, end: store::End) -> impl Iterator<Item = Dependency<'g>> + 'g {
+    fn edges(&self, dir: Direction) -> impl Iterator<Item = Dependency<'g>> + 'g {
         let g = self.graph;
         g.inner
-            .edges_directed(NodeIndex::new(self.ix.idx()), end)
+            .edges_directed(NodeIndex::new(self.ix.idx()), dir)
             .map(move |e| g.edge(e.id()))
     }
     pub(crate) fn ix(&self) -> NodeIx {

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use petgraph::graph::{EdgeIndex, NodeIndex};
 
-use super::{EdgeImpl, NodeImpl, NodeIx};
+use super::{Direction, EdgeImpl, NodeImpl, NodeIx};
 
 type N = NodeIndex<NodeIx>;
 type E = EdgeIndex<NodeIx>;
@@ -42,6 +42,14 @@ impl Edge {
     pub(crate) fn target(&self) -> N {
         NodeIndex::new(self.to.idx())
     }
+    /// The node the edge leaves from and the node it leads to, walking in `dir`.
+    #[inline]
+    pub(crate) fn ends(&self, dir: Direction) -> (usize, usize) {
+        match dir {
+            Direction::Forward => (self.from.idx(), self.to.idx()),
+            Direction::Reverse => (self.to.idx(), self.from.idx()),
+        }
+    }
 }
 
 /// An edge with its index, as petgraph's `EdgeReference`.
@@ -66,16 +74,20 @@ impl<'a> EdgeRef<'a> {
     }
 }
 
-/// Which end of an edge a per-node list is keyed by.
-#[derive(Copy, Clone, PartialEq, Eq)]
-pub(crate) enum End {
-    /// Edges from the node (what it depends on).
-    Outgoing,
-    /// Edges to the node (its dependents).
-    Incoming,
+/// Where each node's bucket starts in a counting sort of `keys` (each below `n`): bucket
+/// `k` is `offsets[k]..offsets[k + 1]`.
+pub(crate) fn bucket_offsets(n: usize, keys: impl Iterator<Item = usize>) -> Vec<u32> {
+    let mut offsets = vec![0u32; n + 1];
+    for k in keys {
+        offsets[k + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    offsets
 }
 
-/// Every node's edges at one end: `edges[offsets[v]..offsets[v + 1]]`, newest first.
+/// Every node's edges in one direction: `edges[offsets[v]..offsets[v + 1]]`, newest first.
 #[derive(Clone)]
 struct Lists {
     offsets: Vec<u32>,
@@ -197,24 +209,19 @@ impl Store {
         self.edges.get(e.index()).map(|e| (e.source(), e.target()))
     }
 
-    fn lists(&self, end: End) -> &Lists {
-        let (cell, key): (_, fn(&Edge) -> usize) = match end {
-            End::Outgoing => (&self.outgoing, |e| e.from.idx()),
-            End::Incoming => (&self.incoming, |e| e.to.idx()),
+    fn lists(&self, dir: Direction) -> &Lists {
+        let cell = match dir {
+            Direction::Forward => &self.outgoing,
+            Direction::Reverse => &self.incoming,
         };
         cell.get_or_init(|| {
-            let mut offsets = vec![0u32; self.nodes.len() + 1];
-            for e in &self.edges {
-                offsets[key(e) + 1] += 1;
-            }
-            for i in 0..self.nodes.len() {
-                offsets[i + 1] += offsets[i];
-            }
+            let offsets =
+                bucket_offsets(self.nodes.len(), self.edges.iter().map(|e| e.ends(dir).0));
             let mut fill = offsets.clone();
             let mut edges = vec![0u32; self.edges.len()];
             // Newest first: fill each node's slot from its newest edge.
             for (i, e) in self.edges.iter().enumerate().rev() {
-                let slot = &mut fill[key(e)];
+                let slot = &mut fill[e.ends(dir).0];
                 edges[*slot as usize] = i as u32;
                 *slot += 1;
             }
@@ -222,9 +229,14 @@ impl Store {
         })
     }
 
-    /// The edges at one end of `n`, newest first.
-    pub(crate) fn edges_directed(&self, n: N, end: End) -> impl Iterator<Item = EdgeRef<'_>> + '_ {
-        let lists = self.lists(end);
+    /// The edges of `n` in `dir` (`Forward`: its own, to what it depends on; `Reverse`:
+    /// its dependents'), newest first.
+    pub(crate) fn edges_directed(
+        &self,
+        n: N,
+        dir: Direction,
+    ) -> impl Iterator<Item = EdgeRef<'_>> + '_ {
+        let lists = self.lists(dir);
         let v = n.index();
         let (a, b) = (lists.offsets[v] as usize, lists.offsets[v + 1] as usize);
         lists.edges[a..b].iter().map(move |&i| EdgeRef {
@@ -233,12 +245,10 @@ impl Store {
         })
     }
 
-    /// The nodes at the other end of `n`'s edges at `end`, newest edge first.
-    pub(crate) fn neighbors_directed(&self, n: N, end: End) -> impl Iterator<Item = N> + '_ {
-        self.edges_directed(n, end).map(move |e| match end {
-            End::Outgoing => e.target(),
-            End::Incoming => e.source(),
-        })
+    /// The nodes at the other end of `n`'s edges in `dir`, newest edge first.
+    pub(crate) fn neighbors_directed(&self, n: N, dir: Direction) -> impl Iterator<Item = N> + '_ {
+        self.edges_directed(n, dir)
+            .map(move |e| NodeIndex::new(e.edge.ends(dir).1))
     }
 }
 
@@ -309,24 +319,24 @@ mod tests {
             assert_eq!(ours.add_edge(a, b, weight(k)), theirs.add_edge(a, b, k));
             if k % 50 == 0 || k == 199 {
                 for v in ours.node_indices() {
-                    for (end, dir) in [
-                        (End::Outgoing, petgraph::Direction::Outgoing),
-                        (End::Incoming, petgraph::Direction::Incoming),
+                    for (dir, pg_dir) in [
+                        (Direction::Forward, petgraph::Direction::Outgoing),
+                        (Direction::Reverse, petgraph::Direction::Incoming),
                     ] {
                         let a: Vec<(u32, u32)> = ours
-                            .edges_directed(v, end)
+                            .edges_directed(v, dir)
                             .map(|e| (e.id().index() as u32, e.weight().origin))
                             .collect();
                         let b: Vec<(u32, u32)> = {
                             use petgraph::visit::EdgeRef as _;
                             theirs
-                                .edges_directed(v, dir)
+                                .edges_directed(v, pg_dir)
                                 .map(|e| (e.id().index() as u32, *e.weight()))
                                 .collect()
                         };
                         assert_eq!(a, b);
-                        let a: Vec<N> = ours.neighbors_directed(v, end).collect();
-                        let b: Vec<N> = theirs.neighbors_directed(v, dir).collect();
+                        let a: Vec<N> = ours.neighbors_directed(v, dir).collect();
+                        let b: Vec<N> = theirs.neighbors_directed(v, pg_dir).collect();
                         assert_eq!(a, b);
                     }
                 }

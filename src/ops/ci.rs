@@ -211,20 +211,19 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     // second parent. Nothing else is taken on trust (a merge pushed to the branch may bring
     // in anything).
     if !approvals.approved_commits.is_empty() {
-        let reviewed = match (&opts.reviewed_commit, prepared.git()) {
+        let head = range.head.as_ref().and_then(|h| h.commit.clone());
+        let reviewed = match (&opts.reviewed_commit, head) {
             (Some(c), _) => vec![c.clone()],
-            (None, Some(git)) => match range.head.as_ref().and_then(|h| h.commit.clone()) {
-                Some(head) => {
-                    let mut v = vec![head.clone()];
-                    if github_pull_request_merge(&head)
-                        && let Some(pr_head) = git.parents(&head)?.get(1)
-                    {
-                        v.push(pr_head.clone());
-                    }
-                    v
+            (None, Some(head)) => {
+                let mut v = vec![head.clone()];
+                if github_pull_request_merge(&head)
+                    && let Some(git) = prepared.git()
+                    && let Some(pr_head) = git.parents(&head)?.get(1)
+                {
+                    v.push(pr_head.clone());
                 }
-                None => Vec::new(),
-            },
+                v
+            }
             (None, None) => Vec::new(),
         };
         if reviewed.is_empty() {
