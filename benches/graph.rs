@@ -1,5 +1,5 @@
-//! Benchmarks on generated graphs: load, impact queries (all 20, and the heaviest alone),
-//! rank of every node.
+//! Benchmarks on generated graphs: load, impact queries (all 20, and the heaviest alone, also
+//! with its JSON report), rank of every node.
 //!
 //! Graphs come from `../shared/bench/gen_graph.py` (seed 1), generated on first use into
 //! `target/bench-graphs/` together with their 20 standard queries. 10k and 100k nodes run by
@@ -18,6 +18,7 @@ use blast_radius::analysis::rank::{RankOptions, rank};
 use blast_radius::analysis::{Analyzer, Policy};
 use blast_radius::changes::Resolver;
 use blast_radius::graph::{DependencyGraph, GraphBuilder};
+use blast_radius::report::json::{self, ImpactJsonOptions, NodeList};
 use criterion::{BenchmarkId, Criterion, criterion_group};
 
 // The allocator the `blast` binary uses, set up the same way (see `main`), so the figures
@@ -115,6 +116,18 @@ fn bench_impact(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("heaviest", n), &heaviest, |b, q| {
             b.iter(|| std::hint::black_box(analyzer.impact(resolver.resolve(q).unwrap()).summary()))
         });
+        // Its JSON report, as `--format json` writes it: the rated entries (what `--nodes
+        // rated` lists) and every entry, each with its path.
+        let impact = analyzer.impact(resolver.resolve(&heaviest).unwrap());
+        for (name, nodes) in [
+            ("heaviest json rated", NodeList::Rated),
+            ("heaviest json all", NodeList::All),
+        ] {
+            let opts = ImpactJsonOptions { nodes, paths: true };
+            g.bench_with_input(BenchmarkId::new(name, n), &impact, |b, imp| {
+                b.iter(|| json::impact(&mut std::io::sink(), imp, &opts).unwrap())
+            });
+        }
     }
     g.finish();
 }

@@ -523,6 +523,58 @@ impl<'g> Impact<'g> {
         by.into_iter().map(|(o, n)| (o.to_string(), n)).collect()
     }
 
+    /// The paths of `nodes`, as [`ImpactedNode::path`] gives each, one after another in
+    /// `flat`, node `i`'s ending at `ends[i]` (both cleared first). Follows the parent
+    /// links of all of them a hop at a time, asking the memory for every next entry before
+    /// reading any, so the lookups of a long list overlap instead of waiting one by one.
+    /// `chains` is scratch.
+    pub(crate) fn paths_into(
+        &self,
+        nodes: &[ImpactedNode<'_, 'g>],
+        flat: &mut Vec<Node<'g>>,
+        ends: &mut Vec<usize>,
+        chains: &mut Vec<Vec<u32>>,
+    ) {
+        if chains.len() < nodes.len() {
+            chains.resize_with(nodes.len(), Vec::new);
+        }
+        let mut active: Vec<(usize, &Entry)> = Vec::with_capacity(nodes.len());
+        for (i, n) in nodes.iter().enumerate() {
+            chains[i].clear();
+            chains[i].push(n.entry.ix);
+            active.push((i, n.entry));
+        }
+        let mut next = Vec::with_capacity(nodes.len());
+        while !active.is_empty() {
+            next.clear();
+            for &(i, e) in &active {
+                if e.parent == NONE {
+                    continue;
+                }
+                if let Some(j) = self.entry_index(e.parent) {
+                    let p = &self.entries[j];
+                    crate::graph::prefetch(p);
+                    next.push((i, p));
+                }
+            }
+            for &(i, p) in &next {
+                chains[i].push(p.ix);
+            }
+            std::mem::swap(&mut active, &mut next);
+        }
+        flat.clear();
+        ends.clear();
+        for chain in &chains[..nodes.len()] {
+            flat.extend(
+                chain
+                    .iter()
+                    .rev()
+                    .map(|&ix| self.graph.node_ix(NodeIx::from_usize(ix as usize))),
+            );
+            ends.push(flat.len());
+        }
+    }
+
     /// Counts.
     pub fn summary(&self) -> Summary {
         let mut s = Summary {

@@ -37,6 +37,7 @@ pub use model::{EdgeKind, NodeKind, ParseKindError, Tier};
 pub use provenance::{AttrValue, Evidence};
 
 use crate::graph::strings::{Arena, Interner, Range32, StrRef};
+pub(crate) use strings::prefetch;
 
 /// A dense node index: position of a node in the graph. Never part of the public API.
 #[derive(Copy, Clone, Default, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -485,6 +486,26 @@ impl fmt::Debug for DependencyGraph {
 }
 
 impl<'g> Node<'g> {
+    /// Asks the memory for the node's record, without waiting (a hint before reading many).
+    #[inline]
+    pub(crate) fn prefetch(&self) {
+        strings::prefetch(self.inner);
+    }
+    /// Asks the memory for the start of the node's id and of its owner list, without
+    /// waiting (reads the record).
+    #[inline]
+    pub(crate) fn prefetch_text(&self) {
+        let (start, _) = self.inner.id.parts();
+        strings::prefetch(
+            self.graph
+                .strings
+                .as_str()
+                .as_ptr()
+                .wrapping_add(start as usize),
+        );
+        let (first, _) = self.inner.owners.parts();
+        strings::prefetch(self.graph.owner_list.as_ptr().wrapping_add(first as usize));
+    }
     /// The node's id.
     pub fn id(&self) -> &'g NodeId {
         NodeId::new(self.graph.str(self.inner.id))

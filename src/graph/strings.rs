@@ -141,7 +141,7 @@ fn tag_of(h: u64) -> u32 {
 
 /// Asks the memory for the cache line at `p` without waiting for it.
 #[inline(always)]
-fn prefetch<T>(p: *const T) {
+pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint; it never faults, whatever the address.
     unsafe {

@@ -60,6 +60,7 @@ use crate::analysis::{CheckReport, Impact, ImpactedNode, Risk, Why};
 use crate::changes::DiffInfo;
 use crate::changes::topology::{EdgeChange, Topology};
 use crate::codes::{Finding, Severity};
+use crate::graph::Node;
 
 /// Schema id of the impact report.
 pub const IMPACT_SCHEMA: &str = "blast-radius/impact/v1";
@@ -202,21 +203,6 @@ struct OwnerJson<'a> {
     nodes: Vec<&'a str>,
 }
 
-#[derive(Serialize)]
-struct ImpactedJson<'a> {
-    id: &'a str,
-    kind: &'static str,
-    tier: Option<u8>,
-    customer_facing: bool,
-    distance: u32,
-    strength: f64,
-    risk: Risk,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<Vec<&'a str>>,
-    owners: Vec<&'a str>,
-    owners_source: Option<&'static str>,
-}
-
 /// Which impacted nodes a JSON report lists (the summary always counts all of them).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum NodeList {
@@ -259,35 +245,20 @@ impl Default for ImpactJsonOptions {
     }
 }
 
-fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
-    let node = n.node();
-    let (owners, owners_source) = n.owners();
-    ImpactedJson {
-        id: node.id().as_str(),
-        kind: node.kind().as_str(),
-        tier: node.tier().map(|t| t.get()),
-        customer_facing: node.customer_facing(),
-        distance: n.distance(),
-        strength: n.strength(),
-        risk: n.risk(),
-        path: paths.then(|| n.path().iter().map(|p| p.id().as_str()).collect()),
-        owners,
-        owners_source: owners_source.map(|o| o.as_str()),
-    }
-}
-
 /// Items per parallel formatting task, and per block written at once (so a million-item
 /// list is never held in memory whole).
 const ITEMS_PER_TASK: usize = 2048;
 const ITEMS_PER_BLOCK: usize = 64 * ITEMS_PER_TASK;
 
-/// Writes `items` as a JSON array, each through `json`: blocks of items formatted in
-/// parallel, written in order, so the bytes are the same on any number of threads and the
-/// same as serde's for the whole list.
-fn write_list<T: Sync, J: Serialize>(
+/// Writes `items` as a JSON array: blocks of `per_block` items (so a million-item list is
+/// never held in memory whole), each cut into tasks of `per_task` items that `task` formats
+/// in parallel (appending the task's items, comma-separated, to the buffer it is given, with
+/// scratch state `S` made once per task), written in order, so the bytes are the same on
+/// any number of threads.
+fn write_list<T: Sync, S: Default>(
     w: &mut dyn Write,
     items: &[T],
-    json: impl Fn(&T) -> J + Sync,
+    task: impl Fn(&mut Vec<u8>, &[T], &mut S) + Sync,
     per_task: usize,
     per_block: usize,
 ) -> io::Result<()> {
@@ -296,14 +267,10 @@ fn write_list<T: Sync, J: Serialize>(
     for block in items.chunks(per_block) {
         let parts: Vec<Vec<u8>> = block
             .par_chunks(per_task)
-            .map(|task| {
-                let mut b = Vec::with_capacity(task.len() * 256);
-                for (i, item) in task.iter().enumerate() {
-                    if i > 0 {
-                        b.push(b',');
-                    }
-                    serde_json::to_writer(&mut b, &json(item)).expect("writing to memory");
-                }
+            .map(|t| {
+                let mut b = Vec::with_capacity(t.len() * 256);
+                let mut scratch = S::default();
+                task(&mut b, t, &mut scratch);
                 b
             })
             .collect();
@@ -316,6 +283,157 @@ fn write_list<T: Sync, J: Serialize>(
         }
     }
     w.write_all(b"]")
+}
+
+/// [`write_list`] of items serde writes, each as `json` makes it.
+fn write_serde_list<T: Sync, J: Serialize>(
+    w: &mut dyn Write,
+    items: &[T],
+    json: impl Fn(&T) -> J + Sync,
+) -> io::Result<()> {
+    let task = |b: &mut Vec<u8>, t: &[T], _: &mut ()| {
+        for (i, x) in t.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            push_json(b, &json(x));
+        }
+    };
+    write_list(w, items, task, ITEMS_PER_TASK, ITEMS_PER_BLOCK)
+}
+
+/// Appends `s` as a JSON string, escaped exactly as serde_json escapes it (the common
+/// case, nothing to escape, is copied whole).
+fn push_json_str(b: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        b.reserve(s.len() + 2);
+        b.push(b'"');
+        b.extend_from_slice(s.as_bytes());
+        b.push(b'"');
+    } else {
+        push_json(b, s);
+    }
+}
+
+/// Appends `x` as serde_json writes it.
+fn push_json<T: Serialize + ?Sized>(b: &mut Vec<u8>, x: &T) {
+    serde_json::to_writer(b, x).expect("writing to memory");
+}
+
+/// `impacted` entries formatted a group at a time (see [`push_impacted_items`]).
+const IMPACTED_GROUP: usize = 128;
+
+/// Scratch for [`push_impacted_items`], kept across the groups of one task.
+#[derive(Default)]
+struct ImpactedScratch<'g> {
+    /// The group's paths, one after another (or its nodes alone, without paths).
+    nodes: Vec<Node<'g>>,
+    /// Where each entry's nodes end in `nodes`.
+    ends: Vec<usize>,
+    /// For [`Impact::paths_into`].
+    chains: Vec<Vec<u32>>,
+}
+
+/// Appends the `impacted` entries `items`, comma-separated, the same bytes serde writes for
+/// the whole list (the tests hold them to it), without building a value per entry. A large
+/// radius lists tens of thousands of entries scattered over the graph, and looking each one
+/// up in turn mostly waits on memory; so a group at a time, this follows all the group's
+/// paths together ([`Impact::paths_into`]), then asks the memory for every node record, then
+/// for every id and owner list, and only then writes the group.
+fn push_impacted_items<'g>(
+    b: &mut Vec<u8>,
+    impact: &Impact<'g>,
+    items: &[ImpactedNode<'_, 'g>],
+    paths: bool,
+    s: &mut ImpactedScratch<'g>,
+) {
+    for (gi, group) in items.chunks(IMPACTED_GROUP).enumerate() {
+        if paths {
+            impact.paths_into(group, &mut s.nodes, &mut s.ends, &mut s.chains);
+        } else {
+            s.nodes.clear();
+            s.ends.clear();
+            for n in group {
+                s.nodes.push(n.node());
+                s.ends.push(s.nodes.len());
+            }
+        }
+        for n in &s.nodes {
+            n.prefetch();
+        }
+        for n in &s.nodes {
+            n.prefetch_text();
+        }
+        let mut start = 0;
+        for (i, (&n, &end)) in group.iter().zip(&s.ends).enumerate() {
+            if gi > 0 || i > 0 {
+                b.push(b',');
+            }
+            push_impacted(b, n, paths.then(|| &s.nodes[start..end]));
+            start = end;
+        }
+    }
+}
+
+/// The [`write_list`] task of an `impacted` list.
+fn impacted_task<'i, 'g>(
+    impact: &'i Impact<'g>,
+    paths: bool,
+) -> impl Fn(&mut Vec<u8>, &[ImpactedNode<'i, 'g>], &mut ImpactedScratch<'g>) + Sync + 'i {
+    move |b, t, s| push_impacted_items(b, impact, t, paths, s)
+}
+
+/// Appends one `impacted` entry, with `path` when the report lists paths.
+fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'_>]>) {
+    let node = n.node();
+    b.extend_from_slice(b"{\"id\":");
+    push_json_str(b, node.id().as_str());
+    b.extend_from_slice(b",\"kind\":\"");
+    b.extend_from_slice(node.kind().as_str().as_bytes());
+    b.extend_from_slice(b"\",\"tier\":");
+    match node.tier() {
+        Some(t) => push_json(b, &t.get()),
+        None => b.extend_from_slice(b"null"),
+    }
+    b.extend_from_slice(if node.customer_facing() {
+        b",\"customer_facing\":true,\"distance\":"
+    } else {
+        b",\"customer_facing\":false,\"distance\":"
+    });
+    push_json(b, &n.distance());
+    b.extend_from_slice(b",\"strength\":");
+    push_json(b, &n.strength());
+    b.extend_from_slice(b",\"risk\":\"");
+    b.extend_from_slice(n.risk().as_str().as_bytes());
+    b.push(b'"');
+    if let Some(path) = path {
+        b.extend_from_slice(b",\"path\":[");
+        for (i, p) in path.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            push_json_str(b, p.id().as_str());
+        }
+        b.push(b']');
+    }
+    b.extend_from_slice(b",\"owners\":[");
+    let (owners, source) = n.owners();
+    for (i, o) in owners.iter().enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        push_json_str(b, o);
+    }
+    b.extend_from_slice(b"],\"owners_source\":");
+    match source {
+        Some(s) => {
+            b.push(b'"');
+            b.extend_from_slice(s.as_str().as_bytes());
+            b.push(b'"');
+        }
+        None => b.extend_from_slice(b"null"),
+    }
+    b.push(b'}');
 }
 
 /// Starts a JSON object whose field `key` is too large for serde: writes the fields of `head`
@@ -452,9 +570,9 @@ fn write_impact<'i, 'g>(
         },
     };
     let nodes = listed(impact, opts.nodes);
-    let json = |&n: &ImpactedNode<'i, 'g>| impacted_json(n, opts.paths);
+    let task = impacted_task(impact, opts.paths);
     begin_object(w, &head, "impacted")?;
-    write_list(w, &nodes, json, ITEMS_PER_TASK, ITEMS_PER_BLOCK)?;
+    write_list(w, &nodes, task, ITEMS_PER_TASK, ITEMS_PER_BLOCK)?;
     end_object(w, &tail)
 }
 
@@ -646,7 +764,7 @@ pub fn rank<'g>(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'g>) -> io
     };
     one_line(w, |w| {
         begin_object(w, &head, "nodes")?;
-        write_list(w, &rank.nodes, json, ITEMS_PER_TASK, ITEMS_PER_BLOCK)?;
+        write_serde_list(w, &rank.nodes, json)?;
         end_object(w, &tail)
     })
 }
@@ -945,16 +1063,46 @@ mod tests {
     use crate::graph::DependencyGraph;
     use crate::graph::testing::{TestNode, graph_of};
 
-    /// A library used by 600 services, some customer-facing or tiered, one id needing escapes
-    /// (and on the path of another).
+    /// The oracle for [`push_impacted`]: what serde writes for this struct.
+    #[derive(Serialize)]
+    struct ImpactedJson<'a> {
+        id: &'a str,
+        kind: &'static str,
+        tier: Option<u8>,
+        customer_facing: bool,
+        distance: u32,
+        strength: f64,
+        risk: Risk,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        path: Option<Vec<&'a str>>,
+        owners: Vec<&'a str>,
+        owners_source: Option<&'static str>,
+    }
+
+    fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
+        let node = n.node();
+        let (owners, owners_source) = n.owners();
+        ImpactedJson {
+            id: node.id().as_str(),
+            kind: node.kind().as_str(),
+            tier: node.tier().map(|t| t.get()),
+            customer_facing: node.customer_facing(),
+            distance: n.distance(),
+            strength: n.strength(),
+            risk: n.risk(),
+            path: paths.then(|| n.path().iter().map(|p| p.id().as_str()).collect()),
+            owners,
+            owners_source: owners_source.map(|o| o.as_str()),
+        }
+    }
+
+    /// A library used by 600 services, some customer-facing or tiered, two ids needing
+    /// escapes or holding what JSON leaves as it is (on the paths of others).
     fn fan_in() -> DependencyGraph {
-        let odd = "svc \"7\"\n";
-        let id = |i: usize| {
-            if i == 7 {
-                odd.to_string()
-            } else {
-                format!("svc-{i}")
-            }
+        let id = |i: usize| match i {
+            7 => "svc \"7\"\n".to_string(),
+            9 => "svc\\9\u{1}\u{7f}é→".to_string(),
+            _ => format!("svc-{i}"),
         };
         let lib = TestNode {
             id: "lib".into(),
@@ -1005,10 +1153,19 @@ mod tests {
                 assert_eq!(report["summary"]["impacted"], 601);
                 assert_eq!(report.get("listed").is_some(), nodes != NodeList::All);
                 let nodes = listed(&imp, nodes);
-                for (task, block) in [(1, 1), (1, 3), (2, 5), (7, 64), (64, 7), (2048, 1 << 17)] {
+                // Tasks and blocks of every shape, and tasks of more than one group.
+                let shapes = [
+                    (1, 1),
+                    (1, 3),
+                    (2, 5),
+                    (7, 64),
+                    (64, 7),
+                    (200, 450),
+                    (2048, 1 << 17),
+                ];
+                for (task, block) in shapes {
                     let mut out = Vec::new();
-                    write_list(&mut out, &nodes, |n| impacted_json(*n, paths), task, block)
-                        .unwrap();
+                    write_list(&mut out, &nodes, impacted_task(&imp, paths), task, block).unwrap();
                     assert_eq!(
                         String::from_utf8(out).unwrap(),
                         String::from_utf8(expected.clone()).unwrap()
