@@ -944,23 +944,36 @@ fn parse_wave(bytes: &[u8], pos: usize, mode: Mode, wave_bytes: usize) -> R<Vec<
 }
 
 /// Commits parsed runs in file order; edge endpoints are looked up in parallel first, in
-/// batches (`GraphBuilder::lookup_batch`).
+/// batches (`GraphBuilder::lookup_batch`). An edge from the same node as the edge before it
+/// (files list a node's edges together) reuses that edge's lookup of its `from`.
 fn commit(builder: &mut GraphBuilder, doc: DocId, runs: &[Run<'_>]) {
-    let resolved: Vec<Vec<u32>> = runs
+    let resolved: Vec<Vec<(u32, u32)>> = runs
         .par_iter()
         .map(|r| {
-            let keys: Vec<&str> = r
-                .recs
-                .iter()
-                .filter_map(|rec| match rec {
-                    Rec::Edge(e) => Some([e.from.as_ref(), e.to.as_ref()]),
-                    Rec::Node(_) => None,
-                })
-                .flatten()
-                .collect();
-            let mut ends = Vec::with_capacity(keys.len());
-            builder.lookup_batch(&keys, &mut ends);
-            ends
+            let mut keys: Vec<&str> = Vec::new();
+            let mut at: Vec<(u32, u32)> = Vec::new();
+            let mut last: Option<(&str, u32)> = None;
+            for rec in &r.recs {
+                if let Rec::Edge(e) = rec {
+                    let from: &str = e.from.as_ref();
+                    let f = match last {
+                        Some((id, f)) if id == from => f,
+                        _ => {
+                            keys.push(from);
+                            let f = keys.len() as u32 - 1;
+                            last = Some((from, f));
+                            f
+                        }
+                    };
+                    keys.push(e.to.as_ref());
+                    at.push((f, keys.len() as u32 - 1));
+                }
+            }
+            let mut found = Vec::with_capacity(keys.len());
+            builder.lookup_batch(&keys, &mut found);
+            at.into_iter()
+                .map(|(f, t)| (found[f as usize], found[t as usize]))
+                .collect()
         })
         .collect();
     for (r, ends) in runs.iter().zip(resolved) {
@@ -997,8 +1010,8 @@ fn commit(builder: &mut GraphBuilder, doc: DocId, runs: &[Run<'_>]) {
                     );
                 }
                 Rec::Edge(e) => {
-                    let (a, b) = (ends[k], ends[k + 1]);
-                    k += 2;
+                    let (a, b) = ends[k];
+                    k += 1;
                     if a != u32::MAX && b != u32::MAX {
                         builder.add_edge_resolved(doc, a, b, e.kind, e.optional);
                     } else {
