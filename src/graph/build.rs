@@ -479,6 +479,13 @@ impl GraphBuilder {
         self.ids.get_batch(&self.strings, ids, out);
     }
 
+    /// Asks the memory for the id table's slot of `id`, without waiting: a loader about to
+    /// declare many nodes calls it a few nodes ahead.
+    #[inline]
+    pub(crate) fn prefetch_id(&self, id: &str) {
+        self.ids.prefetch(id);
+    }
+
     /// Declares an edge between two ids already resolved with
     /// [`lookup_batch`](Self::lookup_batch).
     #[inline]

@@ -191,6 +191,14 @@ impl Interner {
         h as usize & (self.slots.len() - 1)
     }
 
+    /// Asks the memory for the home slot of `s`, without waiting.
+    #[inline]
+    pub(crate) fn prefetch(&self, s: &str) {
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[self.home(self.hash(s))]);
+        }
+    }
+
     /// Hashes a batch of strings and asks the memory for each one's home slot.
     #[inline]
     fn hash_batch<'s>(&self, strs: impl Iterator<Item = &'s str>) -> [u64; BATCH] {

@@ -976,11 +976,34 @@ fn commit(builder: &mut GraphBuilder, doc: DocId, runs: &[Run<'_>]) {
                 .collect()
         })
         .collect();
+    // Nodes ahead of the one being declared whose ids' table slots are asked of memory.
+    const AHEAD: usize = 8;
     for (r, ends) in runs.iter().zip(resolved) {
-        let mut k = 0;
+        let ids: Vec<(&str, Option<&str>)> = r
+            .recs
+            .iter()
+            .filter_map(|rec| match rec {
+                Rec::Node(n) => Some((n.id.as_ref(), n.part_of.as_deref())),
+                Rec::Edge(_) => None,
+            })
+            .collect();
+        let prefetch = |builder: &GraphBuilder, (id, part_of): (&str, Option<&str>)| {
+            builder.prefetch_id(id);
+            if let Some(p) = part_of {
+                builder.prefetch_id(p);
+            }
+        };
+        for &x in ids.iter().take(AHEAD) {
+            prefetch(builder, x);
+        }
+        let (mut k, mut ni) = (0, 0);
         for rec in &r.recs {
             match rec {
                 Rec::Node(n) => {
+                    if let Some(&x) = ids.get(ni + AHEAD) {
+                        prefetch(builder, x);
+                    }
+                    ni += 1;
                     let (ds, dl) = n.deps;
                     for d in &r.deps[ds as usize..(ds + dl) as usize] {
                         builder.add_edge(
