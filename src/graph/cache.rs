@@ -12,6 +12,10 @@
 //! * then every index and range in the payload is bounds-checked while decoding, so even a
 //!   payload that passed the checksum by accident cannot make the decoder panic.
 //!
+//! The edge records are checked like the rest but decoded only when something first reads
+//! the graph's edges (walks use the adjacency arrays): the graph keeps the bytes it was read
+//! from ([`LazyEdges`]).
+//!
 //! # Format
 //!
 //! Little-endian. Header: `b"BLASTGC\0"`, format version (u32), tool version (u32 length +
@@ -31,7 +35,7 @@ use rayon::prelude::*;
 
 use super::csr::Csr;
 use super::provenance::{AttrValue, NetworkPolicy, Provenance, RemovedEdge};
-use super::store::Edge;
+use super::store::{Edge, LazyEdges};
 use super::strings::{Arena, Interner, Range32, StrRef};
 use super::{
     DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, NodeKind, Origin, Tier,
@@ -530,8 +534,15 @@ impl DependencyGraph {
     ///
     /// # Errors
     /// Why the bytes cannot be used ([`CacheMiss`]); never panics on bad bytes.
-    pub fn read_cache(bytes: &[u8], key: &CacheKey) -> Result<DependencyGraph, CacheMiss> {
+    pub fn read_cache<B>(bytes: B, key: &CacheKey) -> Result<DependencyGraph, CacheMiss>
+    where
+        B: AsRef<[u8]> + Send + Sync + 'static,
+    {
         let _t = crate::timing::Phase::start("read cache");
+        // Shared with the graph, which decodes its edges from it the first time they are
+        // read.
+        let shared: Shared = std::sync::Arc::new(bytes);
+        let bytes = (*shared).as_ref();
         let mut h = In { b: bytes, pos: 0 };
         if h.take(8).map_err(|_| CacheMiss::Format)? != MAGIC {
             return Err(CacheMiss::Format);
@@ -547,6 +558,7 @@ impl DependencyGraph {
         }
         let len = h.len()?;
         let sum = h.u64()?;
+        let at = h.pos;
         let payload = h.take(len)?;
         {
             let _t = crate::timing::Phase::start("cache checksum");
@@ -554,7 +566,7 @@ impl DependencyGraph {
                 return Err(CacheMiss::Corrupt);
             }
         }
-        decode(payload)
+        decode(&shared, at, payload)
     }
 }
 
@@ -567,9 +579,36 @@ fn le32(c: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(c[at..at + 4].try_into().expect("4 bytes"))
 }
 
+/// The bytes a cache was read from (a mapped file, or bytes in memory).
+type Shared = std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// What stands in for an edge record that no longer reads (see [`decode`]).
+const EDGE_FALLBACK: EdgeImpl = EdgeImpl {
+    kind: EdgeKind::Sync,
+    optional: false,
+    implicit: false,
+    origin: 0,
+};
+
+/// The edge in an edge record, if its ends are among `n` nodes and its kind is known.
+fn edge_record(c: &[u8], n: usize) -> Option<Edge> {
+    let (a, b) = (le32(c, 0), le32(c, 4));
+    let kind = *EdgeKind::ALL.get(c[8] as usize)?;
+    ((a as usize) < n && (b as usize) < n).then(|| {
+        let w = EdgeImpl {
+            kind,
+            optional: c[9] != 0,
+            implicit: c[10] != 0,
+            origin: le32(c, 12),
+        };
+        Edge::new(NodeIx(a), NodeIx(b), w)
+    })
+}
+
 /// What the payload holds after the nodes.
 struct Rest {
-    edges: Vec<Edge>,
+    /// Where the edge records are in the payload (checked, decoded when first read).
+    edges: std::ops::Range<usize>,
     owner_list: Vec<StrRef>,
     path_list: Vec<StrRef>,
     origin_list: Vec<u32>,
@@ -580,7 +619,8 @@ struct Rest {
     provenance: Provenance,
 }
 
-fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
+/// Decodes the payload, which starts at byte `at` of `shared`.
+fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     let t = crate::timing::Phase::start("cache decode");
     let mut p = In { b: payload, pos: 0 };
     let strings = Arena::from_string(p.string()?);
@@ -626,7 +666,25 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     let ids = ids.ok_or(CacheMiss::Corrupt)?;
     let rest = rest?;
     drop(t);
-    let inner = Inner::from_parts(nodes, rest.edges);
+    // The records were checked; should the file change under the mapping after all, a
+    // record that no longer reads is an edge from the first node to itself, never a panic.
+    let count = rest.edges.len() / EDGE_BYTES;
+    let (src, range) = (shared.clone(), at + rest.edges.start..at + rest.edges.end);
+    let decode = move || -> Vec<Edge> {
+        let fallback = Edge::new(NodeIx(0), NodeIx(0), EDGE_FALLBACK);
+        (*src).as_ref()[range.clone()]
+            .par_chunks_exact(EDGE_BYTES)
+            .with_min_len(4096)
+            .map(|c| edge_record(c, n).unwrap_or(fallback))
+            .collect()
+    };
+    let inner = Inner::from_lazy(
+        nodes,
+        LazyEdges {
+            count,
+            decode: std::sync::Arc::new(decode),
+        },
+    );
     fn lock<T>(x: Option<T>) -> OnceLock<T> {
         x.map_or_else(OnceLock::new, OnceLock::from)
     }
@@ -650,29 +708,9 @@ fn decode(payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
 fn decode_rest(p: &mut In<'_>, strings: &Arena, nodes: &[NodeImpl]) -> R<Rest> {
     let n = nodes.len();
     let m = p.len()?;
-    let fallback = Edge::new(
-        NodeIx(0),
-        NodeIx(0),
-        EdgeImpl {
-            kind: EdgeKind::Sync,
-            optional: false,
-            implicit: false,
-            origin: 0,
-        },
-    );
-    let edges = p.records(m, EDGE_BYTES, fallback, |c| {
-        let (a, b) = (le32(c, 0), le32(c, 4));
-        let kind = *EdgeKind::ALL.get(c[8] as usize)?;
-        ((a as usize) < n && (b as usize) < n).then(|| {
-            let w = EdgeImpl {
-                kind,
-                optional: c[9] != 0,
-                implicit: c[10] != 0,
-                origin: le32(c, 12),
-            };
-            Edge::new(NodeIx(a), NodeIx(b), w)
-        })
-    })?;
+    let start = p.pos;
+    let raw_edges = p.take(m.checked_mul(EDGE_BYTES).ok_or(CacheMiss::Corrupt)?)?;
+    let edges = start..p.pos;
     let mut lists = Vec::new();
     for _ in 0..2 {
         let k = p.len()?;
@@ -696,9 +734,10 @@ fn decode_rest(p: &mut In<'_>, strings: &Arena, nodes: &[NodeImpl]) -> R<Rest> {
     };
     let lens = [owner_list.len(), path_list.len(), origin_list.len()];
     if origin_list.iter().any(|&o| o as usize >= origins.len())
-        || edges
-            .par_iter()
-            .any(|e| e.weight.origin as usize >= origins.len())
+        || !raw_edges
+            .par_chunks_exact(EDGE_BYTES)
+            .with_min_len(4096)
+            .all(|c| edge_record(c, n).is_some_and(|e| (e.weight.origin as usize) < origins.len()))
         || !nodes
             .par_iter()
             .all(|x| fits(x.owners, lens[0]) && fits(x.paths, lens[1]) && fits(x.origins, lens[2]))
@@ -765,8 +804,12 @@ mod tests {
         let mut cur = io::Cursor::new(Vec::new());
         g.write_cache(&mut cur, &key).unwrap();
         let bytes = cur.into_inner();
-        let back = DependencyGraph::read_cache(&bytes, &key).unwrap();
+        let back = DependencyGraph::read_cache(bytes, &key).unwrap();
+        // The edges are counted, not decoded, until something reads them.
+        assert_eq!(back.edge_count(), g.edge_count());
+        assert!(!back.inner.edges_decoded());
         assert_eq!(back.dump(), g.dump());
+        assert!(back.inner.edges_decoded());
         back.verify().unwrap();
         assert_eq!(back.node("checkout").unwrap().id().as_str(), "checkout");
         assert_eq!(back.id_order(), g.id_order());
@@ -828,7 +871,7 @@ mod tests {
         let key = CacheKey([5; 16]);
         let mut cur = io::Cursor::new(Vec::new());
         g.write_cache(&mut cur, &key).unwrap();
-        let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
+        let back = DependencyGraph::read_cache(cur.into_inner(), &key).unwrap();
         assert_eq!(back.dump(), g.dump());
         assert!(back.dump().contains("line: Some(12)"), "{}", back.dump());
         assert_eq!(back.aliases("api"), ["api-svc"]);
@@ -844,7 +887,7 @@ mod tests {
         let key = CacheKey([3; 16]);
         let mut cur = io::Cursor::new(Vec::new());
         g.write_cache(&mut cur, &key).unwrap();
-        let back = DependencyGraph::read_cache(&cur.into_inner(), &key).unwrap();
+        let back = DependencyGraph::read_cache(cur.into_inner(), &key).unwrap();
         assert!(back.forward.get().is_some() && back.id_order.get().is_none());
         back.verify().unwrap();
         assert_eq!(back.id_order(), g.id_order());
@@ -858,7 +901,7 @@ mod tests {
         g.write_cache(&mut cur, &key).unwrap();
         let bytes = cur.into_inner();
         assert_eq!(
-            DependencyGraph::read_cache(&bytes, &CacheKey([8; 16])).err(),
+            DependencyGraph::read_cache(bytes.clone(), &CacheKey([8; 16])).err(),
             Some(CacheMiss::Key)
         );
         assert_eq!(
@@ -868,13 +911,13 @@ mod tests {
         // Every truncation, and a flipped bit anywhere in the payload, is refused without
         // a panic.
         for cut in (0..bytes.len()).step_by(97) {
-            assert!(DependencyGraph::read_cache(&bytes[..cut], &key).is_err());
+            assert!(DependencyGraph::read_cache(bytes[..cut].to_vec(), &key).is_err());
         }
         for i in (40..bytes.len()).step_by(101) {
             let mut bad = bytes.clone();
             bad[i] ^= 0x20;
             assert!(
-                DependencyGraph::read_cache(&bad, &key).is_err(),
+                DependencyGraph::read_cache(bad.clone(), &key).is_err(),
                 "flipped byte {i}"
             );
         }
@@ -902,7 +945,7 @@ mod tests {
             bad[i] = bad[i].wrapping_add(0x41);
             let sum = checksum(&bad[header..]);
             bad[header - 8..header].copy_from_slice(&sum.to_le_bytes());
-            let _ = DependencyGraph::read_cache(&bad, &key);
+            let _ = DependencyGraph::read_cache(bad.clone(), &key);
         }
     }
 }

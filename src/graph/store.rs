@@ -11,7 +11,7 @@
 //! petgraph's `Graph` gives them, so code written against petgraph reads the same order.
 
 use std::ops::{Index, IndexMut};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use petgraph::graph::{EdgeIndex, NodeIndex};
 
@@ -94,11 +94,22 @@ struct Lists {
     edges: Vec<u32>,
 }
 
+/// Edges not decoded yet: how many there are, and how to decode them (every edge's ends
+/// must be nodes of the store's list). The compiled-graph cache hands its edges over this
+/// way, so a run that never reads them (walks use the adjacency arrays) never decodes them.
+#[derive(Clone)]
+pub(crate) struct LazyEdges {
+    pub(crate) count: usize,
+    pub(crate) decode: Arc<dyn Fn() -> Vec<Edge> + Send + Sync>,
+}
+
 /// Nodes and edges in insertion order.
 #[derive(Clone, Default)]
 pub(crate) struct Store {
     nodes: Vec<NodeImpl>,
-    edges: Vec<Edge>,
+    /// The edges, once there (read them through `edges`, which decodes `lazy` first).
+    edges: OnceLock<Vec<Edge>>,
+    lazy: Option<LazyEdges>,
     outgoing: OnceLock<Lists>,
     incoming: OnceLock<Lists>,
 }
@@ -117,15 +128,42 @@ impl Store {
         );
         Store {
             nodes,
-            edges,
-            outgoing: OnceLock::new(),
-            incoming: OnceLock::new(),
+            edges: OnceLock::from(edges),
+            ..Store::default()
         }
     }
 
+    /// A store of these nodes and of edges decoded the first time they are read.
+    pub(crate) fn from_lazy(nodes: Vec<NodeImpl>, edges: LazyEdges) -> Store {
+        Store {
+            nodes,
+            lazy: Some(edges),
+            ..Store::default()
+        }
+    }
+
+    /// The edges, decoded first if they are not yet.
+    fn edges(&self) -> &Vec<Edge> {
+        self.edges
+            .get_or_init(|| self.lazy.as_ref().map_or_else(Vec::new, |l| (l.decode)()))
+    }
+
+    /// Whether the edges are decoded (see [`LazyEdges`]).
+    #[cfg(test)]
+    pub(crate) fn edges_decoded(&self) -> bool {
+        self.edges.get().is_some()
+    }
+
+    fn edges_mut(&mut self) -> &mut Vec<Edge> {
+        self.edges();
+        self.lazy = None;
+        self.edges.get_mut().expect("decoded just above")
+    }
+
     /// The nodes and edges, giving the storage up.
-    pub(crate) fn into_nodes_edges(self) -> (Vec<NodeImpl>, Vec<Edge>) {
-        (self.nodes, self.edges)
+    pub(crate) fn into_nodes_edges(mut self) -> (Vec<NodeImpl>, Vec<Edge>) {
+        let edges = std::mem::take(self.edges_mut());
+        (self.nodes, edges)
     }
 
     pub(crate) fn reserve_nodes(&mut self, n: usize) {
@@ -133,7 +171,7 @@ impl Store {
     }
 
     pub(crate) fn reserve_edges(&mut self, n: usize) {
-        self.edges.reserve(n);
+        self.edges_mut().reserve(n);
     }
 
     fn changed(&mut self) {
@@ -160,17 +198,19 @@ impl Store {
             a.index() < self.nodes.len() && b.index() < self.nodes.len(),
             "edge to a node that does not exist"
         );
+        let edges = self.edges_mut();
         assert!(
-            self.edges.len() < u32::MAX as usize,
+            edges.len() < u32::MAX as usize,
             "more edges than a u32 index holds"
         );
-        self.changed();
-        self.edges.push(Edge {
+        edges.push(Edge {
             from: NodeIx::from_usize(a.index()),
             to: NodeIx::from_usize(b.index()),
             weight: w,
         });
-        EdgeIndex::new(self.edges.len() - 1)
+        let e = EdgeIndex::new(edges.len() - 1);
+        self.changed();
+        e
     }
 
     pub(crate) fn node_count(&self) -> usize {
@@ -178,7 +218,11 @@ impl Store {
     }
 
     pub(crate) fn edge_count(&self) -> usize {
-        self.edges.len()
+        match (self.edges.get(), &self.lazy) {
+            (Some(edges), _) => edges.len(),
+            (None, Some(lazy)) => lazy.count,
+            (None, None) => 0,
+        }
     }
 
     pub(crate) fn node_indices(&self) -> impl ExactSizeIterator<Item = N> + use<> {
@@ -186,7 +230,7 @@ impl Store {
     }
 
     pub(crate) fn edge_indices(&self) -> impl ExactSizeIterator<Item = E> + use<> {
-        (0..self.edges.len()).map(EdgeIndex::new)
+        (0..self.edge_count()).map(EdgeIndex::new)
     }
 
     pub(crate) fn node_weights(&self) -> std::slice::Iter<'_, NodeImpl> {
@@ -195,18 +239,20 @@ impl Store {
 
     /// Every edge, in the order added.
     pub(crate) fn raw_edges(&self) -> &[Edge] {
-        &self.edges
+        self.edges()
     }
 
     pub(crate) fn edge_references(&self) -> impl ExactSizeIterator<Item = EdgeRef<'_>> + '_ {
-        self.edges.iter().enumerate().map(|(i, edge)| EdgeRef {
+        self.edges().iter().enumerate().map(|(i, edge)| EdgeRef {
             id: EdgeIndex::new(i),
             edge,
         })
     }
 
     pub(crate) fn edge_endpoints(&self, e: E) -> Option<(N, N)> {
-        self.edges.get(e.index()).map(|e| (e.source(), e.target()))
+        self.edges()
+            .get(e.index())
+            .map(|e| (e.source(), e.target()))
     }
 
     fn lists(&self, dir: Direction) -> &Lists {
@@ -215,12 +261,12 @@ impl Store {
             Direction::Reverse => &self.incoming,
         };
         cell.get_or_init(|| {
-            let offsets =
-                bucket_offsets(self.nodes.len(), self.edges.iter().map(|e| e.ends(dir).0));
+            let all = self.edges();
+            let offsets = bucket_offsets(self.nodes.len(), all.iter().map(|e| e.ends(dir).0));
             let mut fill = offsets.clone();
-            let mut edges = vec![0u32; self.edges.len()];
+            let mut edges = vec![0u32; all.len()];
             // Newest first: fill each node's slot from its newest edge.
-            for (i, e) in self.edges.iter().enumerate().rev() {
+            for (i, e) in all.iter().enumerate().rev() {
                 let slot = &mut fill[e.ends(dir).0];
                 edges[*slot as usize] = i as u32;
                 *slot += 1;
@@ -237,11 +283,12 @@ impl Store {
         dir: Direction,
     ) -> impl Iterator<Item = EdgeRef<'_>> + '_ {
         let lists = self.lists(dir);
+        let all = self.edges();
         let v = n.index();
         let (a, b) = (lists.offsets[v] as usize, lists.offsets[v + 1] as usize);
         lists.edges[a..b].iter().map(move |&i| EdgeRef {
             id: EdgeIndex::new(i as usize),
-            edge: &self.edges[i as usize],
+            edge: &all[i as usize],
         })
     }
 
@@ -268,13 +315,13 @@ impl IndexMut<N> for Store {
 impl Index<E> for Store {
     type Output = EdgeImpl;
     fn index(&self, e: E) -> &EdgeImpl {
-        &self.edges[e.index()].weight
+        &self.edges()[e.index()].weight
     }
 }
 
 impl IndexMut<E> for Store {
     fn index_mut(&mut self, e: E) -> &mut EdgeImpl {
-        &mut self.edges[e.index()].weight
+        &mut self.edges_mut()[e.index()].weight
     }
 }
 

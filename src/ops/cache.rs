@@ -170,13 +170,30 @@ fn name_of(key: &CacheKey) -> String {
     format!("{}.graph", key.hex())
 }
 
+/// A mapped cache file, shared with the graph read from it.
+struct Mapped(std::sync::Arc<memmap2::Mmap>);
+
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// The cached graph for `key`, if a valid one exists.
 pub fn read(dir: &Path, key: &CacheKey) -> Option<DependencyGraph> {
     let path = dir.join(name_of(key));
     let file = std::fs::File::open(&path).ok()?;
     // SAFETY: read-only map; a file replaced under us is renamed over, never rewritten.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
-    let graph = DependencyGraph::read_cache(&map, key).ok()?;
+    let map =
+        std::sync::Arc::new(unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?);
+    // The graph keeps the map, and decodes its edges from it if they are ever read.
+    let graph = DependencyGraph::read_cache(Mapped(map.clone()), key).ok()?;
+    // Read and checked, the file need not stay in this process's memory (the edges' part
+    // comes back from the page cache if they are read).
+    #[cfg(unix)]
+    // SAFETY: a read-only shared map of a file that is never rewritten: a page dropped here
+    // is read back from the file, unchanged, on the next access.
+    let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
     // Mark it recently used.
     let _ = file.set_modified(std::time::SystemTime::now());
     Some(graph)
