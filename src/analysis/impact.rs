@@ -552,13 +552,12 @@ impl<'g> Impact<'g> {
                     continue;
                 }
                 if let Some(j) = self.entry_index(e.parent) {
+                    // Read in the next round, by then (most likely) in the cache.
                     let p = &self.entries[j];
                     crate::graph::prefetch(p);
+                    chains[i].push(e.parent);
                     next.push((i, p));
                 }
-            }
-            for &(i, p) in &next {
-                chains[i].push(p.ix);
             }
             std::mem::swap(&mut active, &mut next);
         }

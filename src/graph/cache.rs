@@ -532,6 +532,10 @@ impl DependencyGraph {
 
     /// Reads a graph written by [`write_cache`](Self::write_cache) for `key`.
     ///
+    /// The graph keeps `bytes` (a mapped file, or bytes in memory) for as long as it lives,
+    /// and decodes its edges from them the first time they are read: a mapped file must not
+    /// be rewritten or truncated meanwhile.
+    ///
     /// # Errors
     /// Why the bytes cannot be used ([`CacheMiss`]); never panics on bad bytes.
     pub fn read_cache<B>(bytes: B, key: &CacheKey) -> Result<DependencyGraph, CacheMiss>
@@ -666,15 +670,17 @@ fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph,
     let ids = ids.ok_or(CacheMiss::Corrupt)?;
     let rest = rest?;
     drop(t);
-    // The records were checked; should the file change under the mapping after all, a
-    // record that no longer reads is an edge from the first node to itself, never a panic.
+    // The records were checked. The file is never rewritten in place (the tool writes a
+    // new file and renames it over), so they read the same later; should something else
+    // rewrite it during the run after all, a record that no longer reads is an edge from
+    // the first node to itself, never a panic. Decoded on one thread: it runs inside the
+    // store's one-time initialisation, which a parallel loop must not re-enter.
     let count = rest.edges.len() / EDGE_BYTES;
     let (src, range) = (shared.clone(), at + rest.edges.start..at + rest.edges.end);
     let decode = move || -> Vec<Edge> {
         let fallback = Edge::new(NodeIx(0), NodeIx(0), EDGE_FALLBACK);
         (*src).as_ref()[range.clone()]
-            .par_chunks_exact(EDGE_BYTES)
-            .with_min_len(4096)
+            .chunks_exact(EDGE_BYTES)
             .map(|c| edge_record(c, n).unwrap_or(fallback))
             .collect()
     };
@@ -917,7 +923,7 @@ mod tests {
             let mut bad = bytes.clone();
             bad[i] ^= 0x20;
             assert!(
-                DependencyGraph::read_cache(bad.clone(), &key).is_err(),
+                DependencyGraph::read_cache(bad, &key).is_err(),
                 "flipped byte {i}"
             );
         }
@@ -945,7 +951,54 @@ mod tests {
             bad[i] = bad[i].wrapping_add(0x41);
             let sum = checksum(&bad[header..]);
             bad[header - 8..header].copy_from_slice(&sum.to_le_bytes());
-            let _ = DependencyGraph::read_cache(bad.clone(), &key);
+            // A graph that reads back decodes its edges without panicking too.
+            if let Ok(g) = DependencyGraph::read_cache(bad, &key) {
+                let _ = g.dump();
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_edge_record_is_refused_even_with_a_valid_checksum() {
+        let g = shop();
+        let (n, m) = (g.node_count(), g.edge_count());
+        let key = CacheKey([2; 16]);
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let bytes = cur.into_inner();
+        // The header, then the payload: the arena, the nodes, the edge count, the edges.
+        let mut p = In {
+            b: &bytes,
+            pos: 8 + 4,
+        };
+        p.bytes().unwrap();
+        p.take(16).unwrap();
+        p.len().unwrap();
+        p.u64().unwrap();
+        let header = p.pos;
+        p.bytes().unwrap();
+        assert_eq!(p.len().unwrap(), n);
+        p.take(n * NODE_BYTES).unwrap();
+        assert_eq!(p.len().unwrap(), m);
+        let last = p.pos + (m - 1) * EDGE_BYTES;
+        let origins = g.origins.len() as u32;
+        // The last edge's end out of range, its kind unknown, its origin out of range.
+        let edits: [(usize, Vec<u8>); 3] = [
+            (4, (n as u32).to_le_bytes().to_vec()),
+            (8, vec![u8::MAX]),
+            (12, origins.to_le_bytes().to_vec()),
+        ];
+        assert!(DependencyGraph::read_cache(bytes.clone(), &key).is_ok());
+        for (at, value) in edits {
+            let mut bad = bytes.clone();
+            bad[last + at..last + at + value.len()].copy_from_slice(&value);
+            let sum = checksum(&bad[header..]);
+            bad[header - 8..header].copy_from_slice(&sum.to_le_bytes());
+            assert_eq!(
+                DependencyGraph::read_cache(bad, &key).err(),
+                Some(CacheMiss::Corrupt),
+                "edge field at byte {at}"
+            );
         }
     }
 }

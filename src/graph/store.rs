@@ -155,8 +155,12 @@ impl Store {
     }
 
     fn edges_mut(&mut self) -> &mut Vec<Edge> {
-        self.edges();
-        self.lazy = None;
+        if self.edges.get_mut().is_none() {
+            self.edges();
+        }
+        if self.lazy.is_some() {
+            self.lazy = None;
+        }
         self.edges.get_mut().expect("decoded just above")
     }
 

@@ -315,6 +315,18 @@ fn push_json_str(b: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Appends `strs` as a JSON array of strings.
+fn push_json_strs<'s>(b: &mut Vec<u8>, strs: impl IntoIterator<Item = &'s str>) {
+    b.push(b'[');
+    for (i, s) in strs.into_iter().enumerate() {
+        if i > 0 {
+            b.push(b',');
+        }
+        push_json_str(b, s);
+    }
+    b.push(b']');
+}
+
 /// Appends `x` as serde_json writes it.
 fn push_json<T: Serialize + ?Sized>(b: &mut Vec<u8>, x: &T) {
     serde_json::to_writer(b, x).expect("writing to memory");
@@ -383,7 +395,8 @@ fn impacted_task<'i, 'g>(
     move |b, t, s| push_impacted_items(b, impact, t, paths, s)
 }
 
-/// Appends one `impacted` entry, with `path` when the report lists paths.
+/// Appends one `impacted` entry, with `path` when the report lists paths. Its keywords
+/// (`kind`, `risk`, `owners_source`) are plain lower-case words, written as they are.
 fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'_>]>) {
     let node = n.node();
     b.extend_from_slice(b"{\"id\":");
@@ -407,24 +420,13 @@ fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'
     b.extend_from_slice(n.risk().as_str().as_bytes());
     b.push(b'"');
     if let Some(path) = path {
-        b.extend_from_slice(b",\"path\":[");
-        for (i, p) in path.iter().enumerate() {
-            if i > 0 {
-                b.push(b',');
-            }
-            push_json_str(b, p.id().as_str());
-        }
-        b.push(b']');
+        b.extend_from_slice(b",\"path\":");
+        push_json_strs(b, path.iter().map(|p| p.id().as_str()));
     }
-    b.extend_from_slice(b",\"owners\":[");
+    b.extend_from_slice(b",\"owners\":");
     let (owners, source) = n.owners();
-    for (i, o) in owners.iter().enumerate() {
-        if i > 0 {
-            b.push(b',');
-        }
-        push_json_str(b, o);
-    }
-    b.extend_from_slice(b"],\"owners_source\":");
+    push_json_strs(b, owners);
+    b.extend_from_slice(b",\"owners_source\":");
     match source {
         Some(s) => {
             b.push(b'"');
