@@ -796,6 +796,27 @@ mod tests {
     use super::*;
     use crate::graph::GraphBuilder;
 
+    /// Where the payload of the cache file `bytes` starts (the header ends with the
+    /// payload's length and checksum).
+    fn payload_at(bytes: &[u8]) -> usize {
+        let mut p = In {
+            b: bytes,
+            pos: 8 + 4,
+        };
+        p.bytes().unwrap();
+        p.take(16).unwrap();
+        p.len().unwrap();
+        p.u64().unwrap();
+        p.pos
+    }
+
+    /// Recomputes the checksum of a payload starting at `at` after an edit, as a malicious
+    /// writer could.
+    fn reseal(bad: &mut [u8], at: usize) {
+        let sum = checksum(&bad[at..]);
+        bad[at - 8..at].copy_from_slice(&sum.to_le_bytes());
+    }
+
     fn shop() -> DependencyGraph {
         let mut b = GraphBuilder::new();
         crate::sources::load_graph_file(&mut b, "graphs/shop.toml".as_ref()).unwrap();
@@ -937,20 +958,11 @@ mod tests {
         let mut cur = io::Cursor::new(Vec::new());
         g.write_cache(&mut cur, &key).unwrap();
         let bytes = cur.into_inner();
-        let header = bytes.len() - {
-            let mut p = In {
-                b: &bytes,
-                pos: 8 + 4,
-            };
-            p.bytes().unwrap();
-            p.take(16).unwrap();
-            p.len().unwrap()
-        };
+        let header = payload_at(&bytes);
         for i in (header..bytes.len()).step_by(13) {
             let mut bad = bytes.clone();
             bad[i] = bad[i].wrapping_add(0x41);
-            let sum = checksum(&bad[header..]);
-            bad[header - 8..header].copy_from_slice(&sum.to_le_bytes());
+            reseal(&mut bad, header);
             // A graph that reads back decodes its edges without panicking too.
             if let Ok(g) = DependencyGraph::read_cache(bad, &key) {
                 let _ = g.dump();
@@ -966,16 +978,12 @@ mod tests {
         let mut cur = io::Cursor::new(Vec::new());
         g.write_cache(&mut cur, &key).unwrap();
         let bytes = cur.into_inner();
-        // The header, then the payload: the arena, the nodes, the edge count, the edges.
+        // The payload: the arena, the nodes, the edge count, the edges.
+        let header = payload_at(&bytes);
         let mut p = In {
             b: &bytes,
-            pos: 8 + 4,
+            pos: header,
         };
-        p.bytes().unwrap();
-        p.take(16).unwrap();
-        p.len().unwrap();
-        p.u64().unwrap();
-        let header = p.pos;
         p.bytes().unwrap();
         assert_eq!(p.len().unwrap(), n);
         p.take(n * NODE_BYTES).unwrap();
@@ -992,8 +1000,7 @@ mod tests {
         for (at, value) in edits {
             let mut bad = bytes.clone();
             bad[last + at..last + at + value.len()].copy_from_slice(&value);
-            let sum = checksum(&bad[header..]);
-            bad[header - 8..header].copy_from_slice(&sum.to_le_bytes());
+            reseal(&mut bad, header);
             assert_eq!(
                 DependencyGraph::read_cache(bad, &key).err(),
                 Some(CacheMiss::Corrupt),

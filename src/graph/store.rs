@@ -116,19 +116,9 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn with_capacity(nodes: usize, edges: usize) -> Store {
-        Store::from_parts(Vec::with_capacity(nodes), Vec::with_capacity(edges))
-    }
-
-    /// A store of these nodes and edges (every edge's ends must be nodes of the list).
-    pub(crate) fn from_parts(nodes: Vec<NodeImpl>, edges: Vec<Edge>) -> Store {
-        debug_assert!(
-            edges
-                .iter()
-                .all(|e| e.from.idx() < nodes.len() && e.to.idx() < nodes.len())
-        );
         Store {
-            nodes,
-            edges: OnceLock::from(edges),
+            nodes: Vec::with_capacity(nodes),
+            edges: OnceLock::from(Vec::with_capacity(edges)),
             ..Store::default()
         }
     }
@@ -158,9 +148,7 @@ impl Store {
         if self.edges.get_mut().is_none() {
             self.edges();
         }
-        if self.lazy.is_some() {
-            self.lazy = None;
-        }
+        self.lazy = None;
         self.edges.get_mut().expect("decoded just above")
     }
 

@@ -195,8 +195,14 @@ impl Interner {
     #[inline]
     pub(crate) fn prefetch(&self, s: &str) {
         if !self.slots.is_empty() {
-            prefetch(&self.slots[self.home(self.hash(s))]);
+            self.prefetch_home(self.hash(s));
         }
+    }
+
+    /// Asks the memory for the home slot of hash `h`, without waiting.
+    #[inline]
+    fn prefetch_home(&self, h: u64) {
+        prefetch(&self.slots[self.home(h)]);
     }
 
     /// Hashes a batch of strings and asks the memory for each one's home slot.
@@ -205,7 +211,7 @@ impl Interner {
         let mut hashes = [0u64; BATCH];
         for (h, s) in hashes.iter_mut().zip(strs) {
             *h = self.hash(s);
-            prefetch(&self.slots[self.home(*h)]);
+            self.prefetch_home(*h);
         }
         hashes
     }

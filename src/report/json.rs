@@ -291,14 +291,8 @@ fn write_serde_list<T: Sync, J: Serialize>(
     items: &[T],
     json: impl Fn(&T) -> J + Sync,
 ) -> io::Result<()> {
-    let task = |b: &mut Vec<u8>, t: &[T], _: &mut ()| {
-        for (i, x) in t.iter().enumerate() {
-            if i > 0 {
-                b.push(b',');
-            }
-            push_json(b, &json(x));
-        }
-    };
+    let task =
+        |b: &mut Vec<u8>, t: &[T], _: &mut ()| push_joined(b, t, |b, x| push_json(b, &json(x)));
     write_list(w, items, task, ITEMS_PER_TASK, ITEMS_PER_BLOCK)
 }
 
@@ -315,15 +309,24 @@ fn push_json_str(b: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// Appends `strs` as a JSON array of strings.
-fn push_json_strs<'s>(b: &mut Vec<u8>, strs: impl IntoIterator<Item = &'s str>) {
-    b.push(b'[');
-    for (i, s) in strs.into_iter().enumerate() {
+/// Appends `items`, each by `each`, comma-separated.
+fn push_joined<T>(
+    b: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut Vec<u8>, T),
+) {
+    for (i, x) in items.into_iter().enumerate() {
         if i > 0 {
             b.push(b',');
         }
-        push_json_str(b, s);
+        each(b, x);
     }
+}
+
+/// Appends `strs` as a JSON array of strings.
+fn push_json_strs<'s>(b: &mut Vec<u8>, strs: impl IntoIterator<Item = &'s str>) {
+    b.push(b'[');
+    push_joined(b, strs, push_json_str);
     b.push(b']');
 }
 
@@ -396,7 +399,7 @@ fn impacted_task<'i, 'g>(
 }
 
 /// Appends one `impacted` entry, with `path` when the report lists paths. Its keywords
-/// (`kind`, `risk`, `owners_source`) are plain lower-case words, written as they are.
+/// (`kind`, `risk`) are plain lower-case words, written as they are.
 fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'_>]>) {
     let node = n.node();
     b.extend_from_slice(b"{\"id\":");
@@ -404,10 +407,7 @@ fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'
     b.extend_from_slice(b",\"kind\":\"");
     b.extend_from_slice(node.kind().as_str().as_bytes());
     b.extend_from_slice(b"\",\"tier\":");
-    match node.tier() {
-        Some(t) => push_json(b, &t.get()),
-        None => b.extend_from_slice(b"null"),
-    }
+    push_json(b, &node.tier().map(|t| t.get()));
     b.extend_from_slice(if node.customer_facing() {
         b",\"customer_facing\":true,\"distance\":"
     } else {
@@ -427,14 +427,7 @@ fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'
     let (owners, source) = n.owners();
     push_json_strs(b, owners);
     b.extend_from_slice(b",\"owners_source\":");
-    match source {
-        Some(s) => {
-            b.push(b'"');
-            b.extend_from_slice(s.as_str().as_bytes());
-            b.push(b'"');
-        }
-        None => b.extend_from_slice(b"null"),
-    }
+    push_json(b, &source.map(|s| s.as_str()));
     b.push(b'}');
 }
 
