@@ -8,9 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use fixedbitset::FixedBitSet;
+use rayon::prelude::*;
+
 use crate::codes::Finding;
 use crate::graph::provenance::{NetworkPolicy, RemovedEdge};
-use crate::graph::{DependencyGraph, EdgeKind, Node, NodeKind, Origin};
+use crate::graph::{Dependency, DependencyGraph, EdgeKind, Node, NodeIx, NodeKind, Origin};
 
 /// One edge row: every declaration of `from → to` with this kind and `optional` flag.
 #[derive(Clone, Debug)]
@@ -25,6 +28,89 @@ pub struct EdgeRow<'g> {
     pub optional: bool,
     /// Where each declaration came from, in declaration order.
     pub origins: Vec<&'g Origin>,
+}
+
+/// The listed edges as rows (implicit `part_of` edges left out), sorted by from id, to id,
+/// kind and `optional`: parallel declarations of one edge are one row. Rows are made when
+/// asked for, so a graph of millions of edges is listed without holding a row per edge.
+#[derive(Clone, Debug)]
+pub struct EdgeRows<'g> {
+    graph: &'g DependencyGraph,
+    /// Every listed declaration (its position in [`DependencyGraph::dependencies`]), row by
+    /// row, each row's in declaration order.
+    declarations: Vec<u32>,
+    /// Where each row starts in `declarations`.
+    starts: Vec<u32>,
+}
+
+impl<'g> EdgeRows<'g> {
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether there is no row.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Row `i`.
+    ///
+    /// # Panics
+    /// When `i` is not below [`len`](Self::len).
+    pub fn row(&self, i: usize) -> EdgeRow<'g> {
+        let first = self.row_declarations(i).next().expect("rows are not empty");
+        EdgeRow {
+            from: first.from(),
+            to: first.to(),
+            kind: first.kind(),
+            optional: first.optional(),
+            origins: self.row_declarations(i).map(|d| d.origin()).collect(),
+        }
+    }
+
+    /// The declarations of row `i`, in declaration order (the same edge each time, from
+    /// another origin).
+    ///
+    /// # Panics
+    /// When `i` is not below [`len`](Self::len).
+    pub fn row_declarations(&self, i: usize) -> impl ExactSizeIterator<Item = Dependency<'g>> + '_ {
+        let start = self.starts[i] as usize;
+        let end = self
+            .starts
+            .get(i + 1)
+            .map_or(self.declarations.len(), |&e| e as usize);
+        self.declarations[start..end]
+            .iter()
+            .map(|&d| self.graph.dependency(d as usize))
+    }
+
+    /// Every row, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EdgeRow<'g>> + '_ {
+        (0..self.len()).map(|i| self.row(i))
+    }
+
+    /// The number of declarations over all rows.
+    pub fn declaration_count(&self) -> usize {
+        self.declarations.len()
+    }
+
+    /// Declaration `i` over all rows, in order.
+    ///
+    /// # Panics
+    /// When `i` is not below [`declaration_count`](Self::declaration_count).
+    pub fn declaration(&self, i: usize) -> Dependency<'g> {
+        self.graph.dependency(self.declarations[i] as usize)
+    }
+
+    /// Whether declaration `i` is the first of its row.
+    pub fn starts_row(&self, i: usize) -> bool {
+        i == 0 || !same_row(&self.declaration(i - 1), &self.declaration(i))
+    }
+}
+
+fn same_row(a: &Dependency<'_>, b: &Dependency<'_>) -> bool {
+    a.from() == b.from() && a.to() == b.to() && a.kind() == b.kind() && a.optional() == b.optional()
 }
 
 /// Nodes and edges one source kind contributed.
@@ -48,7 +134,7 @@ pub struct Listing<'g> {
     /// Nodes, sorted by id.
     pub nodes: Vec<Node<'g>>,
     /// Edge rows (implicit `part_of` edges left out), sorted by from, to, kind.
-    pub edges: Vec<EdgeRow<'g>>,
+    pub edges: EdgeRows<'g>,
     /// Node count by kind (of the listed nodes).
     pub by_kind: BTreeMap<NodeKind, usize>,
     /// What each source kind contributed (to the whole graph).
@@ -71,52 +157,91 @@ pub fn listing<'g>(
     findings: Vec<Finding>,
 ) -> Result<Listing<'g>, String> {
     let mut wanted: BTreeSet<&str> = BTreeSet::new();
+    let mut wanted_ix = FixedBitSet::with_capacity(graph.node_count());
     for id in ids {
         let n = graph.node(id).ok_or_else(|| id.clone())?;
         wanted.insert(n.id().as_str());
+        wanted_ix.insert(n.ix().idx());
     }
     let keep = |id: &str| wanted.is_empty() || wanted.contains(id);
-    let mut nodes: Vec<Node<'g>> = graph.nodes().filter(|n| keep(n.id().as_str())).collect();
-    nodes.sort_by(|a, b| a.id().cmp(b.id()));
+    let keep_ix = |n: Node<'_>| wanted.is_empty() || wanted_ix.contains(n.ix().idx());
+    // Nodes in id order: the graph's rank of every id, inverted.
+    let rank = graph.id_order();
+    let mut by_rank = vec![0u32; rank.len()];
+    for (ix, &r) in rank.iter().enumerate() {
+        by_rank[r as usize] = ix as u32;
+    }
+    let nodes: Vec<Node<'g>> = by_rank
+        .into_iter()
+        .map(|ix| graph.node_ix(NodeIx::from_usize(ix as usize)))
+        .filter(|&n| keep_ix(n))
+        .collect();
     let mut by_kind = BTreeMap::new();
     for n in &nodes {
         *by_kind.entry(n.kind()).or_insert(0) += 1;
     }
+
+    // What each source contributed, counted per origin (one file of one source) and then
+    // summed by source: a graph of a million nodes has a handful of origins.
+    let origins = graph.origins();
+    let mut used = vec![false; origins.len()];
+    let mut nodes_of = vec![0usize; origins.len()];
+    let mut edges_of = vec![0usize; origins.len()];
     let mut by_source: BTreeMap<String, SourceCount> = BTreeMap::new();
     for n in graph.nodes() {
-        let mut seen = BTreeSet::new();
-        for o in n.origins() {
-            let c = by_source.entry(o.source.clone()).or_default();
-            c.files.insert(o.file.clone());
-            if seen.insert(&o.source) {
-                c.nodes += 1;
+        match n.origin_ixs() {
+            &[o] => {
+                used[o as usize] = true;
+                nodes_of[o as usize] += 1;
+            }
+            many => {
+                // A node counts once for each source that declared it.
+                let mut seen = BTreeSet::new();
+                for &o in many {
+                    used[o as usize] = true;
+                    let source = &origins[o as usize].source;
+                    if seen.insert(source) {
+                        by_source.entry(source.clone()).or_default().nodes += 1;
+                    }
+                }
             }
         }
     }
-    let mut rows: BTreeMap<(&str, &str, EdgeKind, bool), EdgeRow<'g>> = BTreeMap::new();
-    for d in graph.dependencies() {
+    // Rows sorted by (from id, to id, kind, optional), each row's declarations in order:
+    // one key per declaration packs the ranks of both ids, the kind, the flag and the
+    // declaration's position.
+    let mut keys: Vec<u128> = Vec::new();
+    for (i, d) in graph.dependencies().enumerate() {
         if d.is_implicit() {
             continue;
         }
-        let o = d.origin();
-        let c = by_source.entry(o.source.clone()).or_default();
-        c.edges += 1;
-        c.files.insert(o.file.clone());
+        used[d.origin_ix()] = true;
+        edges_of[d.origin_ix()] += 1;
         let (from, to) = (d.from(), d.to());
-        if !(keep(from.id().as_str()) || keep(to.id().as_str())) {
+        if !(keep_ix(from) || keep_ix(to)) {
             continue;
         }
-        rows.entry((from.id().as_str(), to.id().as_str(), d.kind(), d.optional()))
-            .or_insert_with(|| EdgeRow {
-                from,
-                to,
-                kind: d.kind(),
-                optional: d.optional(),
-                origins: Vec::new(),
-            })
-            .origins
-            .push(o);
+        let ids = u128::from(rank[from.ix().idx()]) << 32 | u128::from(rank[to.ix().idx()]);
+        let flags = u128::from(d.kind() as u8) << 1 | u128::from(d.optional());
+        keys.push(ids << 64 | flags << 32 | i as u128);
     }
+    for (o, origin) in origins.iter().enumerate() {
+        if used[o] {
+            let c = by_source.entry(origin.source.clone()).or_default();
+            c.nodes += nodes_of[o];
+            c.edges += edges_of[o];
+            c.files.insert(origin.file.clone());
+        }
+    }
+    keys.par_sort_unstable();
+    let mut starts = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        if i == 0 || keys[i - 1] >> 32 != k >> 32 {
+            starts.push(i as u32);
+        }
+    }
+    let declarations = keys.into_iter().map(|k| k as u32).collect();
+
     let removed = graph
         .removed_edges()
         .iter()
@@ -134,7 +259,11 @@ pub fn listing<'g>(
         policies,
         filtered: !wanted.is_empty(),
         nodes,
-        edges: rows.into_values().collect(),
+        edges: EdgeRows {
+            graph,
+            declarations,
+            starts,
+        },
         by_kind,
         by_source,
         removed,

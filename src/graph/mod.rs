@@ -295,6 +295,11 @@ impl DependencyGraph {
         }
     }
 
+    /// The edge at position `i` of [`dependencies`](Self::dependencies).
+    pub(crate) fn dependency(&self, i: usize) -> Dependency<'_> {
+        self.edge(EdgeIndex::new(i))
+    }
+
     fn edge(&self, e: EdgeIndex<NodeIx>) -> Dependency<'_> {
         let (from, to) = self
             .inner
@@ -547,6 +552,10 @@ impl<'g> Node<'g> {
             .iter()
             .map(move |&o| &g.origins[o as usize])
     }
+    /// The positions of [`origins`](Self::origins) in [`DependencyGraph::origins`].
+    pub(crate) fn origin_ixs(&self) -> &'g [u32] {
+        &self.graph.origin_list[self.inner.origins.range()]
+    }
     /// Edges from this node to what it depends on.
     pub fn dependencies(&self) -> impl Iterator<Item = Dependency<'g>> + 'g {
         self.edges(Direction::Forward)
@@ -607,6 +616,10 @@ impl<'g> Dependency<'g> {
     /// Where the edge was declared or derived.
     pub fn origin(&self) -> &'g Origin {
         &self.graph.origins[self.inner.origin as usize]
+    }
+    /// The position of [`origin`](Self::origin) in [`DependencyGraph::origins`].
+    pub(crate) fn origin_ix(&self) -> usize {
+        self.inner.origin as usize
     }
 }
 

@@ -28,7 +28,12 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::analysis::listing::{EdgeRow, Listing};
+use rayon::prelude::*;
+
+use super::json::{
+    ITEMS_PER_BLOCK, ITEMS_PER_TASK, push_joined, push_json, push_json_str, push_json_strs,
+};
+use crate::analysis::listing::{EdgeRows, Listing};
 use crate::graph::{AttrValue, Node, Origin};
 
 /// Schema id of the graph listing (also accepted by graph files).
@@ -73,6 +78,8 @@ fn slash(p: &std::path::Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
 
+/// A node as serde would write it: the oracle of [`push_node`]'s bytes.
+#[cfg(test)]
 #[derive(Serialize)]
 struct NodeJson<'a> {
     id: &'a str,
@@ -91,6 +98,7 @@ struct NodeJson<'a> {
     provenance: Vec<OriginJson<'a>>,
 }
 
+#[cfg(test)]
 fn node_json<'a>(n: &Node<'a>) -> NodeJson<'a> {
     NodeJson {
         id: n.id().as_str(),
@@ -105,6 +113,8 @@ fn node_json<'a>(n: &Node<'a>) -> NodeJson<'a> {
     }
 }
 
+/// An edge row as serde would write it: the oracle of [`push_edge`]'s bytes.
+#[cfg(test)]
 #[derive(Serialize)]
 struct EdgeJson<'a> {
     from: &'a str,
@@ -114,7 +124,8 @@ struct EdgeJson<'a> {
     provenance: Vec<OriginJson<'a>>,
 }
 
-fn edge_json<'a>(e: &EdgeRow<'a>) -> EdgeJson<'a> {
+#[cfg(test)]
+fn edge_json<'a>(e: &crate::analysis::listing::EdgeRow<'a>) -> EdgeJson<'a> {
     EdgeJson {
         from: e.from.id().as_str(),
         to: e.to.id().as_str(),
@@ -124,65 +135,185 @@ fn edge_json<'a>(e: &EdgeRow<'a>) -> EdgeJson<'a> {
     }
 }
 
-struct Seq<I>(std::cell::RefCell<Option<I>>);
-
-impl<I: Iterator<Item = T>, T: Serialize> Serialize for Seq<I> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let it = self.0.borrow_mut().take().expect("serialized once");
-        s.collect_seq(it)
-    }
+/// Appends `true` or `false`.
+fn push_bool(b: &mut Vec<u8>, x: bool) {
+    b.extend_from_slice(if x { b"true" } else { b"false" });
 }
 
-/// Writes the listing as JSON (one line).
-pub fn json(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
-    #[derive(Serialize)]
-    struct Doc<N, E> {
-        schema: &'static str,
-        nodes: N,
-        edges: E,
+/// Appends a node of the listing, the bytes serde writes for [`NodeJson`]; `origins` holds
+/// the JSON of every origin of the graph, made once.
+fn push_node(b: &mut Vec<u8>, n: &Node<'_>, origins: &[Vec<u8>]) {
+    b.extend_from_slice(b"{\"id\":");
+    push_json_str(b, n.id().as_str());
+    b.extend_from_slice(b",\"kind\":");
+    push_json_str(b, n.kind().as_str());
+    if let Some(t) = n.tier() {
+        b.extend_from_slice(b",\"tier\":");
+        b.extend_from_slice(t.get().to_string().as_bytes());
     }
-    let doc = Doc {
-        schema: GRAPH_SCHEMA,
-        nodes: Seq(std::cell::RefCell::new(Some(l.nodes.iter().map(node_json)))),
-        edges: Seq(std::cell::RefCell::new(Some(l.edges.iter().map(edge_json)))),
-    };
+    b.extend_from_slice(b",\"customer_facing\":");
+    push_bool(b, n.customer_facing());
+    if n.owners().len() > 0 {
+        b.extend_from_slice(b",\"owners\":");
+        push_json_strs(b, n.owners());
+    }
+    if n.paths().len() > 0 {
+        b.extend_from_slice(b",\"paths\":");
+        push_json_strs(b, n.paths());
+    }
+    if let Some(p) = n.part_of() {
+        b.extend_from_slice(b",\"part_of\":");
+        push_json_str(b, p.id().as_str());
+    }
+    let aliases = n.graph().aliases(n.id().as_str());
+    if !aliases.is_empty() {
+        b.extend_from_slice(b",\"aliases\":");
+        push_json_strs(b, aliases.iter().map(String::as_str));
+    }
+    b.extend_from_slice(b",\"provenance\":[");
+    push_joined(b, n.origin_ixs(), |b, &o| {
+        b.extend_from_slice(&origins[o as usize])
+    });
+    b.extend_from_slice(b"]}");
+}
+
+/// Appends edge row `i` of the listing, the bytes serde writes for [`EdgeJson`]; `origins`
+/// as for [`push_node`].
+fn push_edge(b: &mut Vec<u8>, edges: &EdgeRows<'_>, i: usize, origins: &[Vec<u8>]) {
+    let d = edges
+        .row_declarations(i)
+        .next()
+        .expect("rows are not empty");
+    b.extend_from_slice(b"{\"from\":");
+    push_json_str(b, d.from().id().as_str());
+    b.extend_from_slice(b",\"to\":");
+    push_json_str(b, d.to().id().as_str());
+    b.extend_from_slice(b",\"kind\":");
+    push_json_str(b, d.kind().as_str());
+    b.extend_from_slice(b",\"optional\":");
+    push_bool(b, d.optional());
+    b.extend_from_slice(b",\"provenance\":[");
+    push_joined(b, edges.row_declarations(i), |b, d| {
+        b.extend_from_slice(&origins[d.origin_ix()])
+    });
+    b.extend_from_slice(b"]}");
+}
+
+/// Writes the listing as JSON (one line). Nodes and edges are formatted in parallel, a run
+/// at a time, so a graph of millions of edges streams out in bounded memory.
+pub fn json(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
     let mut w = io::BufWriter::new(w);
-    serde_json::to_writer(&mut w, &doc)?;
-    w.write_all(b"\n")?;
+    // Every node and edge of a large graph shares a few origins: each is written once.
+    let origins: Vec<Vec<u8>> = l
+        .graph
+        .origins()
+        .iter()
+        .map(|o| {
+            let mut b = Vec::new();
+            push_json(&mut b, &origin_json(o));
+            b
+        })
+        .collect();
+    // The bytes serde writes for `{"schema":…,"nodes":[…],"edges":[…]}`.
+    w.write_all(b"{\"schema\":")?;
+    serde_json::to_writer(&mut w, GRAPH_SCHEMA)?;
+    let list = |w: &mut io::BufWriter<&mut dyn Write>,
+                n: usize,
+                each: &(dyn Fn(&mut Vec<u8>, usize) + Sync)|
+     -> io::Result<()> {
+        w.write_all(b"[")?;
+        super::write_parallel(
+            w,
+            n,
+            ITEMS_PER_TASK,
+            ITEMS_PER_BLOCK,
+            b",",
+            |b, r, _: &mut ()| push_joined(b, r, each),
+        )?;
+        w.write_all(b"]")
+    };
+    w.write_all(b",\"nodes\":")?;
+    list(&mut w, l.nodes.len(), &|b, i| {
+        push_node(b, &l.nodes[i], &origins)
+    })?;
+    w.write_all(b",\"edges\":")?;
+    list(&mut w, l.edges.len(), &|b, i| {
+        push_edge(b, &l.edges, i, &origins)
+    })?;
+    w.write_all(b"}\n")?;
     w.flush()
 }
 
-/// Writes rows as aligned columns (the last column is not padded).
-fn table(w: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
+/// Rows of a table formatted per task and kept in memory per block (see
+/// [`super::write_parallel`]).
+const ROWS_PER_TASK: usize = 4096;
+const ROWS_PER_BLOCK: usize = 16 * ROWS_PER_TASK;
+
+/// Writes `rows` rows as aligned columns under `header` (the last column is not padded);
+/// row `i` has the cells `cells(i)`. The rows are made twice, in parallel, once to measure
+/// the columns and once to write them, so a table of millions of rows is never held whole.
+fn table(
+    w: &mut dyn Write,
+    header: &[&str],
+    rows: usize,
+    cells: impl Fn(usize) -> Vec<String> + Sync,
+) -> io::Result<()> {
+    let head: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let widest = |mut a: Vec<usize>, b: &[usize]| {
+        for (x, y) in a.iter_mut().zip(b) {
+            *x = (*x).max(*y);
         }
-    }
-    let line = |cells: &[String]| -> String {
-        let last = cells.len() - 1;
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == last {
-                    c.clone()
-                } else {
-                    format!("{c}{}", " ".repeat(widths[i] - c.chars().count()))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
+        a
     };
-    let head: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-    writeln!(w, "  {}", line(&head))?;
-    for r in rows {
-        writeln!(w, "  {}", line(r))?;
-    }
-    Ok(())
+    let widths = (0..rows)
+        .into_par_iter()
+        .fold(
+            || head.clone(),
+            |a, i| {
+                let c: Vec<usize> = cells(i).iter().map(|c| c.chars().count()).collect();
+                widest(a, &c)
+            },
+        )
+        .reduce(|| head.clone(), |a, b| widest(a, &b));
+    let line = |b: &mut Vec<u8>, cells: &[String]| {
+        let last = cells.len() - 1;
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            s.push_str(c);
+            if i < last {
+                s.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count()));
+            }
+        }
+        b.extend_from_slice(b"  ");
+        b.extend_from_slice(s.trim_end().as_bytes());
+        b.push(b'\n');
+    };
+    let mut b = Vec::new();
+    line(
+        &mut b,
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    );
+    w.write_all(&b)?;
+    super::write_parallel(
+        w,
+        rows,
+        ROWS_PER_TASK,
+        ROWS_PER_BLOCK,
+        b"",
+        |b, r, _: &mut ()| {
+            for i in r {
+                line(b, &cells(i));
+            }
+        },
+    )
+}
+
+/// [`table`] of rows already made.
+fn table_of(w: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
+    table(w, header, rows.len(), |i| rows[i].clone())
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -198,7 +329,7 @@ fn place(o: &Origin) -> String {
 
 /// Writes the listing as text: a summary, then nodes and edges with where they came from.
 pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
-    let edge_count: usize = l.edges.iter().map(|e| e.origins.len()).sum();
+    let edge_count = l.edges.declaration_count();
     if l.filtered {
         writeln!(
             w,
@@ -239,13 +370,12 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
             ]
         })
         .collect();
-    table(w, &["SOURCE", "NODES", "EDGES", "FILES"], &rows)?;
+    table_of(w, &["SOURCE", "NODES", "EDGES", "FILES"], &rows)?;
 
     writeln!(w, "\nnodes:")?;
-    let rows: Vec<Vec<String>> = l
-        .nodes
-        .iter()
-        .map(|n| {
+    let node_row = |i: usize| -> Vec<String> {
+        let n = &l.nodes[i];
+        {
             // Discovered sources first, in load order; graph files (overlays) last.
             let mut sources: Vec<&str> = Vec::new();
             for o in n.origins().filter(|o| o.source != "graph") {
@@ -280,8 +410,8 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
                 sources.join(", "),
                 also.join("; "),
             ]
-        })
-        .collect();
+        }
+    };
     table(
         w,
         &[
@@ -293,53 +423,47 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
             "FROM",
             "NOTES",
         ],
-        &rows,
+        l.nodes.len(),
+        node_row,
     )?;
 
     writeln!(w, "\nedges (from → to: from depends on to):")?;
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for e in &l.edges {
-        for (i, o) in e.origins.iter().enumerate() {
-            let mut evidence = o.evidence.clone().unwrap_or_default();
-            let attrs: Vec<String> = o
-                .attributes
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            if !attrs.is_empty() {
-                if !evidence.is_empty() {
-                    evidence.push(' ');
-                }
-                evidence.push_str(&format!("[{}]", attrs.join(", ")));
+    let edge_row = |i: usize| -> Vec<String> {
+        let d = l.edges.declaration(i);
+        let o = d.origin();
+        let mut evidence = o.evidence.clone().unwrap_or_default();
+        let attrs: Vec<String> = o
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !attrs.is_empty() {
+            if !evidence.is_empty() {
+                evidence.push(' ');
             }
-            let kind = if e.optional {
-                format!("{} (optional)", e.kind)
-            } else {
-                e.kind.to_string()
-            };
-            rows.push(if i == 0 {
-                vec![
-                    format!("{} → {}", e.from.id(), e.to.id()),
-                    kind,
-                    o.source.clone(),
-                    place(o),
-                    evidence,
-                ]
-            } else {
-                vec![
-                    String::new(),
-                    String::new(),
-                    o.source.clone(),
-                    place(o),
-                    evidence,
-                ]
-            });
+            evidence.push_str(&format!("[{}]", attrs.join(", ")));
         }
-    }
-    if rows.is_empty() {
+        let (edge, kind) = if l.edges.starts_row(i) {
+            let kind = if d.optional() {
+                format!("{} (optional)", d.kind())
+            } else {
+                d.kind().to_string()
+            };
+            (format!("{} → {}", d.from().id(), d.to().id()), kind)
+        } else {
+            (String::new(), String::new())
+        };
+        vec![edge, kind, o.source.clone(), place(o), evidence]
+    };
+    if l.edges.is_empty() {
         writeln!(w, "  (none)")?;
     } else {
-        table(w, &["EDGE", "KIND", "SOURCE", "WHERE", "EVIDENCE"], &rows)?;
+        table(
+            w,
+            &["EDGE", "KIND", "SOURCE", "WHERE", "EVIDENCE"],
+            edge_count,
+            edge_row,
+        )?;
     }
 
     if !l.removed.is_empty() {
@@ -356,7 +480,7 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
                 ]
             })
             .collect();
-        table(w, &["EDGE", "KIND", "FROM", "BY"], &rows)?;
+        table_of(w, &["EDGE", "KIND", "FROM", "BY"], &rows)?;
     }
     if !l.policies.is_empty() {
         writeln!(
@@ -385,7 +509,7 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
                 ]
             })
             .collect();
-        table(w, &["POLICY", "WHERE", "ISOLATES", "LETS IN"], &rows)?;
+        table_of(w, &["POLICY", "WHERE", "ISOLATES", "LETS IN"], &rows)?;
     }
     if !l.findings.is_empty() {
         writeln!(w, "\nwhile loading:")?;
@@ -394,4 +518,104 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::analysis::listing::listing;
+    use crate::ops::{GraphOptions, Workspace};
+    use crate::sources::{SourceKind, SourceOptions, SourceSpec};
+
+    /// The listing as serde writes the old document: the oracle of [`json`].
+    fn serde_bytes(l: &Listing<'_>) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            schema: &'static str,
+            nodes: Vec<NodeJson<'a>>,
+            edges: Vec<EdgeJson<'a>>,
+        }
+        let doc = Doc {
+            schema: GRAPH_SCHEMA,
+            nodes: l.nodes.iter().map(node_json).collect(),
+            edges: l.edges.iter().map(|e| edge_json(&e)).collect(),
+        };
+        let mut b = serde_json::to_vec(&doc).unwrap();
+        b.push(b'\n');
+        b
+    }
+
+    fn source(kind: SourceKind, path: &str) -> SourceSpec {
+        SourceSpec {
+            kind,
+            paths: vec![PathBuf::from(path)],
+            options: SourceOptions::default(),
+        }
+    }
+
+    #[test]
+    fn json_writes_the_bytes_serde_writes() {
+        // Ids and values that need escaping, aliases, tiers, owners, paths, `part_of`, an
+        // optional edge, and an edge declared by two files (one row, two origins).
+        let dir = tempfile::tempdir().unwrap();
+        let tricky = serde_json::json!({
+            "nodes": [
+                {"id": "quo\"te", "kind": "service", "tier": 0, "customer_facing": true,
+                 "owners": ["@a\\b", "@é"], "paths": ["svc/\u{1}/**"], "aliases": ["q\nt", "→"]},
+                {"id": "line\nbreak", "kind": "module", "part_of": "quo\"te"},
+                {"id": "del\u{7f}", "kind": "datastore"}
+            ],
+            "edges": [
+                {"from": "quo\"te", "to": "del\u{7f}", "kind": "data", "optional": true},
+                {"from": "line\nbreak", "to": "del\u{7f}", "kind": "sync"}
+            ]
+        });
+        let again = serde_json::json!({
+            "nodes": [{"id": "del\u{7f}", "kind": "datastore"}],
+            "edges": [{"from": "line\nbreak", "to": "del\u{7f}", "kind": "sync"}]
+        });
+        let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        std::fs::write(&a, tricky.to_string()).unwrap();
+        std::fs::write(&b, again.to_string()).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let cases = [
+            (vec![a, b], vec![]),
+            // Compose, traces and an overlay: line numbers, evidence, `calls` attributes.
+            (
+                vec![root.join("graphs/hotrod/overlay.toml")],
+                vec![
+                    source(SourceKind::Compose, "graphs/hotrod/docker-compose.yml"),
+                    source(SourceKind::Jaeger, "graphs/hotrod/dependencies.json"),
+                ],
+            ),
+            // Cargo: `target` attributes.
+            (
+                vec![root.join("graphs/cargo-workspace/overlay.toml")],
+                vec![source(SourceKind::Cargo, "graphs/cargo-workspace")],
+            ),
+        ];
+        for (graphs, sources) in cases {
+            let ws = Workspace::load(&GraphOptions {
+                config: None,
+                graphs,
+                sources,
+                cwd: root.to_path_buf(),
+                no_cache: true,
+            })
+            .unwrap();
+            let some = ws.graph.dependencies().find(|d| !d.is_implicit()).unwrap();
+            for ids in [vec![], vec![some.from().id().to_string()]] {
+                let l = listing(&ws.graph, &ids, Vec::new()).unwrap();
+                assert!(!l.nodes.is_empty() && !l.edges.is_empty());
+                let mut out = Vec::new();
+                json(&mut out, &l).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    String::from_utf8(serde_bytes(&l)).unwrap()
+                );
+            }
+        }
+    }
 }

@@ -51,7 +51,6 @@
 
 use std::io::{self, Write};
 
-use rayon::prelude::*;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -247,14 +246,12 @@ impl Default for ImpactJsonOptions {
 
 /// Items per parallel formatting task, and per block written at once (so a million-item
 /// list is never held in memory whole).
-const ITEMS_PER_TASK: usize = 2048;
-const ITEMS_PER_BLOCK: usize = 64 * ITEMS_PER_TASK;
+pub(super) const ITEMS_PER_TASK: usize = 2048;
+pub(super) const ITEMS_PER_BLOCK: usize = 64 * ITEMS_PER_TASK;
 
-/// Writes `items` as a JSON array: blocks of `per_block` items (so a million-item list is
-/// never held in memory whole), each cut into tasks of `per_task` items that `task` formats
-/// in parallel (appending the task's items, comma-separated, to the buffer it is given, with
-/// scratch state `S` made once per task), written in order, so the bytes are the same on
-/// any number of threads.
+/// Writes `items` as a JSON array, formatted in parallel by [`super::write_parallel`]:
+/// `task` appends a run of items, comma-separated, to the buffer it is given (with scratch
+/// state `S` made once per run).
 fn write_list<T: Sync, S: Default>(
     w: &mut dyn Write,
     items: &[T],
@@ -263,25 +260,9 @@ fn write_list<T: Sync, S: Default>(
     per_block: usize,
 ) -> io::Result<()> {
     w.write_all(b"[")?;
-    let mut first = true;
-    for block in items.chunks(per_block) {
-        let parts: Vec<Vec<u8>> = block
-            .par_chunks(per_task)
-            .map(|t| {
-                let mut b = Vec::with_capacity(t.len() * 256);
-                let mut scratch = S::default();
-                task(&mut b, t, &mut scratch);
-                b
-            })
-            .collect();
-        for part in parts {
-            if !first {
-                w.write_all(b",")?;
-            }
-            first = false;
-            w.write_all(&part)?;
-        }
-    }
+    super::write_parallel(w, items.len(), per_task, per_block, b",", |b, r, s| {
+        task(b, &items[r], s)
+    })?;
     w.write_all(b"]")
 }
 
@@ -298,7 +279,7 @@ fn write_serde_list<T: Sync, J: Serialize>(
 
 /// Appends `s` as a JSON string, escaped exactly as serde_json escapes it (the common
 /// case, nothing to escape, is copied whole).
-fn push_json_str(b: &mut Vec<u8>, s: &str) {
+pub(super) fn push_json_str(b: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
         b.reserve(s.len() + 2);
         b.push(b'"');
@@ -310,7 +291,7 @@ fn push_json_str(b: &mut Vec<u8>, s: &str) {
 }
 
 /// Appends `items`, each by `each`, comma-separated.
-fn push_joined<T>(
+pub(super) fn push_joined<T>(
     b: &mut Vec<u8>,
     items: impl IntoIterator<Item = T>,
     mut each: impl FnMut(&mut Vec<u8>, T),
@@ -324,14 +305,14 @@ fn push_joined<T>(
 }
 
 /// Appends `strs` as a JSON array of strings.
-fn push_json_strs<'s>(b: &mut Vec<u8>, strs: impl IntoIterator<Item = &'s str>) {
+pub(super) fn push_json_strs<'s>(b: &mut Vec<u8>, strs: impl IntoIterator<Item = &'s str>) {
     b.push(b'[');
     push_joined(b, strs, push_json_str);
     b.push(b']');
 }
 
 /// Appends `x` as serde_json writes it.
-fn push_json<T: Serialize + ?Sized>(b: &mut Vec<u8>, x: &T) {
+pub(super) fn push_json<T: Serialize + ?Sized>(b: &mut Vec<u8>, x: &T) {
     serde_json::to_writer(b, x).expect("writing to memory");
 }
 

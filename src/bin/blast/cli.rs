@@ -520,9 +520,9 @@ fn graph_options(g: GraphArgs) -> blast_radius::Result<GraphOptions> {
     })
 }
 
-/// Runs `f` with stdout as its output, for outputs that are large (a million-node rank) or
-/// come one answer at a time (`--batch`), instead of holding them until the end like a
-/// single report. A reader that goes away (`| head`) ends the run quietly.
+/// Runs `f` with stdout as its output, for outputs that are large (a million-node rank or
+/// graph listing) or come one answer at a time (`--batch`), instead of holding them until
+/// the end like a single report. A reader that goes away (`| head`) ends the run quietly.
 fn streamed(
     f: impl FnOnce(&mut (dyn Write + Send)) -> blast_radius::Result<(u8, Vec<String>)>,
 ) -> blast_radius::Result<(u8, Vec<String>)> {
@@ -536,8 +536,8 @@ fn streamed(
     }
 }
 
-/// Runs the command, writing the report into `out` (or, for `--batch` and `rank`, straight
-/// to stdout). Returns the exit code and warnings.
+/// Runs the command, writing the report into `out` (or, for `--batch`, `rank` and `graph`,
+/// straight to stdout). Returns the exit code and warnings.
 pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8, Vec<String>)> {
     let text = |limit| TextOptions { color, limit };
     match cli.command {
@@ -666,7 +666,9 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
                 ids,
                 format: format.into(),
             };
-            ops::graph(&graph_options(graph)?, &opts, out)
+            let graph = graph_options(graph)?;
+            // A million-node listing is most of a gigabyte: it streams.
+            streamed(|w| ops::graph(&graph, &opts, w))
         }
         Command::Rank {
             graph,
