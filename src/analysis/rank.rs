@@ -90,6 +90,9 @@ pub fn rank<'g>(graph: &'g DependencyGraph, policy: &Policy, opts: &RankOptions)
     let strengths = policy.strengths();
     let n = graph.node_count();
     let bar = crate::progress::Progress::steps("ranking", 4, n >= 200_000);
+    // The condensation walks the forward adjacency and the risks the reverse one: built
+    // together, one per core, when neither came from the cache.
+    graph.csr_both();
     let cond = Condensation::new(graph, &strengths);
     bar.step();
 

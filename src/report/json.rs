@@ -266,17 +266,6 @@ fn write_list<T: Sync, S: Default>(
     w.write_all(b"]")
 }
 
-/// [`write_list`] of items serde writes, each as `json` makes it.
-fn write_serde_list<T: Sync, J: Serialize>(
-    w: &mut dyn Write,
-    items: &[T],
-    json: impl Fn(&T) -> J + Sync,
-) -> io::Result<()> {
-    let task =
-        |b: &mut Vec<u8>, t: &[T], _: &mut ()| push_joined(b, t, |b, x| push_json(b, &json(x)));
-    write_list(w, items, task, ITEMS_PER_TASK, ITEMS_PER_BLOCK)
-}
-
 /// Appends `s` as a JSON string, escaped exactly as serde_json escapes it (the common
 /// case, nothing to escape, is copied whole).
 pub(super) fn push_json_str(b: &mut Vec<u8>, s: &str) {
@@ -317,7 +306,7 @@ pub(super) fn push_json<T: Serialize + ?Sized>(b: &mut Vec<u8>, x: &T) {
 }
 
 /// `impacted` entries formatted a group at a time (see [`push_impacted_items`]).
-const IMPACTED_GROUP: usize = 128;
+const GROUP: usize = 128;
 
 /// Scratch for [`push_impacted_items`], kept across the groups of one task.
 #[derive(Default)]
@@ -343,7 +332,7 @@ fn push_impacted_items<'g>(
     paths: bool,
     s: &mut ImpactedScratch<'g>,
 ) {
-    for (gi, group) in items.chunks(IMPACTED_GROUP).enumerate() {
+    for (gi, group) in items.chunks(GROUP).enumerate() {
         if paths {
             impact.paths_into(group, &mut s.nodes, &mut s.ends, &mut s.chains);
         } else {
@@ -682,16 +671,33 @@ pub const RANK_SCHEMA: &str = "blast-radius/rank/v1";
 /// Schema id of the spof report.
 pub const SPOF_SCHEMA: &str = "blast-radius/spof/v1";
 
-#[derive(Serialize)]
-struct RankedJson<'a> {
-    id: &'a str,
-    kind: &'static str,
-    tier: Option<u8>,
-    blast_radius: u64,
-    customer_facing: u32,
-    tier0: u32,
-    risk: Risk,
-    estimated: bool,
+/// Appends a rank entry `{id, kind, tier, blast_radius, customer_facing, tier0, risk,
+/// estimated}`, the bytes serde writes for it (the tests hold it to them).
+fn push_ranked(b: &mut Vec<u8>, r: &crate::analysis::rank::Ranked<'_>) {
+    b.extend_from_slice(b"{\"id\":");
+    push_json_str(b, r.node.id().as_str());
+    b.extend_from_slice(b",\"kind\":\"");
+    b.extend_from_slice(r.node.kind().as_str().as_bytes());
+    b.extend_from_slice(b"\",\"tier\":");
+    push_json(b, &r.node.tier().map(|t| t.get()));
+    b.extend_from_slice(b",\"blast_radius\":");
+    push_json(b, &r.blast_radius);
+    b.extend_from_slice(b",\"customer_facing\":");
+    push_json(b, &r.customer_facing);
+    b.extend_from_slice(b",\"tier0\":");
+    push_json(b, &r.tier0);
+    b.extend_from_slice(b",\"risk\":\"");
+    b.extend_from_slice(r.risk.as_str().as_bytes());
+    b.extend_from_slice(if r.estimated {
+        b"\",\"estimated\":true}"
+    } else {
+        b"\",\"estimated\":false}"
+    });
+}
+
+/// The [`write_list`] task of rank's `nodes`.
+fn rank_task<'g>(b: &mut Vec<u8>, t: &[crate::analysis::rank::Ranked<'g>], _: &mut ()) {
+    push_joined(b, t, push_ranked);
 }
 
 #[derive(Serialize)]
@@ -717,16 +723,7 @@ struct RankTail {
 /// itself), `matched` (nodes that passed the filters, before `--top`) and `estimate`
 /// (`{method, k, relative_standard_error}` when sizes are estimated, else `null`).
 pub fn rank<'g>(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'g>) -> io::Result<()> {
-    let json = |r: &crate::analysis::rank::Ranked<'g>| RankedJson {
-        id: r.node.id().as_str(),
-        kind: r.node.kind().as_str(),
-        tier: r.node.tier().map(|t| t.get()),
-        blast_radius: r.blast_radius,
-        customer_facing: r.customer_facing,
-        tier0: r.tier0,
-        risk: r.risk,
-        estimated: r.estimated,
-    };
+    let _t = crate::timing::Phase::start("rank json");
     let tail = RankTail {
         matched: rank.matched,
         estimate: rank.estimate.map(|e| EstimateJson {
@@ -740,7 +737,7 @@ pub fn rank<'g>(w: &mut dyn Write, rank: &crate::analysis::rank::Rank<'g>) -> io
     };
     one_line(w, |w| {
         begin_object(w, &head, "nodes")?;
-        write_serde_list(w, &rank.nodes, json)?;
+        write_list(w, &rank.nodes, rank_task, ITEMS_PER_TASK, ITEMS_PER_BLOCK)?;
         end_object(w, &tail)
     })
 }
@@ -1055,6 +1052,19 @@ mod tests {
         owners_source: Option<&'static str>,
     }
 
+    /// The oracle for [`push_ranked`]: what serde writes for this struct.
+    #[derive(Serialize)]
+    struct RankedJson<'a> {
+        id: &'a str,
+        kind: &'static str,
+        tier: Option<u8>,
+        blast_radius: u64,
+        customer_facing: u32,
+        tier0: u32,
+        risk: Risk,
+        estimated: bool,
+    }
+
     fn impacted_json<'i>(n: ImpactedNode<'i, '_>, paths: bool) -> ImpactedJson<'i> {
         let node = n.node();
         let (owners, owners_source) = n.owners();
@@ -1147,6 +1157,44 @@ mod tests {
                         String::from_utf8(expected.clone()).unwrap()
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_rank_list_is_what_serde_writes_in_any_chunking() {
+        use crate::analysis::rank::{RankOptions, SizeMode, rank as rank_of};
+        let g = fan_in();
+        for sizes in [SizeMode::Exact, SizeMode::Estimate] {
+            let r = rank_of(
+                &g,
+                &Policy::default(),
+                &RankOptions {
+                    kinds: Vec::new(),
+                    top: None,
+                    sizes,
+                },
+            );
+            assert_eq!(r.nodes.len(), 601);
+            let oracle: Vec<RankedJson<'_>> = r
+                .nodes
+                .iter()
+                .map(|x| RankedJson {
+                    id: x.node.id().as_str(),
+                    kind: x.node.kind().as_str(),
+                    tier: x.node.tier().map(|t| t.get()),
+                    blast_radius: x.blast_radius,
+                    customer_facing: x.customer_facing,
+                    tier0: x.tier0,
+                    risk: x.risk,
+                    estimated: x.estimated,
+                })
+                .collect();
+            let expected = String::from_utf8(serde_json::to_vec(&oracle).unwrap()).unwrap();
+            for (task, block) in [(1, 1), (2, 5), (64, 7), (2048, 1 << 17)] {
+                let mut out = Vec::new();
+                write_list(&mut out, &r.nodes, rank_task, task, block).unwrap();
+                assert_eq!(String::from_utf8(out).unwrap(), expected);
             }
         }
     }
