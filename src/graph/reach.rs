@@ -31,6 +31,7 @@ use fixedbitset::FixedBitSet;
 use rayon::prelude::*;
 
 use super::csr::{CLASSES, Csr};
+use super::strings::prefetch;
 use super::{DependencyGraph, Direction, NodeIx};
 
 /// Marks "no parent" (a changed node).
@@ -404,15 +405,37 @@ fn step_both(
             let (mut a_next, mut b_next, mut weak) = (Vec::new(), Vec::new(), Vec::new());
             let mut met_weak = false;
             let base = ci * CHUNK_NODES;
-            for (bi, (a_block, b_block)) in a_blocks.iter_mut().zip(b_blocks).enumerate() {
+            // The nodes either search still wants a parent for. Late hops leave them
+            // scattered, and each one's row of the adjacency is a memory access of its
+            // own: going through the list, the row offsets of the node 16 ahead and the
+            // row of the node 8 ahead are asked of memory before they are read.
+            let mut todo: Vec<u32> = Vec::new();
+            for (bi, (a_block, b_block)) in a_blocks.iter().zip(b_blocks.iter()).enumerate() {
                 let mut free = !(*a_block & *b_block);
                 while free != 0 {
-                    let bit = free.trailing_zeros() as usize;
+                    let v = base + bi * BITS + free.trailing_zeros() as usize;
                     free &= free - 1;
-                    let v = base + bi * BITS + bit;
                     if v >= n {
                         break;
                     }
+                    todo.push(v as u32);
+                }
+            }
+            for (j, &v) in todo.iter().enumerate() {
+                if let Some(&ahead) = todo.get(j + 32) {
+                    prefetch(offsets.as_ptr().wrapping_add(ahead as usize));
+                }
+                if let Some(&ahead) = todo.get(j + 16) {
+                    prefetch(
+                        targets
+                            .as_ptr()
+                            .wrapping_add(offsets[ahead as usize] as usize),
+                    );
+                }
+                let v = v as usize;
+                let (bi, bit) = ((v - base) / BITS, (v - base) % BITS);
+                {
+                    let (a_block, b_block) = (&mut a_blocks[bi], &mut b_blocks[bi]);
                     // Bit 1: the breadth-first search still wants a parent; bit 2: the
                     // strongest-path search does.
                     let mut need = (*a_block >> bit & 1 == 0) as u64
