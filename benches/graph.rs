@@ -1,5 +1,6 @@
 //! Benchmarks on generated graphs: load, impact queries (all 20, and the heaviest alone, also
-//! with its JSON report), rank of every node.
+//! with its JSON report), rank of every node, and `blast graph`'s listing of the whole graph
+//! as JSON and as text.
 //!
 //! Graphs come from `../shared/bench/gen_graph.py` (seed 1), generated on first use into
 //! `target/bench-graphs/` together with their 20 standard queries. 10k and 100k nodes run by
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use blast_radius::analysis::listing::{Listing, listing};
 use blast_radius::analysis::rank::{RankOptions, rank};
 use blast_radius::analysis::{Analyzer, Policy};
 use blast_radius::changes::Resolver;
@@ -147,7 +149,30 @@ fn bench_rank(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_load, bench_impact, bench_rank);
+fn bench_listing(c: &mut Criterion) {
+    let mut g = c.benchmark_group("graph");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    for n in sizes() {
+        let (path, _) = generated(n);
+        let graph = load(&path);
+        // `blast graph` of the whole graph: the listing, then its JSON or text.
+        type Report = fn(&mut dyn std::io::Write, &Listing<'_>) -> std::io::Result<()>;
+        for (name, report) in [
+            ("listing json", blast_radius::report::graph::json as Report),
+            ("listing text", blast_radius::report::graph::text as Report),
+        ] {
+            g.bench_with_input(BenchmarkId::new(name, n), &graph, |b, graph| {
+                b.iter(|| {
+                    let l = listing(graph, &[], Vec::new()).unwrap();
+                    report(&mut std::io::sink(), &l).unwrap()
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_load, bench_impact, bench_rank, bench_listing);
 // `criterion_main!`, with the binary's allocator setting first.
 fn main() {
     blast_radius::allocator::keep_freed_memory();

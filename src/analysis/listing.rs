@@ -181,8 +181,8 @@ pub fn listing<'g>(
         *by_kind.entry(n.kind()).or_insert(0) += 1;
     }
 
-    // What each source contributed, counted per origin (one file of one source) and then
-    // summed by source: a graph of a million nodes has a handful of origins.
+    // What each source contributed, counted per origin (a file, or a line of one, of one
+    // source) and then summed by source.
     let origins = graph.origins();
     let mut used = vec![false; origins.len()];
     let mut nodes_of = vec![0usize; origins.len()];
@@ -210,7 +210,11 @@ pub fn listing<'g>(
     // Rows sorted by (from id, to id, kind, optional), each row's declarations in order:
     // one key per declaration packs the ranks of both ids, the kind, the flag and the
     // declaration's position.
-    let mut keys: Vec<u128> = Vec::new();
+    let mut keys: Vec<u128> = Vec::with_capacity(if wanted.is_empty() {
+        graph.edge_count()
+    } else {
+        0
+    });
     for (i, d) in graph.dependencies().enumerate() {
         if d.is_implicit() {
             continue;

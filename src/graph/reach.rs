@@ -407,9 +407,9 @@ fn step_both(
             let base = ci * CHUNK_NODES;
             // The nodes either search still wants a parent for. Late hops leave them
             // scattered, and each one's row of the adjacency is a memory access of its
-            // own: going through the list, the row offsets of the node 16 ahead and the
-            // row of the node 8 ahead are asked of memory before they are read.
-            let mut todo: Vec<u32> = Vec::new();
+            // own: going through the list, the row offsets of the node 32 ahead and the
+            // row of the node 16 ahead are asked of memory before they are read.
+            let mut todo: Vec<u32> = Vec::with_capacity(CHUNK_NODES);
             for (bi, (a_block, b_block)) in a_blocks.iter().zip(b_blocks.iter()).enumerate() {
                 let mut free = !(*a_block & *b_block);
                 while free != 0 {
@@ -434,63 +434,61 @@ fn step_both(
                 }
                 let v = v as usize;
                 let (bi, bit) = ((v - base) / BITS, (v - base) % BITS);
-                {
-                    let (a_block, b_block) = (&mut a_blocks[bi], &mut b_blocks[bi]);
-                    // Bit 1: the breadth-first search still wants a parent; bit 2: the
-                    // strongest-path search does.
-                    let mut need = (*a_block >> bit & 1 == 0) as u64
-                        | ((*b_block >> bit & 1 == 0) as u64) << 1;
-                    let (mut pa, mut pb) = (NO_PARENT, NO_PARENT);
-                    let first_weak = weak.len();
-                    let (lo, hi) = (offsets[v] as usize, offsets[v + 1] as usize);
-                    for i in lo..hi {
-                        let u = targets[i];
-                        let want = (pair_words[u as usize / 32] >> (u % 32 * 2)) & need;
-                        if want == 0 {
-                            continue;
-                        }
-                        let c = classes[i];
-                        match follow[c as usize & (CLASSES - 1)] {
-                            0 => continue,
-                            2 => {
-                                if want & 1 != 0 {
-                                    pa = u;
-                                }
-                                if want & 2 != 0 {
-                                    pb = u;
-                                }
-                                need &= !want;
+                let (a_block, b_block) = (&mut a_blocks[bi], &mut b_blocks[bi]);
+                // Bit 1: the breadth-first search still wants a parent; bit 2: the
+                // strongest-path search does.
+                let mut need =
+                    (*a_block >> bit & 1 == 0) as u64 | ((*b_block >> bit & 1 == 0) as u64) << 1;
+                let (mut pa, mut pb) = (NO_PARENT, NO_PARENT);
+                let first_weak = weak.len();
+                let (lo, hi) = (offsets[v] as usize, offsets[v + 1] as usize);
+                for i in lo..hi {
+                    let u = targets[i];
+                    let want = (pair_words[u as usize / 32] >> (u % 32 * 2)) & need;
+                    if want == 0 {
+                        continue;
+                    }
+                    let c = classes[i];
+                    match follow[c as usize & (CLASSES - 1)] {
+                        0 => continue,
+                        2 => {
+                            if want & 1 != 0 {
+                                pa = u;
                             }
-                            _ => {
-                                if want & 1 != 0 {
-                                    pa = u;
-                                    need &= !1;
-                                }
-                                if want & 2 != 0 {
-                                    met_weak = true;
-                                    weak.push((v as u32, u, c));
-                                }
+                            if want & 2 != 0 {
+                                pb = u;
+                            }
+                            need &= !want;
+                        }
+                        _ => {
+                            if want & 1 != 0 {
+                                pa = u;
+                                need &= !1;
+                            }
+                            if want & 2 != 0 {
+                                met_weak = true;
+                                weak.push((v as u32, u, c));
                             }
                         }
-                        if need == 0 {
-                            break;
-                        }
                     }
-                    if pa != NO_PARENT {
-                        *a_block |= 1 << bit;
-                        a_info[v - base] = BfsInfo {
-                            dist: d,
-                            parent: pa,
-                        };
-                        a_next.push(v as u32);
+                    if need == 0 {
+                        break;
                     }
-                    if pb != NO_PARENT {
-                        // Reached at full strength: weaker offers do not matter.
-                        weak.truncate(first_weak);
-                        *b_block |= 1 << bit;
-                        b_info[v - base] = mk(pb);
-                        b_next.push(v as u32);
-                    }
+                }
+                if pa != NO_PARENT {
+                    *a_block |= 1 << bit;
+                    a_info[v - base] = BfsInfo {
+                        dist: d,
+                        parent: pa,
+                    };
+                    a_next.push(v as u32);
+                }
+                if pb != NO_PARENT {
+                    // Reached at full strength: weaker offers do not matter.
+                    weak.truncate(first_weak);
+                    *b_block |= 1 << bit;
+                    b_info[v - base] = mk(pb);
+                    b_next.push(v as u32);
                 }
             }
             (a_next, b_next, weak, met_weak)

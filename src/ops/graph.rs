@@ -42,6 +42,8 @@ pub fn graph(
         _ => report::graph::text(out, &l),
     }
     .map_err(Error::Output)?;
+    // A large graph's listing sorted its ids: the cache keeps them for the next run.
+    ws.store_cache();
     // Text shows the load findings itself; JSON keeps stdout clean and warns on stderr.
     let warnings = match list.format {
         Format::Text => Vec::new(),

@@ -203,11 +203,12 @@ fn push_edge(b: &mut Vec<u8>, edges: &EdgeRows<'_>, i: usize, origins: &[Vec<u8>
 /// at a time, so a graph of millions of edges streams out in bounded memory.
 pub fn json(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
     let mut w = io::BufWriter::new(w);
-    // Every node and edge of a large graph shares a few origins: each is written once.
+    // Each origin's JSON is made once: a graph file is one origin for all its nodes and
+    // edges (discovered edges have an origin each, with its line and evidence).
     let origins: Vec<Vec<u8>> = l
         .graph
         .origins()
-        .iter()
+        .par_iter()
         .map(|o| {
             let mut b = Vec::new();
             push_json(&mut b, &origin_json(o));
@@ -269,9 +270,11 @@ fn table(
         .into_par_iter()
         .fold(
             || head.clone(),
-            |a, i| {
-                let c: Vec<usize> = cells(i).iter().map(|c| c.chars().count()).collect();
-                widest(a, &c)
+            |mut a, i| {
+                for (w, c) in a.iter_mut().zip(cells(i)) {
+                    *w = (*w).max(c.chars().count());
+                }
+                a
             },
         )
         .reduce(|| head.clone(), |a, b| widest(a, &b));
@@ -375,42 +378,40 @@ pub fn text(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
     writeln!(w, "\nnodes:")?;
     let node_row = |i: usize| -> Vec<String> {
         let n = &l.nodes[i];
-        {
-            // Discovered sources first, in load order; graph files (overlays) last.
-            let mut sources: Vec<&str> = Vec::new();
-            for o in n.origins().filter(|o| o.source != "graph") {
-                if !sources.contains(&o.source.as_str()) {
-                    sources.push(&o.source);
-                }
+        // Discovered sources first, in load order; graph files (overlays) last.
+        let mut sources: Vec<&str> = Vec::new();
+        for o in n.origins().filter(|o| o.source != "graph") {
+            if !sources.contains(&o.source.as_str()) {
+                sources.push(&o.source);
             }
-            if n.origins().any(|o| o.source == "graph") {
-                sources.push("graph");
-            }
-            let mut also = Vec::new();
-            let aliases = l.graph.aliases(n.id().as_str());
-            if !aliases.is_empty() {
-                also.push(format!("aka {}", aliases.join(", ")));
-            }
-            if let Some(p) = n.part_of() {
-                also.push(format!("part of {}", p.id()));
-            }
-            vec![
-                n.id().to_string(),
-                n.kind().to_string(),
-                n.tier().map_or("-".into(), |t| t.to_string()),
-                if n.customer_facing() { "yes" } else { "no" }.into(),
-                {
-                    let o: Vec<&str> = n.owners().collect();
-                    if o.is_empty() {
-                        "-".into()
-                    } else {
-                        o.join(", ")
-                    }
-                },
-                sources.join(", "),
-                also.join("; "),
-            ]
         }
+        if n.origins().any(|o| o.source == "graph") {
+            sources.push("graph");
+        }
+        let mut also = Vec::new();
+        let aliases = l.graph.aliases(n.id().as_str());
+        if !aliases.is_empty() {
+            also.push(format!("aka {}", aliases.join(", ")));
+        }
+        if let Some(p) = n.part_of() {
+            also.push(format!("part of {}", p.id()));
+        }
+        vec![
+            n.id().to_string(),
+            n.kind().to_string(),
+            n.tier().map_or("-".into(), |t| t.to_string()),
+            if n.customer_facing() { "yes" } else { "no" }.into(),
+            {
+                let o: Vec<&str> = n.owners().collect();
+                if o.is_empty() {
+                    "-".into()
+                } else {
+                    o.join(", ")
+                }
+            },
+            sources.join(", "),
+            also.join("; "),
+        ]
     };
     table(
         w,

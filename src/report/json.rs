@@ -306,7 +306,7 @@ pub(super) fn push_json<T: Serialize + ?Sized>(b: &mut Vec<u8>, x: &T) {
 }
 
 /// `impacted` entries formatted a group at a time (see [`push_impacted_items`]).
-const GROUP: usize = 128;
+const IMPACTED_GROUP: usize = 128;
 
 /// Scratch for [`push_impacted_items`], kept across the groups of one task.
 #[derive(Default)]
@@ -332,7 +332,7 @@ fn push_impacted_items<'g>(
     paths: bool,
     s: &mut ImpactedScratch<'g>,
 ) {
-    for (gi, group) in items.chunks(GROUP).enumerate() {
+    for (gi, group) in items.chunks(IMPACTED_GROUP).enumerate() {
         if paths {
             impact.paths_into(group, &mut s.nodes, &mut s.ends, &mut s.chains);
         } else {

@@ -182,12 +182,12 @@ pub(crate) fn write_parallel<S: Default>(
 ) -> io::Result<()> {
     let mut first = true;
     for block in (0..n).step_by(per_block.max(1)) {
-        let end = n.min(block + per_block);
+        let end = n.min(block.saturating_add(per_block));
         let parts: Vec<Vec<u8>> = (block..end)
             .into_par_iter()
             .step_by(per_task.max(1))
             .map(|start| {
-                let r = start..end.min(start + per_task);
+                let r = start..end.min(start.saturating_add(per_task));
                 let mut b = Vec::with_capacity(r.len() * 256);
                 let mut scratch = S::default();
                 task(&mut b, r, &mut scratch);
