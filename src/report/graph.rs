@@ -32,6 +32,7 @@ use rayon::prelude::*;
 
 use super::json::{
     ITEMS_PER_BLOCK, ITEMS_PER_TASK, push_joined, push_json, push_json_str, push_json_strs,
+    push_node_head, write_array,
 };
 use crate::analysis::listing::{EdgeRows, Listing};
 use crate::graph::{AttrValue, Node, Origin};
@@ -143,13 +144,10 @@ fn push_bool(b: &mut Vec<u8>, x: bool) {
 /// Appends a node of the listing, the bytes serde writes for [`NodeJson`]; `origins` holds
 /// the JSON of every origin of the graph, made once.
 fn push_node(b: &mut Vec<u8>, n: &Node<'_>, origins: &[Vec<u8>]) {
-    b.extend_from_slice(b"{\"id\":");
-    push_json_str(b, n.id().as_str());
-    b.extend_from_slice(b",\"kind\":");
-    push_json_str(b, n.kind().as_str());
+    push_node_head(b, n);
     if let Some(t) = n.tier() {
         b.extend_from_slice(b",\"tier\":");
-        b.extend_from_slice(t.get().to_string().as_bytes());
+        push_json(b, &t.get());
     }
     b.extend_from_slice(b",\"customer_facing\":");
     push_bool(b, n.customer_facing());
@@ -218,29 +216,28 @@ pub fn json(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
     // The bytes serde writes for `{"schema":…,"nodes":[…],"edges":[…]}`.
     w.write_all(b"{\"schema\":")?;
     serde_json::to_writer(&mut w, GRAPH_SCHEMA)?;
-    let list = |w: &mut io::BufWriter<&mut dyn Write>,
-                n: usize,
-                each: &(dyn Fn(&mut Vec<u8>, usize) + Sync)|
-     -> io::Result<()> {
-        w.write_all(b"[")?;
-        super::write_parallel(
-            w,
-            n,
-            ITEMS_PER_TASK,
-            ITEMS_PER_BLOCK,
-            b",",
-            |b, r, _: &mut ()| push_joined(b, r, each),
-        )?;
-        w.write_all(b"]")
+    let nodes = |b: &mut Vec<u8>, r, _: &mut ()| {
+        push_joined(b, r, |b, i| push_node(b, &l.nodes[i], &origins))
+    };
+    let edges = |b: &mut Vec<u8>, r, _: &mut ()| {
+        push_joined(b, r, |b, i| push_edge(b, &l.edges, i, &origins))
     };
     w.write_all(b",\"nodes\":")?;
-    list(&mut w, l.nodes.len(), &|b, i| {
-        push_node(b, &l.nodes[i], &origins)
-    })?;
+    write_array(
+        &mut w,
+        l.nodes.len(),
+        nodes,
+        ITEMS_PER_TASK,
+        ITEMS_PER_BLOCK,
+    )?;
     w.write_all(b",\"edges\":")?;
-    list(&mut w, l.edges.len(), &|b, i| {
-        push_edge(b, &l.edges, i, &origins)
-    })?;
+    write_array(
+        &mut w,
+        l.edges.len(),
+        edges,
+        ITEMS_PER_TASK,
+        ITEMS_PER_BLOCK,
+    )?;
     w.write_all(b"}\n")?;
     w.flush()
 }
@@ -260,9 +257,9 @@ fn table(
     cells: impl Fn(usize) -> Vec<String> + Sync,
 ) -> io::Result<()> {
     let head: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    let widest = |mut a: Vec<usize>, b: &[usize]| {
+    let widest = |mut a: Vec<usize>, b: &mut dyn Iterator<Item = usize>| {
         for (x, y) in a.iter_mut().zip(b) {
-            *x = (*x).max(*y);
+            *x = (*x).max(y);
         }
         a
     };
@@ -270,14 +267,9 @@ fn table(
         .into_par_iter()
         .fold(
             || head.clone(),
-            |mut a, i| {
-                for (w, c) in a.iter_mut().zip(cells(i)) {
-                    *w = (*w).max(c.chars().count());
-                }
-                a
-            },
+            |a, i| widest(a, &mut cells(i).iter().map(|c| c.chars().count())),
         )
-        .reduce(|| head.clone(), |a, b| widest(a, &b));
+        .reduce(|| head.clone(), |a, b| widest(a, &mut b.into_iter()));
     let line = |b: &mut Vec<u8>, cells: &[String]| {
         let last = cells.len() - 1;
         let mut s = String::new();

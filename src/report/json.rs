@@ -249,9 +249,22 @@ impl Default for ImpactJsonOptions {
 pub(super) const ITEMS_PER_TASK: usize = 2048;
 pub(super) const ITEMS_PER_BLOCK: usize = 64 * ITEMS_PER_TASK;
 
-/// Writes `items` as a JSON array, formatted in parallel by [`super::write_parallel`]:
-/// `task` appends a run of items, comma-separated, to the buffer it is given (with scratch
-/// state `S` made once per run).
+/// Writes a JSON array of `n` items, formatted in parallel by [`super::write_parallel`]:
+/// `task` appends the items of a run of positions, comma-separated, to the buffer it is
+/// given (with scratch state `S` made once per run).
+pub(super) fn write_array<S: Default>(
+    w: &mut dyn Write,
+    n: usize,
+    task: impl Fn(&mut Vec<u8>, std::ops::Range<usize>, &mut S) + Sync,
+    per_task: usize,
+    per_block: usize,
+) -> io::Result<()> {
+    w.write_all(b"[")?;
+    super::write_parallel(w, n, per_task, per_block, b",", task)?;
+    w.write_all(b"]")
+}
+
+/// [`write_array`] of `items`: `task` appends a run of them.
 fn write_list<T: Sync, S: Default>(
     w: &mut dyn Write,
     items: &[T],
@@ -259,11 +272,18 @@ fn write_list<T: Sync, S: Default>(
     per_task: usize,
     per_block: usize,
 ) -> io::Result<()> {
-    w.write_all(b"[")?;
-    super::write_parallel(w, items.len(), per_task, per_block, b",", |b, r, s| {
-        task(b, &items[r], s)
-    })?;
-    w.write_all(b"]")
+    let task = |b: &mut Vec<u8>, r, s: &mut S| task(b, &items[r], s);
+    write_array(w, items.len(), task, per_task, per_block)
+}
+
+/// Opens a node's object with its first two fields, `{"id":…,"kind":"…"` (the kind is a
+/// plain lower-case word, written as it is).
+pub(super) fn push_node_head(b: &mut Vec<u8>, node: &Node<'_>) {
+    b.extend_from_slice(b"{\"id\":");
+    push_json_str(b, node.id().as_str());
+    b.extend_from_slice(b",\"kind\":\"");
+    b.extend_from_slice(node.kind().as_str().as_bytes());
+    b.push(b'"');
 }
 
 /// Appends `s` as a JSON string, escaped exactly as serde_json escapes it (the common
@@ -372,11 +392,8 @@ fn impacted_task<'i, 'g>(
 /// (`kind`, `risk`) are plain lower-case words, written as they are.
 fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'_>]>) {
     let node = n.node();
-    b.extend_from_slice(b"{\"id\":");
-    push_json_str(b, node.id().as_str());
-    b.extend_from_slice(b",\"kind\":\"");
-    b.extend_from_slice(node.kind().as_str().as_bytes());
-    b.extend_from_slice(b"\",\"tier\":");
+    push_node_head(b, &node);
+    b.extend_from_slice(b",\"tier\":");
     push_json(b, &node.tier().map(|t| t.get()));
     b.extend_from_slice(if node.customer_facing() {
         b",\"customer_facing\":true,\"distance\":"
@@ -674,11 +691,8 @@ pub const SPOF_SCHEMA: &str = "blast-radius/spof/v1";
 /// Appends a rank entry `{id, kind, tier, blast_radius, customer_facing, tier0, risk,
 /// estimated}`, the bytes serde writes for it (the tests hold it to them).
 fn push_ranked(b: &mut Vec<u8>, r: &crate::analysis::rank::Ranked<'_>) {
-    b.extend_from_slice(b"{\"id\":");
-    push_json_str(b, r.node.id().as_str());
-    b.extend_from_slice(b",\"kind\":\"");
-    b.extend_from_slice(r.node.kind().as_str().as_bytes());
-    b.extend_from_slice(b"\",\"tier\":");
+    push_node_head(b, &r.node);
+    b.extend_from_slice(b",\"tier\":");
     push_json(b, &r.node.tier().map(|t| t.get()));
     b.extend_from_slice(b",\"blast_radius\":");
     push_json(b, &r.blast_radius);
