@@ -14,17 +14,22 @@
 //!
 //! The edge records are checked like the rest but decoded only when something first reads
 //! the graph's edges (walks use the adjacency arrays): the graph keeps the bytes it was read
-//! from ([`LazyEdges`]).
+//! from ([`LazyEdges`]). The adjacency arrays and the id order are checked and then used in
+//! place, straight from those bytes ([`Slab`]), when the machine is little-endian and the
+//! bytes aligned (a mapped file always is): no copy, and no fresh memory for the largest
+//! part of the file.
 //!
 //! # Format
 //!
 //! Little-endian. Header: `b"BLASTGC\0"`, format version (u32), tool version (u32 length +
-//! UTF-8), key (16 bytes), payload length (u64), payload xxh3-64 (u64). Payload: the string
+//! UTF-8), key (16 bytes), payload length (u64), payload xxh3-64 (u64), zero bytes up to a
+//! multiple of 8. Payload: the string
 //! arena; nodes (40 bytes each: id, kind, tier, customer_facing, part_of, owners, paths and
 //! origins ranges); edges (16 bytes each: from, to, kind, optional, implicit, origin); the
 //! owner, path and origin lists; the origins (source, file, line, evidence, attributes); both
 //! adjacency arrays; the sorted id order; the provenance (aliases, removed edges, network
-//! policies).
+//! policies). The `u32` arrays of the adjacency and of the id order start at a multiple of 4
+//! in the payload (zero bytes after their length).
 
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -35,6 +40,7 @@ use rayon::prelude::*;
 
 use super::csr::Csr;
 use super::provenance::{AttrValue, NetworkPolicy, Provenance, RemovedEdge};
+use super::slab::{Shared, Slab};
 use super::store::{Edge, LazyEdges};
 use super::strings::{Arena, Interner, Range32, StrRef};
 use super::{
@@ -42,7 +48,7 @@ use super::{
 };
 
 const MAGIC: &[u8; 8] = b"BLASTGC\0";
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// The payload checksum is xxh3 over the xxh3 of each chunk of this size, so it can be
 /// verified in parallel.
@@ -159,6 +165,19 @@ impl<W: Write> Out<'_, W> {
     }
     fn u32s(&mut self, v: &[u32]) -> io::Result<()> {
         self.u64(v.len() as u64)?;
+        self.numbers(v)
+    }
+    /// Like [`u32s`](Self::u32s), with zero bytes before the numbers so that they start at
+    /// a multiple of 4 in the payload (which starts at a multiple of 8 in the file): the
+    /// reader uses them in place ([`Slab`]).
+    fn aligned_u32s(&mut self, v: &[u32]) -> io::Result<()> {
+        self.u64(v.len() as u64)?;
+        let pad = (4 - (self.len + self.buf.len() as u64) % 4) % 4;
+        self.raw(&[0u8; 3][..pad as usize])?;
+        self.numbers(v)
+    }
+    /// The numbers of `v`, without their count.
+    fn numbers(&mut self, v: &[u32]) -> io::Result<()> {
         let mut tmp = Vec::with_capacity(4 << 16);
         for chunk in v.chunks(1 << 16) {
             tmp.clear();
@@ -291,6 +310,29 @@ impl<'a> In<'a> {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect())
+    }
+    /// Numbers written by `aligned_u32s`, read in place from `shared` (where this
+    /// reader's bytes start at `at`) when they can be ([`Slab`]).
+    fn aligned_u32s(&mut self, shared: &Shared, at: usize) -> R<Slab<u32>> {
+        let n = self.len()?;
+        if self
+            .take(self.pos.next_multiple_of(4) - self.pos)?
+            .iter()
+            .any(|&b| b != 0)
+        {
+            return Err(CacheMiss::Corrupt);
+        }
+        let start = self.pos;
+        self.take(n.checked_mul(4).ok_or(CacheMiss::Corrupt)?)?;
+        Ok(Slab::from_bytes(shared, at + start, n))
+    }
+    /// Bytes written by `bytes`, read in place from `shared` like
+    /// [`aligned_u32s`](Self::aligned_u32s).
+    fn slab_bytes(&mut self, shared: &Shared, at: usize) -> R<Slab<u8>> {
+        let n = self.len()?;
+        let start = self.pos;
+        self.take(n)?;
+        Ok(Slab::from_bytes(shared, at + start, n))
     }
     fn strs(&mut self) -> R<Vec<String>> {
         let n = self.len()?;
@@ -444,6 +486,9 @@ impl DependencyGraph {
         h.extend_from_slice(&key.0);
         let sizes_at = h.len() as u64;
         h.extend_from_slice(&[0u8; 16]);
+        // The payload starts at a multiple of 8, so its aligned arrays are aligned in a
+        // mapped file.
+        h.resize(h.len().next_multiple_of(8), 0);
         let start = w.stream_position()?;
         w.write_all(&h)?;
         let mut p = Out {
@@ -505,8 +550,8 @@ impl DependencyGraph {
                 Some(csr) => {
                     let (offsets, targets, classes) = csr.parts();
                     p.u8(1)?;
-                    p.u32s(offsets)?;
-                    p.u32s(targets)?;
+                    p.aligned_u32s(offsets)?;
+                    p.aligned_u32s(targets)?;
                     p.bytes(classes)?;
                 }
                 None => p.u8(0)?,
@@ -515,7 +560,7 @@ impl DependencyGraph {
         match self.id_order.get() {
             Some(order) => {
                 p.u8(1)?;
-                p.u32s(order)?;
+                p.aligned_u32s(order)?;
             }
             None => p.u8(0)?,
         }
@@ -562,6 +607,12 @@ impl DependencyGraph {
         }
         let len = h.len()?;
         let sum = h.u64()?;
+        if h.take(h.pos.next_multiple_of(8) - h.pos)?
+            .iter()
+            .any(|&b| b != 0)
+        {
+            return Err(CacheMiss::Corrupt);
+        }
         let at = h.pos;
         let payload = h.take(len)?;
         {
@@ -582,9 +633,6 @@ const EDGE_BYTES: usize = 16;
 fn le32(c: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(c[at..at + 4].try_into().expect("4 bytes"))
 }
-
-/// The bytes a cache was read from (a mapped file, or bytes in memory).
-type Shared = std::sync::Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 /// What stands in for an edge record that no longer reads (see [`decode`]).
 const EDGE_FALLBACK: EdgeImpl = EdgeImpl {
@@ -619,7 +667,7 @@ struct Rest {
     origins: Vec<Origin>,
     reverse: Option<Csr>,
     forward: Option<Csr>,
-    id_order: Option<Vec<u32>>,
+    id_order: Option<Slab<u32>>,
     provenance: Provenance,
 }
 
@@ -665,7 +713,7 @@ fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph,
             let refs: Vec<StrRef> = nodes.iter().map(|r| r.id).collect();
             ids.insert_existing_all(&strings, &refs).then_some(ids)
         },
-        || decode_rest(&mut p, &strings, &nodes),
+        || decode_rest(&mut p, shared, at, &strings, &nodes),
     );
     let ids = ids.ok_or(CacheMiss::Corrupt)?;
     let rest = rest?;
@@ -710,8 +758,15 @@ fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph,
     })
 }
 
-/// Reads everything after the nodes and checks it against them.
-fn decode_rest(p: &mut In<'_>, strings: &Arena, nodes: &[NodeImpl]) -> R<Rest> {
+/// Reads everything after the nodes and checks it against them. `p` reads the payload,
+/// which starts at byte `at` of `shared`.
+fn decode_rest(
+    p: &mut In<'_>,
+    shared: &Shared,
+    at: usize,
+    strings: &Arena,
+    nodes: &[NodeImpl],
+) -> R<Rest> {
     let n = nodes.len();
     let m = p.len()?;
     let start = p.pos;
@@ -755,9 +810,9 @@ fn decode_rest(p: &mut In<'_>, strings: &Arena, nodes: &[NodeImpl]) -> R<Rest> {
         csrs.push(match p.u8()? {
             0 => None,
             _ => {
-                let offsets = p.u32s()?;
-                let targets = p.u32s()?;
-                let classes = p.bytes()?.to_vec();
+                let offsets = p.aligned_u32s(shared, at)?;
+                let targets = p.aligned_u32s(shared, at)?;
+                let classes = p.slab_bytes(shared, at)?;
                 Some(Csr::from_parts(offsets, targets, classes, n).ok_or(CacheMiss::Corrupt)?)
             }
         });
@@ -767,8 +822,8 @@ fn decode_rest(p: &mut In<'_>, strings: &Arena, nodes: &[NodeImpl]) -> R<Rest> {
     let id_order = match p.u8()? {
         0 => None,
         _ => {
-            let order = p.u32s()?;
-            if order.len() != n || order.iter().any(|&r| r as usize >= n) {
+            let order = p.aligned_u32s(shared, at)?;
+            if order.len() != n || order.par_iter().any(|&r| r as usize >= n) {
                 return Err(CacheMiss::Corrupt);
             }
             Some(order)
@@ -807,7 +862,7 @@ mod tests {
         p.take(16).unwrap();
         p.len().unwrap();
         p.u64().unwrap();
-        p.pos
+        p.pos.next_multiple_of(8)
     }
 
     /// Recomputes the checksum of a payload starting at `at` after an edit, as a malicious
@@ -821,6 +876,63 @@ mod tests {
         let mut b = GraphBuilder::new();
         crate::sources::load_graph_file(&mut b, "graphs/shop.toml".as_ref()).unwrap();
         b.finish().unwrap().0
+    }
+
+    /// Cache bytes `shift` bytes into a buffer aligned like a mapped file.
+    struct Placed {
+        words: Vec<u64>,
+        shift: usize,
+        len: usize,
+    }
+
+    impl Placed {
+        fn new(bytes: &[u8], shift: usize) -> Placed {
+            let mut words = vec![0u64; (bytes.len() + shift).div_ceil(8)];
+            // SAFETY: the words viewed as bytes, which any value is.
+            let raw: &mut [u8] = unsafe {
+                std::slice::from_raw_parts_mut(words.as_mut_ptr().cast(), words.len() * 8)
+            };
+            raw[shift..shift + bytes.len()].copy_from_slice(bytes);
+            Placed {
+                words,
+                shift,
+                len: bytes.len(),
+            }
+        }
+    }
+
+    impl AsRef<[u8]> for Placed {
+        fn as_ref(&self) -> &[u8] {
+            // SAFETY: as in `new`.
+            let raw: &[u8] = unsafe {
+                std::slice::from_raw_parts(self.words.as_ptr().cast(), self.words.len() * 8)
+            };
+            &raw[self.shift..self.shift + self.len]
+        }
+    }
+
+    #[test]
+    fn adjacency_and_id_order_are_read_in_place_when_aligned() {
+        let g = shop();
+        let key = CacheKey([3; 16]);
+        let _ = (g.csr(Direction::Forward), g.id_order());
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, &key).unwrap();
+        let bytes = cur.into_inner();
+        for shift in [0, 1, 2, 4] {
+            let back = DependencyGraph::read_cache(Placed::new(&bytes, shift), &key).unwrap();
+            // Aligned as a mapped file is (or at least for u32), the arrays point into the
+            // bytes; else they are copied out, with the same values.
+            let in_place = shift.is_multiple_of(4) && cfg!(target_endian = "little");
+            for dir in [Direction::Reverse, Direction::Forward] {
+                let csr = back.csr(dir);
+                assert_eq!(csr.in_place(), in_place, "shift {shift}");
+                assert_eq!(csr.parts(), g.csr(dir).parts());
+            }
+            assert_eq!(back.id_order.get().unwrap().in_place(), in_place);
+            assert_eq!(back.id_order(), g.id_order());
+            assert_eq!(back.dump(), g.dump());
+        }
     }
 
     #[test]

@@ -11,6 +11,9 @@
 //! it is its own structure; [`DependencyGraph::verify`](super::DependencyGraph::verify)
 //! checks it against the graph.
 
+use rayon::prelude::*;
+
+use super::slab::Slab;
 use super::{DependencyGraph, Direction, EdgeKind};
 
 /// Number of distinct edge classes (`EdgeKind` × optional).
@@ -35,9 +38,9 @@ pub(crate) fn class_parts(class: u8) -> (EdgeKind, bool) {
 #[derive(Debug, Clone)]
 pub(crate) struct Csr {
     /// `offsets[v]..offsets[v + 1]` indexes `targets` and `classes`.
-    offsets: Vec<u32>,
-    targets: Vec<u32>,
-    classes: Vec<u8>,
+    offsets: Slab<u32>,
+    targets: Slab<u32>,
+    classes: Slab<u8>,
 }
 
 impl Csr {
@@ -92,9 +95,9 @@ impl Csr {
             classes.shrink_to_fit();
         }
         Csr {
-            offsets,
-            targets,
-            classes,
+            offsets: offsets.into(),
+            targets: targets.into(),
+            classes: classes.into(),
         }
     }
 
@@ -103,21 +106,30 @@ impl Csr {
         (&self.offsets, &self.targets, &self.classes)
     }
 
-    /// Rebuilds from raw arrays, checking they describe adjacency over `n` nodes.
+    /// Rebuilds from raw arrays (owned, or read in place from a cache file), checking they
+    /// describe adjacency over `n` nodes.
     pub(crate) fn from_parts(
-        offsets: Vec<u32>,
-        targets: Vec<u32>,
-        classes: Vec<u8>,
+        offsets: Slab<u32>,
+        targets: Slab<u32>,
+        classes: Slab<u8>,
         n: usize,
     ) -> Option<Csr> {
+        const MIN: usize = 1 << 16;
         let ok = offsets.len() == n + 1
             && offsets.first() == Some(&0)
             && offsets.last().map(|&l| l as usize) == Some(targets.len())
             && targets.len() == classes.len()
-            && offsets.windows(2).all(|w| w[0] <= w[1])
-            && targets.iter().all(|&t| (t as usize) < n)
+            && offsets
+                .par_windows(2)
+                .with_min_len(MIN)
+                .all(|w| w[0] <= w[1])
+            && targets
+                .par_iter()
+                .with_min_len(MIN)
+                .all(|&t| (t as usize) < n)
             && classes
-                .iter()
+                .par_iter()
+                .with_min_len(MIN)
                 .all(|&c| (c as usize) < CLASSES && ((c >> 1) as usize) < EdgeKind::ALL.len());
         ok.then_some(Csr {
             offsets,
@@ -142,6 +154,12 @@ impl Csr {
             self.offsets[v as usize] as usize,
             self.offsets[v as usize + 1] as usize,
         )
+    }
+
+    /// Whether every array is read in place from a cache file's bytes.
+    #[cfg(test)]
+    pub(crate) fn in_place(&self) -> bool {
+        self.offsets.in_place() && self.targets.in_place() && self.classes.in_place()
     }
 
     /// Number of nodes.

@@ -21,6 +21,7 @@ pub mod csr;
 mod model;
 pub mod provenance;
 pub mod reach;
+pub(crate) mod slab;
 mod store;
 pub(crate) mod strings;
 #[cfg(test)]
@@ -204,7 +205,7 @@ pub struct DependencyGraph {
     origins: Vec<Origin>,
     reverse: OnceLock<csr::Csr>,
     forward: OnceLock<csr::Csr>,
-    id_order: OnceLock<Vec<u32>>,
+    id_order: OnceLock<slab::Slab<u32>>,
     ratings: OnceLock<Vec<u8>>,
     /// Aliases, edges removed by overlays, network-policy evidence.
     provenance: provenance::Provenance,
@@ -397,7 +398,7 @@ impl DependencyGraph {
             for (pos, ix) in ixs.into_iter().enumerate() {
                 rank[ix as usize] = pos as u32;
             }
-            rank
+            rank.into()
         })
     }
 

@@ -184,12 +184,13 @@ pub fn read(dir: &Path, key: &CacheKey) -> Option<DependencyGraph> {
     let path = dir.join(name_of(key));
     let file = std::fs::File::open(&path).ok()?;
     // SAFETY: read-only map; a file replaced under us is renamed over, never rewritten.
-    let map =
-        std::sync::Arc::new(unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?);
-    // The graph keeps the map, and decodes its edges from it if they are ever read.
+    // Not populated up front: the checksum and the parallel decoding fault its pages in.
+    let map = std::sync::Arc::new(unsafe { memmap2::MmapOptions::new().map(&file) }.ok()?);
+    // The graph keeps the map: it walks its adjacency arrays in place, and decodes its
+    // edges from it if they are ever read.
     let graph = DependencyGraph::read_cache(Mapped(map.clone()), key).ok()?;
-    // Read and checked, the file need not stay in this process's memory (the edges' part
-    // comes back from the page cache if they are read).
+    // Read and checked, the file need not stay in this process's memory: the pages a walk
+    // or the edges need come back from the page cache when they are read.
     #[cfg(unix)]
     // SAFETY: a read-only shared map of a file that is never rewritten: a page dropped here
     // is read back from the file, unchanged, on the next access.
