@@ -14,10 +14,10 @@
 //!
 //! The edge records are checked like the rest but decoded only when something first reads
 //! the graph's edges (walks use the adjacency arrays): the graph keeps the bytes it was read
-//! from ([`LazyEdges`]). The adjacency arrays and the id order are checked and then used in
-//! place, straight from those bytes ([`Slab`]), when the machine is little-endian and the
-//! bytes aligned (a mapped file always is): no copy, and no fresh memory for the largest
-//! part of the file.
+//! from ([`LazyEdges`]). The strings, the adjacency arrays and the id order are checked and
+//! then used in place, straight from those bytes ([`Slab`]), when the machine is
+//! little-endian and the bytes aligned (a mapped file always is): no copy, and no fresh
+//! memory for the largest part of the file.
 //!
 //! # Format
 //!
@@ -675,7 +675,7 @@ struct Rest {
 fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph, CacheMiss> {
     let t = crate::timing::Phase::start("cache decode");
     let mut p = In { b: payload, pos: 0 };
-    let strings = Arena::from_string(p.string()?);
+    let strings = Arena::from_bytes(p.slab_bytes(shared, at)?).ok_or(CacheMiss::Corrupt)?;
     let n = p.len()?;
     if n > u32::MAX as usize / 2 {
         return Err(CacheMiss::Corrupt);
@@ -930,6 +930,8 @@ mod tests {
                 assert_eq!(csr.parts(), g.csr(dir).parts());
             }
             assert_eq!(back.id_order.get().unwrap().in_place(), in_place);
+            // Strings are bytes: in place at any alignment.
+            assert_eq!(back.strings.in_place(), cfg!(target_endian = "little"));
             assert_eq!(back.id_order(), g.id_order());
             assert_eq!(back.dump(), g.dump());
         }

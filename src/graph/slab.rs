@@ -1,7 +1,7 @@
 //! Read-only arrays of plain numbers, either owned or read in place from the bytes of a
 //! compiled-graph cache file.
 //!
-//! The adjacency arrays and the id order make up most of a cache file. Copying them out of
+//! The strings, the adjacency arrays and the id order make up most of a cache file. Copying them out of
 //! the mapped file costs a pass over them and as much fresh memory, whose first touch is
 //! the dearest part of loading on a virtual machine. A [`Slab`] read from a cache file
 //! points into the file's bytes instead, and keeps them alive; it copies only when the

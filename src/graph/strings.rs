@@ -4,6 +4,7 @@
 //! A million-node graph holds a few million short strings; one allocation each would cost
 //! more memory than the strings themselves.
 
+use super::slab::Slab;
 use std::hash::BuildHasher;
 use std::ops::Range;
 
@@ -53,13 +54,30 @@ impl Range32 {
 pub(crate) struct ArenaFull;
 
 /// Append-only string storage.
-#[derive(Default, Debug)]
+///
+/// A graph read from a cache file reads its strings in place from the file's bytes
+/// ([`Slab`]), checked once to be UTF-8; it is never appended to, and would copy them out
+/// first if it were.
+#[derive(Default)]
 pub(crate) struct Arena {
     buf: String,
+    /// The strings of a graph read from a cache file (`buf` is empty then).
+    frozen: Option<Slab<u8>>,
+}
+
+impl std::fmt::Debug for Arena {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Arena")
+            .field("buf", &self.as_str())
+            .finish()
+    }
 }
 
 impl Arena {
     pub(crate) fn push(&mut self, s: &str) -> Result<StrRef, ArenaFull> {
+        if let Some(f) = self.frozen.take() {
+            self.buf = String::from_utf8(f.to_vec()).expect("checked to be UTF-8");
+        }
         let start = u32::try_from(self.buf.len()).map_err(|_| ArenaFull)?;
         let len = u32::try_from(s.len()).map_err(|_| ArenaFull)?;
         if start.checked_add(len).is_none() {
@@ -70,24 +88,40 @@ impl Arena {
     }
 
     /// The whole arena.
+    #[inline]
     pub(crate) fn as_str(&self) -> &str {
-        &self.buf
+        match &self.frozen {
+            // SAFETY: checked to be UTF-8 when it was read (`from_bytes`), and immutable.
+            Some(f) => unsafe { std::str::from_utf8_unchecked(f) },
+            None => &self.buf,
+        }
     }
 
-    /// An arena holding `buf`.
-    pub(crate) fn from_string(buf: String) -> Arena {
-        Arena { buf }
+    /// An arena of the strings in `bytes`, read in place, if they are UTF-8.
+    pub(crate) fn from_bytes(bytes: Slab<u8>) -> Option<Arena> {
+        std::str::from_utf8(&bytes).ok()?;
+        Some(Arena {
+            buf: String::new(),
+            frozen: Some(bytes),
+        })
+    }
+
+    /// Whether the strings are read in place from a cache file's bytes.
+    #[cfg(test)]
+    pub(crate) fn in_place(&self) -> bool {
+        self.frozen.as_ref().is_some_and(|f| f.in_place())
     }
 
     /// Whether `r` lies inside the arena on character boundaries.
     pub(crate) fn contains(&self, r: StrRef) -> bool {
         let (a, b) = (r.start as usize, r.start as usize + r.len as usize);
-        b <= self.buf.len() && self.buf.is_char_boundary(a) && self.buf.is_char_boundary(b)
+        let s = self.as_str();
+        b <= s.len() && s.is_char_boundary(a) && s.is_char_boundary(b)
     }
 
     #[inline]
     pub(crate) fn get(&self, r: StrRef) -> &str {
-        &self.buf[r.start as usize..(r.start + r.len) as usize]
+        &self.as_str()[r.start as usize..(r.start + r.len) as usize]
     }
 
     /// Makes room for `n` more bytes.
@@ -362,6 +396,24 @@ impl Interner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_arena_read_from_bytes_is_checked_and_can_still_grow() {
+        let bytes: std::sync::Arc<dyn AsRef<[u8]> + Send + Sync> =
+            std::sync::Arc::new("héllo→".as_bytes().to_vec());
+        let mut a = Arena::from_bytes(Slab::from_bytes(&bytes, 0, "héllo→".len())).unwrap();
+        assert_eq!(a.as_str(), "héllo→");
+        assert!(
+            a.contains(StrRef { start: 0, len: 3 }) && !a.contains(StrRef { start: 0, len: 2 })
+        );
+        // Appending copies the strings out first.
+        let r = a.push("!").unwrap();
+        assert_eq!((a.get(r), a.as_str()), ("!", "héllo→!"));
+        // Bytes that are not UTF-8 are refused.
+        let bad: std::sync::Arc<dyn AsRef<[u8]> + Send + Sync> =
+            std::sync::Arc::new(vec![b'a', 0xff, b'b']);
+        assert!(Arena::from_bytes(Slab::from_bytes(&bad, 0, 3)).is_none());
+    }
 
     #[test]
     fn interns_once_and_keeps_order() {
