@@ -627,7 +627,8 @@ impl GraphBuilder {
         let graph = DependencyGraph {
             inner: self.inner,
             strings: self.strings,
-            ids: self.ids,
+            ids: Some(self.ids),
+            sorted: Default::default(),
             owner_list: self.owner_list,
             path_list: self.path_list,
             origin_list,

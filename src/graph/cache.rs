@@ -706,17 +706,21 @@ fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph,
             origins: range(32),
         })
     })?;
-    // The interner (ids must be distinct) is rebuilt while the rest is read.
-    let (ids, rest) = rayon::join(
-        || {
+    let rest = decode_rest(&mut p, shared, at, &strings, &nodes)?;
+    // A graph stored with its id order (every large one) looks ids up in that order;
+    // the others rebuild their interner (ids must be distinct).
+    let ids = match rest.id_order {
+        Some(_) => None,
+        None => {
             let mut ids = Interner::with_capacity(n);
             let refs: Vec<StrRef> = nodes.iter().map(|r| r.id).collect();
-            ids.insert_existing_all(&strings, &refs).then_some(ids)
-        },
-        || decode_rest(&mut p, shared, at, &strings, &nodes),
-    );
-    let ids = ids.ok_or(CacheMiss::Corrupt)?;
-    let rest = rest?;
+            Some(
+                ids.insert_existing_all(&strings, &refs)
+                    .then_some(ids)
+                    .ok_or(CacheMiss::Corrupt)?,
+            )
+        }
+    };
     drop(t);
     // The records were checked. The file is never rewritten in place (the tool writes a
     // new file and renames it over), so they read the same later; should something else
@@ -746,6 +750,7 @@ fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph,
         inner,
         strings,
         ids,
+        sorted: OnceLock::new(),
         owner_list: rest.owner_list,
         path_list: rest.path_list,
         origin_list: rest.origin_list,

@@ -197,7 +197,12 @@ pub(crate) struct EdgeImpl {
 pub struct DependencyGraph {
     inner: Inner,
     strings: Arena,
-    ids: Interner,
+    /// The id table; `None` for a graph read from a cache file with its id order, which
+    /// looks ids up in that order instead ([`sorted`](Self::sorted)).
+    ids: Option<Interner>,
+    /// The nodes in the order of their ids (the inverse of `id_order`), for lookups without
+    /// an id table.
+    sorted: OnceLock<Vec<u32>>,
     /// Flat lists that node ranges point into.
     owner_list: Vec<StrRef>,
     path_list: Vec<StrRef>,
@@ -250,15 +255,37 @@ impl DependencyGraph {
 impl DependencyGraph {
     /// The node with this id (or with this alias), if any.
     pub fn node(&self, id: &str) -> Option<Node<'_>> {
-        match self.ids.get(&self.strings, id) {
+        match self.index_of(id) {
             Some(i) => Some(self.node_ix(NodeIx(i))),
             // Another name of a node (`aliases` in a graph file).
             None => self
                 .provenance
                 .canonical(id)
-                .and_then(|c| self.ids.get(&self.strings, c))
+                .and_then(|c| self.index_of(c))
                 .map(|i| self.node_ix(NodeIx(i))),
         }
+    }
+
+    /// The index of the node with this id: from the id table, or by binary search in the
+    /// id order when the graph came from a cache file without one (building a table for
+    /// a million ids would cost more than every lookup of a run).
+    fn index_of(&self, id: &str) -> Option<u32> {
+        if let Some(ids) = &self.ids {
+            return ids.get(&self.strings, id);
+        }
+        let sorted = self.sorted.get_or_init(|| {
+            let order = self.id_order();
+            let mut sorted = vec![0u32; order.len()];
+            for (ix, &pos) in order.iter().enumerate() {
+                if let Some(s) = sorted.get_mut(pos as usize) {
+                    *s = ix as u32;
+                }
+            }
+            sorted
+        });
+        let id_of = |ix: u32| self.node_ix(NodeIx(ix)).id().as_str();
+        let at = sorted.partition_point(|&ix| id_of(ix) < id);
+        sorted.get(at).copied().filter(|&ix| id_of(ix) == id)
     }
 
     /// Every node, in the graph's internal order (stable for the same input).
@@ -670,6 +697,31 @@ mod tests {
             let ranked: Vec<&str> = by_rank.iter().map(|&(_, id)| id).collect();
             let sorted: Vec<&str> = ids.iter().map(String::as_str).collect();
             prop_assert_eq!(ranked, sorted);
+        }
+
+        /// A graph read back from a cache file with its id order, which has no id table,
+        /// finds every node by its id (and nothing for other ids) by binary search, as the
+        /// table does.
+        #[test]
+        fn lookups_by_the_id_order_agree_with_the_id_table(
+            ids in prop::collection::btree_set(id(), 1..60),
+            others in prop::collection::vec(id(), 0..20),
+        ) {
+            let g = graph_of(ids.iter().rev().map(|id| TestNode {
+                id: id.clone(),
+                customer_facing: false,
+                tier: None,
+                calls: None,
+            }));
+            let _ = g.id_order();
+            let key = super::cache::CacheKey([1; 16]);
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            g.write_cache(&mut bytes, &key).unwrap();
+            let back = super::DependencyGraph::read_cache(bytes.into_inner(), &key).unwrap();
+            prop_assert!(back.ids.is_none());
+            for id in ids.iter().chain(&others) {
+                prop_assert_eq!(back.node(id).map(|n| n.ix()), g.node(id).map(|n| n.ix()));
+            }
         }
     }
 }
