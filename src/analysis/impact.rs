@@ -213,42 +213,10 @@ impl<'g> Analyzer<'g> {
                 }
             }
         };
-        let reached = walk.reached_count();
-        let chunks: Vec<&[usize]> = words.chunks(ENTRY_CHUNK).collect();
-        let entries: Vec<Entry> = if reached >= PARALLEL_ENTRIES {
-            let mut entries = vec![Entry::default(); reached];
-            let mut rest = entries.as_mut_slice();
-            let mut parts = Vec::with_capacity(chunks.len());
-            for c in &chunks {
-                let n: usize = c.iter().map(|w| w.count_ones() as usize).sum();
-                let (part, tail) = rest.split_at_mut(n.min(rest.len()));
-                parts.push(part);
-                rest = tail;
-            }
-            chunks
-                .par_iter()
-                .zip(parts.into_par_iter())
-                .enumerate()
-                .for_each(|(i, (chunk, part))| {
-                    let mut slots = part.iter_mut();
-                    fill(i, chunk, &mut |e| {
-                        if let Some(slot) = slots.next() {
-                            *slot = e;
-                        }
-                    });
-                });
-            entries
-        } else {
-            let mut entries = Vec::with_capacity(reached);
-            for (i, chunk) in chunks.iter().enumerate() {
-                fill(i, chunk, &mut |e| entries.push(e));
-            }
-            entries
-        };
-        let rank = (entries.len() > 4096).then(|| BitRank::new(words));
         // The overall risk, and the riskiest node: highest risk, then fewest hops, then id
         // (the first in `impacted()` order), found without sorting the radius: ids are
-        // compared only among the entries that tie on risk and distance.
+        // compared only among the entries that tie on risk and distance. The highest risk
+        // and the best key are folded in as the entries are made.
         let key = |e: &Entry| {
             if e.risk > Risk::None {
                 risk_rank(e.risk) << 32 | e.distance as u64
@@ -256,17 +224,58 @@ impl<'g> Analyzer<'g> {
                 u64::MAX
             }
         };
-        let (mut risk, best) = entries
-            .par_iter()
-            .with_min_len(PARALLEL_ENTRIES)
-            .fold(
-                || (Risk::None, u64::MAX),
-                |(r, b), e| (r.max(e.risk), b.min(key(e))),
-            )
-            .reduce(
-                || (Risk::None, u64::MAX),
-                |(r1, b1), (r2, b2)| (r1.max(r2), b1.min(b2)),
+        let none = (Risk::None, u64::MAX);
+        let step = |(r, b): (Risk, u64), e: &Entry| (r.max(e.risk), b.min(key(e)));
+        let join = |(r1, b1): (Risk, u64), (r2, b2): (Risk, u64)| (r1.max(r2), b1.min(b2));
+        let reached = walk.reached_count();
+        let chunks: Vec<&[usize]> = words.chunks(ENTRY_CHUNK).collect();
+        let (entries, (mut risk, best)): (Vec<Entry>, _) = if reached >= PARALLEL_ENTRIES {
+            // Written once, in place: no pass that fills the list with defaults first.
+            let mut entries: Vec<Entry> = Vec::with_capacity(reached);
+            let mut rest = &mut entries.spare_capacity_mut()[..reached];
+            let mut parts = Vec::with_capacity(chunks.len());
+            for c in &chunks {
+                let n: usize = c.iter().map(|w| w.count_ones() as usize).sum();
+                let (part, tail) = rest.split_at_mut(n.min(rest.len()));
+                parts.push(part);
+                rest = tail;
+            }
+            let (filled, folded) = chunks
+                .par_iter()
+                .zip(parts.into_par_iter())
+                .enumerate()
+                .map(|(i, (chunk, part))| {
+                    let mut slots = part.iter_mut();
+                    let mut acc = none;
+                    fill(i, chunk, &mut |e| {
+                        acc = step(acc, &e);
+                        if let Some(slot) = slots.next() {
+                            slot.write(e);
+                        }
+                    });
+                    (slots.len() == 0, acc)
+                })
+                .reduce(
+                    || (true, none),
+                    |(f1, a1), (f2, a2)| (f1 && f2, join(a1, a2)),
+                );
+            // The parts tile the first `reached` slots, and each was filled to its end.
+            assert!(
+                filled && rest.is_empty(),
+                "the reached set has as many nodes as it counts"
             );
+            // SAFETY: the first `reached` slots are initialised (checked just above).
+            unsafe { entries.set_len(reached) };
+            (entries, folded)
+        } else {
+            let mut entries = Vec::with_capacity(reached);
+            for (i, chunk) in chunks.iter().enumerate() {
+                fill(i, chunk, &mut |e| entries.push(e));
+            }
+            let folded = entries.iter().fold(none, step);
+            (entries, folded)
+        };
+        let rank = (entries.len() > 4096).then(|| BitRank::new(words));
         let mut risk_reasons = Vec::new();
         let top = (best != u64::MAX)
             .then(|| {
