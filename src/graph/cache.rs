@@ -852,9 +852,16 @@ fn decode_rest(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::graph::GraphBuilder;
+
+    /// The cache file of `g` for `key`, as bytes.
+    pub(crate) fn cache_bytes(g: &DependencyGraph, key: &CacheKey) -> Vec<u8> {
+        let mut cur = io::Cursor::new(Vec::new());
+        g.write_cache(&mut cur, key).unwrap();
+        cur.into_inner()
+    }
 
     /// Where the payload of the cache file `bytes` starts (the header ends with the
     /// payload's length and checksum).
@@ -921,9 +928,7 @@ mod tests {
         let g = shop();
         let key = CacheKey([3; 16]);
         let _ = (g.csr(Direction::Forward), g.id_order());
-        let mut cur = io::Cursor::new(Vec::new());
-        g.write_cache(&mut cur, &key).unwrap();
-        let bytes = cur.into_inner();
+        let bytes = cache_bytes(&g, &key);
         for shift in [0, 1, 2, 4] {
             let back = DependencyGraph::read_cache(Placed::new(&bytes, shift), &key).unwrap();
             // Aligned as a mapped file is (or at least for u32), the arrays point into the
@@ -947,9 +952,7 @@ mod tests {
         let g = shop();
         let key = CacheKey([7; 16]);
         let _ = (g.csr(Direction::Forward), g.id_order());
-        let mut cur = io::Cursor::new(Vec::new());
-        g.write_cache(&mut cur, &key).unwrap();
-        let bytes = cur.into_inner();
+        let bytes = cache_bytes(&g, &key);
         let back = DependencyGraph::read_cache(bytes, &key).unwrap();
         // The edges are counted, not decoded, until something reads them.
         assert_eq!(back.edge_count(), g.edge_count());
@@ -1015,9 +1018,7 @@ mod tests {
         );
         let (g, _) = b.finish().unwrap();
         let key = CacheKey([5; 16]);
-        let mut cur = io::Cursor::new(Vec::new());
-        g.write_cache(&mut cur, &key).unwrap();
-        let back = DependencyGraph::read_cache(cur.into_inner(), &key).unwrap();
+        let back = DependencyGraph::read_cache(cache_bytes(&g, &key), &key).unwrap();
         assert_eq!(back.dump(), g.dump());
         assert!(back.dump().contains("line: Some(12)"), "{}", back.dump());
         assert_eq!(back.aliases("api"), ["api-svc"]);
@@ -1031,9 +1032,7 @@ mod tests {
     fn the_id_order_is_rebuilt_when_absent() {
         let g = shop();
         let key = CacheKey([3; 16]);
-        let mut cur = io::Cursor::new(Vec::new());
-        g.write_cache(&mut cur, &key).unwrap();
-        let back = DependencyGraph::read_cache(cur.into_inner(), &key).unwrap();
+        let back = DependencyGraph::read_cache(cache_bytes(&g, &key), &key).unwrap();
         assert!(back.forward.get().is_some() && back.id_order.get().is_none());
         back.verify().unwrap();
         assert_eq!(back.id_order(), g.id_order());
@@ -1043,9 +1042,7 @@ mod tests {
     fn refuses_anything_not_exactly_right() {
         let g = shop();
         let key = CacheKey([7; 16]);
-        let mut cur = io::Cursor::new(Vec::new());
-        g.write_cache(&mut cur, &key).unwrap();
-        let bytes = cur.into_inner();
+        let bytes = cache_bytes(&g, &key);
         assert_eq!(
             DependencyGraph::read_cache(bytes.clone(), &CacheKey([8; 16])).err(),
             Some(CacheMiss::Key)
@@ -1074,9 +1071,7 @@ mod tests {
         // Corrupt the payload and recompute the checksum, as a malicious writer could.
         let g = shop();
         let key = CacheKey([1; 16]);
-        let mut cur = io::Cursor::new(Vec::new());
-        g.write_cache(&mut cur, &key).unwrap();
-        let bytes = cur.into_inner();
+        let bytes = cache_bytes(&g, &key);
         let header = payload_at(&bytes);
         for i in (header..bytes.len()).step_by(13) {
             let mut bad = bytes.clone();
@@ -1094,9 +1089,7 @@ mod tests {
         let g = shop();
         let (n, m) = (g.node_count(), g.edge_count());
         let key = CacheKey([2; 16]);
-        let mut cur = io::Cursor::new(Vec::new());
-        g.write_cache(&mut cur, &key).unwrap();
-        let bytes = cur.into_inner();
+        let bytes = cache_bytes(&g, &key);
         // The payload: the arena, the nodes, the edge count, the edges.
         let header = payload_at(&bytes);
         let mut p = In {
