@@ -320,7 +320,11 @@ impl Stepper {
                 let (targets, classes) = (g.rev.targets(), g.rev.classes());
                 for &u in layer {
                     let (a, b) = g.rev.bounds(u);
-                    for (&v, &c) in targets[a..b].iter().zip(&classes[a..b]) {
+                    for (i, (&v, &c)) in targets[a..b].iter().zip(&classes[a..b]).enumerate() {
+                        // As in `step_both_down`: the record of the dependent 16 ahead.
+                        if let Some(&ahead) = targets[a..b].get(i + 16) {
+                            prefetch(info.as_ptr().wrapping_add(ahead as usize));
+                        }
                         match follow[c as usize & (CLASSES - 1)] {
                             0 => {}
                             1 => {
@@ -528,7 +532,13 @@ fn step_both_down(
     let (targets, classes) = (g.rev.targets(), g.rev.classes());
     for &u in layer {
         let (a, b) = g.rev.bounds(u);
-        for (&v, &c) in targets[a..b].iter().zip(&classes[a..b]) {
+        for (i, (&v, &c)) in targets[a..b].iter().zip(&classes[a..b]).enumerate() {
+            // A shared library's dependents are scattered over the graph, each one's two
+            // records a cache miss of its own: ask for those of the dependent 16 ahead.
+            if let Some(&ahead) = targets[a..b].get(i + 16) {
+                prefetch(bfs.info.as_ptr().wrapping_add(ahead as usize));
+                prefetch(best.info.as_ptr().wrapping_add(ahead as usize));
+            }
             // The breadth-first search follows every edge above zero strength; the
             // strongest-path search follows full-strength ones and notes weaker ones.
             let code = follow[c as usize & (CLASSES - 1)];
