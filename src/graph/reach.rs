@@ -320,11 +320,7 @@ impl Stepper {
                 let (targets, classes) = (g.rev.targets(), g.rev.classes());
                 for &u in layer {
                     let (a, b) = g.rev.bounds(u);
-                    for (i, (&v, &c)) in targets[a..b].iter().zip(&classes[a..b]).enumerate() {
-                        // As in `step_both_down`: the record of the dependent 16 ahead.
-                        if let Some(&ahead) = targets[a..b].get(i + 16) {
-                            prefetch(info.as_ptr().wrapping_add(ahead as usize));
-                        }
+                    for (&v, &c) in targets[a..b].iter().zip(&classes[a..b]) {
                         match follow[c as usize & (CLASSES - 1)] {
                             0 => {}
                             1 => {
