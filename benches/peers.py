@@ -94,6 +94,7 @@ def targets(r: dict) -> None:
     print()
     print("| target | as set | scaled | blast | met as set | met scaled |")
     print("|---|---|---|---|---|---|")
+    yes = lambda ok: "yes" if ok else "no"
     for name, goal, value, unit, scaled in [
         ("cold load + 20 queries", 2.0, r["cold"]["wall"], "s", True),
         ("cached load + 20 queries", 0.5, r["cached"]["wall"], "s", True),
@@ -101,7 +102,6 @@ def targets(r: dict) -> None:
         ("peak RSS, cold", 0.8, r["cold"]["rss_mb"] / 1024, "GB", False),
     ]:
         s = goal * scale if scaled else goal
-        yes = lambda ok: "yes" if ok else "no"
         print(f"| {name} | {goal:g} {unit} | {s:.2f} {unit} | {value:.2f} {unit} | {yes(value <= goal)} "
               f"| {yes(value <= s)} |")
 

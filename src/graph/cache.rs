@@ -311,17 +311,20 @@ impl<'a> In<'a> {
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect())
     }
+    /// Skips the zero bytes that pad to the next multiple of `k` (any other byte is
+    /// corruption).
+    fn zeros_to(&mut self, k: usize) -> R<()> {
+        let pad = self.take(self.pos.next_multiple_of(k) - self.pos)?;
+        pad.iter()
+            .all(|&b| b == 0)
+            .then_some(())
+            .ok_or(CacheMiss::Corrupt)
+    }
     /// Numbers written by `aligned_u32s`, read in place from `shared` (where this
     /// reader's bytes start at `at`) when they can be ([`Slab`]).
     fn aligned_u32s(&mut self, shared: &Shared, at: usize) -> R<Slab<u32>> {
         let n = self.len()?;
-        if self
-            .take(self.pos.next_multiple_of(4) - self.pos)?
-            .iter()
-            .any(|&b| b != 0)
-        {
-            return Err(CacheMiss::Corrupt);
-        }
+        self.zeros_to(4)?;
         let start = self.pos;
         self.take(n.checked_mul(4).ok_or(CacheMiss::Corrupt)?)?;
         Ok(Slab::from_bytes(shared, at + start, n))
@@ -607,12 +610,7 @@ impl DependencyGraph {
         }
         let len = h.len()?;
         let sum = h.u64()?;
-        if h.take(h.pos.next_multiple_of(8) - h.pos)?
-            .iter()
-            .any(|&b| b != 0)
-        {
-            return Err(CacheMiss::Corrupt);
-        }
+        h.zeros_to(8)?;
         let at = h.pos;
         let payload = h.take(len)?;
         {
@@ -855,6 +853,7 @@ fn decode_rest(
 pub(crate) mod tests {
     use super::*;
     use crate::graph::GraphBuilder;
+    use crate::graph::slab::Placed;
 
     /// The cache file of `g` for `key`, as bytes.
     pub(crate) fn cache_bytes(g: &DependencyGraph, key: &CacheKey) -> Vec<u8> {
@@ -888,39 +887,6 @@ pub(crate) mod tests {
         let mut b = GraphBuilder::new();
         crate::sources::load_graph_file(&mut b, "graphs/shop.toml".as_ref()).unwrap();
         b.finish().unwrap().0
-    }
-
-    /// Cache bytes `shift` bytes into a buffer aligned like a mapped file.
-    struct Placed {
-        words: Vec<u64>,
-        shift: usize,
-        len: usize,
-    }
-
-    impl Placed {
-        fn new(bytes: &[u8], shift: usize) -> Placed {
-            let mut words = vec![0u64; (bytes.len() + shift).div_ceil(8)];
-            // SAFETY: the words viewed as bytes, which any value is.
-            let raw: &mut [u8] = unsafe {
-                std::slice::from_raw_parts_mut(words.as_mut_ptr().cast(), words.len() * 8)
-            };
-            raw[shift..shift + bytes.len()].copy_from_slice(bytes);
-            Placed {
-                words,
-                shift,
-                len: bytes.len(),
-            }
-        }
-    }
-
-    impl AsRef<[u8]> for Placed {
-        fn as_ref(&self) -> &[u8] {
-            // SAFETY: as in `new`.
-            let raw: &[u8] = unsafe {
-                std::slice::from_raw_parts(self.words.as_ptr().cast(), self.words.len() * 8)
-            };
-            &raw[self.shift..self.shift + self.len]
-        }
     }
 
     #[test]

@@ -126,58 +126,61 @@ impl<T: Plain> std::fmt::Debug for Slab<T> {
     }
 }
 
+/// Test bytes placed `shift` bytes past an 8-aligned address (where a mapped file's
+/// bytes start), to read cache bytes aligned or not.
+#[cfg(test)]
+pub(crate) struct Placed {
+    buf: Vec<u8>,
+    at: usize,
+    len: usize,
+}
+
+#[cfg(test)]
+impl Placed {
+    pub(crate) fn new(bytes: &[u8], shift: usize) -> Placed {
+        let mut buf = vec![0u8; bytes.len() + shift + 8];
+        let at = (8 - buf.as_ptr() as usize % 8) % 8 + shift;
+        buf[at..at + bytes.len()].copy_from_slice(bytes);
+        Placed {
+            buf,
+            at,
+            len: bytes.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl AsRef<[u8]> for Placed {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[self.at..self.at + self.len]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn shared(bytes: Vec<u8>) -> Shared {
-        Arc::new(bytes)
-    }
-
     #[test]
-    fn reads_little_endian_numbers_in_place_or_copied() {
-        // Three bytes of padding, then 1, 2 and 0x01020304: unaligned for u32 in a buffer
-        // the allocator aligned (so copied), with the same values either way.
-        let mut v = vec![0u8; 3];
-        for x in [1u32, 2, 0x0102_0304] {
-            v.extend_from_slice(&x.to_le_bytes());
+    fn reads_little_endian_numbers_in_place_when_aligned_else_copied() {
+        let le: Vec<u8> = [1u32, 2, 0x0102_0304]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let little = cfg!(target_endian = "little");
+        for shift in [0, 1, 2, 4] {
+            let bytes: Shared = Arc::new(Placed::new(&le, shift));
+            let s: Slab<u32> = Slab::from_bytes(&bytes, 0, 3);
+            assert_eq!(&*s, &[1, 2, 0x0102_0304]);
+            assert_eq!(s.in_place(), little && shift % 4 == 0, "shift {shift}");
+            // Bytes are in place at any alignment.
+            let b: Slab<u8> = Slab::from_bytes(&bytes, 0, 4);
+            assert_eq!(&*b, &[1, 0, 0, 0]);
+            assert_eq!(b.in_place(), little);
+            // A clone reads the same, and keeps the bytes alive on its own.
+            let c = s.clone();
+            drop((s, b, bytes));
+            assert_eq!(&*c, &[1, 2, 0x0102_0304]);
         }
-        let bytes = shared(v);
-        let base = (*bytes).as_ref().as_ptr() as usize;
-        let s: Slab<u32> = Slab::from_bytes(&bytes, 3, 3);
-        assert_eq!(&*s, &[1, 2, 0x0102_0304]);
-        assert_eq!(
-            s.in_place(),
-            cfg!(target_endian = "little") && (base + 3).is_multiple_of(4)
-        );
-        let b: Slab<u8> = Slab::from_bytes(&bytes, 3, 4);
-        assert!(b.in_place() || cfg!(target_endian = "big"));
-        assert_eq!(&*b, &[1, 0, 0, 0]);
-        // A clone reads the same, and keeps the bytes alive on its own.
-        let c = s.clone();
-        drop((s, bytes));
-        assert_eq!(&*c, &[1, 2, 0x0102_0304]);
-    }
-
-    #[test]
-    fn aligned_bytes_are_read_in_place() {
-        // A Vec<u32>'s buffer is aligned for u32; view it as bytes.
-        let words: Vec<u32> = vec![7, 8, 9, 10];
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let mut aligned = Vec::<u32>::with_capacity(4);
-        aligned.extend_from_slice(&words);
-        struct Words(Vec<u32>);
-        impl AsRef<[u8]> for Words {
-            fn as_ref(&self) -> &[u8] {
-                // SAFETY: u32s viewed as their bytes.
-                unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len() * 4) }
-            }
-        }
-        let src: Shared = Arc::new(Words(aligned));
-        assert_eq!((*src).as_ref(), &bytes[..]);
-        let s: Slab<u32> = Slab::from_bytes(&src, 4, 3);
-        assert_eq!(&*s, &[8, 9, 10]);
-        assert_eq!(s.in_place(), cfg!(target_endian = "little"));
         let owned: Slab<u32> = vec![1, 2].into();
         assert!(!owned.in_place());
         assert_eq!(&*owned.clone(), &[1, 2]);
