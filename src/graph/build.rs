@@ -307,18 +307,18 @@ impl GraphBuilder {
         let nix = NodeIndex::new(ix as usize);
 
         if let Some(kind) = spec.kind {
-            let (prev, old) = (state.kind, self.inner[nix].kind);
+            let (prev, old) = (state.kind, self.inner[nix].kind());
             if prev == NONE {
-                self.inner[nix].kind = kind;
+                self.inner[nix].set_kind(kind);
                 self.states[ix as usize].kind = d;
             } else if old != kind {
                 self.conflict(d, prev, id, "kind", format!("'{old}'"), format!("'{kind}'"));
             }
         }
         if let Some(tier) = spec.tier {
-            let (prev, old) = (state.tier, self.inner[nix].tier);
+            let (prev, old) = (state.tier, self.inner[nix].tier());
             if prev == NONE {
-                self.inner[nix].tier = Some(tier);
+                self.inner[nix].set_tier(Some(tier));
                 self.states[ix as usize].tier = d;
             } else if old != Some(tier) {
                 let old = old.map_or("unset".to_string(), |t| t.to_string());
@@ -326,9 +326,9 @@ impl GraphBuilder {
             }
         }
         if let Some(cf) = spec.customer_facing {
-            let (prev, old) = (state.customer_facing, self.inner[nix].customer_facing);
+            let (prev, old) = (state.customer_facing, self.inner[nix].customer_facing());
             if prev == NONE {
-                self.inner[nix].customer_facing = cf;
+                self.inner[nix].set_customer_facing(cf);
                 self.states[ix as usize].customer_facing = d;
             } else if old != cf {
                 self.conflict(
@@ -394,11 +394,11 @@ impl GraphBuilder {
                 return;
             }
             if prev == NONE {
-                self.inner[nix].part_of = Some(super::NodeIx(pix));
+                self.inner[nix].set_part_of(Some(super::NodeIx(pix)));
                 self.states[ix as usize].part_of = d;
                 self.part_of.push((pix, ix));
             } else {
-                let old = self.inner[nix].part_of.expect("part_of set with its doc");
+                let old = self.inner[nix].part_of().expect("part_of set with its doc");
                 if old.raw() != pix {
                     let old = format!("'{}'", self.strings.get(self.ids.str_ref(old.raw())));
                     self.conflict(d, prev, id, "part_of", old, format!("'{parent}'"));
@@ -582,12 +582,12 @@ impl GraphBuilder {
         // Resolve default edge kinds and node kinds.
         for &(_, c) in &self.part_of {
             if self.states[c as usize].kind == NONE {
-                self.inner[NodeIndex::new(c as usize)].kind = NodeKind::Module;
+                self.inner[NodeIndex::new(c as usize)].set_kind(NodeKind::Module);
             }
         }
         for e in std::mem::take(&mut self.default_kind) {
             if let Some((a, _)) = self.inner.edge_endpoints(e)
-                && self.inner[a].kind == NodeKind::Module
+                && self.inner[a].kind() == NodeKind::Module
             {
                 self.inner[e].kind = EdgeKind::Build;
             }
@@ -629,8 +629,8 @@ impl GraphBuilder {
             strings: self.strings,
             ids: Some(self.ids),
             sorted: Default::default(),
-            owner_list: self.owner_list,
-            path_list: self.path_list,
+            owner_list: self.owner_list.into(),
+            path_list: self.path_list.into(),
             origin_list,
             origins: self.origins,
             reverse: Default::default(),
@@ -689,9 +689,10 @@ impl GraphBuilder {
         for (i, n) in nodes.into_iter().enumerate() {
             if map[i] != NONE {
                 let mut w = n;
-                w.part_of = w
-                    .part_of
-                    .and_then(|p| (map[p.idx()] != NONE).then(|| super::NodeIx(map[p.idx()])));
+                w.set_part_of(
+                    w.part_of()
+                        .and_then(|p| (map[p.idx()] != NONE).then(|| super::NodeIx(map[p.idx()]))),
+                );
                 self.inner.add_node(w);
                 states.push(self.states[i]);
             }

@@ -14,10 +14,10 @@
 //!
 //! The edge records are checked like the rest but decoded only when something first reads
 //! the graph's edges (walks use the adjacency arrays): the graph keeps the bytes it was read
-//! from ([`LazyEdges`]). The strings, the adjacency arrays and the id order are checked and
-//! then used in place, straight from those bytes ([`Slab`]), when the machine is
-//! little-endian and the bytes aligned (a mapped file always is): no copy, and no fresh
-//! memory for the largest part of the file.
+//! from ([`LazyEdges`]). The strings, the node records, the owner and path lists, the
+//! adjacency arrays and the id order are checked and then used in place, straight from
+//! those bytes ([`Slab`]), when the machine is little-endian and the bytes aligned (a mapped
+//! file always is): no copy, and no fresh memory for the largest part of the file.
 //!
 //! # Format
 //!
@@ -28,27 +28,23 @@
 //! origins ranges); edges (16 bytes each: from, to, kind, optional, implicit, origin); the
 //! owner, path and origin lists; the origins (source, file, line, evidence, attributes); both
 //! adjacency arrays; the sorted id order; the provenance (aliases, removed edges, network
-//! policies). The `u32` arrays of the adjacency and of the id order start at a multiple of 4
-//! in the payload (zero bytes after their length).
+//! policies). The node records, the owner and path lists, and the `u32` arrays of the
+//! adjacency and of the id order start at a multiple of 4 in the payload (zero bytes after
+//! their length).
 
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use rayon::prelude::*;
 
 use super::csr::Csr;
 use super::provenance::{AttrValue, NetworkPolicy, Provenance, RemovedEdge};
-use super::slab::{Shared, Slab};
+use super::slab::{Plain, Shared, Slab, all_ok, all_records_ok};
 use super::store::{Edge, LazyEdges};
 use super::strings::{Arena, Interner, Range32, StrRef};
-use super::{
-    DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, NodeKind, Origin, Tier,
-};
+use super::{DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, Origin};
 
 const MAGIC: &[u8; 8] = b"BLASTGC\0";
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// The payload checksum is xxh3 over the xxh3 of each chunk of this size, so it can be
 /// verified in parallel.
@@ -172,9 +168,14 @@ impl<W: Write> Out<'_, W> {
     /// reader uses them in place ([`Slab`]).
     fn aligned_u32s(&mut self, v: &[u32]) -> io::Result<()> {
         self.u64(v.len() as u64)?;
-        let pad = (4 - (self.len + self.buf.len() as u64) % 4) % 4;
-        self.raw(&[0u8; 3][..pad as usize])?;
+        self.align4()?;
         self.numbers(v)
+    }
+    /// Zero bytes up to the next multiple of 4 in the payload (which starts at a multiple
+    /// of 8 in the file), where an array the reader uses in place starts ([`Slab`]).
+    fn align4(&mut self) -> io::Result<()> {
+        let pad = (4 - (self.len + self.buf.len() as u64) % 4) % 4;
+        self.raw(&[0u8; 3][..pad as usize])
     }
     /// The numbers of `v`, without their count.
     fn numbers(&mut self, v: &[u32]) -> io::Result<()> {
@@ -320,17 +321,17 @@ impl<'a> In<'a> {
             .then_some(())
             .ok_or(CacheMiss::Corrupt)
     }
-    /// Numbers written by `aligned_u32s`, read in place from `shared` (where this
-    /// reader's bytes start at `at`) when they can be ([`Slab`]).
-    fn aligned_u32s(&mut self, shared: &Shared, at: usize) -> R<Slab<u32>> {
+    /// An array written after its length and [`Out::align4`], read in place from `shared`
+    /// (where this reader's bytes start at `at`) when it can be ([`Slab`]).
+    fn aligned<T: Plain>(&mut self, shared: &Shared, at: usize) -> R<Slab<T>> {
         let n = self.len()?;
         self.zeros_to(4)?;
         let start = self.pos;
-        self.take(n.checked_mul(4).ok_or(CacheMiss::Corrupt)?)?;
+        self.take(n.checked_mul(size_of::<T>()).ok_or(CacheMiss::Corrupt)?)?;
         Ok(Slab::from_bytes(shared, at + start, n))
     }
     /// Bytes written by `bytes`, read in place from `shared` like
-    /// [`aligned_u32s`](Self::aligned_u32s).
+    /// [`aligned`](Self::aligned).
     fn slab_bytes(&mut self, shared: &Shared, at: usize) -> R<Slab<u8>> {
         let n = self.len()?;
         let start = self.pos;
@@ -412,40 +413,6 @@ impl<'a> In<'a> {
         }
         Ok(p)
     }
-    /// `count` records of `size` bytes each, decoded in parallel by `one` (`None` for a bad
-    /// record; `fallback` only fills its place until the whole list is refused).
-    fn records<T: Clone + Send + Sync>(
-        &mut self,
-        count: usize,
-        size: usize,
-        fallback: T,
-        one: impl Fn(&[u8]) -> Option<T> + Sync,
-    ) -> R<Vec<T>> {
-        let raw = self.take(count.checked_mul(size).ok_or(CacheMiss::Corrupt)?)?;
-        let bad = AtomicBool::new(false);
-        let v: Vec<T> = raw
-            .par_chunks_exact(size)
-            .with_min_len(4096)
-            .map(|c| {
-                one(c).unwrap_or_else(|| {
-                    bad.store(true, Ordering::Relaxed);
-                    fallback.clone()
-                })
-            })
-            .collect();
-        if bad.into_inner() {
-            return Err(CacheMiss::Corrupt);
-        }
-        Ok(v)
-    }
-    fn strref(&mut self, arena: &Arena) -> R<StrRef> {
-        let r = StrRef::new(self.u32()?, self.u32()?);
-        if arena.contains(r) {
-            Ok(r)
-        } else {
-            Err(CacheMiss::Corrupt)
-        }
-    }
 }
 
 fn path_bytes(p: &std::path::Path) -> Vec<u8> {
@@ -504,16 +471,15 @@ impl DependencyGraph {
         };
         p.bytes(self.strings.as_str().as_bytes())?;
         p.u64(self.inner.node_count() as u64)?;
+        p.align4()?;
+        // Each record is the node's own bytes (`NodeImpl` is laid out as the record).
         for n in self.inner.node_weights() {
             p.strref(n.id)?;
-            p.u8(NodeKind::ALL
-                .iter()
-                .position(|&k| k == n.kind)
-                .expect("known") as u8)?;
-            p.u8(n.tier.map_or(u8::MAX, |t| t.get()))?;
-            p.u8(n.customer_facing as u8)?;
-            p.u8(0)?;
-            p.u32(n.part_of.map_or(u32::MAX, |x| x.raw()))?;
+            p.u8(n.kind)?;
+            p.u8(n.tier)?;
+            p.u8(n.customer_facing)?;
+            p.u8(n.reserved)?;
+            p.u32(n.part_of)?;
             p.range(n.owners)?;
             p.range(n.paths)?;
             p.range(n.origins)?;
@@ -534,6 +500,7 @@ impl DependencyGraph {
         }
         for list in [&self.owner_list, &self.path_list] {
             p.u64(list.len() as u64)?;
+            p.align4()?;
             for &r in list.iter() {
                 p.strref(r)?;
             }
@@ -625,6 +592,7 @@ impl DependencyGraph {
 
 /// Bytes of one node record and of one edge record in the payload.
 const NODE_BYTES: usize = 40;
+const _: () = assert!(size_of::<NodeImpl>() == NODE_BYTES);
 const EDGE_BYTES: usize = 16;
 
 /// The little-endian `u32` at `at` in a record.
@@ -655,12 +623,22 @@ fn edge_record(c: &[u8], n: usize) -> Option<Edge> {
     })
 }
 
+/// Whether an edge record reads ([`edge_record`] gives an edge) and its origin is one of
+/// `origins`: the same conditions, without branches, for checking millions of records.
+#[inline]
+fn edge_ok(c: &[u8], n: usize, origins: usize) -> bool {
+    ((le32(c, 0) as usize) < n)
+        & ((le32(c, 4) as usize) < n)
+        & ((c[8] as usize) < EdgeKind::ALL.len())
+        & ((le32(c, 12) as usize) < origins)
+}
+
 /// What the payload holds after the nodes.
 struct Rest {
     /// Where the edge records are in the payload (checked, decoded when first read).
     edges: std::ops::Range<usize>,
-    owner_list: Vec<StrRef>,
-    path_list: Vec<StrRef>,
+    owner_list: Slab<StrRef>,
+    path_list: Slab<StrRef>,
     origin_list: Vec<u32>,
     origins: Vec<Origin>,
     reverse: Option<Csr>,
@@ -674,36 +652,13 @@ fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph,
     let t = crate::timing::Phase::start("cache decode");
     let mut p = In { b: payload, pos: 0 };
     let strings = Arena::from_bytes(p.slab_bytes(shared, at)?).ok_or(CacheMiss::Corrupt)?;
-    let n = p.len()?;
-    if n > u32::MAX as usize / 2 {
+    // Nodes: read in place, then checked; their list ranges are checked once the lists
+    // are known.
+    let nodes: Slab<NodeImpl> = p.aligned(shared, at)?;
+    let n = nodes.len();
+    if n > u32::MAX as usize / 2 || !all_ok(&nodes, |x| x.reads(n) && strings.contains(x.id)) {
         return Err(CacheMiss::Corrupt);
     }
-    // Nodes; their list ranges are checked once the lists are known.
-    let fallback = NodeImpl::placeholder(StrRef::default());
-    let nodes = p.records(n, NODE_BYTES, fallback, |c| {
-        let id = StrRef::new(le32(c, 0), le32(c, 4));
-        let kind = *NodeKind::ALL.get(c[8] as usize)?;
-        let tier = match c[9] {
-            u8::MAX => None,
-            t => Some(Tier::new(t)?),
-        };
-        let part_of = match le32(c, 12) {
-            u32::MAX => None,
-            x if (x as usize) < n => Some(NodeIx(x)),
-            _ => return None,
-        };
-        let range = |at| Range32::new(le32(c, at) as usize, le32(c, at + 4) as usize);
-        strings.contains(id).then(|| NodeImpl {
-            id,
-            kind,
-            tier,
-            customer_facing: c[10] != 0,
-            part_of,
-            owners: range(16),
-            paths: range(24),
-            origins: range(32),
-        })
-    })?;
     let rest = decode_rest(&mut p, shared, at, &strings, &nodes)?;
     // A graph stored with its id order (every large one) looks ids up in that order;
     // the others rebuild their interner (ids must be distinct).
@@ -777,12 +732,11 @@ fn decode_rest(
     let edges = start..p.pos;
     let mut lists = Vec::new();
     for _ in 0..2 {
-        let k = p.len()?;
-        let mut v = Vec::with_capacity(k.min(p.b.len() / 8));
-        for _ in 0..k {
-            v.push(p.strref(strings)?);
+        let list: Slab<StrRef> = p.aligned(shared, at)?;
+        if !all_ok(&list, |&r| strings.contains(r)) {
+            return Err(CacheMiss::Corrupt);
         }
-        lists.push(v);
+        lists.push(list);
     }
     let path_list = lists.pop().expect("two lists");
     let owner_list = lists.pop().expect("two lists");
@@ -798,13 +752,10 @@ fn decode_rest(
     };
     let lens = [owner_list.len(), path_list.len(), origin_list.len()];
     if origin_list.iter().any(|&o| o as usize >= origins.len())
-        || !raw_edges
-            .par_chunks_exact(EDGE_BYTES)
-            .with_min_len(4096)
-            .all(|c| edge_record(c, n).is_some_and(|e| (e.weight.origin as usize) < origins.len()))
-        || !nodes
-            .par_iter()
-            .all(|x| fits(x.owners, lens[0]) && fits(x.paths, lens[1]) && fits(x.origins, lens[2]))
+        || !all_records_ok(raw_edges, EDGE_BYTES, |c| edge_ok(c, n, origins.len()))
+        || !all_ok(nodes, |x| {
+            fits(x.owners, lens[0]) & fits(x.paths, lens[1]) & fits(x.origins, lens[2])
+        })
     {
         return Err(CacheMiss::Corrupt);
     }
@@ -813,8 +764,8 @@ fn decode_rest(
         csrs.push(match p.u8()? {
             0 => None,
             _ => {
-                let offsets = p.aligned_u32s(shared, at)?;
-                let targets = p.aligned_u32s(shared, at)?;
+                let offsets = p.aligned(shared, at)?;
+                let targets = p.aligned(shared, at)?;
                 let classes = p.slab_bytes(shared, at)?;
                 Some(Csr::from_parts(offsets, targets, classes, n).ok_or(CacheMiss::Corrupt)?)
             }
@@ -825,8 +776,8 @@ fn decode_rest(
     let id_order = match p.u8()? {
         0 => None,
         _ => {
-            let order = p.aligned_u32s(shared, at)?;
-            if order.len() != n || order.par_iter().any(|&r| r as usize >= n) {
+            let order = p.aligned(shared, at)?;
+            if order.len() != n || !all_ok(&order, |&r| (r as usize) < n) {
                 return Err(CacheMiss::Corrupt);
             }
             Some(order)
@@ -890,7 +841,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn adjacency_and_id_order_are_read_in_place_when_aligned() {
+    fn nodes_lists_adjacency_and_id_order_are_read_in_place_when_aligned() {
         let g = shop();
         let key = CacheKey([3; 16]);
         let _ = (g.csr(Direction::Forward), g.id_order());
@@ -906,6 +857,9 @@ pub(crate) mod tests {
                 assert_eq!(csr.parts(), g.csr(dir).parts());
             }
             assert_eq!(back.id_order.get().unwrap().in_place(), in_place);
+            assert_eq!(back.inner.nodes_in_place(), in_place);
+            assert_eq!(back.owner_list.in_place(), in_place);
+            assert_eq!(back.path_list.in_place(), in_place);
             // Strings are bytes: in place at any alignment.
             assert_eq!(back.strings.in_place(), cfg!(target_endian = "little"));
             assert_eq!(back.id_order(), g.id_order());
@@ -1064,6 +1018,7 @@ pub(crate) mod tests {
         };
         p.bytes().unwrap();
         assert_eq!(p.len().unwrap(), n);
+        p.zeros_to(4).unwrap();
         p.take(n * NODE_BYTES).unwrap();
         assert_eq!(p.len().unwrap(), m);
         let last = p.pos + (m - 1) * EDGE_BYTES;
@@ -1083,6 +1038,50 @@ pub(crate) mod tests {
                 DependencyGraph::read_cache(bad, &key).err(),
                 Some(CacheMiss::Corrupt),
                 "edge field at byte {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_node_record_or_list_entry_is_refused_even_with_a_valid_checksum() {
+        let g = shop();
+        let n = g.node_count();
+        let key = CacheKey([4; 16]);
+        let bytes = cache_bytes(&g, &key);
+        let header = payload_at(&bytes);
+        let mut p = In {
+            b: &bytes,
+            pos: header,
+        };
+        let arena = p.bytes().unwrap().len() as u32;
+        assert_eq!(p.len().unwrap(), n);
+        p.zeros_to(4).unwrap();
+        let last = p.pos + (n - 1) * NODE_BYTES;
+        // The first owner list entry: past the nodes, the edges and the list's count.
+        p.take(n * NODE_BYTES).unwrap();
+        let m = p.len().unwrap();
+        p.take(m * EDGE_BYTES).unwrap();
+        assert!(p.len().unwrap() > 0, "the shop has owners");
+        p.zeros_to(4).unwrap();
+        let owner = p.pos;
+        // The last node's id past the arena, its kind unknown, its tier 4, its service
+        // out of range; an owner past the arena.
+        let edits: [(usize, Vec<u8>); 5] = [
+            (last, arena.to_le_bytes().to_vec()),
+            (last + 8, vec![u8::MAX]),
+            (last + 9, vec![4]),
+            (last + 12, (n as u32).to_le_bytes().to_vec()),
+            (owner, arena.to_le_bytes().to_vec()),
+        ];
+        assert!(DependencyGraph::read_cache(bytes.clone(), &key).is_ok());
+        for (at, value) in edits {
+            let mut bad = bytes.clone();
+            bad[at..at + value.len()].copy_from_slice(&value);
+            reseal(&mut bad, header);
+            assert_eq!(
+                DependencyGraph::read_cache(bad, &key).err(),
+                Some(CacheMiss::Corrupt),
+                "byte {at}"
             );
         }
     }

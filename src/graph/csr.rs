@@ -11,9 +11,7 @@
 //! it is its own structure; [`DependencyGraph::verify`](super::DependencyGraph::verify)
 //! checks it against the graph.
 
-use rayon::prelude::*;
-
-use super::slab::Slab;
+use super::slab::{Slab, all_ok, non_decreasing};
 use super::{DependencyGraph, Direction, EdgeKind};
 
 /// Number of distinct edge classes (`EdgeKind` × optional).
@@ -114,23 +112,16 @@ impl Csr {
         classes: Slab<u8>,
         n: usize,
     ) -> Option<Csr> {
-        const MIN: usize = 1 << 16;
+        let kinds = EdgeKind::ALL.len();
         let ok = offsets.len() == n + 1
             && offsets.first() == Some(&0)
             && offsets.last().map(|&l| l as usize) == Some(targets.len())
             && targets.len() == classes.len()
-            && offsets
-                .par_windows(2)
-                .with_min_len(MIN)
-                .all(|w| w[0] <= w[1])
-            && targets
-                .par_iter()
-                .with_min_len(MIN)
-                .all(|&t| (t as usize) < n)
-            && classes
-                .par_iter()
-                .with_min_len(MIN)
-                .all(|&c| (c as usize) < CLASSES && ((c >> 1) as usize) < EdgeKind::ALL.len());
+            && non_decreasing(&offsets)
+            && all_ok(&targets, |&t| (t as usize) < n)
+            && all_ok(&classes, |&c| {
+                ((c as usize) < CLASSES) & (((c >> 1) as usize) < kinds)
+            });
         ok.then_some(Csr {
             offsets,
             targets,

@@ -154,16 +154,48 @@ pub struct Origin {
 }
 
 /// The owned data of one node (reached through [`Node`]).
-#[derive(Clone, Debug)]
+///
+/// It is laid out as the node record of a compiled-graph cache file (40 bytes, numbers
+/// little-endian; see [`cache`]), so a graph read from a cache reads its nodes in place
+/// ([`slab::Slab`]). Any bytes make a record: the reader checks each one, and the
+/// accessors below never panic on one that did not pass.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
 pub(crate) struct NodeImpl {
     pub(crate) id: StrRef,
-    pub(crate) kind: NodeKind,
-    pub(crate) tier: Option<Tier>,
-    pub(crate) customer_facing: bool,
-    pub(crate) part_of: Option<NodeIx>,
+    /// The position of its kind in [`NodeKind::ALL`].
+    kind: u8,
+    /// Its tier, or `u8::MAX` for none.
+    tier: u8,
+    /// 1 when customer-facing, else 0.
+    customer_facing: u8,
+    /// Always 0.
+    reserved: u8,
+    /// The index of the service it is part of, or `u32::MAX` for none.
+    part_of: u32,
     pub(crate) owners: Range32,
     pub(crate) paths: Range32,
     pub(crate) origins: Range32,
+}
+
+// SAFETY: `NodeImpl` is `repr(C)` with only `u32` and `u8` fields (`StrRef` and `Range32`
+// are `repr(C)` pairs of `u32`), 40 bytes with no padding, so any 40 bytes are a value;
+// on a little-endian machine its layout is the record `from_le` reads.
+unsafe impl slab::Plain for NodeImpl {
+    fn from_le(b: &[u8]) -> NodeImpl {
+        let u = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
+        NodeImpl {
+            id: StrRef::new(u(0), u(4)),
+            kind: b[8],
+            tier: b[9],
+            customer_facing: b[10],
+            reserved: b[11],
+            part_of: u(12),
+            owners: Range32::from_parts(u(16), u(20)),
+            paths: Range32::from_parts(u(24), u(28)),
+            origins: Range32::from_parts(u(32), u(36)),
+        }
+    }
 }
 
 impl NodeImpl {
@@ -171,14 +203,52 @@ impl NodeImpl {
     pub(crate) fn placeholder(id: StrRef) -> NodeImpl {
         NodeImpl {
             id,
-            kind: NodeKind::Service,
-            tier: None,
-            customer_facing: false,
-            part_of: None,
+            kind: NodeKind::Service as u8,
+            tier: u8::MAX,
+            customer_facing: 0,
+            reserved: 0,
+            part_of: u32::MAX,
             owners: Range32::default(),
             paths: Range32::default(),
             origins: Range32::default(),
         }
+    }
+
+    /// Whether the record's kind, tier and service read, among `n` nodes (what a cache
+    /// reader checks; its ranges are checked against the lists separately).
+    #[inline]
+    pub(crate) fn reads(&self, n: usize) -> bool {
+        ((self.kind as usize) < NodeKind::ALL.len())
+            & (self.tier == u8::MAX || self.tier <= Tier::MAX)
+            & (self.part_of == u32::MAX || (self.part_of as usize) < n)
+    }
+
+    pub(crate) fn kind(&self) -> NodeKind {
+        NodeKind::ALL
+            .get(self.kind as usize)
+            .copied()
+            .unwrap_or(NodeKind::Service)
+    }
+    pub(crate) fn set_kind(&mut self, kind: NodeKind) {
+        self.kind = kind as u8;
+    }
+    pub(crate) fn tier(&self) -> Option<Tier> {
+        Tier::new(self.tier)
+    }
+    pub(crate) fn set_tier(&mut self, tier: Option<Tier>) {
+        self.tier = tier.map_or(u8::MAX, Tier::get);
+    }
+    pub(crate) fn customer_facing(&self) -> bool {
+        self.customer_facing != 0
+    }
+    pub(crate) fn set_customer_facing(&mut self, cf: bool) {
+        self.customer_facing = cf as u8;
+    }
+    pub(crate) fn part_of(&self) -> Option<NodeIx> {
+        (self.part_of != u32::MAX).then_some(NodeIx(self.part_of))
+    }
+    pub(crate) fn set_part_of(&mut self, p: Option<NodeIx>) {
+        self.part_of = p.map_or(u32::MAX, |p| p.0);
     }
 }
 
@@ -204,8 +274,8 @@ pub struct DependencyGraph {
     /// an id table.
     sorted: OnceLock<Vec<u32>>,
     /// Flat lists that node ranges point into.
-    owner_list: Vec<StrRef>,
-    path_list: Vec<StrRef>,
+    owner_list: slab::Slab<StrRef>,
+    path_list: slab::Slab<StrRef>,
     origin_list: Vec<u32>,
     origins: Vec<Origin>,
     reverse: OnceLock<csr::Csr>,
@@ -545,15 +615,15 @@ impl<'g> Node<'g> {
     }
     /// What kind of thing the node is.
     pub fn kind(&self) -> NodeKind {
-        self.inner.kind
+        self.inner.kind()
     }
     /// Its criticality tier (0 is the most critical), when declared.
     pub fn tier(&self) -> Option<Tier> {
-        self.inner.tier
+        self.inner.tier()
     }
     /// Whether customers use it directly.
     pub fn customer_facing(&self) -> bool {
-        self.inner.customer_facing
+        self.inner.customer_facing()
     }
     /// Owners (teams or people) as written.
     pub fn owners(&self) -> impl ExactSizeIterator<Item = &'g str> + 'g {
@@ -571,7 +641,7 @@ impl<'g> Node<'g> {
     }
     /// The service this module belongs to.
     pub fn part_of(&self) -> Option<Node<'g>> {
-        self.inner.part_of.map(|p| self.graph.node_ix(p))
+        self.inner.part_of().map(|p| self.graph.node_ix(p))
     }
     /// Where the node was declared (every file that mentioned it).
     pub fn origins(&self) -> impl ExactSizeIterator<Item = &'g Origin> + 'g {

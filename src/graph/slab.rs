@@ -10,23 +10,35 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 /// The bytes a cache was read from (a mapped file, or bytes in memory), shared by
 /// everything read in place from them.
 pub(crate) type Shared = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
-/// Numbers for which any bytes are a valid value, stored little-endian in cache files.
-pub(crate) trait Plain: Copy + Send + Sync + std::fmt::Debug + 'static {
+/// Numbers, or records of numbers, for which any bytes are a valid value, stored
+/// little-endian in cache files.
+///
+/// # Safety
+/// Any `size_of::<Self>()` bytes must be a valid value (no padding, no enum, no
+/// reference), and on a little-endian machine the value's bytes must be the ones `from_le`
+/// reads: a [`Slab`] reads such bytes in place as values.
+pub(crate) unsafe trait Plain:
+    Copy + Send + Sync + std::fmt::Debug + 'static
+{
     /// The value of `bytes` (exactly `size_of::<Self>()` of them), little-endian.
     fn from_le(bytes: &[u8]) -> Self;
 }
 
-impl Plain for u8 {
+// SAFETY: any byte is a `u8`.
+unsafe impl Plain for u8 {
     fn from_le(bytes: &[u8]) -> u8 {
         bytes[0]
     }
 }
 
-impl Plain for u32 {
+// SAFETY: any 4 bytes are a `u32`, little-endian on a little-endian machine.
+unsafe impl Plain for u32 {
     fn from_le(bytes: &[u8]) -> u32 {
         u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
     }
@@ -126,6 +138,82 @@ impl<T: Plain> std::fmt::Debug for Slab<T> {
     }
 }
 
+/// An array read in place ([`Slab`]) until something changes it; then a `Vec` of its own,
+/// copied out once (like [`std::borrow::Cow`]).
+#[derive(Clone, Debug)]
+pub(crate) enum Editable<T: Plain> {
+    Vec(Vec<T>),
+    Slab(Slab<T>),
+}
+
+impl<T: Plain> Editable<T> {
+    /// The elements, to change: copied out of shared bytes first if they are there.
+    pub(crate) fn to_mut(&mut self) -> &mut Vec<T> {
+        if let Editable::Slab(s) = self {
+            *self = Editable::Vec(s.to_vec());
+        }
+        match self {
+            Editable::Vec(v) => v,
+            Editable::Slab(_) => unreachable!("copied out just above"),
+        }
+    }
+
+    /// The elements as a `Vec` of their own.
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        match self {
+            Editable::Vec(v) => v,
+            Editable::Slab(s) => s.to_vec(),
+        }
+    }
+}
+
+impl<T: Plain> Default for Editable<T> {
+    fn default() -> Editable<T> {
+        Editable::Vec(Vec::new())
+    }
+}
+
+impl<T: Plain> std::ops::Deref for Editable<T> {
+    type Target = [T];
+
+    #[inline]
+    fn deref(&self) -> &[T] {
+        match self {
+            Editable::Vec(v) => v,
+            Editable::Slab(s) => s,
+        }
+    }
+}
+
+/// Items per block of the checks below.
+const CHECK_BLOCK: usize = 1 << 14;
+
+/// Whether `ok` holds for every item of `items`, checked in parallel a block at a time.
+/// Inside a block every item is checked, with no early exit, so the loop has no branch per
+/// item and vectorises; the blocks stop at the first that fails. Reading a cache checks
+/// millions of numbers this way.
+pub(crate) fn all_ok<T: Sync>(items: &[T], ok: impl Fn(&T) -> bool + Sync) -> bool {
+    items
+        .par_chunks(CHECK_BLOCK)
+        .all(|b| b.iter().fold(true, |all, x| all & ok(x)))
+}
+
+/// Whether `ok` holds for every record of `size` bytes in `bytes` (whose length is a
+/// multiple of `size`), checked like [`all_ok`].
+pub(crate) fn all_records_ok(bytes: &[u8], size: usize, ok: impl Fn(&[u8]) -> bool + Sync) -> bool {
+    bytes
+        .par_chunks(size * CHECK_BLOCK)
+        .all(|b| b.chunks_exact(size).fold(true, |all, r| all & ok(r)))
+}
+
+/// Whether `v` never decreases, checked like [`all_ok`].
+pub(crate) fn non_decreasing(v: &[u32]) -> bool {
+    v.par_chunks(CHECK_BLOCK).enumerate().all(|(i, b)| {
+        (i == 0 || v[i * CHECK_BLOCK - 1] <= b[0])
+            && b.windows(2).fold(true, |all, w| all & (w[0] <= w[1]))
+    })
+}
+
 /// Test bytes placed `shift` bytes past an 8-aligned address (where a mapped file's
 /// bytes start), to read cache bytes aligned or not.
 #[cfg(test)]
@@ -185,5 +273,45 @@ mod tests {
         assert!(!owned.in_place());
         assert_eq!(&*owned.clone(), &[1, 2]);
         assert_eq!(format!("{owned:?}"), "[1, 2]");
+    }
+
+    #[test]
+    fn block_checks_agree_with_checking_one_by_one() {
+        // Sorted numbers across several blocks, then one drop placed at the start, at a
+        // block boundary, inside a block and at the end.
+        let n = 3 * CHECK_BLOCK + 5;
+        let sorted: Vec<u32> = (0..n as u32).map(|i| i / 3 + 1).collect();
+        assert!(non_decreasing(&sorted) && non_decreasing(&[]) && non_decreasing(&[7]));
+        for at in [1, CHECK_BLOCK, CHECK_BLOCK + 1, 2 * CHECK_BLOCK + 17, n - 1] {
+            let mut v = sorted.clone();
+            v[at] = v[at - 1] - 1;
+            assert!(!non_decreasing(&v), "drop at {at}");
+            assert_eq!(v.windows(2).all(|w| w[0] <= w[1]), non_decreasing(&v));
+            let limit = n as u32 / 3 + 2;
+            assert!(all_ok(&sorted, |&x| x < limit));
+            let mut big = sorted.clone();
+            big[at] = limit;
+            assert!(!all_ok(&big, |&x| x < limit), "big at {at}");
+            let bytes: Vec<u8> = big.iter().flat_map(|x| x.to_le_bytes()).collect();
+            let ok = |r: &[u8]| u32::from_le_bytes(r.try_into().unwrap()) < limit;
+            assert!(!all_records_ok(&bytes, 4, ok), "record at {at}");
+            let bytes: Vec<u8> = sorted.iter().flat_map(|x| x.to_le_bytes()).collect();
+            assert!(all_records_ok(&bytes, 4, ok));
+        }
+    }
+
+    #[test]
+    fn an_editable_array_copies_its_bytes_out_before_a_change() {
+        let le: Vec<u8> = [5u32, 6].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let bytes: Shared = Arc::new(Placed::new(&le, 0));
+        let mut e = Editable::Slab(Slab::<u32>::from_bytes(&bytes, 0, 2));
+        assert_eq!(&*e, &[5, 6]);
+        e.to_mut().push(7);
+        e.to_mut()[0] = 1;
+        assert_eq!(&*e, &[1, 6, 7]);
+        // The shared bytes are untouched.
+        assert_eq!(&*Slab::<u32>::from_bytes(&bytes, 0, 2), &[5, 6]);
+        assert_eq!(e.into_vec(), vec![1, 6, 7]);
+        assert!(Editable::<u32>::default().is_empty());
     }
 }

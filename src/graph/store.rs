@@ -15,6 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use petgraph::graph::{EdgeIndex, NodeIndex};
 
+use super::slab::{Editable, Slab};
 use super::{Direction, EdgeImpl, NodeImpl, NodeIx};
 
 type N = NodeIndex<NodeIx>;
@@ -106,7 +107,8 @@ pub(crate) struct LazyEdges {
 /// Nodes and edges in insertion order.
 #[derive(Clone, Default)]
 pub(crate) struct Store {
-    nodes: Vec<NodeImpl>,
+    /// Read in place from a cache file's bytes, or built.
+    nodes: Editable<NodeImpl>,
     /// The edges, once there (read them through `edges`, which decodes `lazy` first).
     edges: OnceLock<Vec<Edge>>,
     lazy: Option<LazyEdges>,
@@ -117,16 +119,16 @@ pub(crate) struct Store {
 impl Store {
     pub(crate) fn with_capacity(nodes: usize, edges: usize) -> Store {
         Store {
-            nodes: Vec::with_capacity(nodes),
+            nodes: Editable::Vec(Vec::with_capacity(nodes)),
             edges: OnceLock::from(Vec::with_capacity(edges)),
             ..Store::default()
         }
     }
 
     /// A store of these nodes and of edges decoded the first time they are read.
-    pub(crate) fn from_lazy(nodes: Vec<NodeImpl>, edges: LazyEdges) -> Store {
+    pub(crate) fn from_lazy(nodes: Slab<NodeImpl>, edges: LazyEdges) -> Store {
         Store {
-            nodes,
+            nodes: Editable::Slab(nodes),
             lazy: Some(edges),
             ..Store::default()
         }
@@ -155,11 +157,11 @@ impl Store {
     /// The nodes and edges, giving the storage up.
     pub(crate) fn into_nodes_edges(mut self) -> (Vec<NodeImpl>, Vec<Edge>) {
         let edges = std::mem::take(self.edges_mut());
-        (self.nodes, edges)
+        (self.nodes.into_vec(), edges)
     }
 
     pub(crate) fn reserve_nodes(&mut self, n: usize) {
-        self.nodes.reserve(n);
+        self.nodes.to_mut().reserve(n);
     }
 
     pub(crate) fn reserve_edges(&mut self, n: usize) {
@@ -177,7 +179,7 @@ impl Store {
             "more nodes than a u32 index holds"
         );
         self.changed();
-        self.nodes.push(w);
+        self.nodes.to_mut().push(w);
         NodeIndex::new(self.nodes.len() - 1)
     }
 
@@ -223,6 +225,12 @@ impl Store {
 
     pub(crate) fn edge_indices(&self) -> impl ExactSizeIterator<Item = E> + use<> {
         (0..self.edge_count()).map(EdgeIndex::new)
+    }
+
+    /// Whether the nodes are read in place from a cache file's bytes.
+    #[cfg(test)]
+    pub(crate) fn nodes_in_place(&self) -> bool {
+        matches!(&self.nodes, Editable::Slab(s) if s.in_place())
     }
 
     pub(crate) fn node_weights(&self) -> std::slice::Iter<'_, NodeImpl> {
@@ -300,7 +308,7 @@ impl Index<N> for Store {
 
 impl IndexMut<N> for Store {
     fn index_mut(&mut self, n: N) -> &mut NodeImpl {
-        &mut self.nodes[n.index()]
+        &mut self.nodes.to_mut()[n.index()]
     }
 }
 

@@ -9,6 +9,7 @@ use std::hash::BuildHasher;
 use std::ops::Range;
 
 /// A string stored in an [`Arena`].
+#[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct StrRef {
     start: u32,
@@ -26,7 +27,17 @@ impl StrRef {
     }
 }
 
+// SAFETY: `repr(C)`, two `u32`s and no padding: any 8 bytes are a value, laid out on a
+// little-endian machine as `from_le` reads them.
+unsafe impl super::slab::Plain for StrRef {
+    fn from_le(b: &[u8]) -> StrRef {
+        let u = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
+        StrRef::new(u(0), u(4))
+    }
+}
+
 /// A range of positions in one of the graph's flat lists.
+#[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Range32 {
     start: u32,
@@ -39,6 +50,10 @@ impl Range32 {
             start: u32::try_from(start).expect("list fits in u32"),
             len: u32::try_from(len).expect("list fits in u32"),
         }
+    }
+    /// The range of `len` positions from `start`.
+    pub(crate) fn from_parts(start: u32, len: u32) -> Range32 {
+        Range32 { start, len }
     }
     pub(crate) fn range(self) -> Range<usize> {
         self.start as usize..(self.start + self.len) as usize

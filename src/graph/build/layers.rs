@@ -379,28 +379,28 @@ impl GraphBuilder {
         let mut conflicts: Vec<(&'static str, u32, String, String)> = Vec::new();
         let strs = |v: &[Cow<'_, str>]| format!("{:?}", v.iter().map(|s| &**s).collect::<Vec<_>>());
         if let Some(k) = spec.kind.take_if(|_| st.kind != NONE)
-            && k != node.kind
+            && k != node.kind()
         {
             conflicts.push((
                 "kind",
                 st.kind,
-                format!("'{}'", node.kind),
+                format!("'{}'", node.kind()),
                 format!("'{k}'"),
             ));
         }
         if let Some(t) = spec.tier.take_if(|_| st.tier != NONE)
-            && Some(t) != node.tier
+            && Some(t) != node.tier()
         {
-            let old = node.tier.map_or("unset".into(), |t| t.to_string());
+            let old = node.tier().map_or("unset".into(), |t| t.to_string());
             conflicts.push(("tier", st.tier, old, t.to_string()));
         }
         if let Some(c) = spec.customer_facing.take_if(|_| st.customer_facing != NONE)
-            && c != node.customer_facing
+            && c != node.customer_facing()
         {
             conflicts.push((
                 "customer_facing",
                 st.customer_facing,
-                node.customer_facing.to_string(),
+                node.customer_facing().to_string(),
                 c.to_string(),
             ));
         }
@@ -424,7 +424,7 @@ impl GraphBuilder {
         }
         if let Some(p) = spec.part_of.take_if(|_| st.part_of != NONE) {
             let old = node
-                .part_of
+                .part_of()
                 .map(|o| self.strings.get(self.ids.str_ref(o.raw())).to_string());
             if old.as_deref() != Some(&*p) {
                 conflicts.push((
@@ -531,10 +531,10 @@ impl GraphBuilder {
         }
         for i in 0..self.states.len() {
             let n = &mut self.inner[NodeIndex::new(i)];
-            if let Some(p) = n.part_of
+            if let Some(p) = n.part_of()
                 && let Some(&c) = map.get(&p.raw())
             {
-                n.part_of = Some(crate::graph::NodeIx(c));
+                n.set_part_of(Some(crate::graph::NodeIx(c)));
             }
         }
         for &(x, a) in &merge {
