@@ -55,6 +55,10 @@ pub struct Impact<'g> {
     /// path, and any new path into tier 0 (empty when the risk is `none`).
     pub risk_reasons: Vec<String>,
     entries: Vec<Entry>,
+    /// The indices of the entries of rated nodes (customer-facing or tiered), in entry
+    /// order: noted as the entries are made, so the reports' rated list and owners never
+    /// scan a large radius again.
+    rated: Vec<u32>,
     /// The distinct path strengths, strongest first (entries point into it).
     levels: Vec<f64>,
     /// CODEOWNERS owners of reached tier-0 and customer-facing nodes that have no graph
@@ -229,52 +233,69 @@ impl<'g> Analyzer<'g> {
         let join = |(r1, b1): (Risk, u64), (r2, b2): (Risk, u64)| (r1.max(r2), b1.min(b2));
         let reached = walk.reached_count();
         let chunks: Vec<&[usize]> = words.chunks(ENTRY_CHUNK).collect();
-        let (entries, (mut risk, best)): (Vec<Entry>, _) = if reached >= PARALLEL_ENTRIES {
-            // Written once, in place: no pass that fills the list with defaults first.
-            let mut entries: Vec<Entry> = Vec::with_capacity(reached);
-            let mut rest = &mut entries.spare_capacity_mut()[..reached];
-            let mut parts = Vec::with_capacity(chunks.len());
-            for c in &chunks {
-                let n: usize = c.iter().map(|w| w.count_ones() as usize).sum();
-                let (part, tail) = rest.split_at_mut(n.min(rest.len()));
-                parts.push(part);
-                rest = tail;
-            }
-            let (filled, folded) = chunks
-                .par_iter()
-                .zip(parts.into_par_iter())
-                .enumerate()
-                .map(|(i, (chunk, part))| {
-                    let mut slots = part.iter_mut();
-                    let mut acc = none;
-                    fill(i, chunk, &mut |e| {
-                        acc = step(acc, &e);
-                        if let Some(slot) = slots.next() {
-                            slot.write(e);
-                        }
-                    });
-                    (slots.len() == 0, acc)
-                })
-                .reduce(
-                    || (true, none),
-                    |(f1, a1), (f2, a2)| (f1 && f2, join(a1, a2)),
+        let is_rated = |e: &Entry| ratings[e.ix as usize] != 0;
+        let (entries, rated, (mut risk, best)): (Vec<Entry>, Vec<u32>, _) =
+            if reached >= PARALLEL_ENTRIES {
+                // Written once, in place: no pass that fills the list with defaults first.
+                let mut entries: Vec<Entry> = Vec::with_capacity(reached);
+                let mut rest = &mut entries.spare_capacity_mut()[..reached];
+                let mut parts = Vec::with_capacity(chunks.len());
+                let mut start = 0;
+                for c in &chunks {
+                    let n: usize = c.iter().map(|w| w.count_ones() as usize).sum();
+                    let (part, tail) = rest.split_at_mut(n.min(rest.len()));
+                    let len = part.len();
+                    parts.push((start as u32, part));
+                    start += len;
+                    rest = tail;
+                }
+                let done: Vec<(bool, _, Vec<u32>)> = chunks
+                    .par_iter()
+                    .zip(parts.into_par_iter())
+                    .enumerate()
+                    .map(|(i, (chunk, (start, part)))| {
+                        let mut slots = part.iter_mut();
+                        let (mut acc, mut rated, mut k) = (none, Vec::new(), start);
+                        fill(i, chunk, &mut |e| {
+                            acc = step(acc, &e);
+                            if is_rated(&e) {
+                                rated.push(k);
+                            }
+                            k += 1;
+                            if let Some(slot) = slots.next() {
+                                slot.write(e);
+                            }
+                        });
+                        (slots.len() == 0, acc, rated)
+                    })
+                    .collect();
+                let mut filled = true;
+                let mut folded = none;
+                let mut rated = Vec::new();
+                for (f, a, r) in done {
+                    filled &= f;
+                    folded = join(folded, a);
+                    rated.extend(r);
+                }
+                // The parts tile the first `reached` slots, and each was filled to its end.
+                assert!(
+                    filled && rest.is_empty(),
+                    "the reached set has as many nodes as it counts"
                 );
-            // The parts tile the first `reached` slots, and each was filled to its end.
-            assert!(
-                filled && rest.is_empty(),
-                "the reached set has as many nodes as it counts"
-            );
-            // SAFETY: the first `reached` slots are initialised (checked just above).
-            unsafe { entries.set_len(reached) };
-            (entries, folded)
-        } else {
-            let mut entries = Vec::with_capacity(reached);
-            for (i, chunk) in chunks.iter().enumerate() {
-                fill(i, chunk, &mut |e| entries.push(e));
-            }
-            let folded = entries.iter().fold(none, step);
-            (entries, folded)
-        };
+                // SAFETY: the first `reached` slots are initialised (checked just above).
+                unsafe { entries.set_len(reached) };
+                (entries, rated, folded)
+            } else {
+                let mut entries = Vec::with_capacity(reached);
+                for (i, chunk) in chunks.iter().enumerate() {
+                    fill(i, chunk, &mut |e| entries.push(e));
+                }
+                let folded = entries.iter().fold(none, step);
+                let rated = (0..entries.len() as u32)
+                    .filter(|&i| is_rated(&entries[i as usize]))
+                    .collect();
+                (entries, rated, folded)
+            };
         let rank = (entries.len() > 4096).then(|| BitRank::new(words));
         let mut risk_reasons = Vec::new();
         let top = (best != u64::MAX)
@@ -324,8 +345,9 @@ impl<'g> Analyzer<'g> {
             }
         }
         let codeowners = match &self.codeowners {
-            Some(co) => entries
+            Some(co) => rated
                 .iter()
+                .map(|&i| &entries[i as usize])
                 .filter(|e| {
                     let r = ratings[e.ix as usize];
                     r & 8 != 0 || r & 7 == 1
@@ -347,6 +369,7 @@ impl<'g> Analyzer<'g> {
             risk,
             risk_reasons,
             entries,
+            rated,
             levels,
             codeowners,
             sorted: OnceLock::new(),
@@ -475,11 +498,7 @@ impl<'g> Impact<'g> {
                 .copied()
                 .filter(|&i| is_rated(&self.entries[i as usize]))
                 .collect(),
-            None => self.sort(
-                (0..self.entries.len() as u32)
-                    .filter(|&i| is_rated(&self.entries[i as usize]))
-                    .collect(),
-            ),
+            None => self.sort(self.rated.clone()),
         };
         idx.into_iter().map(|i| self.handle(i)).collect()
     }
@@ -515,9 +534,10 @@ impl<'g> Impact<'g> {
         let mut by: std::collections::BTreeMap<&str, Vec<ImpactedNode<'_, 'g>>> =
             std::collections::BTreeMap::new();
         let ratings = self.graph.ratings();
-        let critical = (0..self.entries.len() as u32)
-            .into_par_iter()
-            .with_min_len(PARALLEL_ENTRIES)
+        let critical = self
+            .rated
+            .iter()
+            .copied()
             .filter(|&i| {
                 let r = ratings[self.entries[i as usize].ix as usize];
                 r & 8 != 0 || r & 7 == 1
@@ -743,6 +763,21 @@ mod tests {
         let s = imp.summary();
         assert_eq!(s.tier0, (0..n).filter(|i| i % 500 == 3).count());
         assert_eq!(s.customer_facing, (0..n).filter(|i| i % 1000 == 7).count());
+        // The rated list (from the entries noted as they were made) is the impacted list
+        // without the nodes that carry no risk, in the same order.
+        let ids = |v: Vec<ImpactedNode<'_, '_>>| -> Vec<String> {
+            v.iter().map(|n| n.node().id().to_string()).collect()
+        };
+        let rated = ids(imp.rated());
+        let rated_nodes = (0..n).filter(|i| i % 1000 == 7 || i % 500 == 3).count();
+        assert_eq!(rated.len(), rated_nodes);
+        let expected = ids(imp
+            .impacted()
+            .filter(|x| x.node().customer_facing() || x.node().tier().is_some())
+            .collect());
+        assert_eq!(rated, expected);
+        // Once the whole list is sorted, the rated list is read from it: the same.
+        assert_eq!(ids(imp.rated()), expected);
     }
 
     /// The rated list's order is the same whichever way it is sorted: comparing ids
