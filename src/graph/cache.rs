@@ -1064,12 +1064,13 @@ pub(crate) mod tests {
         assert!(p.len().unwrap() > 0, "the shop has owners");
         p.zeros_to(4).unwrap();
         let owner = p.pos;
-        // The last node's id past the arena, its kind unknown, its tier 4, its service
-        // out of range; an owner past the arena.
-        let edits: [(usize, Vec<u8>); 5] = [
+        // The last node's id past the arena, its kind unknown, its tier 4, its reserved
+        // byte set, its service out of range; an owner past the arena.
+        let edits: [(usize, Vec<u8>); 6] = [
             (last, arena.to_le_bytes().to_vec()),
             (last + 8, vec![u8::MAX]),
             (last + 9, vec![4]),
+            (last + 11, vec![1]),
             (last + 12, (n as u32).to_le_bytes().to_vec()),
             (owner, arena.to_le_bytes().to_vec()),
         ];

@@ -214,13 +214,15 @@ impl NodeImpl {
         }
     }
 
-    /// Whether the record's kind, tier and service read, among `n` nodes (what a cache
-    /// reader checks; its ranges are checked against the lists separately).
+    /// Whether the record's kind, tier and service read, among `n` nodes, and its reserved
+    /// byte is 0 (what a cache reader checks; its ranges are checked against the lists
+    /// separately).
     #[inline]
     pub(crate) fn reads(&self, n: usize) -> bool {
         ((self.kind as usize) < NodeKind::ALL.len())
             & (self.tier == u8::MAX || self.tier <= Tier::MAX)
             & (self.part_of == u32::MAX || (self.part_of as usize) < n)
+            & (self.reserved == 0)
     }
 
     pub(crate) fn kind(&self) -> NodeKind {

@@ -80,9 +80,19 @@ try {
     // Search the way a person does: type into the box.
     await page.fill('#search', search);
     out.matches = await page.$$eval('#search-results li', (ls) => ls.map((l) => l.dataset.id));
-    // Fit everything in view, then click the node on the canvas.
+    // Fit everything in view (right after typing, while the search still centres on its
+    // first hit: Fit must win), then click the node on the canvas.
     await page.click('#fit');
     await page.waitForTimeout(300);
+    const outOfView = await page.evaluate(() => {
+      const x = window.blastExplorer;
+      const e = x.cy.extent();
+      return x.cy.nodes(':visible').filter((n) => {
+        const b = n.boundingBox();
+        return b.x1 < e.x1 || b.x2 > e.x2 || b.y1 < e.y1 || b.y2 > e.y2;
+      }).map((n) => n.id());
+    });
+    if (outOfView.length) out.errors.push('Fit left nodes out of view: ' + outOfView.join(' '));
     const at = async (id) => page.evaluate((id) => {
       const x = window.blastExplorer;
       const i = x.data.nodes.findIndex((n) => n.id === id);

@@ -201,6 +201,9 @@
   cy.fit(undefined, 30);
   timings.cytoscape = performance.now() - t0;
   function cyNode(i) { return cy.getElementById('n' + i); }
+  // The newest change of view wins: an animation still running (the search centring on
+  // its first hit, say) must not carry on over a later one, such as Fit pressed during it.
+  function stopViewChange() { cy.stop(true, false); }
   function resetClasses() {
     cy.elements().removeClass('faded up down focus path match');
   }
@@ -229,7 +232,7 @@
       });
       cyNode(i).removeClass('up down').addClass('focus');
     });
-    if (center) cy.animate({ center: { eles: cyNode(i) }, duration: 200 });
+    if (center) { stopViewChange(); cy.animate({ center: { eles: cyNode(i) }, duration: 200 }); }
     showNode(i);
   }
 
@@ -337,6 +340,7 @@
       ol.appendChild(li);
     });
     details.appendChild(ol);
+    stopViewChange();
     cy.animate({ fit: { eles: cy.elements('.path'), padding: 60 }, duration: 200 });
   }
 
@@ -363,7 +367,10 @@
   cy.on('tap', 'edge', function (evt) { showEdge(+evt.target.id().slice(1)); });
   cy.on('tap', function (evt) { if (evt.target === cy) clearAll(); });
   document.addEventListener('keydown', function (e) { if (e.key === 'Escape') clearAll(); });
-  document.getElementById('fit').addEventListener('click', function () { cy.fit(cy.elements(':visible'), 30); });
+  document.getElementById('fit').addEventListener('click', function () {
+    stopViewChange();
+    cy.fit(cy.elements(':visible'), 30);
+  });
   document.getElementById('clear').addEventListener('click', clearAll);
 
   // ── Search ───────────────────────────────────────────────────────────────────────────
@@ -386,7 +393,7 @@
     ul.id = 'search-results';
     results.appendChild(ul);
     cy.batch(function () { hits.forEach(function (v) { cyNode(v).addClass('match'); }); });
-    if (hits.length) cy.animate({ center: { eles: cyNode(hits[0]) }, duration: 150 });
+    if (hits.length) { stopViewChange(); cy.animate({ center: { eles: cyNode(hits[0]) }, duration: 150 }); }
     return hits;
   }
   search.addEventListener('input', runSearch);
