@@ -87,6 +87,8 @@ try {
     const outOfView = await page.evaluate(() => {
       const x = window.blastExplorer;
       const e = x.cy.extent();
+      // A graph too large to fit at the least zoom stays centred instead.
+      if (x.cy.zoom() <= x.cy.minZoom() * 1.0001) return [];
       return x.cy.nodes(':visible').filter((n) => {
         const b = n.boundingBox();
         return b.x1 < e.x1 || b.x2 > e.x2 || b.y1 < e.y1 || b.y2 > e.y2;
