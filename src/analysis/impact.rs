@@ -219,8 +219,8 @@ impl<'g> Analyzer<'g> {
         };
         // The overall risk, and the riskiest node: highest risk, then fewest hops, then id
         // (the first in `impacted()` order), found without sorting the radius: ids are
-        // compared only among the entries that tie on risk and distance. The highest risk
-        // and the best key are folded in as the entries are made.
+        // compared only among the entries that tie on risk and distance. Both are folded
+        // in as the entries are made.
         let key = |e: &Entry| {
             if e.risk > Risk::None {
                 risk_rank(e.risk) << 32 | e.distance as u64
@@ -228,13 +228,29 @@ impl<'g> Analyzer<'g> {
                 u64::MAX
             }
         };
-        let none = (Risk::None, u64::MAX);
-        let step = |(r, b): (Risk, u64), e: &Entry| (r.max(e.risk), b.min(key(e)));
-        let join = |(r1, b1): (Risk, u64), (r2, b2): (Risk, u64)| (r1.max(r2), b1.min(b2));
+        // The fold keeps the highest risk, the best key, and the node with the least id
+        // among those with the best key (ids are read only on a tie for the best key).
+        let id_of = |v: u32| graph.node_ix(NodeIx::from_usize(v as usize)).id();
+        let none = (Risk::None, u64::MAX, NONE);
+        let pick = |(b1, v1): (u64, u32), (b2, v2): (u64, u32)| {
+            if b2 < b1 || (b2 == b1 && b2 != u64::MAX && id_of(v2) < id_of(v1)) {
+                (b2, v2)
+            } else {
+                (b1, v1)
+            }
+        };
+        let step = |(r, b, v): (Risk, u64, u32), e: &Entry| {
+            let (b, v) = pick((b, v), (key(e), e.ix));
+            (r.max(e.risk), b, v)
+        };
+        let join = |(r1, b1, v1): (Risk, u64, u32), (r2, b2, v2): (Risk, u64, u32)| {
+            let (b, v) = pick((b1, v1), (b2, v2));
+            (r1.max(r2), b, v)
+        };
         let reached = walk.reached_count();
         let chunks: Vec<&[usize]> = words.chunks(ENTRY_CHUNK).collect();
         let is_rated = |e: &Entry| ratings[e.ix as usize] != 0;
-        let (entries, rated, (mut risk, best)): (Vec<Entry>, Vec<u32>, _) =
+        let (entries, rated, (mut risk, best, top_ix)): (Vec<Entry>, Vec<u32>, _) =
             if reached >= PARALLEL_ENTRIES {
                 // Written once, in place: no pass that fills the list with defaults first.
                 let mut entries: Vec<Entry> = Vec::with_capacity(reached);
@@ -299,14 +315,9 @@ impl<'g> Analyzer<'g> {
         let rank = (entries.len() > 4096).then(|| BitRank::new(words));
         let mut risk_reasons = Vec::new();
         let top = (best != u64::MAX)
-            .then(|| {
-                entries
-                    .par_iter()
-                    .with_min_len(PARALLEL_ENTRIES)
-                    .filter(|e| key(e) == best)
-                    .min_by_key(|e| graph.node_ix(NodeIx::from_usize(e.ix as usize)).id())
-            })
-            .flatten();
+            .then(|| entries.binary_search_by_key(&top_ix, |e| e.ix).ok())
+            .flatten()
+            .map(|i| &entries[i]);
         if let Some(top) = top {
             risk_reasons.push(top_reason(graph, top, &entries, &levels));
         }
