@@ -302,23 +302,25 @@ impl<'g> Analyzer<'g> {
                 unsafe { entries.set_len(reached) };
                 (entries, rated, folded)
             } else {
-                let mut entries = Vec::with_capacity(reached);
+                let (mut entries, mut rated, mut folded) =
+                    (Vec::with_capacity(reached), Vec::new(), none);
                 for (i, chunk) in chunks.iter().enumerate() {
-                    fill(i, chunk, &mut |e| entries.push(e));
+                    fill(i, chunk, &mut |e| {
+                        folded = step(folded, &e);
+                        if is_rated(&e) {
+                            rated.push(entries.len() as u32);
+                        }
+                        entries.push(e);
+                    });
                 }
-                let folded = entries.iter().fold(none, step);
-                let rated = (0..entries.len() as u32)
-                    .filter(|&i| is_rated(&entries[i as usize]))
-                    .collect();
                 (entries, rated, folded)
             };
         let rank = (entries.len() > 4096).then(|| BitRank::new(words));
         let mut risk_reasons = Vec::new();
-        let top = (best != u64::MAX)
-            .then(|| entries.binary_search_by_key(&top_ix, |e| e.ix).ok())
-            .flatten()
-            .map(|i| &entries[i]);
-        if let Some(top) = top {
+        if best != u64::MAX {
+            let top = &entries[entries
+                .binary_search_by_key(&top_ix, |e| e.ix)
+                .expect("the riskiest node is reached")];
             risk_reasons.push(top_reason(graph, top, &entries, &levels));
         }
         if let Some(t) = &changes.topology {
@@ -359,18 +361,13 @@ impl<'g> Analyzer<'g> {
             Some(co) => rated
                 .iter()
                 .map(|&i| &entries[i as usize])
-                .filter(|e| {
-                    let r = ratings[e.ix as usize];
-                    r & 8 != 0 || r & 7 == 1
-                })
+                .filter(|e| critical(ratings[e.ix as usize]))
                 .filter_map(|e| {
                     let n = graph.node_ix(NodeIx::from_usize(e.ix as usize));
-                    let critical = n.customer_facing() || n.tier().map(|t| t.get()) == Some(0);
-                    (critical && n.owners().len() == 0).then(|| (e.ix, codeowners_of(n, co)))
+                    (n.owners().len() == 0).then(|| (e.ix, codeowners_of(n, co)))
                 })
                 .filter(|(_, o)| !o.is_empty())
-                .collect::<std::collections::BTreeMap<_, _>>()
-                .into_iter()
+                // In node order, as the entries are: looked up by binary search.
                 .collect(),
             None => Vec::new(),
         };
@@ -423,6 +420,12 @@ fn top_reason(graph: &DependencyGraph, e: &Entry, entries: &[Entry], levels: &[f
         levels[e.level as usize],
         path.join(" → ")
     )
+}
+
+/// Whether a rating byte ([`DependencyGraph::ratings`]) is a tier-0 or customer-facing
+/// node's.
+fn critical(rating: u8) -> bool {
+    rating & 8 != 0 || rating & 7 == 1
 }
 
 fn risk_rank(r: Risk) -> u64 {
@@ -549,10 +552,7 @@ impl<'g> Impact<'g> {
             .rated
             .iter()
             .copied()
-            .filter(|&i| {
-                let r = ratings[self.entries[i as usize].ix as usize];
-                r & 8 != 0 || r & 7 == 1
-            })
+            .filter(|&i| critical(ratings[self.entries[i as usize].ix as usize]))
             .collect();
         for i in self.sort(critical) {
             let n = self.handle(i);

@@ -38,7 +38,7 @@ use std::sync::OnceLock;
 
 use super::csr::Csr;
 use super::provenance::{AttrValue, NetworkPolicy, Provenance, RemovedEdge};
-use super::slab::{Plain, Shared, Slab, all_ok, all_records_ok};
+use super::slab::{Plain, Shared, Slab, all_ok, all_records_ok, le32};
 use super::store::{Edge, LazyEdges};
 use super::strings::{Arena, Interner, Range32, StrRef};
 use super::{DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, Origin};
@@ -161,43 +161,28 @@ impl<W: Write> Out<'_, W> {
     }
     fn u32s(&mut self, v: &[u32]) -> io::Result<()> {
         self.u64(v.len() as u64)?;
-        self.numbers(v)
+        self.elements(v)
     }
-    /// Like [`u32s`](Self::u32s), with zero bytes before the numbers so that they start at
-    /// a multiple of 4 in the payload (which starts at a multiple of 8 in the file): the
-    /// reader uses them in place ([`Slab`]).
-    fn aligned_u32s(&mut self, v: &[u32]) -> io::Result<()> {
+    /// Like [`u32s`](Self::u32s) for any [`Plain`] elements, with zero bytes before them so
+    /// that they start at a multiple of 4 in the payload (which starts at a multiple of 8
+    /// in the file): the reader uses them in place ([`In::aligned`]).
+    fn aligned<T: Plain>(&mut self, v: &[T]) -> io::Result<()> {
         self.u64(v.len() as u64)?;
-        self.align4()?;
-        self.numbers(v)
-    }
-    /// Zero bytes up to the next multiple of 4 in the payload (which starts at a multiple
-    /// of 8 in the file), where an array the reader uses in place starts ([`Slab`]).
-    fn align4(&mut self) -> io::Result<()> {
         let pad = (4 - (self.len + self.buf.len() as u64) % 4) % 4;
-        self.raw(&[0u8; 3][..pad as usize])
+        self.raw(&[0u8; 3][..pad as usize])?;
+        self.elements(v)
     }
-    /// The numbers of `v`, without their count.
-    fn numbers(&mut self, v: &[u32]) -> io::Result<()> {
-        let mut tmp = Vec::with_capacity(4 << 16);
+    /// The elements of `v`, without their count.
+    fn elements<T: Plain>(&mut self, v: &[T]) -> io::Result<()> {
+        let mut tmp = Vec::with_capacity(size_of::<T>() << 16);
         for chunk in v.chunks(1 << 16) {
             tmp.clear();
             for x in chunk {
-                tmp.extend_from_slice(&x.to_le_bytes());
+                x.to_le(&mut tmp);
             }
             self.raw(&tmp)?;
         }
         Ok(())
-    }
-    fn strref(&mut self, r: StrRef) -> io::Result<()> {
-        let (a, b) = r.parts();
-        self.u32(a)?;
-        self.u32(b)
-    }
-    fn range(&mut self, r: Range32) -> io::Result<()> {
-        let (a, b) = r.parts();
-        self.u32(a)?;
-        self.u32(b)
     }
     fn str(&mut self, s: &str) -> io::Result<()> {
         self.bytes(s.as_bytes())
@@ -321,7 +306,7 @@ impl<'a> In<'a> {
             .then_some(())
             .ok_or(CacheMiss::Corrupt)
     }
-    /// An array written after its length and [`Out::align4`], read in place from `shared`
+    /// An array written by [`Out::aligned`], read in place from `shared`
     /// (where this reader's bytes start at `at`) when it can be ([`Slab`]).
     fn aligned<T: Plain>(&mut self, shared: &Shared, at: usize) -> R<Slab<T>> {
         let n = self.len()?;
@@ -470,20 +455,8 @@ impl DependencyGraph {
             len: 0,
         };
         p.bytes(self.strings.as_str().as_bytes())?;
-        p.u64(self.inner.node_count() as u64)?;
-        p.align4()?;
         // Each record is the node's own bytes (`NodeImpl` is laid out as the record).
-        for n in self.inner.node_weights() {
-            p.strref(n.id)?;
-            p.u8(n.kind)?;
-            p.u8(n.tier)?;
-            p.u8(n.customer_facing)?;
-            p.u8(n.reserved)?;
-            p.u32(n.part_of)?;
-            p.range(n.owners)?;
-            p.range(n.paths)?;
-            p.range(n.origins)?;
-        }
+        p.aligned(self.inner.node_weights().as_slice())?;
         p.u64(self.inner.edge_count() as u64)?;
         for e in self.inner.raw_edges() {
             p.u32(e.source().index() as u32)?;
@@ -498,13 +471,8 @@ impl DependencyGraph {
             p.u8(0)?;
             p.u32(w.origin)?;
         }
-        for list in [&self.owner_list, &self.path_list] {
-            p.u64(list.len() as u64)?;
-            p.align4()?;
-            for &r in list.iter() {
-                p.strref(r)?;
-            }
-        }
+        p.aligned(&self.owner_list)?;
+        p.aligned(&self.path_list)?;
         p.u32s(&self.origin_list)?;
         p.u64(self.origins.len() as u64)?;
         for o in &self.origins {
@@ -520,8 +488,8 @@ impl DependencyGraph {
                 Some(csr) => {
                     let (offsets, targets, classes) = csr.parts();
                     p.u8(1)?;
-                    p.aligned_u32s(offsets)?;
-                    p.aligned_u32s(targets)?;
+                    p.aligned(offsets)?;
+                    p.aligned(targets)?;
                     p.bytes(classes)?;
                 }
                 None => p.u8(0)?,
@@ -530,7 +498,7 @@ impl DependencyGraph {
         match self.id_order.get() {
             Some(order) => {
                 p.u8(1)?;
-                p.aligned_u32s(order)?;
+                p.aligned(order)?;
             }
             None => p.u8(0)?,
         }
@@ -594,11 +562,6 @@ impl DependencyGraph {
 const NODE_BYTES: usize = 40;
 const _: () = assert!(size_of::<NodeImpl>() == NODE_BYTES);
 const EDGE_BYTES: usize = 16;
-
-/// The little-endian `u32` at `at` in a record.
-fn le32(c: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(c[at..at + 4].try_into().expect("4 bytes"))
-}
 
 /// What stands in for an edge record that no longer reads (see [`decode`]).
 const EDGE_FALLBACK: EdgeImpl = EdgeImpl {
@@ -827,6 +790,35 @@ pub(crate) mod tests {
         p.pos.next_multiple_of(8)
     }
 
+    /// Where the cache file `bytes` of `g` has its payload, and in it the string arena's
+    /// length, the first node record and the first edge record (the payload's first parts).
+    struct Layout {
+        payload: usize,
+        arena: usize,
+        nodes: usize,
+        edges: usize,
+    }
+
+    fn layout(bytes: &[u8], g: &DependencyGraph) -> Layout {
+        let payload = payload_at(bytes);
+        let mut p = In {
+            b: bytes,
+            pos: payload,
+        };
+        let arena = p.bytes().unwrap().len();
+        assert_eq!(p.len().unwrap(), g.node_count());
+        p.zeros_to(4).unwrap();
+        let nodes = p.pos;
+        p.take(g.node_count() * NODE_BYTES).unwrap();
+        assert_eq!(p.len().unwrap(), g.edge_count());
+        Layout {
+            payload,
+            arena,
+            nodes,
+            edges: p.pos,
+        }
+    }
+
     /// Recomputes the checksum of a payload starting at `at` after an edit, as a malicious
     /// writer could.
     fn reseal(bad: &mut [u8], at: usize) {
@@ -1010,18 +1002,12 @@ pub(crate) mod tests {
         let (n, m) = (g.node_count(), g.edge_count());
         let key = CacheKey([2; 16]);
         let bytes = cache_bytes(&g, &key);
-        // The payload: the arena, the nodes, the edge count, the edges.
-        let header = payload_at(&bytes);
-        let mut p = In {
-            b: &bytes,
-            pos: header,
-        };
-        p.bytes().unwrap();
-        assert_eq!(p.len().unwrap(), n);
-        p.zeros_to(4).unwrap();
-        p.take(n * NODE_BYTES).unwrap();
-        assert_eq!(p.len().unwrap(), m);
-        let last = p.pos + (m - 1) * EDGE_BYTES;
+        let Layout {
+            payload: header,
+            edges,
+            ..
+        } = layout(&bytes, &g);
+        let last = edges + (m - 1) * EDGE_BYTES;
         let origins = g.origins.len() as u32;
         // The last edge's end out of range, its kind unknown, its origin out of range.
         let edits: [(usize, Vec<u8>); 3] = [
@@ -1048,19 +1034,14 @@ pub(crate) mod tests {
         let n = g.node_count();
         let key = CacheKey([4; 16]);
         let bytes = cache_bytes(&g, &key);
-        let header = payload_at(&bytes);
+        let at = layout(&bytes, &g);
+        let (header, arena) = (at.payload, at.arena as u32);
+        let last = at.nodes + (n - 1) * NODE_BYTES;
+        // The first owner list entry: past the edges and the list's count.
         let mut p = In {
             b: &bytes,
-            pos: header,
+            pos: at.edges + g.edge_count() * EDGE_BYTES,
         };
-        let arena = p.bytes().unwrap().len() as u32;
-        assert_eq!(p.len().unwrap(), n);
-        p.zeros_to(4).unwrap();
-        let last = p.pos + (n - 1) * NODE_BYTES;
-        // The first owner list entry: past the nodes, the edges and the list's count.
-        p.take(n * NODE_BYTES).unwrap();
-        let m = p.len().unwrap();
-        p.take(m * EDGE_BYTES).unwrap();
         assert!(p.len().unwrap() > 0, "the shop has owners");
         p.zeros_to(4).unwrap();
         let owner = p.pos;

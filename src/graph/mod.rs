@@ -180,10 +180,10 @@ pub(crate) struct NodeImpl {
 
 // SAFETY: `NodeImpl` is `repr(C)` with only `u32` and `u8` fields (`StrRef` and `Range32`
 // are `repr(C)` pairs of `u32`), 40 bytes with no padding, so any 40 bytes are a value;
-// on a little-endian machine its layout is the record `from_le` reads.
+// on a little-endian machine its layout is the record `from_le` reads and `to_le` writes.
 unsafe impl slab::Plain for NodeImpl {
     fn from_le(b: &[u8]) -> NodeImpl {
-        let u = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
+        let u = |at: usize| slab::le32(b, at);
         NodeImpl {
             id: StrRef::new(u(0), u(4)),
             kind: b[8],
@@ -194,6 +194,16 @@ unsafe impl slab::Plain for NodeImpl {
             owners: Range32::from_parts(u(16), u(20)),
             paths: Range32::from_parts(u(24), u(28)),
             origins: Range32::from_parts(u(32), u(36)),
+        }
+    }
+    fn to_le(&self, out: &mut Vec<u8>) {
+        self.id.to_le(out);
+        out.extend_from_slice(&[self.kind, self.tier, self.customer_facing, self.reserved]);
+        out.extend_from_slice(&self.part_of.to_le_bytes());
+        for r in [self.owners, self.paths, self.origins] {
+            let (start, len) = r.parts();
+            out.extend_from_slice(&start.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
         }
     }
 }

@@ -22,12 +22,20 @@ pub(crate) type Shared = Arc<dyn AsRef<[u8]> + Send + Sync>;
 /// # Safety
 /// Any `size_of::<Self>()` bytes must be a valid value (no padding, no enum, no
 /// reference), and on a little-endian machine the value's bytes must be the ones `from_le`
-/// reads: a [`Slab`] reads such bytes in place as values.
+/// reads (and `to_le` writes): a [`Slab`] reads such bytes in place as values.
 pub(crate) unsafe trait Plain:
     Copy + Send + Sync + std::fmt::Debug + 'static
 {
     /// The value of `bytes` (exactly `size_of::<Self>()` of them), little-endian.
     fn from_le(bytes: &[u8]) -> Self;
+    /// Appends the value's `size_of::<Self>()` bytes, little-endian.
+    fn to_le(&self, out: &mut Vec<u8>);
+}
+
+/// The little-endian `u32` at byte `at` of `b`.
+#[inline]
+pub(crate) fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
 // SAFETY: any byte is a `u8`.
@@ -35,12 +43,18 @@ unsafe impl Plain for u8 {
     fn from_le(bytes: &[u8]) -> u8 {
         bytes[0]
     }
+    fn to_le(&self, out: &mut Vec<u8>) {
+        out.push(*self);
+    }
 }
 
 // SAFETY: any 4 bytes are a `u32`, little-endian on a little-endian machine.
 unsafe impl Plain for u32 {
     fn from_le(bytes: &[u8]) -> u32 {
-        u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
+        le32(bytes, 0)
+    }
+    fn to_le(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
     }
 }
 

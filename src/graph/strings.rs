@@ -4,7 +4,7 @@
 //! A million-node graph holds a few million short strings; one allocation each would cost
 //! more memory than the strings themselves.
 
-use super::slab::Slab;
+use super::slab::{Slab, le32};
 use std::hash::BuildHasher;
 use std::ops::Range;
 
@@ -31,8 +31,11 @@ impl StrRef {
 // little-endian machine as `from_le` reads them.
 unsafe impl super::slab::Plain for StrRef {
     fn from_le(b: &[u8]) -> StrRef {
-        let u = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
-        StrRef::new(u(0), u(4))
+        StrRef::new(le32(b, 0), le32(b, 4))
+    }
+    fn to_le(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.start.to_le_bytes());
+        out.extend_from_slice(&self.len.to_le_bytes());
     }
 }
 
