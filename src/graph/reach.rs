@@ -142,6 +142,9 @@ pub struct Walker {
     lockstep: bool,
     /// Test hook: always expand bottom-up (`Some(true)`) or top-down (`Some(false)`).
     force: Option<bool>,
+    /// Test hook: always (`Some(true)`) or never (`Some(false)`) narrow a bottom-up hop to
+    /// the layer's dependents ([`Marks`]).
+    narrow: Option<bool>,
     /// Graphs with at least this many nodes may expand bottom-up and run the two searches
     /// in lockstep ([`PARALLEL_NODES`]; tests lower it to try small graphs).
     large: usize,
@@ -167,6 +170,103 @@ struct Graphs<'a> {
     rev: &'a Csr,
     fwd: Option<&'a Csr>,
     strengths: &'a Strengths,
+    /// The walker's [`narrow`](Walker::narrow) test hook.
+    narrow: Option<bool>,
+}
+
+/// A bottom-up hop is narrowed to the layer's dependents when they are fewer than
+/// `1 / NARROW` of the edges a full bottom-up scan would look at.
+const NARROW: u64 = 3;
+
+/// The dependents of a layer, as bitset words over all nodes: a bottom-up hop from a layer
+/// with few dependents (the first large hop of a shared library's walk: 67k nodes whose
+/// dependents are 423k of the 933k nodes not reached yet) looks only at those nodes instead of
+/// every node not reached. Any node it skips has no dependency in the layer, so a full scan
+/// would have found nothing there either: the hop picks the same nodes and parents.
+/// Each thread marks part of the layer in words of its own; the words are then merged
+/// (an OR, so the result is the same for any split).
+#[derive(Default)]
+struct Marks {
+    parts: Vec<Vec<usize>>,
+}
+
+impl Marks {
+    /// Whether a bottom-up hop from `layers` (one or two layers: both searches' in
+    /// lockstep) with `unreached` nodes left should scan only the layers' dependents:
+    /// when the layers' edges to their dependents are fewer than `1 / NARROW` of the
+    /// edges of the unreached nodes. Reads sizes only, so the choice is deterministic.
+    fn narrow(g: Graphs<'_>, layers: [&[u32]; 2], unreached: usize) -> bool {
+        if let Some(f) = g.narrow {
+            return f;
+        }
+        let Some(fwd) = g.fwd else {
+            return false;
+        };
+        let n = fwd.node_count().max(1) as u64;
+        let up = unreached as u64 * fwd.targets().len() as u64 / n;
+        // Sum the dependents only until they pass the bar.
+        let mut down = 0u64;
+        !layers.iter().flat_map(|l| l.iter()).any(|&u| {
+            let (a, b) = g.rev.bounds(u);
+            down += (b - a) as u64;
+            down * NARROW >= up
+        })
+    }
+
+    /// Marks every dependent (over any edge) of the nodes in `layers`; returns bitset words
+    /// over `n` nodes.
+    fn mark(&mut self, rev: &Csr, layers: [&[u32]; 2], n: usize) -> &[usize] {
+        const BITS: usize = usize::BITS as usize;
+        let words = n.div_ceil(BITS);
+        let total = layers[0].len() + layers[1].len();
+        let threads = rayon::current_num_threads().clamp(1, total.div_ceil(4096).max(1));
+        let per = total.div_ceil(threads).max(1);
+        if self.parts.len() < threads {
+            self.parts.resize_with(threads, Vec::new);
+        }
+        let (offsets, targets, _) = rev.parts();
+        self.parts[..threads]
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(i, bits)| {
+                bits.clear();
+                bits.resize(words, 0);
+                let at = |j: usize| match j.checked_sub(layers[0].len()) {
+                    None => Some(layers[0][j]),
+                    Some(k) => layers[1].get(k).copied(),
+                };
+                let (lo, hi) = (i * per, ((i + 1) * per).min(total));
+                for j in lo..hi {
+                    let u = at(j).expect("in the layers");
+                    if let Some(ahead) = at(j + 32) {
+                        prefetch(offsets.as_ptr().wrapping_add(ahead as usize));
+                    }
+                    if let Some(ahead) = at(j + 16) {
+                        prefetch(
+                            targets
+                                .as_ptr()
+                                .wrapping_add(offsets[ahead as usize] as usize),
+                        );
+                    }
+                    let (a, b) = (
+                        offsets[u as usize] as usize,
+                        offsets[u as usize + 1] as usize,
+                    );
+                    for &v in &targets[a..b] {
+                        bits[v as usize / BITS] |= 1 << (v as usize % BITS);
+                    }
+                }
+            });
+        let (first, rest) = self.parts[..threads]
+            .split_first_mut()
+            .expect("at least one part");
+        for other in rest.iter() {
+            for (w, &o) in first.iter_mut().zip(other) {
+                *w |= o;
+            }
+        }
+        first
+    }
 }
 
 /// Scratch for one hop: the layer as a bitset (bottom-up) and per-chunk outputs.
@@ -179,6 +279,8 @@ struct Stepper {
     /// Whether any step since the last reset met a weak edge to a node not yet reached
     /// (whether or not the node was then reached at full strength in the same step).
     met_weak: bool,
+    /// The layer's dependents, for a narrowed bottom-up hop.
+    marks: Marks,
 }
 
 /// What one chunk of a bottom-up step found: reached nodes, weak offers, and whether it met
@@ -196,6 +298,7 @@ impl Stepper {
             next: Vec::new(),
             weak: Vec::new(),
             met_weak: false,
+            marks: Marks::default(),
         }
     }
 
@@ -253,6 +356,8 @@ impl Stepper {
                     self.layer_bits.insert(u as usize);
                 }
                 let layer_words = self.layer_bits.as_slice();
+                let marks = Marks::narrow(g, [layer, &[]], n.saturating_sub(reached))
+                    .then(|| self.marks.mark(g.rev, [layer, &[]], n));
                 const BITS: usize = usize::BITS as usize;
                 let blocks_per_chunk = CHUNK_NODES / BITS;
                 let (offsets, targets, classes) = fwd.parts();
@@ -268,6 +373,9 @@ impl Stepper {
                         let base = ci * CHUNK_NODES;
                         for (bi, block) in blocks.iter_mut().enumerate() {
                             let mut free = !*block;
+                            if let Some(marks) = marks {
+                                free &= marks[base / BITS + bi];
+                            }
                             while free != 0 {
                                 let bit = free.trailing_zeros() as usize;
                                 free &= free - 1;
@@ -390,6 +498,12 @@ fn step_both(
         pair[u as usize / 32] |= 2 << (u % 32 * 2);
     }
     let pair_words = &pair[..];
+    // Narrowed to the layers' dependents (see `Marks`); one layer when both searches expand
+    // the same one.
+    let bfs_layer = &bfs.order[bfs.start..end];
+    let layers = [bfs_layer, if bfs_layer == layer { &[] } else { layer }];
+    let unreached = n.saturating_sub(end.min(best.order.len()));
+    let marks = Marks::narrow(g, layers, unreached).then(|| best.step.marks.mark(g.rev, layers, n));
     let (offsets, targets, classes) = fwd.parts();
     let blocks_per_chunk = CHUNK_NODES / BITS;
     type Found = (Vec<u32>, Vec<u32>, Vec<(u32, u32, u8)>, bool);
@@ -412,6 +526,9 @@ fn step_both(
             let mut todo: Vec<u32> = Vec::with_capacity(CHUNK_NODES);
             for (bi, (a_block, b_block)) in a_blocks.iter().zip(b_blocks.iter()).enumerate() {
                 let mut free = !(*a_block & *b_block);
+                if let Some(marks) = marks {
+                    free &= marks[base / BITS + bi];
+                }
                 while free != 0 {
                     let v = base + bi * BITS + free.trailing_zeros() as usize;
                     free &= free - 1;
@@ -586,6 +703,7 @@ impl Walker {
             fuse: true,
             lockstep: true,
             force: None,
+            narrow: None,
             large: PARALLEL_NODES,
         }
     }
@@ -622,6 +740,7 @@ impl Walker {
             rev,
             fwd,
             strengths,
+            narrow: self.narrow,
         };
         let force = self.force;
         if g.fwd.is_some() && self.lockstep {
@@ -974,6 +1093,69 @@ mod tests {
         (w.order().to_vec(), per_node)
     }
 
+    /// On a graph large enough for parallel bottom-up hops, a walk whose first large hop is
+    /// narrowed to the layer's dependents (marked by four threads, then merged) gives
+    /// exactly what full scans give, and the default rule does narrow it.
+    #[test]
+    fn narrowed_hops_equal_full_scans_on_a_large_graph() {
+        // Node 0 is a shared library that nodes 1..=15000 depend on; the other nodes depend
+        // on four nodes each, one in ten of those in the library's layer, over edges of
+        // every strength (weak ones make the two searches' layers differ).
+        let n = 40_000;
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |m: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % m as u64) as usize
+        };
+        let kinds: Vec<usize> = (0..EdgeKind::ALL.len()).collect();
+        let mut edges: Vec<(usize, usize, usize, bool)> = (1..=15_000)
+            .map(|v| {
+                (
+                    v,
+                    0,
+                    EdgeKind::ALL
+                        .iter()
+                        .position(|&k| k == EdgeKind::Build)
+                        .unwrap(),
+                    false,
+                )
+            })
+            .collect();
+        for v in 15_001..n {
+            for _ in 0..4 {
+                let to = if next(10) == 0 {
+                    1 + next(15_000)
+                } else {
+                    15_001 + next(n - 15_001)
+                };
+                edges.push((v, to, kinds[next(kinds.len())], next(10) == 0));
+            }
+        }
+        let g = graph(n, &edges);
+        let strengths = crate::analysis::Policy::default().strengths();
+        let changed = [NodeIx::from_usize(0)];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("a thread pool");
+        pool.install(|| {
+            let mut full = Walker::new(&g);
+            full.narrow = Some(false);
+            let want = snapshot(&full.walk(&g, &strengths, &changed), n as u32);
+            assert!(want.0.len() > 20_000, "the walk reaches {}", want.0.len());
+            for narrow in [None, Some(true)] {
+                let mut w = Walker::new(&g);
+                w.narrow = narrow;
+                let got = snapshot(&w.walk(&g, &strengths, &changed), n as u32);
+                assert!(got == want, "narrow {narrow:?}");
+                let parts = &w.best.step.marks.parts;
+                assert_eq!(parts.len(), 4, "four threads marked the library's layer");
+            }
+        });
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
@@ -989,6 +1171,7 @@ mod tests {
             starts in prop::collection::vec(0usize..30, 1..4),
             weak_kinds in any::<bool>(),
             force in prop::sample::select(vec![None, Some(true), Some(false)]),
+            narrow in prop::sample::select(vec![None, Some(true), Some(false)]),
         ) {
             // Mostly full-strength kinds so fusion happens; sometimes every kind.
             let kinds: Vec<usize> = EdgeKind::ALL
@@ -1004,17 +1187,22 @@ mod tests {
             let g = graph(n, &edges);
             let strengths = crate::analysis::Policy::default().strengths();
             let changed: Vec<NodeIx> = starts.iter().map(|&s| NodeIx::from_usize(s % n)).collect();
+            // Bottom-up hops of the walkers under test may be narrowed to the layer's
+            // dependents; the reference walkers always scan every node not reached.
             let mut fast = Walker::new(&g);
             fast.force_direction(force);
+            fast.narrow = narrow;
             let mut plain = Walker::new(&g);
             plain.force_direction(force);
             plain.fuse = false;
             plain.lockstep = false;
+            plain.narrow = Some(false);
             // Lockstep as on a large graph: Beamer's rule picks top-down for these small
             // layers unless forced, so hops run through both shared steps.
             let mut lockstep = Walker::new(&g);
             lockstep.force_direction(force.filter(|&f| f));
             lockstep.large = 0;
+            lockstep.narrow = narrow;
             let a = snapshot(&fast.walk(&g, &strengths, &changed), n as u32);
             let b = snapshot(&plain.walk(&g, &strengths, &changed), n as u32);
             let c = snapshot(&lockstep.walk(&g, &strengths, &changed), n as u32);
@@ -1026,6 +1214,7 @@ mod tests {
                 plain_down.force_direction(Some(false));
                 plain_down.fuse = false;
                 plain_down.lockstep = false;
+                plain_down.narrow = Some(false);
                 let d = snapshot(&plain_down.walk(&g, &strengths, &changed), n as u32);
                 prop_assert_eq!(c, d);
             } else {
