@@ -612,16 +612,15 @@ fn step_both(
         })
         .collect();
     bfs.pair = pair;
-    bfs.step.next.clear();
     best.step.next.clear();
     best.step.weak.clear();
+    // The breadth-first search's new layer goes straight to the end of its order.
     for (a_next, b_next, weak, met_weak) in parts {
-        bfs.step.next.extend(a_next);
+        bfs.order.extend(a_next);
         best.step.next.extend(b_next);
         best.step.weak.extend(weak);
         best.step.met_weak |= met_weak;
     }
-    bfs.order.extend_from_slice(&bfs.step.next);
     bfs.start = end;
 }
 
@@ -639,7 +638,6 @@ fn step_both_down(
     bfs.d += 1;
     let d = bfs.d;
     let follow = follow_codes(g.strengths, 1.0);
-    bfs.step.next.clear();
     best.step.next.clear();
     best.step.weak.clear();
     let (targets, classes) = (g.rev.targets(), g.rev.classes());
@@ -660,7 +658,7 @@ fn step_both_down(
             }
             if !bfs.visited.put(v as usize) {
                 bfs.info[v as usize] = BfsInfo { dist: d, parent: u };
-                bfs.step.next.push(v);
+                bfs.order.push(v);
             }
             if code == 2 {
                 if !best.settled.put(v as usize) {
@@ -673,7 +671,6 @@ fn step_both_down(
             }
         }
     }
-    bfs.order.extend_from_slice(&bfs.step.next);
     bfs.start = end;
 }
 
@@ -920,9 +917,9 @@ impl Best {
                         );
                     }
                 }
-                layer.clear();
-                layer.extend_from_slice(&self.step.next);
-                self.order.extend_from_slice(&self.step.next);
+                // The new layer takes the step's list (the step reuses the old layer's room).
+                std::mem::swap(&mut layer, &mut self.step.next);
+                self.order.extend_from_slice(&layer);
                 for &(v, parent, c) in &self.step.weak {
                     let next = level * g.strengths.of_class(c);
                     if next >= level {
