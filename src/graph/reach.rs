@@ -180,7 +180,7 @@ const NARROW: u64 = 3;
 
 /// The dependents of a layer, as bitset words over all nodes: a bottom-up hop from a layer
 /// with few dependents (the first large hop of a shared library's walk: 67k nodes whose
-/// dependents are 423k of the 933k nodes not reached yet) looks only at those nodes instead of
+/// dependents are 436k of the 933k nodes not reached yet) looks only at those nodes instead of
 /// every node not reached. Any node it skips has no dependency in the layer, so a full scan
 /// would have found nothing there either: the hop picks the same nodes and parents.
 /// Each thread marks part of the layer in words of its own; the words are then merged
