@@ -187,6 +187,8 @@ proptest! {
             want.distance.keys().cloned().collect::<BTreeSet<_>>()
         );
         let mut top = Risk::None;
+        // The summary's counts, from the oracle's risks and the nodes' ratings.
+        let (mut by_risk, mut customer_facing, mut tier0) = ([0usize; 5], 0, 0);
         for (id, n) in &got {
             prop_assert_eq!(n.distance(), want.distance[id], "distance of {}", id);
             prop_assert_eq!(n.strength(), want.strength[id], "strength of {}", id);
@@ -194,6 +196,9 @@ proptest! {
             let risk = policy.risk_of(node.tier(), node.customer_facing(), want.strength[id]);
             prop_assert_eq!(n.risk(), risk, "risk of {}", id);
             top = top.max(risk);
+            by_risk[Risk::ALL.iter().position(|&r| r == risk).unwrap()] += 1;
+            customer_facing += node.customer_facing() as usize;
+            tier0 += (node.tier().map(|t| t.get()) == Some(0)) as usize;
             // The path is real, as strong as claimed, and has the fewest hops among the strongest.
             let path: Vec<String> = n.path().iter().map(|p| p.id().to_string()).collect();
             prop_assert!(changed.contains(&path[0]), "path of {} starts at a change: {:?}", id, path);
@@ -213,6 +218,11 @@ proptest! {
             prop_assert_eq!(path.len() as u32 - 1, want.strongest_hops[id], "hops of {}: {:?}", id, path);
         }
         prop_assert_eq!(impact.risk, top);
+        let s = impact.summary();
+        prop_assert_eq!(
+            (s.impacted, s.customer_facing, s.tier0, s.by_risk),
+            (got.len(), customer_facing, tier0, by_risk)
+        );
     }
 
     #[test]

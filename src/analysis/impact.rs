@@ -620,13 +620,20 @@ impl<'g> Impact<'g> {
             impacted: self.entries.len(),
             ..Summary::default()
         };
+        let slot = |r: Risk| (4 - risk_rank(r)) as usize;
+        // Only rated nodes are customer-facing or tier 0, or carry a risk above none (a
+        // node without tier or flag has none: `Policy::risk_of`), so the rated entries
+        // are counted one by one and the rest at once: the heaviest 1M query's 964k
+        // entries are not read again.
         let ratings = self.graph.ratings();
-        for e in &self.entries {
+        for &i in &self.rated {
+            let e = &self.entries[i as usize];
             let r = ratings[e.ix as usize];
             s.customer_facing += (r & 8 != 0) as usize;
             s.tier0 += (r & 7 == 1) as usize;
-            s.by_risk[(4 - risk_rank(e.risk)) as usize] += 1;
+            s.by_risk[slot(e.risk)] += 1;
         }
+        s.by_risk[slot(Risk::None)] += self.entries.len() - self.rated.len();
         s
     }
 
@@ -774,6 +781,14 @@ mod tests {
         let s = imp.summary();
         assert_eq!(s.tier0, (0..n).filter(|i| i % 500 == 3).count());
         assert_eq!(s.customer_facing, (0..n).filter(|i| i % 1000 == 7).count());
+        // The counts per risk, from the rated entries and the rest at once, are those of
+        // every entry.
+        let mut by_risk = [0; 5];
+        for x in imp.impacted() {
+            by_risk[Risk::ALL.iter().position(|&r| r == x.risk()).unwrap()] += 1;
+        }
+        assert_eq!(s.by_risk, by_risk);
+        assert_eq!(by_risk[0], n + 1 - (s.tier0 + s.customer_facing));
         // The rated list (from the entries noted as they were made) is the impacted list
         // without the nodes that carry no risk, in the same order.
         let ids = |v: Vec<ImpactedNode<'_, '_>>| -> Vec<String> {
