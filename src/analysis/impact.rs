@@ -187,7 +187,7 @@ impl<'g> Analyzer<'g> {
             .map(|&s| {
                 std::array::from_fn(|r| {
                     let tier = crate::graph::Tier::new((r as u8 & 7).wrapping_sub(1));
-                    policy.risk_of(tier, r & 8 != 0, s)
+                    policy.risk_of(tier, customer_facing(r as u8), s)
                 })
             })
             .collect();
@@ -422,10 +422,19 @@ fn top_reason(graph: &DependencyGraph, e: &Entry, entries: &[Entry], levels: &[f
     )
 }
 
-/// Whether a rating byte ([`DependencyGraph::ratings`]) is a tier-0 or customer-facing
-/// node's.
+/// Whether a rating byte ([`DependencyGraph::ratings`]) is a customer-facing node's.
+fn customer_facing(rating: u8) -> bool {
+    rating & 8 != 0
+}
+
+/// Whether a rating byte is a tier-0 node's (bits 0–2 hold the tier plus one).
+fn tier0(rating: u8) -> bool {
+    rating & 7 == 1
+}
+
+/// Whether a rating byte is a tier-0 or customer-facing node's.
 fn critical(rating: u8) -> bool {
-    rating & 8 != 0 || rating & 7 == 1
+    customer_facing(rating) || tier0(rating)
 }
 
 fn risk_rank(r: Risk) -> u64 {
@@ -629,8 +638,8 @@ impl<'g> Impact<'g> {
         for &i in &self.rated {
             let e = &self.entries[i as usize];
             let r = ratings[e.ix as usize];
-            s.customer_facing += (r & 8 != 0) as usize;
-            s.tier0 += (r & 7 == 1) as usize;
+            s.customer_facing += customer_facing(r) as usize;
+            s.tier0 += tier0(r) as usize;
             s.by_risk[slot(e.risk)] += 1;
         }
         s.by_risk[slot(Risk::None)] += self.entries.len() - self.rated.len();

@@ -174,8 +174,24 @@ struct Graphs<'a> {
     narrow: Option<bool>,
 }
 
+/// Whether the edges from `layers` to their dependents, times `factor`, outnumber the edges
+/// of the `unreached` nodes (their count times the mean number of dependencies): what a
+/// top-down hop would follow against what a bottom-up hop would scan. The dependents are
+/// summed only until they pass the bar: a large layer usually passes it within its first
+/// few thousand nodes. Reads sizes only, so the choices made with it are deterministic.
+fn outweighs(rev: &Csr, fwd: &Csr, layers: [&[u32]; 2], unreached: usize, factor: u64) -> bool {
+    let n = fwd.node_count().max(1) as u64;
+    let up = unreached as u64 * fwd.targets().len() as u64 / n;
+    let mut down = 0u64;
+    layers.iter().flat_map(|l| l.iter()).any(|&u| {
+        let (a, b) = rev.bounds(u);
+        down += (b - a) as u64;
+        down * factor > up
+    })
+}
+
 /// A bottom-up hop is narrowed to the layer's dependents when the layer's edges to its
-/// dependents are fewer than `1 / NARROW` of the edges of the nodes not reached yet (what a
+/// dependents are at most `1 / NARROW` of the edges of the nodes not reached yet (what a
 /// full bottom-up scan would look at).
 const NARROW: u64 = 3;
 
@@ -205,24 +221,14 @@ struct Marks {
 impl Marks {
     /// Whether a bottom-up hop from `layers` (one or two layers: both searches' in
     /// lockstep) with `unreached` nodes left should scan only the layers' dependents:
-    /// when the layers' edges to their dependents are fewer than `1 / NARROW` of the
-    /// edges of the unreached nodes. Reads sizes only, so the choice is deterministic.
+    /// when the layers' edges to their dependents are at most `1 / NARROW` of the edges
+    /// of the unreached nodes.
     fn narrow(g: Graphs<'_>, layers: [&[u32]; 2], unreached: usize) -> bool {
         if let Some(f) = g.narrow {
             return f;
         }
-        let Some(fwd) = g.fwd else {
-            return false;
-        };
-        let n = fwd.node_count().max(1) as u64;
-        let up = unreached as u64 * fwd.targets().len() as u64 / n;
-        // Sum the dependents only until they pass the bar.
-        let mut down = 0u64;
-        !layers.iter().flat_map(|l| l.iter()).any(|&u| {
-            let (a, b) = g.rev.bounds(u);
-            down += (b - a) as u64;
-            down * NARROW >= up
-        })
+        g.fwd
+            .is_some_and(|fwd| !outweighs(g.rev, fwd, layers, unreached, NARROW))
     }
 
     /// Marks every dependent (over any edge) of the nodes in `layers`; returns bitset words
@@ -325,20 +331,14 @@ impl Stepper {
         if let Some(f) = force {
             return f;
         }
-        if layer.len() < 4096 {
-            return false;
-        }
-        let n = fwd.node_count();
-        let unreached = n.saturating_sub(reached) as u64;
-        let up = unreached * fwd.targets().len() as u64 / n.max(1) as u64;
-        // Sum the layer's dependents only until they pass the bar: a large layer usually
-        // passes it within its first few thousand nodes.
-        let mut down = 0u64;
-        layer.iter().any(|&u| {
-            let (a, b) = g.rev.bounds(u);
-            down += (b - a) as u64;
-            down * 14 > up
-        })
+        layer.len() >= 4096
+            && outweighs(
+                g.rev,
+                fwd,
+                [layer, &[]],
+                fwd.node_count().saturating_sub(reached),
+                14,
+            )
     }
 
     /// One hop from `layer` over edges whose strength is above zero and at least `full`
