@@ -437,49 +437,79 @@ impl Stepper {
                 clear_bits(&mut self.layer_bits, layer);
             }
             _ => {
-                let (offsets, targets, classes) = g.rev.parts();
-                // On a large graph a layer's dependents are scattered, each one's record a
-                // cache miss of its own: memory is asked for the row offsets of the layer
-                // node 8 ahead, the row of the one 4 ahead and the records of the first
-                // dependents of the one 2 ahead (small graphs' records stay in cache).
-                let far = n >= PARALLEL_NODES;
-                for (li, &u) in layer.iter().enumerate() {
-                    if far {
-                        if let Some(&ahead) = layer.get(li + 8) {
-                            prefetch(offsets.as_ptr().wrapping_add(ahead as usize));
-                        }
-                        if let Some(&ahead) = layer.get(li + 4) {
-                            prefetch(targets.as_ptr().wrapping_add(g.rev.bounds(ahead).0));
-                        }
-                        if let Some(&ahead) = layer.get(li + 2) {
-                            let (a, b) = g.rev.bounds(ahead);
-                            for &w in targets[a..b].iter().take(4) {
-                                prefetch(info.as_ptr().wrapping_add(w as usize));
-                            }
-                        }
-                    }
-                    let (a, b) = g.rev.bounds(u);
-                    for (&v, &c) in targets[a..b].iter().zip(&classes[a..b]) {
-                        match follow[c as usize & (CLASSES - 1)] {
-                            0 => {}
-                            1 => {
-                                if !seen.contains(v as usize) {
-                                    self.met_weak = true;
-                                    if collect_weak {
-                                        self.weak.push((v, u, c));
-                                    }
-                                }
-                            }
-                            _ => {
-                                if !seen.put(v as usize) {
-                                    info[v as usize] = mk(u);
-                                    self.next.push(v);
+                // Small graphs' records stay in cache: only large ones ask for them ahead.
+                let records = info.as_ptr();
+                let ask = (n >= PARALLEL_NODES)
+                    .then_some(|v: u32| prefetch(records.wrapping_add(v as usize)));
+                each_dependent(g.rev, layer, ask, |u, v, c| {
+                    match follow[c as usize & (CLASSES - 1)] {
+                        0 => {}
+                        1 => {
+                            if !seen.contains(v as usize) {
+                                self.met_weak = true;
+                                if collect_weak {
+                                    self.weak.push((v, u, c));
                                 }
                             }
                         }
+                        _ => {
+                            if !seen.put(v as usize) {
+                                info[v as usize] = mk(u);
+                                self.next.push(v);
+                            }
+                        }
                     }
+                });
+            }
+        }
+    }
+}
+
+/// Calls `visit(u, v, class)` for every edge from a node `u` of `layer` to a dependent `v`,
+/// in layer order, then row order: the edges a top-down hop follows.
+///
+/// On a large graph a layer's dependents are scattered, each one's records a cache miss of
+/// their own, so with `ask` (which asks memory for a node's records) everything is asked
+/// for ahead of use: the row offsets of the layer node 8 ahead, the row of the one 4 ahead
+/// and the records of the first 4 dependents of the one 2 ahead (a layer of many short
+/// rows), and within a row the records of the dependent 16 ahead (a shared library's long
+/// row).
+fn each_dependent(
+    rev: &Csr,
+    layer: &[u32],
+    ask: Option<impl Fn(u32)>,
+    mut visit: impl FnMut(u32, u32, u8),
+) {
+    let (offsets, targets, classes) = rev.parts();
+    for (li, &u) in layer.iter().enumerate() {
+        if let Some(ask) = &ask {
+            if let Some(&ahead) = layer.get(li + 8) {
+                prefetch(offsets.as_ptr().wrapping_add(ahead as usize));
+            }
+            if let Some(&ahead) = layer.get(li + 4) {
+                prefetch(targets.as_ptr().wrapping_add(rev.bounds(ahead).0));
+            }
+            if let Some(&ahead) = layer.get(li + 2) {
+                let (a, b) = rev.bounds(ahead);
+                targets[a..b].iter().take(4).for_each(|&w| ask(w));
+            }
+        }
+        let (a, b) = rev.bounds(u);
+        let row = &targets[a..b];
+        // Only a long row asks for records inside itself; a short one was asked for above.
+        match &ask {
+            Some(ask) if row.len() > 16 => {
+                for (i, (&v, &c)) in row.iter().zip(&classes[a..b]).enumerate() {
+                    if let Some(&ahead) = row.get(i + 16) {
+                        ask(ahead);
+                    }
+                    visit(u, v, c);
                 }
             }
+            _ => row
+                .iter()
+                .zip(&classes[a..b])
+                .for_each(|(&v, &c)| visit(u, v, c)),
         }
     }
 }
@@ -672,37 +702,33 @@ fn step_both_down(
     let follow = follow_codes(g.strengths, 1.0);
     best.step.next.clear();
     best.step.weak.clear();
-    let (targets, classes) = (g.rev.targets(), g.rev.classes());
-    for &u in layer {
-        let (a, b) = g.rev.bounds(u);
-        for (i, (&v, &c)) in targets[a..b].iter().zip(&classes[a..b]).enumerate() {
-            // A shared library's dependents are scattered over the graph, each one's two
-            // records a cache miss of its own: ask for those of the dependent 16 ahead.
-            if let Some(&ahead) = targets[a..b].get(i + 16) {
-                prefetch(bfs.info.as_ptr().wrapping_add(ahead as usize));
-                prefetch(best.info.as_ptr().wrapping_add(ahead as usize));
-            }
-            // The breadth-first search follows every edge above zero strength; the
-            // strongest-path search follows full-strength ones and notes weaker ones.
-            let code = follow[c as usize & (CLASSES - 1)];
-            if code == 0 {
-                continue;
-            }
-            if !bfs.visited.put(v as usize) {
-                bfs.info[v as usize] = BfsInfo { dist: d, parent: u };
-                bfs.order.push(v);
-            }
-            if code == 2 {
-                if !best.settled.put(v as usize) {
-                    best.info[v as usize] = mk(u);
-                    best.step.next.push(v);
-                }
-            } else if !best.settled.contains(v as usize) {
-                best.step.met_weak = true;
-                best.step.weak.push((v, u, c));
-            }
+    // Lockstep runs on large graphs only: both searches' records are asked for ahead.
+    let (a_records, b_records) = (bfs.info.as_ptr(), best.info.as_ptr());
+    let ask = |v: u32| {
+        prefetch(a_records.wrapping_add(v as usize));
+        prefetch(b_records.wrapping_add(v as usize));
+    };
+    each_dependent(g.rev, layer, Some(ask), |u, v, c| {
+        // The breadth-first search follows every edge above zero strength; the
+        // strongest-path search follows full-strength ones and notes weaker ones.
+        let code = follow[c as usize & (CLASSES - 1)];
+        if code == 0 {
+            return;
         }
-    }
+        if !bfs.visited.put(v as usize) {
+            bfs.info[v as usize] = BfsInfo { dist: d, parent: u };
+            bfs.order.push(v);
+        }
+        if code == 2 {
+            if !best.settled.put(v as usize) {
+                best.info[v as usize] = mk(u);
+                best.step.next.push(v);
+            }
+        } else if !best.settled.contains(v as usize) {
+            best.step.met_weak = true;
+            best.step.weak.push((v, u, c));
+        }
+    });
     bfs.start = end;
 }
 
