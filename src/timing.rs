@@ -1,5 +1,6 @@
 //! Phase timings for performance work: set `BLAST_TIMINGS=1` to print how long each stage
-//! of a run took on stderr. Costs nothing when unset.
+//! of a run took on stderr, and (on Linux) how much memory the process held when it ended.
+//! Costs nothing when unset.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -29,10 +30,20 @@ impl Drop for Phase {
     fn drop(&mut self) {
         if let Some(s) = self.start {
             eprintln!(
-                "timing: {:<24} {:>9.3} ms",
+                "timing: {:<24} {:>9.3} ms{}",
                 self.label,
-                s.elapsed().as_secs_f64() * 1e3
+                s.elapsed().as_secs_f64() * 1e3,
+                private_mb().map_or(String::new(), |mb| format!("  {mb:>5} MB private"))
             );
         }
     }
+}
+
+/// The process's resident anonymous memory (what the run allocated and touched) in MB;
+/// `None` where `/proc/self/status` cannot be read.
+fn private_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb >> 10)
 }
