@@ -198,6 +198,21 @@ impl GraphBuilder {
         self.ids.reserve(&self.strings, nodes);
     }
 
+    /// The rooms of the lists a large load fills (see [`backing`](super::backing)).
+    pub(crate) fn rooms(&self) -> Vec<super::backing::Room> {
+        use super::backing::Room;
+        let mut rooms = self.inner.rooms().to_vec();
+        rooms.extend([
+            Room::of_vec(&self.states),
+            self.strings.room(),
+            self.ids.room(),
+            Room::of_vec(&self.path_list),
+            Room::of_vec(&self.owner_list),
+            Room::of_vec(&self.part_of),
+        ]);
+        rooms
+    }
+
     fn add_origin(&mut self, o: Origin) -> u32 {
         self.origins.push(o);
         self.origins.len() as u32 - 1

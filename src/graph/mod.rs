@@ -14,6 +14,7 @@
 //! Graphs are built once by [`GraphBuilder`] (every source goes through it) and never mutated
 //! afterwards.
 
+pub(crate) mod backing;
 pub mod build;
 pub mod cache;
 pub(crate) mod closure;

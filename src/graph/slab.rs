@@ -172,6 +172,14 @@ impl<T: Plain> Editable<T> {
         }
     }
 
+    /// The room of its buffer (a read-in-place slab has no spare room).
+    pub(crate) fn room(&self) -> super::backing::Room {
+        match self {
+            Editable::Vec(v) => super::backing::Room::of_vec(v),
+            Editable::Slab(s) => super::backing::Room::of(s, s.len()),
+        }
+    }
+
     /// The elements as a `Vec` of their own.
     pub(crate) fn into_vec(self) -> Vec<T> {
         match self {

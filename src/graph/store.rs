@@ -160,6 +160,12 @@ impl Store {
         (self.nodes.into_vec(), edges)
     }
 
+    /// The rooms of the node and edge lists (see [`backing`](super::backing)).
+    pub(crate) fn rooms(&self) -> [super::backing::Room; 2] {
+        let edges = self.edges.get().map(super::backing::Room::of_vec);
+        [self.nodes.room(), edges.unwrap_or_default()]
+    }
+
     pub(crate) fn reserve_nodes(&mut self, n: usize) {
         self.nodes.to_mut().reserve(n);
     }

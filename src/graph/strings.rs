@@ -150,6 +150,11 @@ impl Arena {
     pub(crate) fn shrink_to_fit(&mut self) {
         self.buf.shrink_to_fit();
     }
+
+    /// The room of the strings appended so far (see [`backing`](super::backing)).
+    pub(crate) fn room(&self) -> super::backing::Room {
+        super::backing::Room::of(self.buf.as_bytes(), self.buf.capacity())
+    }
 }
 
 /// A hash-table slot: a tag from the hash (0 marks an empty slot), the index, and (to spare
@@ -387,6 +392,11 @@ impl Interner {
             }
         }
         true
+    }
+
+    /// The room of the list of interned strings (see [`backing`](super::backing)).
+    pub(crate) fn room(&self) -> super::backing::Room {
+        super::backing::Room::of_vec(&self.refs)
     }
 
     pub(crate) fn str_ref(&self, i: u32) -> StrRef {

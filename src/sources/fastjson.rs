@@ -23,9 +23,11 @@
 //! byte-for-byte the same as a sequential read.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
+use crate::graph::backing;
 use crate::graph::build::{DocId, EdgeSpec, NodeRef};
 use crate::graph::{EdgeKind, GraphBuilder, NodeKind, Tier};
 
@@ -905,6 +907,7 @@ pub(crate) fn load(
     // memory costs a fault per page, and a growing list copies itself (the 1M graph's cold
     // load took 13% longer with a fresh run per wave).
     let mut spare: Vec<Run<'_>> = Vec::new();
+    let mut ahead = backing::Ahead::default();
     let mut current = parse_wave(bytes, c.pos, mode, wave_bytes, &mut spare)?;
     let pos = loop {
         for r in &current {
@@ -924,10 +927,21 @@ pub(crate) fn load(
         if pos >= bytes.len() {
             return Err(Bail);
         }
-        let (next, ()) = rayon::join(
-            || parse_wave(bytes, pos, mode, wave_bytes, &mut spare),
-            || commit(builder, doc, &current),
+        // The parsing side, usually done first, backs the room the next commits will fill
+        // until this commit is done (see `backing`).
+        let plan = ahead.plan(&builder.rooms());
+        let committed = AtomicBool::new(false);
+        let ((next, backed), ()) = rayon::join(
+            || {
+                let next = parse_wave(bytes, pos, mode, wave_bytes, &mut spare);
+                (next, backing::back(&plan, &committed))
+            },
+            || {
+                commit(builder, doc, &current);
+                committed.store(true, Ordering::Relaxed);
+            },
         );
+        ahead.backed(&plan, &backed);
         spare.append(&mut current);
         release(pos);
         current = next?;
