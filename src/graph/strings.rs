@@ -166,6 +166,19 @@ struct Slot {
     at: StrRef,
 }
 
+/// `n` empty slots. A large table is fresh memory, whose first write costs a page fault
+/// (see [`backing`](super::backing)), so it is filled on every core: the 1M graph's 64 MB
+/// table took up to 180 ms on one core on a host slow to back fresh pages.
+fn empty_slots(n: usize) -> Vec<Slot> {
+    use rayon::prelude::*;
+    if n < 1 << 16 {
+        return vec![Slot::default(); n];
+    }
+    let mut v = Vec::with_capacity(n);
+    v.par_extend(rayon::iter::repeat_n(Slot::default(), n));
+    v
+}
+
 /// Maps strings to dense indices `0..len`, in order of first insertion.
 ///
 /// An open-addressing table with linear probing, at most half full. Besides one-at-a-time
@@ -211,7 +224,7 @@ pub(crate) fn prefetch<T>(p: *const T) {
 impl Interner {
     pub(crate) fn with_capacity(n: usize) -> Interner {
         Interner {
-            slots: vec![Slot::default(); Self::slots_for(n)],
+            slots: empty_slots(Self::slots_for(n)),
             refs: Vec::with_capacity(n),
             hasher: foldhash::fast::FixedState::with_seed(0x5eed_b1a5_7000_0001),
         }
@@ -232,7 +245,7 @@ impl Interner {
         self.refs.reserve(n);
         let want = Self::slots_for(self.refs.len() + n);
         if want > self.slots.len() {
-            let old = std::mem::replace(&mut self.slots, vec![Slot::default(); want]);
+            let old = std::mem::replace(&mut self.slots, empty_slots(want));
             for slot in old.into_iter().filter(|s| s.tag != 0) {
                 let s = arena.get(slot.at);
                 let h = self.hash(s);
