@@ -1143,6 +1143,64 @@ mod tests {
         (serde, fast)
     }
 
+    /// A generated-style file: `n` services and modules with owners, paths and parents, each
+    /// depending on a few others, then the edges list.
+    fn generated(n: usize) -> String {
+        let mut s = String::from("{\"nodes\":[\n");
+        for i in 0..n {
+            let parent = if i % 4 == 0 {
+                "null".to_string()
+            } else {
+                format!("\"node-{}\"", i / 4 * 4)
+            };
+            s += &format!(
+                "{{\"id\":\"node-{i}\",\"kind\":\"{}\",\"tier\":{},\"customer_facing\":{},\"owners\":[\"@team-{}\"],\"paths\":[\"services/node-{i}/**\"],\"part_of\":{parent}}}{}\n",
+                if i % 4 == 0 { "service" } else { "module" },
+                i % 4,
+                i % 7 == 0,
+                i % 13,
+                if i + 1 < n { "," } else { "" }
+            );
+        }
+        s += "],\n\"edges\":[\n";
+        let m = n * 5;
+        for j in 0..m {
+            let (from, to) = (j / 5, (j * 7919 + 13) % n);
+            s += &format!(
+                "{{\"from\":\"node-{from}\",\"to\":\"node-{to}\",\"kind\":\"{}\",\"optional\":{}}}{}\n",
+                ["sync", "async", "data", "build"][j % 4],
+                j % 11 == 0,
+                if j + 1 < m { "," } else { "" }
+            );
+        }
+        s + "]}\n"
+    }
+
+    /// Many waves over lists that grow by more than a page per wave, so the parsing side
+    /// backs their room while commits fill it (`backing`): with room reserved up front (the
+    /// lists stay in place) and without (they move as they grow).
+    #[test]
+    fn reads_a_large_file_in_many_waves_as_serde_does() {
+        let json = generated(40_000);
+        let path = Path::new("<test>.json");
+        let (serde, _) = both(&json, 1 << 30);
+        let serde = serde.unwrap();
+        for reserve in [false, true] {
+            let mut builder = GraphBuilder::new();
+            if reserve {
+                builder.reserve(json.len() / 400, json.len() / 64, json.len() / 8);
+            }
+            let doc = builder.begin_document("graph", path);
+            load(&mut builder, doc, json.as_bytes(), &|_| {}, 64 << 10).expect("fast path");
+            let (g, findings) = builder.finish_lenient().unwrap();
+            assert_eq!(
+                format!("{}{:?}", g.dump(), findings),
+                serde,
+                "reserve {reserve}"
+            );
+        }
+    }
+
     #[test]
     fn reads_what_serde_reads() {
         let json = r#"{"nodes": [
