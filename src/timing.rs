@@ -1,6 +1,6 @@
 //! Phase timings for performance work: set `BLAST_TIMINGS=1` to print how long each stage
-//! of a run took on stderr, and (on Linux) how much memory the process held when it ended.
-//! Costs nothing when unset.
+//! of a run took on stderr, and (on Linux) the process's resident anonymous memory
+//! (`RssAnon`) when the stage ended. Costs nothing when unset.
 
 use std::sync::OnceLock;
 use std::time::Instant;

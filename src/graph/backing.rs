@@ -13,9 +13,11 @@
 //! list, the room past what is backed already, up to twice what the list grew in the
 //! commit before; once the next wave is parsed, [`back`] asks the kernel to map that room
 //! (`MADV_POPULATE_WRITE`, Linux 5.14 and later) a piece of each list in turn, until the
-//! commit is done. Mapping faults the pages in as a write would, without writing: what the
-//! memory holds never changes. Elsewhere, or when the kernel declines, nothing is backed
-//! and the committing thread takes the faults as before.
+//! commit is done (with one thread, the parse, the backing and the commit run one after
+//! another, and the backing does what the commit would have done). Mapping faults the pages
+//! in as a write would, without writing: what the memory holds never changes. Elsewhere, or
+//! when the kernel cannot, nothing is backed and the committing thread takes the faults as
+//! before.
 //!
 //! The plan is only addresses: a list that moves (grows past its capacity) while its room
 //! is being backed leaves that room to the allocator, whose memory is then backed a little
@@ -108,10 +110,13 @@ impl Ahead {
 /// Asks the kernel to back `plan`'s ranges with pages, as a write would, without changing
 /// what they hold: a piece of each range in turn, so that every list gets its next pages
 /// first, until all is backed or `stop` is set. Returns how many bytes of each range it
-/// backed (all of them where the kernel cannot back memory: nothing is gained by trying
-/// again).
+/// went through (all of them where the kernel cannot back memory this way: nothing is
+/// gained by trying again).
 pub(crate) fn back(plan: &Plan, stop: &std::sync::atomic::AtomicBool) -> Vec<usize> {
     use std::sync::atomic::Ordering;
+    let Some(page) = page_size() else {
+        return plan.0.iter().map(|r| r.2).collect();
+    };
     let mut done = vec![0usize; plan.0.len()];
     loop {
         let mut more = false;
@@ -123,9 +128,7 @@ pub(crate) fn back(plan: &Plan, stop: &std::sync::atomic::AtomicBool) -> Vec<usi
                 return done;
             }
             let piece = PIECE.min(len - done[i]);
-            if !populate(start + done[i], piece) {
-                return plan.0.iter().map(|r| r.2).collect();
-            }
+            populate(start + done[i], piece, page);
             done[i] += piece;
             more |= done[i] < len;
         }
@@ -135,30 +138,43 @@ pub(crate) fn back(plan: &Plan, stop: &std::sync::atomic::AtomicBool) -> Vec<usi
     }
 }
 
-/// Backs the whole pages inside `start..start + len` (the pages around them may be partly
-/// another list's). `false` when the kernel cannot back memory this way.
-fn populate(start: usize, len: usize) -> bool {
+/// The page size, when this kernel backs memory with `MADV_POPULATE_WRITE` (Linux 5.14 and
+/// later; asked once, on a page of the process's own); `None` otherwise.
+fn page_size() -> Option<usize> {
     #[cfg(target_os = "linux")]
     {
-        let page = 4096;
-        let (a, b) = (start.next_multiple_of(page), (start + len) / page * page);
-        if b <= a {
-            return true;
-        }
-        // SAFETY: MADV_POPULATE_WRITE only maps pages (faulting them in as a write would,
-        // without writing), so it changes no memory's contents whatever the range, and no
-        // reference is made from the address. A range no longer mapped fails with ENOMEM
-        // (ignored: the next plan starts from the list's new place); a kernel older than
-        // 5.14 answers EINVAL.
-        let r = unsafe { libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_POPULATE_WRITE) };
-        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL)
+        static PAGE: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+        *PAGE.get_or_init(|| {
+            // SAFETY: `sysconf` reads a system setting.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            let page = usize::try_from(page).ok().filter(|p| p.is_power_of_two())?;
+            let probe = vec![0u8; 2 * page];
+            let at = (probe.as_ptr() as usize).next_multiple_of(page);
+            // SAFETY: maps one page inside `probe` without writing it (see `populate`).
+            let r =
+                unsafe { libc::madvise(at as *mut libc::c_void, page, libc::MADV_POPULATE_WRITE) };
+            (r == 0).then_some(page)
+        })
     }
     #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (start, len);
-        false
-    }
+    None
 }
+
+/// Backs the pages that hold any of `start..start + len`. A page at either end may be partly
+/// another allocation's: mapping it changes nothing there either.
+#[cfg(target_os = "linux")]
+fn populate(start: usize, len: usize, page: usize) {
+    let (a, b) = (start / page * page, (start + len).next_multiple_of(page));
+    // SAFETY: MADV_POPULATE_WRITE only maps pages (faulting them in as a write would,
+    // without writing), so it changes no memory's contents whatever the range, and no
+    // reference is made from the address. The result is ignored: a range that is no
+    // longer mapped, or mapped in a way the call does not take, belonged to a list that
+    // has moved since the plan (the next plan starts from its new place).
+    let _ = unsafe { libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_POPULATE_WRITE) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn populate(_: usize, _: usize, _: usize) {}
 
 #[cfg(test)]
 mod tests {
@@ -215,10 +231,18 @@ mod tests {
         b.extend(1000..1_000_000);
         let plan = ahead.plan(&[Room::of_vec(&a), Room::of_vec(&b)]);
         assert_eq!(plan.0.len(), 2);
+        let all = vec![plan.0[0].2, plan.0[1].2];
         let stopped = back(&plan, &AtomicBool::new(true));
-        assert_eq!(stopped, vec![0, 0]);
+        if page_size().is_some() {
+            assert_eq!(stopped, vec![0, 0]);
+        } else {
+            assert_eq!(
+                stopped, all,
+                "a kernel that cannot back memory: nothing to retry"
+            );
+        }
         let done = back(&plan, &AtomicBool::new(false));
-        assert_eq!(done, vec![plan.0[0].2, plan.0[1].2]);
+        assert_eq!(done, all);
         ahead.backed(&plan, &done);
         // What the lists hold is untouched, and they grow into the backed room as usual.
         a.extend(1_000_000..2_000_000);

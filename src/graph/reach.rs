@@ -68,19 +68,19 @@ impl Strengths {
     }
 }
 
-/// Records whose value with every byte zero is their default.
+/// Records whose bytes, all zero, are a valid value: their default.
 ///
 /// # Safety
-/// Every field is an integer (no padding bytes read, no enum, no reference), and the
-/// derived `Default` is all zeros.
-unsafe trait Zeroed: Default + Copy {}
+/// All-zero bytes must be a valid value of the type (integers only: no reference, no
+/// `NonZero`, no enum), and that value must be what `Default` gives.
+unsafe trait Zeroed: Default + Clone {}
 
-/// `n` default records in memory the allocator takes zeroed from the kernel, whose pages
-/// are backed only when first written. A walker's per-node records are 20 MB on a
+/// `n` default records, allocated zeroed. A walker's per-node records are 20 MB on a
 /// million-node graph: filled with defaults up front, one thread wrote them all before the
-/// first walk (3.5 ms in a warm process, 57 ms on a host slow to back fresh pages); this
-/// way the walk's own writes back them, on every core that reaches nodes, and a small walk
-/// backs only its own nodes' pages.
+/// first walk (3.5 ms in a warm process, 57 ms on a host slow to back fresh pages). Zeroed
+/// memory fresh from the kernel is not written at all (the allocator clears only memory it
+/// reuses), so the walk's own writes back its pages, on every core that reaches nodes, and
+/// a small walk backs only its own nodes' pages.
 fn zeroed<T: Zeroed>(n: usize) -> Vec<T> {
     let Ok(layout) = std::alloc::Layout::array::<T>(n) else {
         return vec![T::default(); n];

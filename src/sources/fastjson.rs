@@ -934,7 +934,11 @@ pub(crate) fn load(
         let ((next, backed), ()) = rayon::join(
             || {
                 let next = parse_wave(bytes, pos, mode, wave_bytes, &mut spare);
-                (next, backing::back(&plan, &committed))
+                let backed = match next {
+                    Ok(_) => backing::back(&plan, &committed),
+                    Err(_) => Vec::new(),
+                };
+                (next, backed)
             },
             || {
                 commit(builder, doc, &current);
