@@ -1192,7 +1192,7 @@ mod tests {
         for reserve in [false, true] {
             let mut builder = GraphBuilder::new();
             if reserve {
-                builder.reserve(json.len() / 400, json.len() / 64, json.len() / 8);
+                crate::sources::manifest::reserve_for_json(&mut builder, json.len());
             }
             let doc = builder.begin_document("graph", path);
             load(&mut builder, doc, json.as_bytes(), &|_| {}, 64 << 10).expect("fast path");

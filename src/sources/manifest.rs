@@ -442,6 +442,13 @@ pub(crate) fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
+/// Reserves the builder's room for a JSON graph file of `len` bytes. A size hint, generous
+/// on purpose (see `GraphBuilder::reserve`): generated files spend ~150 bytes per node line,
+/// ~75 per edge line, and their ids, paths and owners take under a tenth of the file.
+pub(crate) fn reserve_for_json(builder: &mut GraphBuilder, len: usize) {
+    builder.reserve(len / 400, len / 64, len / 8);
+}
+
 /// Loads a native graph file.
 pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
     let _t = crate::timing::Phase::start("parse graph file");
@@ -451,10 +458,7 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
     match format {
         Format::Json => {
             if bytes.len() > 1 << 24 {
-                // Size hint, generous on purpose (see `GraphBuilder::reserve`): generated
-                // files spend ~150 bytes per node line, ~75 per edge line, and their ids,
-                // paths and owners take under a tenth of the file.
-                builder.reserve(bytes.len() / 400, bytes.len() / 64, bytes.len() / 8);
+                reserve_for_json(builder, bytes.len());
             }
             if bytes.len() >= FAST_JSON_BYTES && builder.is_empty() {
                 let bar = crate::progress::Progress::bytes("loading", bytes.len() as u64, 32 << 20);
