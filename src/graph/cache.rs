@@ -588,12 +588,11 @@ fn edge_record(c: &[u8], n: usize) -> Option<Edge> {
 
 /// Whether an edge record reads ([`edge_record`] gives an edge) and its origin is one of
 /// `origins`: the same conditions, without branches, for checking millions of records.
+/// `n` is at most `u32::MAX / 2` (the decoder checks it first).
 #[inline]
-fn edge_ok(c: &[u8], n: usize, origins: usize) -> bool {
-    ((le32(c, 0) as usize) < n)
-        & ((le32(c, 4) as usize) < n)
-        & ((c[8] as usize) < EdgeKind::ALL.len())
-        & ((le32(c, 12) as usize) < origins)
+fn edge_ok(c: &[u8; EDGE_BYTES], n: u32, origins: u64) -> bool {
+    let at = |i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+    (at(0) < n) & (at(4) < n) & (c[8] < EdgeKind::ALL.len() as u8) & ((at(12) as u64) < origins)
 }
 
 /// What the payload holds after the nodes.
@@ -715,7 +714,7 @@ fn decode_rest(
     };
     let lens = [owner_list.len(), path_list.len(), origin_list.len()];
     if origin_list.iter().any(|&o| o as usize >= origins.len())
-        || !all_records_ok(raw_edges, EDGE_BYTES, |c| edge_ok(c, n, origins.len()))
+        || !all_records_ok(raw_edges, |c| edge_ok(c, n as u32, origins.len() as u64))
         || !all_ok(nodes, |x| {
             fits(x.owners, lens[0]) & fits(x.paths, lens[1]) & fits(x.origins, lens[2])
         })

@@ -118,10 +118,9 @@ impl Csr {
             && offsets.last().map(|&l| l as usize) == Some(targets.len())
             && targets.len() == classes.len()
             && non_decreasing(&offsets)
-            && all_ok(&targets, |&t| (t as usize) < n)
-            && all_ok(&classes, |&c| {
-                ((c as usize) < CLASSES) & (((c >> 1) as usize) < kinds)
-            });
+            && u32::try_from(n).is_ok_and(|n| all_ok(&targets, |&t| t < n))
+            // A class is below `CLASSES` and its kind (`class >> 1`) below `kinds`.
+            && all_ok(&classes, |&c| (c as usize) < CLASSES.min(2 * kinds));
         ok.then_some(Csr {
             offsets,
             targets,
