@@ -31,8 +31,8 @@ use serde::ser::{SerializeMap, Serializer};
 use rayon::prelude::*;
 
 use super::json::{
-    ITEMS_PER_BLOCK, ITEMS_PER_TASK, push_joined, push_json, push_json_str, push_json_strs,
-    push_node_head, write_array,
+    ITEMS_PER_BLOCK, ITEMS_PER_TASK, push_int, push_joined, push_json, push_json_str,
+    push_json_strs, push_node_head, write_array,
 };
 use crate::analysis::listing::{EdgeRows, Listing};
 use crate::graph::{AttrValue, Node, Origin};
@@ -147,7 +147,7 @@ fn push_node(b: &mut Vec<u8>, n: &Node<'_>, origins: &[Vec<u8>]) {
     push_node_head(b, n);
     if let Some(t) = n.tier() {
         b.extend_from_slice(b",\"tier\":");
-        push_json(b, &t.get());
+        push_int(b, t.get());
     }
     b.extend_from_slice(b",\"customer_facing\":");
     push_bool(b, n.customer_facing());

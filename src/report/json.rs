@@ -289,13 +289,49 @@ pub(super) fn push_node_head(b: &mut Vec<u8>, node: &Node<'_>) {
 /// Appends `s` as a JSON string, escaped exactly as serde_json escapes it (the common
 /// case, nothing to escape, is copied whole).
 pub(super) fn push_json_str(b: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+    if needs_no_escape(s.as_bytes()) {
         b.reserve(s.len() + 2);
         b.push(b'"');
         b.extend_from_slice(s.as_bytes());
         b.push(b'"');
     } else {
         push_json(b, s);
+    }
+}
+
+/// Whether serde_json writes `s` as it is between quotes: no byte below 0x20, no `"` and
+/// no `\`. Eight bytes at a time: a word has a byte below `k` (`k` ≤ 128) exactly when
+/// `(x - k·0x01…01) & !x & 0x80…80` is not zero, and a byte equal to `c` when `x ^ c·0x01…01`
+/// has a zero byte (Anderson's "bit twiddling hacks", `hasless` and `haszero`).
+fn needs_no_escape(s: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let below = |x: u64, k: u8| x.wrapping_sub(ONES * k as u64) & !x & HIGH;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_ne_bytes(w.try_into().expect("8 bytes"));
+        if below(x, 0x20) | below(x ^ (ONES * b'"' as u64), 1) | below(x ^ (ONES * b'\\' as u64), 1)
+            != 0
+        {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
+}
+
+/// Appends the integer `x` as serde_json writes it.
+pub(super) fn push_int(b: &mut Vec<u8>, x: impl itoa::Integer) {
+    b.extend_from_slice(itoa::Buffer::new().format(x).as_bytes());
+}
+
+/// Appends a node's `tier` value as serde_json writes it: the number, or `null`.
+pub(super) fn push_tier(b: &mut Vec<u8>, node: &Node<'_>) {
+    match node.tier() {
+        Some(t) => push_int(b, t.get()),
+        None => b.extend_from_slice(b"null"),
     }
 }
 
@@ -394,13 +430,13 @@ fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'
     let node = n.node();
     push_node_head(b, &node);
     b.extend_from_slice(b",\"tier\":");
-    push_json(b, &node.tier().map(|t| t.get()));
+    push_tier(b, &node);
     b.extend_from_slice(if node.customer_facing() {
         b",\"customer_facing\":true,\"distance\":"
     } else {
         b",\"customer_facing\":false,\"distance\":"
     });
-    push_json(b, &n.distance());
+    push_int(b, n.distance());
     b.extend_from_slice(b",\"strength\":");
     push_json(b, &n.strength());
     b.extend_from_slice(b",\"risk\":\"");
@@ -413,9 +449,15 @@ fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'
     b.extend_from_slice(b",\"owners\":");
     let (owners, source) = n.owners();
     push_json_strs(b, owners);
-    b.extend_from_slice(b",\"owners_source\":");
-    push_json(b, &source.map(|s| s.as_str()));
-    b.push(b'}');
+    // The source is a plain lower-case word, written as it is.
+    match source {
+        Some(s) => {
+            b.extend_from_slice(b",\"owners_source\":\"");
+            b.extend_from_slice(s.as_str().as_bytes());
+            b.extend_from_slice(b"\"}");
+        }
+        None => b.extend_from_slice(b",\"owners_source\":null}"),
+    }
 }
 
 /// Starts a JSON object whose field `key` is too large for serde: writes the fields of `head`
@@ -693,13 +735,13 @@ pub const SPOF_SCHEMA: &str = "blast-radius/spof/v1";
 fn push_ranked(b: &mut Vec<u8>, r: &crate::analysis::rank::Ranked<'_>) {
     push_node_head(b, &r.node);
     b.extend_from_slice(b",\"tier\":");
-    push_json(b, &r.node.tier().map(|t| t.get()));
+    push_tier(b, &r.node);
     b.extend_from_slice(b",\"blast_radius\":");
-    push_json(b, &r.blast_radius);
+    push_int(b, r.blast_radius);
     b.extend_from_slice(b",\"customer_facing\":");
-    push_json(b, &r.customer_facing);
+    push_int(b, r.customer_facing);
     b.extend_from_slice(b",\"tier0\":");
-    push_json(b, &r.tier0);
+    push_int(b, r.tier0);
     b.extend_from_slice(b",\"risk\":\"");
     b.extend_from_slice(r.risk.as_str().as_bytes());
     b.extend_from_slice(if r.estimated {
@@ -1172,6 +1214,32 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// A string is written as serde_json writes it, whatever bytes need escaping and
+        /// wherever they fall in the eight-byte words the check reads.
+        #[test]
+        fn strings_are_what_serde_writes(
+            s in "[a-z\"\\\\\u{0}-\u{1f}\u{7f}\u{e9}\u{2028}\u{1f600} ]{0,40}",
+        ) {
+            let mut b = Vec::new();
+            push_json_str(&mut b, &s);
+            proptest::prop_assert_eq!(b, serde_json::to_vec(&s).unwrap());
+            let plain = !s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\');
+            proptest::prop_assert_eq!(needs_no_escape(s.as_bytes()), plain);
+        }
+
+        /// Integers and tiers are the digits serde_json writes.
+        #[test]
+        fn integers_are_what_serde_writes(x in proptest::num::u64::ANY, t in 0u8..=255) {
+            let mut b = Vec::new();
+            push_int(&mut b, x);
+            proptest::prop_assert_eq!(b, serde_json::to_vec(&x).unwrap());
+            let mut b = Vec::new();
+            push_int(&mut b, t);
+            proptest::prop_assert_eq!(b, serde_json::to_vec(&t).unwrap());
         }
     }
 
