@@ -513,6 +513,15 @@ impl DependencyGraph {
         w.flush()
     }
 
+    /// Where the edge records of a graph read by [`read_cache`](Self::read_cache) lie in
+    /// the bytes it was read from, while they are not decoded: nothing reads those bytes
+    /// until something first reads the graph's edges (walks use the adjacency arrays), so
+    /// a caller may let the system drop them from memory meanwhile. `None` once decoded,
+    /// and for a graph that was built.
+    pub fn undecoded_edge_bytes(&self) -> Option<std::ops::Range<usize>> {
+        self.inner.undecoded_edge_bytes()
+    }
+
     /// Reads a graph written by [`write_cache`](Self::write_cache) for `key`.
     ///
     /// The graph keeps `bytes` (a mapped file, or bytes in memory) for as long as it lives,
@@ -643,7 +652,8 @@ fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph,
     // the first node to itself, never a panic. Decoded on one thread: it runs inside the
     // store's one-time initialisation, which a parallel loop must not re-enter.
     let count = rest.edges.len() / EDGE_BYTES;
-    let (src, range) = (shared.clone(), at + rest.edges.start..at + rest.edges.end);
+    let range = at + rest.edges.start..at + rest.edges.end;
+    let (src, bytes) = (shared.clone(), range.clone());
     let decode = move || -> Vec<Edge> {
         let fallback = Edge::new(NodeIx(0), NodeIx(0), EDGE_FALLBACK);
         (*src).as_ref()[range.clone()]
@@ -656,6 +666,7 @@ fn decode(shared: &Shared, at: usize, payload: &[u8]) -> Result<DependencyGraph,
         LazyEdges {
             count,
             decode: std::sync::Arc::new(decode),
+            bytes,
         },
     );
     fn lock<T>(x: Option<T>) -> OnceLock<T> {
@@ -864,12 +875,23 @@ pub(crate) mod tests {
         let key = CacheKey([7; 16]);
         let _ = (g.csr(Direction::Forward), g.id_order());
         let bytes = cache_bytes(&g, &key);
-        let back = DependencyGraph::read_cache(bytes, &key).unwrap();
-        // The edges are counted, not decoded, until something reads them.
+        let back = DependencyGraph::read_cache(bytes.clone(), &key).unwrap();
+        // The edges are counted, not decoded, until something reads them; until then the
+        // graph says where their records are, which are the edges' bytes as written.
         assert_eq!(back.edge_count(), g.edge_count());
         assert!(!back.inner.edges_decoded());
+        let records = back.undecoded_edge_bytes().unwrap();
+        assert_eq!(records.len(), g.edge_count() * EDGE_BYTES);
+        let first = &g.inner.raw_edges()[0];
+        assert_eq!(
+            le32(&bytes[records.clone()], 0) as usize,
+            first.source().index()
+        );
+        assert_eq!(le32(&bytes[records], 4) as usize, first.target().index());
         assert_eq!(back.dump(), g.dump());
         assert!(back.inner.edges_decoded());
+        assert_eq!(back.undecoded_edge_bytes(), None);
+        assert_eq!(g.undecoded_edge_bytes(), None);
         back.verify().unwrap();
         assert_eq!(back.node("checkout").unwrap().id().as_str(), "checkout");
         assert_eq!(back.id_order(), g.id_order());

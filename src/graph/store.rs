@@ -102,6 +102,8 @@ struct Lists {
 pub(crate) struct LazyEdges {
     pub(crate) count: usize,
     pub(crate) decode: Arc<dyn Fn() -> Vec<Edge> + Send + Sync>,
+    /// Where the records lie in the bytes they are decoded from.
+    pub(crate) bytes: std::ops::Range<usize>,
 }
 
 /// Nodes and edges in insertion order.
@@ -138,6 +140,15 @@ impl Store {
     fn edges(&self) -> &Vec<Edge> {
         self.edges
             .get_or_init(|| self.lazy.as_ref().map_or_else(Vec::new, |l| (l.decode)()))
+    }
+
+    /// Where the edges not decoded yet lie in the bytes they will be decoded from (see
+    /// [`LazyEdges`]); `None` once decoded, or for edges that were built.
+    pub(crate) fn undecoded_edge_bytes(&self) -> Option<std::ops::Range<usize>> {
+        match self.edges.get() {
+            Some(_) => None,
+            None => self.lazy.as_ref().map(|l| l.bytes.clone()),
+        }
     }
 
     /// Whether the edges are decoded (see [`LazyEdges`]).
