@@ -699,25 +699,33 @@ impl<'i, 'g> ImpactedNode<'i, 'g> {
     /// Its owners and where they come from: the graph's `owners`, else (for tier-0 and
     /// customer-facing nodes, when the analyzer had a CODEOWNERS file) CODEOWNERS'.
     pub fn owners(&self) -> (Vec<&'i str>, Option<OwnersSource>) {
-        let node = self.node();
-        if node.owners().len() > 0 {
-            return (node.owners().collect(), Some(OwnersSource::Graph));
-        }
-        match self
-            .impact
-            .codeowners
-            .binary_search_by_key(&self.entry.ix, |c| c.0)
-        {
-            Ok(i) => (
-                self.impact.codeowners[i]
-                    .1
-                    .iter()
-                    .map(String::as_str)
-                    .collect(),
-                Some(OwnersSource::Codeowners),
-            ),
-            Err(_) => (Vec::new(), None),
-        }
+        let (owners, source) = self.owners_iter();
+        (owners.collect(), source)
+    }
+
+    /// [`owners`](Self::owners) without collecting them: the reports write tens of
+    /// thousands of entries.
+    pub(crate) fn owners_iter(
+        &self,
+    ) -> (
+        impl Iterator<Item = &'i str> + use<'i, 'g>,
+        Option<OwnersSource>,
+    ) {
+        let graph = self.node().owners();
+        let (codeowners, source): (&'i [String], _) = if graph.len() > 0 {
+            (&[], Some(OwnersSource::Graph))
+        } else {
+            match self
+                .impact
+                .codeowners
+                .binary_search_by_key(&self.entry.ix, |c| c.0)
+            {
+                Ok(i) => (&self.impact.codeowners[i].1, Some(OwnersSource::Codeowners)),
+                Err(_) => (&[], None),
+            }
+        };
+        // One of the two is empty.
+        (graph.chain(codeowners.iter().map(String::as_str)), source)
     }
 }
 

@@ -639,7 +639,7 @@ impl<'g> Node<'g> {
         self.inner.customer_facing()
     }
     /// Owners (teams or people) as written.
-    pub fn owners(&self) -> impl ExactSizeIterator<Item = &'g str> + 'g {
+    pub fn owners(&self) -> impl ExactSizeIterator<Item = &'g str> + use<'g> {
         let g = self.graph;
         g.owner_list[self.inner.owners.range()]
             .iter()

@@ -447,7 +447,7 @@ fn push_impacted(b: &mut Vec<u8>, n: ImpactedNode<'_, '_>, path: Option<&[Node<'
         push_json_strs(b, path.iter().map(|p| p.id().as_str()));
     }
     b.extend_from_slice(b",\"owners\":");
-    let (owners, source) = n.owners();
+    let (owners, source) = n.owners_iter();
     push_json_strs(b, owners);
     // The source is a plain lower-case word, written as it is.
     match source {
