@@ -52,8 +52,9 @@ def fresh(path: str) -> str:
 
 
 def timed(cmd: list[str], log: str, env: dict | None = None, stdout: str | None = None) -> dict:
+    out_path = fresh(stdout) if stdout else os.devnull
     t0 = time.perf_counter()
-    with open(log, "w") as err, open(fresh(stdout) if stdout else os.devnull, "w") as out:
+    with open(log, "w") as err, open(out_path, "w") as out:
         rc = subprocess.call(["/usr/bin/time", "-v", *cmd], stdout=out, stderr=err,
                              env={**os.environ, **(env or {})})
     wall = time.perf_counter() - t0

@@ -2,11 +2,12 @@
 //! stage of a run: how long it took, when it ended (milliseconds since the first stage
 //! started), the processor time the whole process spent meanwhile (every thread, user and
 //! kernel: more than the duration when cores worked in parallel, or when another thread
-//! ran alongside, as `--batch`'s writer does), and (on Linux) the process's resident
-//! anonymous memory (`RssAnon`) when the stage ended. Costs nothing when unset.
+//! ran alongside, as `--batch`'s writer does; the kernel may count it in scheduler ticks
+//! of a few milliseconds), and (on Linux) the process's resident anonymous memory
+//! (`RssAnon`) when the stage ended. Costs nothing when unset.
 //!
 //! ```text
-//! timing: walk: strongest             38.579 ms  at   114.1  cpu    51.7 ms     82 MB private
+//! timing: walk: strongest             38.579 ms  at   114.1 ms  cpu    51.7 ms     82 MB private
 //! ```
 
 use std::sync::OnceLock;
@@ -51,7 +52,7 @@ impl Drop for Phase {
                 _ => String::new(),
             };
             eprintln!(
-                "timing: {:<24} {:>9.3} ms  at {:>7.1}{cpu}{}",
+                "timing: {:<24} {:>9.3} ms  at {:>7.1} ms{cpu}{}",
                 self.label,
                 at.elapsed().as_secs_f64() * 1e3,
                 origin().elapsed().as_secs_f64() * 1e3,

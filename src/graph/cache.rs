@@ -571,6 +571,7 @@ impl DependencyGraph {
 const NODE_BYTES: usize = 40;
 const _: () = assert!(size_of::<NodeImpl>() == NODE_BYTES);
 const EDGE_BYTES: usize = 16;
+const _: () = assert!(EdgeKind::ALL.len() <= u8::MAX as usize);
 
 /// What stands in for an edge record that no longer reads (see [`decode`]).
 const EDGE_FALLBACK: EdgeImpl = EdgeImpl {
@@ -597,7 +598,7 @@ fn edge_record(c: &[u8], n: usize) -> Option<Edge> {
 
 /// Whether an edge record reads ([`edge_record`] gives an edge) and its origin is one of
 /// `origins`: the same conditions, without branches, for checking millions of records.
-/// `n` is at most `u32::MAX / 2` (the decoder checks it first).
+/// `n` is at most `u32::MAX / 2` (the decoder checks it first); a kind is one byte.
 #[inline]
 fn edge_ok(c: &[u8; EDGE_BYTES], n: u32, origins: u64) -> bool {
     let at = |i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
@@ -1030,9 +1031,11 @@ pub(crate) mod tests {
         } = layout(&bytes, &g);
         let last = edges + (m - 1) * EDGE_BYTES;
         let origins = g.origins.len() as u32;
-        // The last edge's end out of range, its kind unknown, its origin out of range.
-        let edits: [(usize, Vec<u8>); 3] = [
+        // The last edge's ends out of range, its kind unknown, its origin out of range.
+        let edits: [(usize, Vec<u8>); 5] = [
+            (0, (n as u32).to_le_bytes().to_vec()),
             (4, (n as u32).to_le_bytes().to_vec()),
+            (8, vec![EdgeKind::ALL.len() as u8]),
             (8, vec![u8::MAX]),
             (12, origins.to_le_bytes().to_vec()),
         ];

@@ -118,7 +118,8 @@ impl Csr {
             && offsets.last().map(|&l| l as usize) == Some(targets.len())
             && targets.len() == classes.len()
             && non_decreasing(&offsets)
-            && u32::try_from(n).is_ok_and(|n| all_ok(&targets, |&t| t < n))
+            // Every `u32` is a node of a graph of more than `u32::MAX` nodes.
+            && u32::try_from(n).map_or(true, |n| all_ok(&targets, |&t| t < n))
             // A class is below `CLASSES` and its kind (`class >> 1`) below `kinds`.
             && all_ok(&classes, |&c| (c as usize) < CLASSES.min(2 * kinds));
         ok.then_some(Csr {
@@ -171,6 +172,34 @@ impl Csr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reader refuses any target that is not a node and any class whose kind is not
+    /// one (`class_parts` would index past the kinds): a cache file must never panic.
+    #[test]
+    fn from_parts_refuses_targets_and_classes_out_of_range() {
+        let top = (2 * EdgeKind::ALL.len() - 1) as u8;
+        let csr = |targets: Vec<u32>, classes: Vec<u8>| {
+            let offsets = vec![0, 1, 2, targets.len() as u32];
+            Csr::from_parts(offsets.into(), targets.into(), classes.into(), 3)
+        };
+        let ok = csr(vec![1, 2, 0, 2], vec![0, top, 1, 2]).unwrap();
+        assert_eq!(class_parts(top), (*EdgeKind::ALL.last().unwrap(), true));
+        assert_eq!(ok.neighbors(2).collect::<Vec<_>>(), [(0, 1), (2, 2)]);
+        assert!(
+            csr(vec![1, 3, 0, 2], vec![0, 0, 0, 0]).is_none(),
+            "target n"
+        );
+        assert!(csr(vec![1, u32::MAX, 0, 2], vec![0, 0, 0, 0]).is_none());
+        for class in [top + 1, top + 2, CLASSES as u8, u8::MAX] {
+            assert!(
+                csr(vec![1, 2, 0, 2], vec![0, 0, class, 0]).is_none(),
+                "{class}"
+            );
+        }
+        let offsets: Vec<u32> = vec![0, 2, 1, 4];
+        let back = Csr::from_parts(offsets.into(), vec![0; 4].into(), vec![0; 4].into(), 3);
+        assert!(back.is_none(), "decreasing offsets");
+    }
 
     #[test]
     fn classes_round_trip() {

@@ -646,7 +646,7 @@ impl<'g> Node<'g> {
             .map(move |&r| g.str(r))
     }
     /// Globs of the files the node owns.
-    pub fn paths(&self) -> impl ExactSizeIterator<Item = &'g str> + 'g {
+    pub fn paths(&self) -> impl ExactSizeIterator<Item = &'g str> + use<'g> {
         let g = self.graph;
         g.path_list[self.inner.paths.range()]
             .iter()
@@ -657,7 +657,7 @@ impl<'g> Node<'g> {
         self.inner.part_of().map(|p| self.graph.node_ix(p))
     }
     /// Where the node was declared (every file that mentioned it).
-    pub fn origins(&self) -> impl ExactSizeIterator<Item = &'g Origin> + 'g {
+    pub fn origins(&self) -> impl ExactSizeIterator<Item = &'g Origin> + use<'g> {
         let g = self.graph;
         g.origin_list[self.inner.origins.range()]
             .iter()

@@ -197,24 +197,36 @@ pub fn read(dir: &Path, key: &CacheKey) -> Option<DependencyGraph> {
     // for 13 MB less peak memory).
     #[cfg(unix)]
     if let Some(edges) = graph.undecoded_edge_bytes() {
-        // Whole pages inside the records (the map starts on a page).
         // SAFETY: `sysconf` reads a system setting.
         let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
             .ok()
             .filter(|p| p.is_power_of_two())
             .unwrap_or(4096);
-        let (from, to) = (edges.start.next_multiple_of(page), edges.end / page * page);
-        if from < to {
+        // The map starts on a page.
+        if let Some(pages) = whole_pages(edges, page) {
             // SAFETY: a read-only shared map of a file that is never rewritten: a page
             // dropped here is read back from the file, unchanged, on the next access.
             let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    pages.start,
+                    pages.len(),
+                )
             };
         }
     }
     // Mark it recently used.
     let _ = file.set_modified(std::time::SystemTime::now());
     Some(graph)
+}
+
+/// The whole pages of `page` bytes that lie inside `bytes` (offsets from a page start), if
+/// any.
+#[cfg_attr(not(unix), allow(dead_code))]
+fn whole_pages(bytes: std::ops::Range<usize>, page: usize) -> Option<std::ops::Range<usize>> {
+    let from = bytes.start.checked_next_multiple_of(page)?;
+    let to = bytes.end / page * page;
+    (from < to).then_some(from..to)
 }
 
 /// Stores `graph` for `key` (best effort: a cache that cannot be written is skipped).
@@ -237,5 +249,22 @@ fn evict(dir: &Path, pick: impl Fn(&Path) -> bool, keep: usize) {
     files.sort_by(|a, b| b.cmp(a));
     for (_, p) in files.into_iter().skip(keep) {
         let _ = std::fs::remove_file(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_pages;
+
+    #[test]
+    fn only_whole_pages_inside_the_range_are_released() {
+        assert_eq!(whole_pages(0..8192, 4096), Some(0..8192));
+        assert_eq!(whole_pages(1..12288, 4096), Some(4096..12288));
+        assert_eq!(whole_pages(4095..12289, 4096), Some(4096..12288));
+        assert_eq!(whole_pages(4096..8191, 4096), None);
+        assert_eq!(whole_pages(100..5000, 4096), None);
+        assert_eq!(whole_pages(7..7, 4096), None);
+        assert_eq!(whole_pages(70_000..200_000, 65_536), Some(131_072..196_608));
+        assert_eq!(whole_pages(usize::MAX - 5..usize::MAX, 4096), None);
     }
 }

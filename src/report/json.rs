@@ -1222,7 +1222,7 @@ mod tests {
         /// wherever they fall in the eight-byte words the check reads.
         #[test]
         fn strings_are_what_serde_writes(
-            s in "[a-z\"\\\\\u{0}-\u{1f}\u{7f}\u{e9}\u{2028}\u{1f600} ]{0,40}",
+            s in "[a-z\"\\\\\u{0}-\u{1f}\u{7f}\u{a0}\u{a2}\u{dc}\u{e9}\u{2028}\u{1f600} ]{0,40}",
         ) {
             let mut b = Vec::new();
             push_json_str(&mut b, &s);
