@@ -138,6 +138,24 @@ pub(crate) fn back(plan: &Plan, stop: &std::sync::atomic::AtomicBool) -> Vec<usi
     }
 }
 
+/// The system's memory page size (4096 where it cannot be read).
+pub(crate) fn system_page_size() -> usize {
+    #[cfg(unix)]
+    {
+        static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        *PAGE.get_or_init(|| {
+            // SAFETY: `sysconf` reads a system setting.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            usize::try_from(page)
+                .ok()
+                .filter(|p| p.is_power_of_two())
+                .unwrap_or(4096)
+        })
+    }
+    #[cfg(not(unix))]
+    4096
+}
+
 /// The page size, when this kernel backs memory with `MADV_POPULATE_WRITE` (Linux 5.14 and
 /// later; asked once, on a page of the process's own); `None` otherwise.
 fn page_size() -> Option<usize> {
@@ -145,9 +163,7 @@ fn page_size() -> Option<usize> {
     {
         static PAGE: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
         *PAGE.get_or_init(|| {
-            // SAFETY: `sysconf` reads a system setting.
-            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-            let page = usize::try_from(page).ok().filter(|p| p.is_power_of_two())?;
+            let page = system_page_size();
             let probe = vec![0u8; 2 * page];
             let at = (probe.as_ptr() as usize).next_multiple_of(page);
             // SAFETY: maps one page inside `probe` without writing it (see `populate`).

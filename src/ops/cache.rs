@@ -197,13 +197,8 @@ pub fn read(dir: &Path, key: &CacheKey) -> Option<DependencyGraph> {
     // for 13 MB less peak memory).
     #[cfg(unix)]
     if let Some(edges) = graph.undecoded_edge_bytes() {
-        // SAFETY: `sysconf` reads a system setting.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
-            .ok()
-            .filter(|p| p.is_power_of_two())
-            .unwrap_or(4096);
         // The map starts on a page.
-        if let Some(pages) = whole_pages(edges, page) {
+        if let Some(pages) = whole_pages(edges, crate::graph::backing::system_page_size()) {
             // SAFETY: a read-only shared map of a file that is never rewritten: a page
             // dropped here is read back from the file, unchanged, on the next access.
             let _ = unsafe {
