@@ -601,8 +601,10 @@ fn edge_record(c: &[u8], n: usize) -> Option<Edge> {
 /// `n` is at most `u32::MAX / 2` (the decoder checks it first); a kind is one byte.
 #[inline]
 fn edge_ok(c: &[u8; EDGE_BYTES], n: u32, origins: u64) -> bool {
-    let at = |i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
-    (at(0) < n) & (at(4) < n) & (c[8] < EdgeKind::ALL.len() as u8) & ((at(12) as u64) < origins)
+    (le32(c, 0) < n)
+        & (le32(c, 4) < n)
+        & (c[8] < EdgeKind::ALL.len() as u8)
+        & ((le32(c, 12) as u64) < origins)
 }
 
 /// What the payload holds after the nodes.
