@@ -300,26 +300,23 @@ pub(super) fn push_json_str(b: &mut Vec<u8>, s: &str) {
 }
 
 /// Whether serde_json writes `s` as it is between quotes: no byte below 0x20, no `"` and
-/// no `\`. Eight bytes at a time: a word has a byte below `k` (`k` ≤ 128) exactly when
-/// `(x - k·0x01…01) & !x & 0x80…80` is not zero, and a byte equal to `c` when `x ^ c·0x01…01`
-/// has a zero byte (Anderson's "bit twiddling hacks", `hasless` and `haszero`).
+/// no `\`. Eight bytes at a time (the last few padded with spaces): a word has a byte below
+/// `k` (`k` ≤ 128) exactly when `(x - k·0x01…01) & !x & 0x80…80` is not zero, and a byte
+/// equal to `c` when `x ^ c·0x01…01` has a zero byte (Anderson's "bit twiddling hacks",
+/// `hasless` and `haszero`).
 fn needs_no_escape(s: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES << 7;
     let below = |x: u64, k: u8| x.wrapping_sub(ONES * k as u64) & !x & HIGH;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_ne_bytes(w.try_into().expect("8 bytes"));
-        if below(x, 0x20) | below(x ^ (ONES * b'"' as u64), 1) | below(x ^ (ONES * b'\\' as u64), 1)
-            != 0
-        {
-            return false;
-        }
-    }
-    words
-        .remainder()
-        .iter()
-        .all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
+    let plain = |w: &[u8; 8]| {
+        let x = u64::from_ne_bytes(*w);
+        below(x, 0x20) | below(x ^ (ONES * b'"' as u64), 1) | below(x ^ (ONES * b'\\' as u64), 1)
+            == 0
+    };
+    let (words, tail) = s.as_chunks::<8>();
+    let mut last = [b' '; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    words.iter().all(plain) && plain(&last)
 }
 
 /// Appends the integer `x` as serde_json writes it.
