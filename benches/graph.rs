@@ -175,7 +175,7 @@ fn bench_listing(c: &mut Criterion) {
 criterion_group!(benches, bench_load, bench_impact, bench_rank, bench_listing);
 // `criterion_main!`, with the binary's allocator setting first.
 fn main() {
-    blast_radius::allocator::keep_freed_memory();
+    blast_radius::allocator::tune();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

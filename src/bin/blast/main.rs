@@ -11,7 +11,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    blast_radius::allocator::keep_freed_memory();
+    blast_radius::allocator::tune();
     let args = cli::Cli::parse();
     blast_radius::progress::enable();
     let color = cli::color_enabled(args.color);
