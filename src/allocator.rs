@@ -32,7 +32,9 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 ///   touches ~180 MB of fresh memory; run after a pause (the host had taken the memory
 ///   back), it took 0.87 s with mimalloc's huge pages and 0.64 s without
 ///   (`MIMALLOC_ALLOW_THP`, 6 alternating runs each), and 0.73 s before this setting
-///   against 0.55 s after (6 each).
+///   against 0.55 s after (6 each). The price is paid by warm loops that reuse their
+///   memory, which lose huge pages' fewer TLB misses: criterion's heaviest 1M query and
+///   its JSON report are 4–6% slower.
 pub fn tune() {
     // SAFETY: sets a plain integer option; mimalloc accepts any value for any option.
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) }
