@@ -291,7 +291,12 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        // Shown as an escape-safe name (see `report::inert`): a file name can hold a line feed.
+        write!(
+            f,
+            "{}",
+            crate::report::inert(&self.file.display().to_string())
+        )?;
         if let Some(l) = self.line {
             write!(f, ":{l}")?;
             if let Some(c) = self.column {
@@ -365,11 +370,19 @@ impl fmt::Display for Finding {
         if let Some(loc) = &self.location {
             write!(f, "{loc}: ")?;
         }
-        write!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        // Messages name ids and files, which may hold line feeds: each line stays one line.
+        let inert = crate::report::inert;
+        write!(
+            f,
+            "{}[{}]: {}",
+            self.severity,
+            self.code,
+            inert(&self.message)
+        )?;
         if let Some(rel) = &self.related {
             write!(f, "\n  note: see also {rel}")?;
         }
-        write!(f, "\n  help: {}", self.help)
+        write!(f, "\n  help: {}", inert(&self.help))
     }
 }
 

@@ -9,6 +9,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::codes::{Finding, Location};
+use crate::report::inert;
 
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -18,7 +19,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}{}", path.display(), hint.as_deref().map(|h| format!("\n  help: {h}")).unwrap_or_default())]
+    #[error("{}: {source}{}", inert(&path.display().to_string()), help_line(hint))]
     Io {
         /// The file.
         path: PathBuf,
@@ -31,7 +32,7 @@ pub enum Error {
 
     /// A file is not valid JSON, TOML or YAML, has an unknown key, or a value of the wrong
     /// type or out of range.
-    #[error("{location}: {message}{}", help.as_deref().map(|h| format!("\n  help: {h}")).unwrap_or_default())]
+    #[error("{location}: {}{}", inert(message), help_line(help))]
     Parse {
         /// Where.
         location: Location,
@@ -54,7 +55,7 @@ pub enum Error {
     },
 
     /// A change names a node id that does not exist.
-    #[error("unknown node id '{id}'{}", suggest_text(suggestions))]
+    #[error("unknown node id '{}'{}", inert(id), suggest_text(suggestions))]
     UnknownNode {
         /// The id as given.
         id: String,
@@ -63,7 +64,7 @@ pub enum Error {
     },
 
     /// `blast.toml` is missing something or holds a bad value.
-    #[error("{location}: {message}{}", help.as_deref().map(|h| format!("\n  help: {h}")).unwrap_or_default())]
+    #[error("{location}: {}{}", inert(message), help_line(help))]
     Config {
         /// Where.
         location: Location,
@@ -79,7 +80,7 @@ pub enum Error {
 
     /// Git is missing, the directory is not a repository, a ref is unknown, or the history
     /// needed to compare two revisions was not fetched.
-    #[error("{message}{}", help.as_deref().map(|h| format!("\n  help: {h}")).unwrap_or_default())]
+    #[error("{}{}", inert(message), help_line(help))]
     Git {
         /// What went wrong, quoting the ref or directory.
         message: String,
@@ -111,14 +112,22 @@ impl Error {
     }
 }
 
+/// A message's `help` line, if it has one. Messages, help and names in them are shown
+/// through [`inert`], so a name cannot start a line of its own (a GitHub `::command::`).
+fn help_line(help: &Option<String>) -> String {
+    help.as_deref()
+        .map(|h| format!("\n  help: {}", inert(h)))
+        .unwrap_or_default()
+}
+
 fn suggest_text(s: &[String]) -> String {
     match s {
         [] => "\n  help: run `blast graph` to list the node ids".to_string(),
-        [one] => format!("\n  help: did you mean '{one}'?"),
+        [one] => format!("\n  help: did you mean '{}'?", inert(one)),
         many => format!(
             "\n  help: did you mean one of: {}?",
             many.iter()
-                .map(|s| format!("'{s}'"))
+                .map(|s| format!("'{}'", inert(s)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

@@ -208,3 +208,54 @@ fn bad_usage_exits_two() {
     assert!(out.stderr.contains("CHANGE"), "{}", out.stderr);
     expect(2, &["frobnicate"]);
 }
+
+/// A graph whose ids carry a line feed followed by a GitHub workflow command, a terminal
+/// escape and a right-to-left override.
+const HOSTILE_IDS: &str = r#"{"nodes":[{"id":"lib","owners":["@a"],"paths":["lib/**"]},{"id":"web\n::error::forged\u001b[2J\u202e","tier":0,"depends_on":["lib"]}]}"#;
+
+/// The hostile id as every text report and message shows it.
+const HOSTILE_SHOWN: &str = r"web\n::error::forged\u{1b}[2J\u{202e}";
+
+#[test]
+fn names_cannot_start_a_line_in_text_reports_or_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g.json");
+    std::fs::write(&g, HOSTILE_IDS).unwrap();
+    let g = g.to_str().unwrap();
+    let web = "web\n::error::forged\u{1b}[2J\u{202e}";
+    for args in [
+        vec!["impact", "lib"],
+        vec!["why", "lib", web],
+        vec!["rank"],
+        vec!["spof"],
+        vec!["graph"],
+        vec!["check"],
+        vec!["ci", "lib"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["-g", g, "--no-cache", "--color", "never"]);
+        let out = crate::util::run(crate::util::blast(), &all);
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert!(text.contains(HOSTILE_SHOWN), "{args:?}:\n{text}");
+        for line in text.lines() {
+            assert!(
+                !line.trim_start().starts_with("::") && !line.contains(['\u{1b}', '\u{202e}']),
+                "{args:?} printed a raw line: {line:?}"
+            );
+        }
+    }
+    // An unknown id in an error message, and a suggestion that holds the hostile id.
+    let out = expect(2, &["impact", "web\n::error::x", "-g", g, "--no-cache"]);
+    assert!(
+        out.stderr
+            .starts_with(r"error: unknown node id 'web\n::error::x'"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(HOSTILE_SHOWN), "{}", out.stderr);
+    assert!(
+        !out.stderr.lines().any(|l| l.trim_start().starts_with("::")),
+        "{}",
+        out.stderr
+    );
+}

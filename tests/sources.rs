@@ -845,3 +845,55 @@ fn profile_needs_compose() {
         out.stderr
     );
 }
+
+#[test]
+fn backstage_annotations_and_names_that_cannot_be_read_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // A typo in the customer-facing annotation must not make a website internal.
+    let typo = write(
+        "typo.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: shop-web\n  annotations:\n    blast-radius/customer-facing: \"yes\"\nspec: {type: website, owner: web}\n",
+    );
+    let out = expect(
+        2,
+        &["impact", "shop-web", "--backstage", &typo, "--no-cache"],
+    );
+    assert!(
+        out.stderr.contains(
+            "typo.yaml:2: component 'shop-web': annotation 'blast-radius/customer-facing' is 'yes', not \"true\" or \"false\""
+        ),
+        "{}",
+        out.stderr
+    );
+    // "False" in any case is read.
+    let no = write(
+        "no.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: shop-web\n  annotations:\n    blast-radius/customer-facing: \"False\"\nspec: {type: website, owner: web}\n",
+    );
+    let v = json(&ok(&[
+        "graph",
+        "--backstage",
+        &no,
+        "--no-cache",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(v["nodes"][0]["customer_facing"], false);
+    // A nameless entity is an error naming its line, not a silently dropped node.
+    let nameless = write(
+        "nameless.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {type: service, owner: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: \"\"}\nspec: {type: service, owner: x}\n",
+    );
+    let out = expect(2, &["graph", "--backstage", &nameless, "--no-cache"]);
+    assert!(
+        out.stderr
+            .contains("nameless.yaml:7: Component has no metadata.name"),
+        "{}",
+        out.stderr
+    );
+}

@@ -92,6 +92,98 @@ fn paths_are_counted_exactly_on_a_dag_and_capped_when_asked() {
     assert!(text.contains("distinct simple paths: ≥ 5"), "{text}");
 }
 
+/// Writes `graph` (a JSON value) to a file in `dir`; returns its path.
+fn graph_file(dir: &std::path::Path, graph: serde_json::Value) -> String {
+    let path = dir.join("g.json");
+    std::fs::write(&path, graph.to_string()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_dag_count_is_exact_past_the_cap() {
+    // A ladder of 14 rungs, two nodes each, every node depending on both of the rung
+    // before: 2^14 paths from src to dst, more than the default cap of 10,000.
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = vec![json!({"id": "src"})];
+    let mut prev = vec!["src".to_string()];
+    for i in 0..14 {
+        let rung = vec![format!("l{i}a"), format!("l{i}b")];
+        for id in &rung {
+            nodes.push(json!({"id": id, "depends_on": prev}));
+        }
+        prev = rung;
+    }
+    nodes.push(json!({"id": "dst", "tier": 0, "depends_on": prev}));
+    let g = graph_file(dir.path(), json!({ "nodes": nodes }));
+    let v = json(&ok(&[
+        "why",
+        "src",
+        "dst",
+        "-g",
+        &g,
+        "--no-cache",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(v["paths"], json!({"count": 16384, "capped": false}));
+}
+
+#[test]
+fn a_reachable_node_never_counts_zero_paths() {
+    // src's only way to zdst is src → zg → zdst, but the search meets the dense group of
+    // k0..k10 first (every k depends on src and on every other k) and runs out of steps
+    // there: the count is a lower bound, and at least the one path found.
+    let dir = tempfile::tempdir().unwrap();
+    let k = 11;
+    let mut nodes = vec![json!({"id": "src", "depends_on": ["k0"]})];
+    for i in 0..k {
+        let mut deps = vec!["src".to_string()];
+        deps.extend((0..k).filter(|&j| j != i).map(|j| format!("k{j}")));
+        nodes.push(json!({"id": format!("k{i}"), "depends_on": deps}));
+    }
+    nodes.push(json!({"id": "zg", "depends_on": ["src"]}));
+    nodes.push(json!({"id": "zdst", "tier": 0, "depends_on": ["zg"]}));
+    let g = graph_file(dir.path(), json!({ "nodes": nodes }));
+    let v = json(&ok(&[
+        "why",
+        "src",
+        "zdst",
+        "-g",
+        &g,
+        "--no-cache",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(v["strongest"]["nodes"], json!(["src", "zg", "zdst"]));
+    assert_eq!(v["paths"], json!({"count": 1, "capped": true}));
+}
+
+#[test]
+fn a_node_reaches_itself_along_one_path() {
+    // a sits in two cycles (a → b → a, a → c → a); its only simple path to itself has no hop.
+    let dir = tempfile::tempdir().unwrap();
+    let g = graph_file(
+        dir.path(),
+        json!({"nodes": [
+            {"id": "a", "depends_on": ["b", "c"]},
+            {"id": "b", "depends_on": ["a"]},
+            {"id": "c", "depends_on": ["a"]},
+        ]}),
+    );
+    let v = json(&ok(&[
+        "why",
+        "a",
+        "a",
+        "-g",
+        &g,
+        "--no-cache",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(v["strongest"]["nodes"], json!(["a"]));
+    assert_eq!(v["paths"], json!({"count": 1, "capped": false}));
+}
+
 #[test]
 fn paths_through_a_cycle_are_simple() {
     // gateway → orders → billing → ledger → orders: from ledger, gateway is reached via orders.

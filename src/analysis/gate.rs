@@ -813,8 +813,9 @@ fn requirements_of(
                     Some(m) => (m, Vec::new()),
                     None => {
                         warnings.push(format!(
-                            "warning: {source}: {} requires an approval from {owner}, but [teams] does not list its members, so no approval can count for it",
-                            of.keyword()
+                            "warning: {source}: {} requires an approval from {}, but [teams] does not list its members, so no approval can count for it",
+                            of.keyword(),
+                            crate::report::inert(owner)
                         ));
                         (BTreeSet::new(), vec![owner.clone()])
                     }

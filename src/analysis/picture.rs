@@ -264,6 +264,7 @@ impl Picture {
         if let Some(f) = &opts.focus {
             let node = graph.node(f).ok_or_else(|| unknown(graph, f))?;
             if !sel.impact.contains_key(&node.ix().idx()) {
+                let f = crate::report::inert(f);
                 return Err(Error::Usage(format!(
                     "--focus '{f}' is not in the blast radius of this change\n  help: focus on one of the impacted nodes (see `blast impact` without --format), or use `blast render --focus {f}`"
                 )));

@@ -185,6 +185,10 @@ fn next_in<'a>(
     })
 }
 
+/// Steps the enumeration of simple paths through cycles may take before it stops and
+/// reports a lower bound (a dense strongly connected group has more paths than any cap).
+const STEP_BUDGET: u64 = 2_000_000;
+
 fn count_paths(
     graph: &DependencyGraph,
     strengths: &Strengths,
@@ -193,6 +197,13 @@ fn count_paths(
     to: u32,
     cap: u64,
 ) -> PathCount {
+    if from == to {
+        // The zero-hop path is the only simple one: any other returns to `from`.
+        return PathCount {
+            count: 1,
+            capped: false,
+        };
+    }
     let csr = graph.csr(Direction::Reverse);
     let nodes: Vec<u32> = set.ones().map(|i| i as u32).collect();
     // Kahn's algorithm over the in-between subgraph.
@@ -227,14 +238,15 @@ fn count_paths(
                 *e = e.saturating_add(c);
             }
         }
+        // Exact, whatever the cap; only a count past u64::MAX is a bound.
         let n = count.get(&to).copied().unwrap_or(0);
         return PathCount {
-            count: n.min(cap),
-            capped: n > cap,
+            count: n,
+            capped: n == u64::MAX,
         };
     }
     // Cyclic: enumerate simple paths depth-first, up to the cap and a step budget.
-    let mut budget: u64 = 2_000_000;
+    let mut budget: u64 = STEP_BUDGET;
     let mut on_path = FixedBitSet::with_capacity(graph.node_count());
     let mut found = 0u64;
     let mut stack: Vec<(u32, Vec<u32>, usize)> = Vec::new();
@@ -243,8 +255,10 @@ fn count_paths(
     stack.push((from, succ(from), 0));
     while let Some((_, next, i)) = stack.last_mut() {
         if found >= cap || budget == 0 {
+            // `to` is reachable (the caller checked), so at least one path exists even when
+            // the budget ran out before the search met it.
             return PathCount {
-                count: found,
+                count: found.max(1),
                 capped: true,
             };
         }

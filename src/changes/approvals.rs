@@ -234,7 +234,9 @@ impl Approvals {
                 }
                 "COMMENTED" | "PENDING" => {}
                 other => self.warnings.push(format!(
-                    "warning: {display}: review by {login} has the unknown state '{other}'; it changes nothing"
+                    "warning: {display}: review by {} has the unknown state '{}'; it changes nothing",
+                    crate::report::inert(&login),
+                    crate::report::inert(other)
                 )),
             }
         }

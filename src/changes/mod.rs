@@ -452,7 +452,7 @@ impl<'g> Resolver<'g> {
                 list(
                     &set.unmapped
                         .iter()
-                        .map(|u| format!("'{u}'"))
+                        .map(|u| format!("'{}'", crate::report::inert(u)))
                         .collect::<Vec<_>>(),
                     10
                 ),

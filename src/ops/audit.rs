@@ -200,7 +200,7 @@ pub fn append(path: &Path, line: &str) -> Result<()> {
     if path.is_dir() {
         return Err(Error::Usage(format!(
             "--audit {}: is a directory\n  help: name a file to append the audit line to, like --audit audit/blast.jsonl",
-            path.display()
+            crate::report::inert(&path.display().to_string())
         )));
     }
     let mut file = std::fs::OpenOptions::new()

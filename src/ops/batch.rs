@@ -50,8 +50,12 @@ pub fn impact_batch(
     out: &mut (dyn Write + Send),
 ) -> Result<(u8, Warnings)> {
     let _t = crate::timing::Phase::start("batch");
-    let rules = Rules::new(ws.config.rules.clone())
-        .map_err(|(n, e)| Error::Usage(format!("blast.toml [[rule]] #{n}: {e}")))?;
+    let rules = Rules::new(ws.config.rules.clone()).map_err(|(n, e)| {
+        Error::Usage(format!(
+            "blast.toml [[rule]] #{n}: {}",
+            crate::report::inert(&e.to_string())
+        ))
+    })?;
     let resolver = Resolver::new(&ws.graph)
         .rules(rules)
         .unmapped(ws.config.unmapped)
@@ -112,6 +116,7 @@ pub fn impact_batch(
                 let answer = match resolver.resolve(&changes) {
                     Ok(set) => {
                         for u in &set.unmapped {
+                            let u = crate::report::inert(u);
                             warnings.push(format!(
                                 "warning: {input_name}:{number}: '{u}' maps to no node; it is listed under \"unmapped\""
                             ));

@@ -268,6 +268,7 @@ pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Resu
     // Text output shows unmapped paths itself; other formats warn on stderr.
     if opts.format != Format::Text {
         warnings.extend(changes.unmapped.iter().map(|u| {
+            let u = crate::report::inert(u);
             format!("warning: '{u}' maps to no node (no `paths` glob, Cargo package or rule claims it); it is listed under \"unmapped\"")
         }));
     }

@@ -256,6 +256,9 @@ fn table(
     rows: usize,
     cells: impl Fn(usize) -> Vec<String> + Sync,
 ) -> io::Result<()> {
+    // Names in cells shown through `inert`, so every row stays on its line.
+    let cells =
+        |i: usize| -> Vec<String> { cells(i).into_iter().map(|c| super::inert(&c)).collect() };
     let head: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     let widest = |mut a: Vec<usize>, b: &mut dyn Iterator<Item = usize>| {
         for (x, y) in a.iter_mut().zip(b) {

@@ -167,6 +167,14 @@ pub fn inert(s: &str) -> String {
     out
 }
 
+/// A message for the terminal (an error, a warning) with every control character but the
+/// line feed, and every line or paragraph separator and bidirectional control, shown as an
+/// escape ([`inert`] without the line feed). The line feeds left are the message's own:
+/// names inside it went through [`inert`] where the message was made.
+pub fn inert_lines(s: &str) -> String {
+    s.split('\n').map(inert).collect::<Vec<_>>().join("\n")
+}
+
 /// Writes `n` items formatted in parallel: blocks of `per_block` items (so a list of
 /// millions is never held in memory whole), each cut into runs of `per_task` items that
 /// `task` appends to the buffer it is given (with scratch state `S` made once per run).

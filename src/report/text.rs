@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
 
-use super::fmt_strength;
+use super::{fmt_strength, inert};
 use crate::analysis::why::Route;
 use crate::analysis::{CheckReport, Impact, OwnersSource, Risk, Why};
 use crate::changes::topology::{Topology, edge_label};
@@ -120,8 +120,9 @@ fn table(
     Ok(())
 }
 
+/// A cell of plain text: names in it shown through [`inert`], so a cell stays on its line.
 fn plain(s: impl Into<String>) -> (String, usize) {
-    let s = s.into();
+    let s = inert(&s.into());
     let n = s.chars().count();
     (s, n)
 }
@@ -163,44 +164,50 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
     // With a topology change, say why the risk is what it is (new paths may have raised it).
     if impact.changes.topology.is_some() && impact.risk_reasons.len() > 1 {
         for r in &impact.risk_reasons {
-            writeln!(w, "{} {r}", p.dim("because:"))?;
+            writeln!(w, "{} {}", p.dim("because:"), inert(r))?;
         }
     }
     if let Some(d) = &impact.changes.diff {
         let base = match &d.merge_base {
-            Some(mb) if d.base != "HEAD" => format!("{} (merge base {})", d.base, short(mb)),
-            Some(mb) => format!("{} ({})", d.base, short(mb)),
-            None => format!("{} (no commit yet)", d.base),
+            Some(mb) if d.base != "HEAD" => {
+                format!("{} (merge base {})", inert(&d.base), short(mb))
+            }
+            Some(mb) => format!("{} ({})", inert(&d.base), short(mb)),
+            None => format!("{} (no commit yet)", inert(&d.base)),
         };
-        writeln!(w, "{} {base} → {}", p.dim("diff:"), d.head)?;
+        writeln!(w, "{} {base} → {}", p.dim("diff:"), inert(&d.head))?;
     }
     let shown = opts.limit;
     for c in impact.changes.changed.iter().take(shown) {
-        let ids = c.nodes.iter().map(|n| n.id().as_str()).collect::<Vec<_>>();
+        let ids = c
+            .nodes
+            .iter()
+            .map(|n| inert(n.id().as_str()))
+            .collect::<Vec<_>>();
         let ids = if ids.len() > 5 {
             format!("{} and {} more", ids[..5].join(", "), ids.len() - 5)
         } else {
             ids.join(", ")
         };
         let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
+        let input = inert(&c.input);
+        let reason = inert(&c.reason);
         if c.reason == "node id" {
-            writeln!(w, "{} {}", p.dim("changed:"), c.input)?;
+            writeln!(w, "{} {input}", p.dim("changed:"))?;
         } else if c.nodes.is_empty() {
             writeln!(
                 w,
-                "{} {}{status} {}",
+                "{} {input}{status} {}",
                 p.dim("changed:"),
-                c.input,
-                p.dim(&format!("({})", c.reason))
+                p.dim(&format!("({reason})"))
             )?;
         } else {
             writeln!(
                 w,
-                "{} {}{status} → {} {}",
+                "{} {input}{status} → {} {}",
                 p.dim("changed:"),
-                c.input,
                 ids,
-                p.dim(&format!("({})", c.reason))
+                p.dim(&format!("({reason})"))
             )?;
         }
     }
@@ -220,8 +227,8 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             w,
             "{} {}{status} {}",
             p.dim("ignored:"),
-            i.input,
-            p.dim(&format!("— {}", i.reason))
+            inert(&i.input),
+            p.dim(&format!("— {}", inert(&i.reason)))
         )?;
     }
     if impact.changes.ignored.len() > shown {
@@ -242,7 +249,7 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
                 AnsiColor::Yellow.on_default().effects(Effects::BOLD),
                 "warning:"
             ),
-            u,
+            inert(u),
             p.dim("maps to no node (no `paths` glob, Cargo package or rule claims it)")
         )?;
     }
@@ -305,7 +312,10 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
         let list: Vec<String> = owners
             .iter()
             .map(|(o, nodes)| {
-                let ids: Vec<&str> = nodes.iter().map(|n| n.node().id().as_str()).collect();
+                let ids: Vec<String> = nodes
+                    .iter()
+                    .map(|n| inert(n.node().id().as_str()))
+                    .collect();
                 let from = if nodes
                     .iter()
                     .any(|n| n.owners().1 == Some(OwnersSource::Codeowners))
@@ -314,7 +324,7 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
                 } else {
                     ""
                 };
-                format!("{o} ({}{from})", ids.join(", "))
+                format!("{} ({}{from})", inert(o), ids.join(", "))
             })
             .collect();
         writeln!(w, "  {} {}", p.dim("owners:"), list.join(", "))?;
@@ -363,10 +373,10 @@ fn topology(w: &mut dyn Write, t: &Topology, opts: &TextOptions, p: &Paint) -> i
         if t.sources.is_empty() {
             "the graph sources".to_string()
         } else {
-            t.sources.join(", ")
+            inert(&t.sources.join(", "))
         },
-        t.base,
-        t.head
+        inert(&t.base),
+        inert(&t.head)
     )?;
     if t.is_empty() {
         writeln!(w, "  {}", p.dim("no node or edge changed"))?;
@@ -429,7 +439,7 @@ fn topology(w: &mut dyn Write, t: &Topology, opts: &TextOptions, p: &Paint) -> i
 }
 
 fn write_route(w: &mut dyn Write, route: &Route<'_>, p: &Paint) -> io::Result<()> {
-    let mut s = format!("  {}", route.nodes[0].id());
+    let mut s = format!("  {}", inert(route.nodes[0].id().as_str()));
     for (h, n) in route.hops.iter().zip(&route.nodes[1..]) {
         let label = format!(
             "{}{} {}",
@@ -437,7 +447,11 @@ fn write_route(w: &mut dyn Write, route: &Route<'_>, p: &Paint) -> io::Result<()
             if h.optional { " optional" } else { "" },
             fmt_strength(h.strength)
         );
-        s.push_str(&format!(" {} {}", p.dim(&format!("─{label}→")), n.id()));
+        s.push_str(&format!(
+            " {} {}",
+            p.dim(&format!("─{label}→")),
+            inert(n.id().as_str())
+        ));
     }
     writeln!(w, "{s}")
 }
@@ -445,14 +459,14 @@ fn write_route(w: &mut dyn Write, route: &Route<'_>, p: &Paint) -> io::Result<()
 /// Writes the why report.
 pub fn why(w: &mut dyn Write, why: &Why<'_>, opts: &TextOptions) -> io::Result<()> {
     let p = Paint { color: opts.color };
-    let (from, to) = (why.from.id(), why.to.id());
+    let (from, to) = (inert(why.from.id().as_str()), inert(why.to.id().as_str()));
     let Some(r) = &why.reach else {
         writeln!(
             w,
             "{} a change to {} does not reach {}: {to} does not depend on {from}, directly or through edges that propagate failures",
             p.bold("not reachable:"),
-            p.bold(from.as_str()),
-            p.bold(to.as_str()),
+            p.bold(&from),
+            p.bold(&to),
         )?;
         return Ok(());
     };
@@ -460,8 +474,8 @@ pub fn why(w: &mut dyn Write, why: &Why<'_>, opts: &TextOptions) -> io::Result<(
         w,
         "{} a change to {} reaches {} with risk {}",
         p.bold("reachable:"),
-        p.bold(from.as_str()),
-        p.bold(to.as_str()),
+        p.bold(&from),
+        p.bold(&to),
         p.risk(r.risk)
     )?;
     writeln!(w)?;
@@ -517,12 +531,12 @@ pub fn check(w: &mut dyn Write, report: &CheckReport, opts: &TextOptions) -> io:
             p.severity(f.severity),
             f.code,
             loc,
-            f.message
+            inert(&f.message)
         )?;
         if let Some(rel) = &f.related {
             writeln!(w, "  {} {rel}", p.dim("see also:"))?;
         }
-        writeln!(w, "  {} {}", p.dim("help:"), f.help)?;
+        writeln!(w, "  {} {}", p.dim("help:"), inert(&f.help))?;
     }
     if !report.findings.is_empty() {
         writeln!(w)?;
@@ -634,7 +648,7 @@ pub fn spof(
                 w,
                 "{} {} depends on nothing",
                 p.bold("tier 0:"),
-                p.bold(t.node.id().as_str())
+                p.bold(&inert(t.node.id().as_str()))
             )?;
             continue;
         }
@@ -642,7 +656,7 @@ pub fn spof(
             w,
             "{} {} depends on {}",
             p.bold("tier 0:"),
-            p.bold(t.node.id().as_str()),
+            p.bold(&inert(t.node.id().as_str())),
             plural(t.dependencies, "node", "nodes")
         )?;
         if t.choke_points.is_empty() {
@@ -689,7 +703,7 @@ pub fn spof(
             p.bold("shared-fate groups:")
         )?;
         for g in report.shared_fate.iter().take(opts.limit) {
-            let ids: Vec<&str> = g.iter().map(|n| n.id().as_str()).collect();
+            let ids: Vec<String> = g.iter().map(|n| inert(n.id().as_str())).collect();
             writeln!(w, "  {}", ids.join(", "))?;
         }
         if report.shared_fate.len() > opts.limit {
@@ -714,7 +728,6 @@ pub fn ci(
     report: &crate::analysis::ci::CiReport<'_, '_>,
     opts: &TextOptions,
 ) -> io::Result<()> {
-    use super::inert;
     use crate::analysis::gate::Status;
     let p = Paint { color: opts.color };
     let impact = report.impact;

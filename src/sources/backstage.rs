@@ -355,10 +355,28 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf]) -> Result<()> {
         files.push(file.clone());
         let docs: Vec<Option<RawEntity>> = yaml::documents(&file, &text)?;
         for raw in docs.into_iter().flatten() {
-            let (Some(kind), Some(name)) = (&raw.kind, &raw.metadata.name) else {
+            let Some(kind) = &raw.kind else {
                 continue;
             };
             let line = line_of(kind);
+            // Backstage requires a name; without one the entity would vanish (or, empty,
+            // merge with every other nameless one).
+            let Some(name) = raw
+                .metadata
+                .name
+                .as_ref()
+                .filter(|n| !n.value.trim().is_empty())
+            else {
+                return Err(Error::Parse {
+                    location: Location {
+                        file: file.clone(),
+                        line,
+                        column: None,
+                    },
+                    message: format!("{} has no metadata.name", kind.value),
+                    help: Some("give every entity a name: metadata: {name: my-service}".into()),
+                });
+            };
             let ns = raw
                 .metadata
                 .namespace
@@ -567,7 +585,23 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf]) -> Result<()> {
                 )?),
             };
         let customer_facing = match e.annotations.get(CUSTOMER_FACING_ANNOTATION) {
-            Some(v) => Some(v.trim().eq_ignore_ascii_case("true")),
+            Some(v) if v.trim().eq_ignore_ascii_case("true") => Some(true),
+            Some(v) if v.trim().eq_ignore_ascii_case("false") => Some(false),
+            // A typo must not quietly make a customer-facing node internal (lower risk).
+            Some(v) => {
+                return Err(Error::Parse {
+                    location: Location {
+                        file: files[e.file].clone(),
+                        line: e.line,
+                        column: None,
+                    },
+                    message: format!(
+                        "{} '{}': annotation '{CUSTOMER_FACING_ANNOTATION}' is '{v}', not \"true\" or \"false\"",
+                        e.kind, e.name
+                    ),
+                    help: Some("use \"true\" or \"false\"".into()),
+                });
+            }
             None => e
                 .spec
                 .type_

@@ -100,7 +100,7 @@ fn cargo_error(manifest: &Path, e: cargo_metadata::Error) -> Error {
         },
         cargo_metadata::Error::Io(io) => Error::Usage(format!(
             "cannot run cargo for {}: {io}\n  help: install Rust and Cargo, or set CARGO to the cargo binary",
-            manifest.display()
+            crate::report::inert(&manifest.display().to_string())
         )),
         other => Error::Parse {
             location: Location::file(manifest),

@@ -68,7 +68,7 @@ impl Format {
             Some("yaml" | "yml") => Ok(Format::Yaml),
             _ => Err(Error::Usage(format!(
                 "{}: unknown graph file type\n  help: name graph files *.json, *.toml, *.yaml or *.yml",
-                path.display()
+                crate::report::inert(&path.display().to_string())
             ))),
         }
     }

@@ -416,7 +416,8 @@ enum Command {
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = OutFormat::Text)]
         format: OutFormat,
-        /// Stop counting distinct simple paths at this number.
+        /// Stop counting distinct simple paths through cycles at this number (counts without
+        /// cycles are exact).
         #[arg(long, default_value_t = 10_000)]
         max_paths: u64,
     },

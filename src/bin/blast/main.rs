@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     match result {
         Ok((code, warnings)) => {
             for w in warnings {
-                eprintln!("{w}");
+                eprintln!("{}", blast_radius::report::inert_lines(&w));
             }
             let mut stdout = std::io::stdout().lock();
             if let Err(e) = stdout.write_all(&out).and_then(|()| stdout.flush())
@@ -32,7 +32,10 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!(
+                "error: {}",
+                blast_radius::report::inert_lines(&e.to_string())
+            );
             ExitCode::from(2)
         }
     }
