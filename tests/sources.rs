@@ -10,7 +10,7 @@ use blast_radius::graph::{DependencyGraph, EdgeKind, NodeKind};
 use blast_radius::ops::{GraphOptions, Workspace};
 use blast_radius::sources::{SourceKind, SourceOptions, SourceSpec};
 
-use crate::util::{expect, json, ok, root};
+use crate::util::{expect, json, ok, root, strings};
 
 pub fn spec(kind: SourceKind, paths: &[&str]) -> SourceSpec {
     SourceSpec {
@@ -893,6 +893,63 @@ fn backstage_annotations_and_names_that_cannot_be_read_are_errors() {
     assert!(
         out.stderr
             .contains("nameless.yaml:7: Component has no metadata.name"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn kubernetes_reads_data_and_items_only_where_they_mean_something() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // A custom resource's `data` and `items` are its own business: the Pod still loads.
+    let crd = write(
+        "crd.yaml",
+        "apiVersion: example.com/v1\nkind: FeatureSet\nmetadata: {name: flags}\ndata:\n  checkout:\n    enabled: true\nitems: [\"a\", \"b\"]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: c, image: x}]}\n",
+    );
+    let v = json(&ok(&["graph", "--k8s", &crd, "--no-cache", "-f", "json"]));
+    assert_eq!(
+        strings(
+            &v["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].clone())
+                .collect()
+        ),
+        ["web"]
+    );
+    // A ConfigMap whose `data` comes before its `kind` is still read.
+    let late = write(
+        "late.yaml",
+        "data: {API: \"http://api:80\"}\nmetadata: {name: cfg}\nkind: ConfigMap\n---\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: c, image: x, envFrom: [{configMapRef: {name: cfg}}]}]}\n---\nkind: Pod\nmetadata: {name: api, labels: {app: api}}\nspec: {containers: [{name: c, image: x}]}\n---\nkind: Service\nmetadata: {name: api}\nspec: {selector: {app: api}}\n",
+    );
+    let v = json(&ok(&["graph", "--k8s", &late, "--no-cache", "-f", "json"]));
+    let edges: Vec<(String, String)> = v["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap().into(),
+                e["to"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(edges, [("web".to_string(), "api".to_string())]);
+    // A workload without a name is an error with its line, not a silently lost node.
+    let nameless = write(
+        "nameless.yaml",
+        "kind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: x}]}\n---\nkind: Deployment\nmetadata: {labels: {app: b}}\nspec: {template: {spec: {containers: [{name: c, image: x}]}}}\n",
+    );
+    let out = expect(2, &["graph", "--k8s", &nameless, "--no-cache"]);
+    assert!(
+        out.stderr
+            .contains("nameless.yaml:5: Deployment has no metadata.name"),
         "{}",
         out.stderr
     );

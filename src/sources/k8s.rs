@@ -325,6 +325,10 @@ impl<'de> Deserialize<'de> for Object {
                 let mut buffered: Option<serde_json::Value> = None;
                 let mut data: Option<BTreeMap<String, Text>> = None;
                 let mut items = Vec::new();
+                // `data` and `items` mean something only for a ConfigMap and a list; other
+                // kinds (custom resources) use the same keys for anything, so they are read
+                // by kind, kept untyped while the kind is not known yet.
+                let mut later: Vec<(String, serde_json::Value)> = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "kind" => {
@@ -338,8 +342,13 @@ impl<'de> Deserialize<'de> for Object {
                             // `kind` comes after `spec`: read it untyped, type it later.
                             None => buffered = Some(map.next_value()?),
                         },
-                        "data" => data = map.next_value::<Option<BTreeMap<String, Text>>>()?,
-                        "items" => {
+                        "data" | "items" if kind.is_none() => {
+                            later.push((key, map.next_value()?));
+                        }
+                        "data" if kind.as_deref() == Some("ConfigMap") => {
+                            data = map.next_value::<Option<BTreeMap<String, Text>>>()?
+                        }
+                        "items" if kind.as_deref().is_some_and(is_list) => {
                             items = map.next_value::<Option<Vec<Object>>>()?.unwrap_or_default()
                         }
                         _ => {
@@ -350,6 +359,19 @@ impl<'de> Deserialize<'de> for Object {
                 let kind = kind.unwrap_or_default();
                 if let Some(v) = buffered {
                     body = typed_spec(&kind, v).map_err(de::Error::custom)?;
+                }
+                for (key, v) in later {
+                    match key.as_str() {
+                        "data" if kind == "ConfigMap" => {
+                            data = serde_json::from_value(v).map_err(de::Error::custom)?;
+                        }
+                        "items" if is_list(&kind) => {
+                            items = serde_json::from_value::<Option<Vec<Object>>>(v)
+                                .map_err(de::Error::custom)?
+                                .unwrap_or_default();
+                        }
+                        _ => {}
+                    }
                 }
                 if kind == "ConfigMap" {
                     body = Body::ConfigMap(data.unwrap_or_default());
@@ -365,6 +387,11 @@ impl<'de> Deserialize<'de> for Object {
         }
         d.deserialize_any(V)
     }
+}
+
+/// Whether objects of `kind` hold other objects in `items` (`List`, `PodList`, ...).
+fn is_list(kind: &str) -> bool {
+    kind.ends_with("List")
 }
 
 struct SpecSeed<'k>(&'k str);
@@ -517,7 +544,23 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>
             }
         }
         for o in flat {
-            let Some(name) = o.meta.name.clone() else {
+            let becomes_node = matches!(o.kind.as_str(), "CronJob" | "Pod" | "Service")
+                || WORKLOADS.contains(&o.kind.as_str());
+            let Some(name) = o.meta.name.clone().filter(|n| !n.trim().is_empty()) else {
+                if becomes_node {
+                    // It would vanish, and the edges to it with it.
+                    return Err(Error::Parse {
+                        location: Location {
+                            file: f.clone(),
+                            line: o.line,
+                            column: None,
+                        },
+                        message: format!("{} has no metadata.name", o.kind),
+                        help: Some(
+                            "give it a name (metadata: {name: my-service}); blast reads manifests as they are applied, not templates".into(),
+                        ),
+                    });
+                }
                 continue;
             };
             if o.kind.is_empty() {
