@@ -86,6 +86,10 @@ codes! {
     DanglingEdge = "dangling-edge", Error,
         "a dependency names a node that is not declared",
         "declare the node, or fix the id in the dependency";
+    /// A node id is empty or only whitespace.
+    BlankId = "blank-id", Error,
+        "a node id is empty or only whitespace",
+        "give the node a name, or fix the reference that names it";
     /// The same id is declared twice in one file.
     DuplicateNode = "duplicate-node", Error,
         "a node id is declared more than once in one file",

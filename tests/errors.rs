@@ -259,3 +259,24 @@ fn names_cannot_start_a_line_in_text_reports_or_messages() {
         out.stderr
     );
 }
+
+#[test]
+fn blank_ids_are_errors_with_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g.json");
+    std::fs::write(
+        &g,
+        "{\"nodes\":[\n{\"id\":\"\"},\n{\"id\":\"web\",\"depends_on\":[\"\"]}\n]}\n",
+    )
+    .unwrap();
+    let out = expect(
+        2,
+        &["impact", "web", "-g", g.to_str().unwrap(), "--no-cache"],
+    );
+    assert!(
+        out.stderr
+            .contains("g.json:2:7: error[blank-id]: the node id '' is blank"),
+        "{}",
+        out.stderr
+    );
+}

@@ -329,3 +329,26 @@ fn a_cargo_manifest_change_that_adds_a_dependency_between_members_is_a_topology_
         vec!["core".to_string(), "api".to_string()]
     );
 }
+
+#[test]
+fn a_renamed_graph_file_changes_no_node_or_edge() {
+    let repo = Repo::shop();
+    repo.branch("move");
+    repo.git(&["mv", "graphs/shop.toml", "graphs/shop2.toml"]);
+    repo.write("blast.toml", "graphs = [\"graphs/shop2.toml\"]\n");
+    repo.commit("move the graph");
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    let t = &v["topology"];
+    assert_eq!(t["sources"], json!(["graphs/shop2.toml"]));
+    for key in [
+        "added_nodes",
+        "removed_nodes",
+        "changed_nodes",
+        "added_edges",
+        "removed_edges",
+        "new_paths",
+    ] {
+        assert_eq!(t[key], json!([]), "{key}");
+    }
+    assert_eq!(v["risk"], "none");
+}

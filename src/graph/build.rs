@@ -133,6 +133,8 @@ pub struct GraphBuilder {
     default_kind: Vec<EdgeIndex<super::NodeIx>>,
     part_of: Vec<(u32, u32)>,
     pending: Vec<Pending>,
+    /// Ids that are empty or only whitespace (`blank-id` errors).
+    blank: Vec<u32>,
     full: bool,
     /// Discovered declarations waiting for the overlays, aliases, removals (see `layers`).
     layers: layers::Layers,
@@ -167,6 +169,7 @@ impl GraphBuilder {
             default_kind: Vec::new(),
             part_of: Vec::new(),
             pending: Vec::new(),
+            blank: Vec::new(),
             full: false,
             layers: layers::Layers::default(),
         }
@@ -229,6 +232,10 @@ impl GraphBuilder {
                     self.inner
                         .add_node(NodeImpl::placeholder(self.ids.str_ref(ix)));
                     self.states.push(NodeState::default());
+                    // Stops at the first visible character: one byte for almost every id.
+                    if id.trim().is_empty() {
+                        self.blank.push(ix);
+                    }
                 }
                 ix
             }
@@ -550,6 +557,22 @@ impl GraphBuilder {
             return Err(Error::Usage(
                 "the graph holds more than 4 GiB of ids, owners and paths; split it".into(),
             ));
+        }
+        // Ids nobody could name or read: an empty one merges every nameless entry.
+        for &i in &self.blank {
+            let id = self.strings.get(self.ids.str_ref(i)).to_string();
+            let st = self.states[i as usize];
+            let doc = if st.declared != NONE {
+                st.declared
+            } else {
+                st.referenced
+            };
+            self.pending.push(Pending {
+                finding: Finding::new(Code::BlankId, format!("the node id '{id}' is blank"))
+                    .with_nodes([id.clone()]),
+                doc: (doc != NONE).then_some(doc),
+                needle: Some(Needle::text(&format!("\"{id}\""))),
+            });
         }
         // Nodes that were referenced but never declared.
         let undeclared: Vec<u32> = (0..self.states.len() as u32)

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use super::Workspace;
 use crate::changes::codeowners::CodeOwners;
-use crate::changes::git::{Diff, Git, Range, Tree};
+use crate::changes::git::{Diff, FileStatus, Git, Range, Tree};
 use crate::changes::topology::{self, Topology};
 use crate::changes::{
     ChangeSet, ChangeSource, DiffInfo, FileChange, RepoFiles, Resolver, Rules, Unmapped,
@@ -148,8 +148,19 @@ impl<'w> PreparedChange<'w> {
                 .filter(|f| discovered.iter().flatten().any(|s| s.reads(&f.path)))
                 .map(|f| f.path.clone())
                 .collect();
+            // A graph file renamed by the change is read at the base under its old name.
+            let base_graphs: Vec<String> = graphs
+                .iter()
+                .map(|g| {
+                    diff.files
+                        .iter()
+                        .find(|f| &f.path == g && f.status == Some(FileStatus::RenamedTo))
+                        .and_then(|f| f.other.clone())
+                        .unwrap_or_else(|| g.clone())
+                })
+                .collect();
             if !read.is_empty() || diff.files.iter().any(|f| graphs.contains(&f.path)) {
-                match at(&diff.base) {
+                match load_at(git, &diff.base, &base_graphs, discovered.as_deref(), ws) {
                     Ok(g) => {
                         // Both ends are built by the same loaders, so the comparison is like
                         // for like; when discovered sources cannot be rebuilt, the head is
