@@ -262,3 +262,37 @@ fn batch_names_codeowners_like_a_single_run() {
     );
     assert_eq!(v["impacted"][1]["owners"], serde_json::json!(["@everyone"]));
 }
+
+#[test]
+fn a_line_that_is_not_text_gets_its_own_error_and_the_rest_are_answered() {
+    let mut input = tempfile::NamedTempFile::new().unwrap();
+    input
+        .write_all(b"payment\n\xff\xfe\nchekout\ncheckout\n")
+        .unwrap();
+    let out = expect(
+        2,
+        &[
+            "impact",
+            "--batch",
+            input.path().to_str().unwrap(),
+            "--nodes",
+            "none",
+        ],
+    );
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 4);
+    // Error lines keep the documented key order and stay on one line, help included.
+    assert_eq!(
+        lines[1],
+        r#"{"schema":"blast-radius/impact/v1","line":2,"error":"not valid UTF-8 (at byte 1 of the line); ids are UTF-8 text"}"#
+    );
+    assert_eq!(
+        lines[2],
+        r#"{"schema":"blast-radius/impact/v1","line":3,"error":"unknown node id 'chekout'; help: did you mean 'checkout'?"}"#
+    );
+    assert_eq!(json_line(lines[3])["changed"][0]["input"], "checkout");
+}
+
+fn json_line(l: &str) -> serde_json::Value {
+    serde_json::from_str(l).unwrap()
+}

@@ -291,3 +291,45 @@ fn output_is_byte_identical_across_runs_and_thread_counts() {
     assert_eq!(a.code, 0);
     assert_eq!(a.stdout, b.stdout);
 }
+
+#[test]
+fn a_long_chain_of_weak_edges_never_rounds_to_zero_strength() {
+    // 1,100 async edges at 0.5: 0.5^1100 is below the smallest double; c is still reached
+    // and, tier 0, rated medium (not none) by impact and by rank.
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = vec![serde_json::json!({"id": "n0"})];
+    for i in 1..=1100 {
+        let mut n = serde_json::json!({"id": format!("n{i}"), "depends_on": [{"id": format!("n{}", i - 1), "kind": "async"}]});
+        if i == 1100 {
+            n["tier"] = serde_json::json!(0);
+        }
+        nodes.push(n);
+    }
+    let g = dir.path().join("chain.json");
+    std::fs::write(&g, serde_json::json!({"nodes": nodes}).to_string()).unwrap();
+    let g = g.to_str().unwrap();
+    let v = crate::util::json(&crate::util::ok(&[
+        "impact",
+        "n0",
+        "-g",
+        g,
+        "--no-cache",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(v["risk"], "medium");
+    assert_eq!(v["impacted"][0]["id"], "n1100");
+    assert!(v["impacted"][0]["strength"].as_f64().unwrap() > 0.0);
+    let v = crate::util::json(&crate::util::ok(&[
+        "rank",
+        "-g",
+        g,
+        "--no-cache",
+        "-f",
+        "json",
+        "--top",
+        "1",
+    ]));
+    assert_eq!(v["nodes"][0]["id"], "n0");
+    assert_eq!(v["nodes"][0]["risk"], "medium");
+}

@@ -250,9 +250,12 @@ impl Policy {
         if strength <= 0.0 {
             return Risk::None;
         }
-        let col = if strength >= self.risk.thresholds[0] {
+        // A product of strengths is a float: 0.7 × 0.7 is 0.48999999999999994. It meets a
+        // threshold it meets when rounded, as reports show it.
+        let meets = |t: f64| strength >= t * (1.0 - 1e-9);
+        let col = if meets(self.risk.thresholds[0]) {
             0
-        } else if strength >= self.risk.thresholds[1] {
+        } else if meets(self.risk.thresholds[1]) {
             1
         } else {
             2
@@ -286,6 +289,18 @@ mod tests {
         assert_eq!(p.risk_of(t(2), false, 0.5), Risk::Low);
         assert_eq!(p.risk_of(t(3), true, 1.0), Risk::Low);
         assert_eq!(p.risk_of(None, false, 1.0), Risk::None);
+    }
+
+    #[test]
+    fn a_product_meets_the_threshold_it_rounds_to() {
+        let mut p = Policy::default();
+        p.risk.thresholds = [1.0, 0.49];
+        let t0 = Tier::new(0);
+        assert_eq!(0.7f64 * 0.7, 0.48999999999999994);
+        assert_eq!(p.risk_of(t0, false, 0.7 * 0.7), Risk::High);
+        assert_eq!(p.risk_of(t0, false, 0.489), Risk::Medium);
+        // The weakest strength a walk gives still rates a tier-0 node.
+        assert_eq!(p.risk_of(t0, false, f64::MIN_POSITIVE), Risk::Medium);
     }
 
     #[test]

@@ -208,7 +208,12 @@ fn max_risks(graph: &DependencyGraph, policy: &Policy, cond: &Condensation) -> V
         let bx = &mut best[x as usize];
         let mut changed = false;
         for t in 0..4 {
-            let cand = by[t] * s;
+            // A reached class never rounds to zero strength (see the walker's levels).
+            let cand = if by[t] > 0.0 {
+                (by[t] * s).max(f64::MIN_POSITIVE)
+            } else {
+                0.0
+            };
             if cand > bx[t] {
                 bx[t] = cand;
                 changed = true;

@@ -1016,7 +1016,8 @@ impl Best {
                 std::mem::swap(&mut layer, &mut self.step.next);
                 self.order.extend_from_slice(&layer);
                 for &(v, parent, c) in &self.step.weak {
-                    let next = level * g.strengths.of_class(c);
+                    // Never rounds to zero: a long chain of weak edges still reaches.
+                    let next = (level * g.strengths.of_class(c)).max(f64::MIN_POSITIVE);
                     if next >= level {
                         // Rounds back to this level: treat as full strength.
                         if !self.settled.put(v as usize) {

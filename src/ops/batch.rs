@@ -28,7 +28,15 @@ use super::{Warnings, Workspace};
 /// One line's answer, on its way to the writer.
 enum Answer<'g> {
     Impact(Box<Impact<'g>>),
-    Error(serde_json::Value),
+    Error(LineError),
+}
+
+/// The result line of a batch line that has no answer: `{"schema", "line", "error"}`.
+#[derive(serde::Serialize)]
+struct LineError {
+    schema: &'static str,
+    line: usize,
+    error: String,
 }
 
 /// Options of `blast impact --batch`.
@@ -84,7 +92,10 @@ pub fn impact_batch(
                         crate::report::json::impact(out, &impact, &opts.json)
                             .map_err(Error::Output)?;
                     }
-                    Answer::Error(j) => writeln!(out, "{j}").map_err(Error::Output)?,
+                    Answer::Error(e) => {
+                        let j = serde_json::to_string(&e).expect("strings and a number");
+                        writeln!(out, "{j}").map_err(Error::Output)?
+                    }
                 }
                 out.flush().map_err(Error::Output)
             };
@@ -93,24 +104,49 @@ pub fn impact_batch(
             written
         });
         let read = (|| -> Result<()> {
-            let mut line = String::new();
+            let mut line = Vec::new();
             let mut number = 0usize;
+            let fail = |code: &mut u8, warnings: &mut Warnings, number: usize, message: String| {
+                *code = 2;
+                warnings.push(format!("error: {input_name}:{number}: {message}"));
+                Answer::Error(LineError {
+                    schema: IMPACT_SCHEMA,
+                    line: number,
+                    error: message,
+                })
+            };
             loop {
                 line.clear();
                 let n = input
-                    .read_line(&mut line)
+                    .read_until(b'\n', &mut line)
                     .map_err(|e| Error::io(input_name, e))?;
                 if n == 0 {
                     return Ok(());
                 }
                 number += 1;
-                let text = line.trim();
-                if text.is_empty() || text.starts_with('#') {
-                    continue;
-                }
                 if stopped.load(Ordering::Relaxed) {
                     // The writer failed while this line was awaited: it reports why.
                     return Ok(());
+                }
+                // A line that is not text gets its own error line; the others are answered.
+                let text = match std::str::from_utf8(&line) {
+                    Ok(t) => t.trim(),
+                    Err(e) => {
+                        let message = format!(
+                            "not valid UTF-8 (at byte {} of the line); ids are UTF-8 text",
+                            e.valid_up_to() + 1
+                        );
+                        if answers
+                            .send(fail(&mut code, &mut warnings, number, message))
+                            .is_err()
+                        {
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                };
+                if text.is_empty() || text.starts_with('#') {
+                    continue;
                 }
                 let changes: Vec<&str> = text.split_whitespace().collect();
                 let answer = match resolver.resolve(&changes) {
@@ -124,12 +160,12 @@ pub fn impact_batch(
                         Answer::Impact(Box::new(analyzer.impact(set)))
                     }
                     Err(e) => {
-                        code = 2;
-                        let message = e.to_string().replace('\n', " ");
-                        warnings.push(format!("error: {input_name}:{number}: {message}"));
-                        Answer::Error(
-                            serde_json::json!({"schema": IMPACT_SCHEMA, "line": number, "error": message}),
-                        )
+                        // One line: the help follows the message after a semicolon.
+                        let message = e
+                            .to_string()
+                            .replace("\n  help: ", "; help: ")
+                            .replace('\n', " ");
+                        fail(&mut code, &mut warnings, number, message)
                     }
                 };
                 if answers.send(answer).is_err() {

@@ -29,7 +29,8 @@ use crate::analysis::picture::{Picture, PictureNode};
 use crate::graph::NodeKind;
 
 /// Escapes text for a quoted DOT string whose escape sequences Graphviz interprets
-/// (labels, tooltips): `\` → `\\`, `"` → `\"`, newline → `\n`.
+/// (labels, tooltips): `\` → `\\`, `"` → `\"`, newline → `\n`, and other control
+/// characters (Graphviz stops reading a string at NUL) as visible `\u{0}`-style escapes.
 pub fn esc_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -38,7 +39,11 @@ pub fn esc_string(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
-            '\r' => {}
+            c if c.is_control() => {
+                let mut code = String::new();
+                super::push_code(&mut code, c);
+                out.push_str(&code.replace('\\', "\\\\"));
+            }
             c => out.push(c),
         }
     }
@@ -338,12 +343,13 @@ mod tests {
     fn strings_escape_quotes_backslashes_and_newlines() {
         assert_eq!(esc_string(r#"a"b\c"#), r#""a\"b\\c""#);
         assert_eq!(esc_string("a\nb"), r#""a\nb""#);
+        assert_eq!(esc_string("nul\0byte\r"), r#""nul\\u{0}byte\\u{d}""#);
         assert_eq!(esc_html("<img src=x>&\""), "&lt;img src=x&gt;&amp;&quot;");
     }
 
     proptest::proptest! {
         /// Any id makes a node statement that graphviz-rust's parser reads back as one
-        /// node with the same id (carriage returns dropped).
+        /// node with the same id (control characters but the line feed shown as escapes).
         #[test]
         fn ids_parse_back(s in "\\PC*|[\u{0}-\u{7f}]{0,40}") {
             let text = format!("digraph {{ {} [label={}]; }}", esc_string(&s), esc_string(&s));
@@ -367,7 +373,15 @@ mod tests {
                     back.push(c);
                 }
             }
-            proptest::prop_assert_eq!(back, s.replace('\r', ""));
+            let shown: String = s
+                .chars()
+                .map(|c| match c {
+                    '\n' => "\n".to_string(),
+                    c if c.is_control() => format!("\\u{{{:x}}}", c as u32),
+                    c => c.to_string(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(back, shown);
         }
     }
 }

@@ -416,8 +416,10 @@ pub fn references<'v>(
 }
 
 /// `value` with credentials masked, for evidence: the password of a URL's user info
-/// (`postgres://user:***@db/x`), and `password=`/`pwd=`/`secret=`/`token=` parts
-/// (`Host=db;Password=***`). A variable whose name says it holds a secret is masked whole.
+/// (`postgres://user:***@db/x`), `password=`/`pwd=`/`secret=`/`token=` parts of connection
+/// strings, query strings and flags (`Host=db;Password=***`, `?token=***&page=2`,
+/// `--db-password=***`), and the value after such a long flag (`--token ***`). A variable
+/// whose name says it holds a secret is masked whole.
 pub fn redact(key: Option<&str>, value: &str) -> String {
     const SECRET_WORDS: &[&str] = &["PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "APIKEY"];
     let is_secret = |k: &str| {
@@ -453,20 +455,39 @@ pub fn redact(key: Option<&str>, value: &str) -> String {
         rest = &tail[end..];
     }
     out.push_str(rest);
-    // `Password=...;` parts.
+    // `Password=...;` parts, query parameters (`?token=...&`), and command-line flags
+    // (`--db-password=...`, or `--token` followed by the value).
+    const SEPARATORS: [char; 5] = [';', '&', '?', ' ', ','];
+    let flag = |k: &str| k.trim().trim_start_matches('-').to_string();
     let mut masked = String::with_capacity(out.len());
-    for (i, part) in out.split(';').enumerate() {
-        if i > 0 {
-            masked.push(';');
+    let mut value_next = false;
+    let mut mask = |part: &str, masked: &mut String| {
+        if value_next && !part.is_empty() {
+            masked.push_str("***");
+            value_next = false;
+            return;
         }
         match part.split_once('=') {
-            Some((k, _)) if is_secret(k.trim()) => {
+            Some((k, _)) if is_secret(&flag(k)) => {
                 masked.push_str(k);
                 masked.push_str("=***");
             }
+            None if part.starts_with("--") && is_secret(&flag(part)) => {
+                masked.push_str(part);
+                value_next = true;
+            }
             _ => masked.push_str(part),
         }
+    };
+    let mut start = 0;
+    for (i, c) in out.char_indices() {
+        if SEPARATORS.contains(&c) {
+            mask(&out[start..i], &mut masked);
+            masked.push(c);
+            start = i + c.len_utf8();
+        }
     }
+    mask(&out[start..], &mut masked);
     masked
 }
 
@@ -488,6 +509,17 @@ mod tests {
             "Host=astronomy-db;Username=u;Password=***;Database=d"
         );
         assert_eq!(redact(Some("POSTGRES_PASSWORD"), "x"), "***");
+        assert_eq!(
+            redact(Some("D"), "http://api:8080/?token=SECRET123&page=2"),
+            "http://api:8080/?token=***&page=2"
+        );
+        assert_eq!(
+            redact(
+                None,
+                "app --db-host=db --db-password=hunter4 --token hunter5 -p 8080"
+            ),
+            "app --db-host=db --db-password=*** --token *** -p 8080"
+        );
         assert_eq!(redact(Some("CART_ADDR"), "cart:7070"), "cart:7070");
         assert_eq!(
             redact(None, "http://quote:8090/a?b"),
