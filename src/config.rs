@@ -195,6 +195,16 @@ impl Config {
             });
         };
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Config::parse(&text, path, cwd)
+    }
+
+    /// Reads `text`, the contents of the configuration file `path` (which names it in
+    /// errors and roots its relative paths).
+    ///
+    /// # Errors
+    /// The text is not valid TOML, has an unknown key, or a value out of range.
+    pub fn parse(text: &str, path: &Path, cwd: &Path) -> Result<Config> {
+        let text = text.to_string();
         let file: ConfigFile = toml::from_str(&text).map_err(|e| {
             let (line, column) = e
                 .span()
@@ -255,10 +265,15 @@ impl Config {
             });
         if let Err((key, why)) = gate_check {
             let pos = if let Some(team) = key.strip_prefix("teams.") {
-                crate::sources::locate::locate(
-                    text.as_bytes(),
-                    &crate::sources::locate::Needle::text(&format!("\"{team}\"")),
-                )
+                use crate::sources::locate::{Needle, locate};
+                // The team's own line under `[teams]`, not a mention in a gate's reviewers.
+                let needle = Needle::text(&format!("\"{team}\""));
+                text.find("[teams]")
+                    .and_then(|at| {
+                        let (l, c) = locate(&text.as_bytes()[at..], &needle)?;
+                        Some((l + text[..at].matches('\n').count() as u32, c))
+                    })
+                    .or_else(|| locate(text.as_bytes(), &needle))
             } else {
                 locate_section_key(&text, &key)
             };

@@ -786,6 +786,17 @@ fn gate_config_errors_name_the_line() {
         out.stderr
     );
     assert!(out.stderr.contains("blast.toml:2:"), "{}", out.stderr);
+    // A team's error points at its line under [teams], not at a gate naming it.
+    r.write(
+        "blast.toml",
+        "graphs = [\"graphs/shop.toml\"]\n[policy.gate.low]\nreviewers = [\"x\", \"@t/a\"]\n\n# c\n[teams]\n\"@t/a\" = [\"@t/c\"]\n",
+    );
+    let out = ci(&r, 2, &[]);
+    assert!(
+        out.stderr.contains("blast.toml:7:1: teams.@t/a"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// Names that try to break every output: quotes, HTML, workflow commands, escapes that the
@@ -1043,4 +1054,42 @@ fn find_fence(s: &str, fence: &str) -> Option<usize> {
         }
     }
     None
+}
+
+#[test]
+fn a_change_cannot_loosen_the_gate_that_judges_it() {
+    let r = shop_with_policy();
+    r.append("services/payment/src/lib.rs", "// changed");
+    // The same change drops the critical gate and makes its author a senior.
+    let toml = std::fs::read_to_string(r.path().join("blast.toml")).unwrap();
+    let cut = toml.find("[policy.gate.critical]").unwrap();
+    let teams = toml.find("[teams]").unwrap();
+    let loose = format!("{}{}", &toml[..cut], &toml[teams..]).replace(
+        "\"@shop/senior-eng\" = [",
+        "\"@shop/senior-eng\" = [\"mallory\", ",
+    );
+    assert_ne!(loose, toml);
+    r.write("blast.toml", &loose);
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "tweak"]);
+    let out = ci(&r, 1, &["--approved-by", "mallory"]);
+    assert!(
+        out.stdout.contains("verdict: fail — policy.gate.critical"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains(
+            "warning: this change edits blast.toml; the policy and teams that judge it are read at the base"
+        ),
+        "{}",
+        out.stderr
+    );
+    // Judged without a git range, the loaded (edited) policy applies: no critical gate.
+    let out = r.expect(1, &["ci", "payment", "--approved-by", "mallory"]);
+    assert!(
+        out.stdout.contains("verdict: fail — policy.gate.high"),
+        "{}",
+        out.stdout
+    );
 }

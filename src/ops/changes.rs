@@ -65,6 +65,9 @@ pub struct PreparedChange<'w> {
     /// holds nodes from sources `load_at` cannot rebuild.
     head_topology_graph: Option<DependencyGraph>,
     codeowners: Option<CodeOwners>,
+    /// Where rules in force are read for a git range: the base ref (as GitHub reads
+    /// CODEOWNERS), or `HEAD` for staged changes.
+    rules_tree: Option<Tree>,
     warnings: Vec<String>,
 }
 
@@ -96,6 +99,7 @@ impl<'w> PreparedChange<'w> {
             base_graph: None,
             head_topology_graph: None,
             codeowners: None,
+            rules_tree: None,
             warnings: Vec::new(),
         };
         let mut codeowners_tree = None;
@@ -185,6 +189,7 @@ impl<'w> PreparedChange<'w> {
             (Some(git), Some(tree)) => CodeOwners::find(|path| git.read(tree, path))?,
             _ => CodeOwners::find_in_dir(&p.root),
         };
+        p.rules_tree = codeowners_tree;
         if let Some(co) = &p.codeowners {
             p.warnings
                 .extend(co.warnings.iter().map(|w| format!("warning: {w}")));
@@ -202,6 +207,31 @@ impl<'w> PreparedChange<'w> {
     /// tree's), if any.
     pub fn codeowners(&self) -> Option<&CodeOwners> {
         self.codeowners.as_ref()
+    }
+
+    /// For a git range, the configuration file as it is where rules in force are read (the
+    /// base ref, as GitHub reads CODEOWNERS; `HEAD` for staged changes): `Some(None)` when it
+    /// does not exist there, `None` without a git range or a configuration file.
+    ///
+    /// # Errors
+    /// Git cannot read the file, or it does not parse there (named `ref:path`).
+    pub fn config_in_force(&self) -> Result<Option<Option<crate::config::Config>>> {
+        let (Some(git), Some(tree), Some(path)) =
+            (&self.git, &self.rules_tree, &self.ws.config.path)
+        else {
+            return Ok(None);
+        };
+        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let Ok(rel) = full.strip_prefix(git.root()) else {
+            return Ok(None);
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let Some(bytes) = git.read(tree, &rel)? else {
+            return Ok(Some(None));
+        };
+        let label = PathBuf::from(format!("{}:{rel}", tree.label()));
+        let text = String::from_utf8_lossy(&bytes);
+        crate::config::Config::parse(&text, &label, &self.ws.config.root).map(|c| Some(Some(c)))
     }
 
     /// The repository, when the change was read from git.

@@ -151,7 +151,8 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     let (changes, more) = prepared.resolve()?;
     let mut warnings: Warnings = prepared.warnings().to_vec();
     warnings.extend(more.into_iter().map(|w| format!("warning: {w}")));
-    let policy = ws.policy();
+    let (policy, teams) = policy_in_force(ws, &prepared, &mut warnings);
+    let policy = &policy;
     let mut analyzer =
         Analyzer::new(prepared.graph(), policy.clone()).codeowners(prepared.codeowners().cloned());
     let impact = analyzer.impact(changes);
@@ -237,7 +238,7 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     let verdict = gate::evaluate(
         policy.gate.as_ref(),
         &policy.ai_assisted,
-        &ws.config.teams,
+        &teams,
         &GateInput {
             risk: impact.risk,
             owners: &owners,
@@ -376,6 +377,53 @@ fn write_output(o: &Output) -> Result<()> {
         f.write_all(&o.bytes).map_err(io)
     } else {
         std::fs::write(&o.path, &o.bytes).map_err(io)
+    }
+}
+
+/// The policy and teams that judge a change. For a git range they are read where GitHub
+/// reads CODEOWNERS, at the base ref (`HEAD` for staged changes), so a change cannot loosen
+/// the gate that judges it: its own edits to `blast.toml` apply once it is merged (a warning
+/// says so). Without a git range, or when the base has no `blast.toml` (a change adopting
+/// blast), the loaded configuration's; a base file that does not load is warned about and
+/// the loaded one is used.
+fn policy_in_force(
+    ws: &Workspace,
+    prepared: &PreparedChange<'_>,
+    warnings: &mut Warnings,
+) -> (crate::analysis::Policy, crate::analysis::gate::Teams) {
+    let head = (ws.policy().clone(), ws.config.teams.clone());
+    let edited = || {
+        let (Some(path), Some(git), Some(diff)) =
+            (&ws.config.path, prepared.git(), prepared.diff())
+        else {
+            return None;
+        };
+        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let rel = full
+            .strip_prefix(git.root())
+            .ok()?
+            .to_string_lossy()
+            .replace('\\', "/");
+        diff.files.iter().any(|f| f.path == rel).then_some(rel)
+    };
+    match prepared.config_in_force() {
+        Ok(Some(Some(base))) => {
+            if let Some(rel) = edited() {
+                warnings.push(format!(
+                    "warning: this change edits {}; the policy and teams that judge it are read at the base, as GitHub reads CODEOWNERS (the edits apply once it is merged)",
+                    crate::report::inert(&rel)
+                ));
+            }
+            (base.policy, base.teams)
+        }
+        Ok(_) => head,
+        Err(e) => {
+            warnings.push(format!(
+                "warning: the configuration at the base does not load, so the change is judged by its own policy: {}",
+                crate::report::inert(&e.to_string())
+            ));
+            head
+        }
     }
 }
 
