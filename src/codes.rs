@@ -114,7 +114,7 @@ codes! {
     /// A strongly connected group of more than one node: a change to any of them reaches all.
     Cycle = "cycle", Warning,
         "nodes depend on each other in a cycle (shared fate)",
-        "break the cycle, or make one of its edges async or optional";
+        "break the cycle (async and optional edges still propagate failures; dev, startup and telemetry edges do not)";
     /// Two discovered sources give one node different values for the same key.
     ConflictingSources = "conflicting-sources", Warning,
         "two discovered sources give one node different values",

@@ -682,6 +682,25 @@ fn summary_goes_to_the_step_summary_and_keeps_its_budget() {
         "{small}"
     );
     assert!(small.contains("needs 2 approvals from `@shop/senior-eng`"));
+    // Any budget holds: whole lines of the verdict while they fit, and never more bytes.
+    for limit in [0usize, 100, 300, 700, 1000] {
+        let name = format!("s{limit}.md");
+        ci(
+            &r,
+            1,
+            &["--summary", &name, "--summary-limit", &limit.to_string()],
+        );
+        let text = read(r.path(), &name);
+        assert!(text.len() <= limit, "{limit}: {} bytes\n{text}", text.len());
+        let body = text.split("> **Note:**").next().unwrap();
+        assert!(
+            body.is_empty() || body.ends_with('\n'),
+            "{limit}: cut mid-line\n{text}"
+        );
+        if limit >= 300 {
+            assert!(text.contains("**Verdict: fail**"), "{limit}:\n{text}");
+        }
+    }
 }
 
 #[test]
@@ -1089,6 +1108,38 @@ fn a_change_cannot_loosen_the_gate_that_judges_it() {
     let out = r.expect(1, &["ci", "payment", "--approved-by", "mallory"]);
     assert!(
         out.stdout.contains("verdict: fail — policy.gate.high"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_gate_findings_lead_the_annotations_and_repeated_inputs_count_once() {
+    let r = shop_with_policy();
+    for d in ["payment", "checkout", "cart"] {
+        for i in 1..=4 {
+            r.write(&format!("services/{d}/src/f{i}.rs"), "// new\n");
+        }
+    }
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "many files"]);
+    let out = ci(&r, 1, &["--annotations", "github"]);
+    let errors: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 10, "{}", out.stdout);
+    assert!(
+        errors[0].contains("title=blast-radius sign-off-required"),
+        "{}",
+        out.stdout
+    );
+    // The same node named twice is one change and one finding.
+    let out = r.expect(1, &["ci", "payment", "payment", "--annotations", "github"]);
+    assert_eq!(
+        out.stdout.matches("title=blast-radius change-risk").count(),
+        1,
         "{}",
         out.stdout
     );

@@ -414,9 +414,13 @@ fn collect(
             f
         })
         .collect();
+    // Within a severity the gate's own findings (what fails the run) come first, so an
+    // annotation roll-up never hides them.
+    let gate = |f: &CiFinding| !matches!(f.finding.code, Code::SignOffRequired | Code::GateBlocked);
     findings.sort_by(|a, b| {
         (
             a.finding.severity,
+            gate(a),
             std::cmp::Reverse(a.risk),
             a.finding.code,
             &a.finding.location,
@@ -424,6 +428,7 @@ fn collect(
         )
             .cmp(&(
                 b.finding.severity,
+                gate(b),
                 std::cmp::Reverse(b.risk),
                 b.finding.code,
                 &b.finding.location,

@@ -360,8 +360,13 @@ impl<'g> Resolver<'g> {
     pub fn resolve<S: AsRef<str>>(&self, inputs: &[S]) -> Result<ChangeSet<'g>> {
         self.start();
         let mut set = ChangeSet::default();
+        let mut seen = std::collections::HashSet::new();
         for input in inputs {
             let input = input.as_ref();
+            // An input given twice is one change (one entry, one finding).
+            if !seen.insert(input) {
+                continue;
+            }
             if let Some(node) = self.graph.node(input) {
                 set.changed.push(ChangedInput {
                     input: input.to_string(),

@@ -461,7 +461,12 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
 /// Joins the sections within `limit` bytes, cutting tables at a row and leaving out what
 /// does not fit, with a closing note.
 fn fit(sections: Vec<Section>, limit: usize) -> String {
-    let budget = limit.saturating_sub(NOTE_RESERVE);
+    // Room for the closing note, unless the limit is too small to hold anything else.
+    let budget = if limit >= 2 * NOTE_RESERVE {
+        limit - NOTE_RESERVE
+    } else {
+        limit - limit / 4
+    };
     let mut out = String::new();
     let mut cut: Vec<String> = Vec::new();
     for (i, s) in sections.into_iter().enumerate() {
@@ -474,14 +479,26 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
             continue;
         }
         if i == 0 {
-            // The verdict always goes in, cut by characters if it must.
+            // The verdict always goes in: whole lines while they fit (the verdict line comes
+            // first), else as many characters as fit.
             let mut end = budget.min(s.head.len());
             while !s.head.is_char_boundary(end) {
                 end -= 1;
             }
+            if let Some(nl) = s.head[..end].rfind('\n') {
+                end = nl + 1;
+            }
             out.push_str(&s.head[..end]);
-            out.push('\n');
-            cut.push("the end of the verdict".to_string());
+            let left = s.head[end..]
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count();
+            if left > 0 {
+                cut.push(format!(
+                    "the last {left} {} of the verdict section",
+                    if left == 1 { "line" } else { "lines" }
+                ));
+            }
             continue;
         }
         if s.rows.is_empty() || out.len() + s.head.len() + s.tail.len() > budget {
@@ -515,7 +532,10 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
                 "> **Note:** this summary was cut to stay within {limit} bytes. The JSON report (`--json`) has everything.\n"
             );
         }
-        out.push_str(&note);
+        // Under a limit too small for any note, the limit wins.
+        if out.len() + note.len() <= limit {
+            out.push_str(&note);
+        }
     }
     out
 }

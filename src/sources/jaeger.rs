@@ -124,7 +124,7 @@ pub fn load(builder: &mut GraphBuilder, path: &Path, min_calls: u64) -> Result<(
             continue;
         }
         let e = merged.entry((l.parent, l.child)).or_insert((0, None));
-        e.0 += l.call_count;
+        e.0 = e.0.saturating_add(l.call_count);
         if let Some(n) = l.error_count {
             e.1 = Some(e.1.unwrap_or(0) + n);
         }
