@@ -550,8 +550,8 @@ fn every_output_from_one_run_is_well_formed_and_deterministic() {
     assert_eq!(
         codes,
         [
-            "change-risk",
             "sign-off-required",
+            "change-risk",
             "ai-assisted",
             "unmapped-change"
         ]
@@ -577,7 +577,7 @@ fn every_output_from_one_run_is_well_formed_and_deterministic() {
         "services/payment/src/lib.rs"
     );
     assert_eq!(
-        results[1]["message"]["text"],
+        results[0]["message"]["text"],
         "risk critical needs 2 approvals from @shop/senior-eng, has 1 (alice) (required by policy.gate.critical)"
     );
 
@@ -617,8 +617,8 @@ fn every_output_from_one_run_is_well_formed_and_deterministic() {
         .filter(|l| l.starts_with("::"))
         .collect();
     assert_eq!(ann.len(), 4, "{}", first.stdout);
-    assert!(ann[0].starts_with("::error file=services/payment/src/lib.rs,line=2,title=blast-radius change-risk::risk critical: services/payment/src/lib.rs changes payment, reaching 4 tiered or customer-facing nodes: payment (tier 0; critical, changed), checkout (tier 0, customer-facing; critical along payment → checkout)"), "{}", ann[0]);
-    assert!(ann[1].starts_with("::error file=services/payment/src/lib.rs,line=2,title=blast-radius sign-off-required::risk critical needs 2 approvals"));
+    assert!(ann[1].starts_with("::error file=services/payment/src/lib.rs,line=2,title=blast-radius change-risk::risk critical: services/payment/src/lib.rs changes payment, reaching 4 tiered or customer-facing nodes: payment (tier 0; critical, changed), checkout (tier 0, customer-facing; critical along payment → checkout)"), "{}", ann[1]);
+    assert!(ann[0].starts_with("::error file=services/payment/src/lib.rs,line=2,title=blast-radius sign-off-required::risk critical needs 2 approvals"));
     assert!(ann[3].starts_with(
         "::notice file=scripts/deploy.sh,line=1,title=blast-radius unmapped-change::"
     ));
@@ -1140,6 +1140,27 @@ fn the_gate_findings_lead_the_annotations_and_repeated_inputs_count_once() {
     assert_eq!(
         out.stdout.matches("title=blast-radius change-risk").count(),
         1,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_ci_report_lists_ignored_files_and_topology_like_impact() {
+    let r = shop_with_policy();
+    r.append("README.md", "more");
+    r.append("graphs/shop.toml", "# a comment only");
+    change(&r, "tools/admin/src/main.rs", &["Admin"]);
+    let out = ci(&r, 0, &[]);
+    assert!(
+        out.stdout.contains("\nignored: README.md (modified) — "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("\ntopology: graphs/shop.toml changed (")
+            && out.stdout.contains("no node or edge changed"),
         "{}",
         out.stdout
     );

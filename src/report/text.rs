@@ -167,92 +167,7 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             writeln!(w, "{} {}", p.dim("because:"), inert(r))?;
         }
     }
-    if let Some(d) = &impact.changes.diff {
-        let base = match &d.merge_base {
-            Some(mb) if d.base != "HEAD" => {
-                format!("{} (merge base {})", inert(&d.base), short(mb))
-            }
-            Some(mb) => format!("{} ({})", inert(&d.base), short(mb)),
-            None => format!("{} (no commit yet)", inert(&d.base)),
-        };
-        writeln!(w, "{} {base} → {}", p.dim("diff:"), inert(&d.head))?;
-    }
-    let shown = opts.limit;
-    for c in impact.changes.changed.iter().take(shown) {
-        let ids = c
-            .nodes
-            .iter()
-            .map(|n| inert(n.id().as_str()))
-            .collect::<Vec<_>>();
-        let ids = if ids.len() > 5 {
-            format!("{} and {} more", ids[..5].join(", "), ids.len() - 5)
-        } else {
-            ids.join(", ")
-        };
-        let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
-        let input = inert(&c.input);
-        let reason = inert(&c.reason);
-        if c.reason == "node id" {
-            writeln!(w, "{} {input}", p.dim("changed:"))?;
-        } else if c.nodes.is_empty() {
-            writeln!(
-                w,
-                "{} {input}{status} {}",
-                p.dim("changed:"),
-                p.dim(&format!("({reason})"))
-            )?;
-        } else {
-            writeln!(
-                w,
-                "{} {input}{status} → {} {}",
-                p.dim("changed:"),
-                ids,
-                p.dim(&format!("({reason})"))
-            )?;
-        }
-    }
-    if impact.changes.changed.len() > shown {
-        writeln!(
-            w,
-            "{}",
-            p.dim(&format!(
-                "… and {} more changed inputs (all are in --format json)",
-                impact.changes.changed.len() - shown
-            ))
-        )?;
-    }
-    for i in impact.changes.ignored.iter().take(shown) {
-        let status = i.status.map(|s| format!(" ({s})")).unwrap_or_default();
-        writeln!(
-            w,
-            "{} {}{status} {}",
-            p.dim("ignored:"),
-            inert(&i.input),
-            p.dim(&format!("— {}", inert(&i.reason)))
-        )?;
-    }
-    if impact.changes.ignored.len() > shown {
-        writeln!(
-            w,
-            "{}",
-            p.dim(&format!(
-                "… and {} more ignored files (all are in --format json)",
-                impact.changes.ignored.len() - shown
-            ))
-        )?;
-    }
-    for u in &impact.changes.unmapped {
-        writeln!(
-            w,
-            "{} {} {}",
-            p.paint(
-                AnsiColor::Yellow.on_default().effects(Effects::BOLD),
-                "warning:"
-            ),
-            inert(u),
-            p.dim("maps to no node (no `paths` glob, Cargo package or rule claims it)")
-        )?;
-    }
+    changes(w, &p, impact, opts.limit, "--format json")?;
     if let Some(t) = &impact.changes.topology {
         topology(w, t, opts, &p)?;
     }
@@ -350,6 +265,104 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             "{} {} without tier or customer-facing flag ({kinds})",
             p.dim("also reached:"),
             plural(rest, "node", "nodes"),
+        )?;
+    }
+    Ok(())
+}
+
+/// The lines about what changed, shared by `impact` and `ci`: the compared revisions, each
+/// changed input and the nodes it maps to, ignored files with their reason, and files that
+/// map to no node. `json` names where the full lists are.
+fn changes(
+    w: &mut dyn Write,
+    p: &Paint,
+    impact: &Impact<'_>,
+    shown: usize,
+    json: &str,
+) -> io::Result<()> {
+    if let Some(d) = &impact.changes.diff {
+        let base = match &d.merge_base {
+            Some(mb) if d.base != "HEAD" => {
+                format!("{} (merge base {})", inert(&d.base), short(mb))
+            }
+            Some(mb) => format!("{} ({})", inert(&d.base), short(mb)),
+            None => format!("{} (no commit yet)", inert(&d.base)),
+        };
+        writeln!(w, "{} {base} → {}", p.dim("diff:"), inert(&d.head))?;
+    }
+    for c in impact.changes.changed.iter().take(shown) {
+        let ids = c
+            .nodes
+            .iter()
+            .map(|n| inert(n.id().as_str()))
+            .collect::<Vec<_>>();
+        let ids = if ids.len() > 5 {
+            format!("{} and {} more", ids[..5].join(", "), ids.len() - 5)
+        } else {
+            ids.join(", ")
+        };
+        let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
+        let input = inert(&c.input);
+        let reason = inert(&c.reason);
+        if c.reason == "node id" {
+            writeln!(w, "{} {input}", p.dim("changed:"))?;
+        } else if c.nodes.is_empty() {
+            writeln!(
+                w,
+                "{} {input}{status} {}",
+                p.dim("changed:"),
+                p.dim(&format!("({reason})"))
+            )?;
+        } else {
+            writeln!(
+                w,
+                "{} {input}{status} → {} {}",
+                p.dim("changed:"),
+                ids,
+                p.dim(&format!("({reason})"))
+            )?;
+        }
+    }
+    if impact.changes.changed.len() > shown {
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "… and {} more changed inputs (all are in {json})",
+                impact.changes.changed.len() - shown
+            ))
+        )?;
+    }
+    for i in impact.changes.ignored.iter().take(shown) {
+        let status = i.status.map(|s| format!(" ({s})")).unwrap_or_default();
+        writeln!(
+            w,
+            "{} {}{status} {}",
+            p.dim("ignored:"),
+            inert(&i.input),
+            p.dim(&format!("— {}", inert(&i.reason)))
+        )?;
+    }
+    if impact.changes.ignored.len() > shown {
+        writeln!(
+            w,
+            "{}",
+            p.dim(&format!(
+                "… and {} more ignored files (all are in {json})",
+                impact.changes.ignored.len() - shown
+            ))
+        )?;
+    }
+    for u in &impact.changes.unmapped {
+        writeln!(
+            w,
+            "{} {} {}",
+            p.paint(
+                AnsiColor::Yellow.on_default().effects(Effects::BOLD),
+                "warning:"
+            ),
+            inert(u),
+            p.dim("maps to no node (no `paths` glob, Cargo package or rule claims it)")
         )?;
     }
     Ok(())
@@ -747,59 +760,10 @@ pub fn ci(
     for r in &impact.risk_reasons {
         writeln!(w, "{} {}", p.dim("because:"), inert(r))?;
     }
-    if let Some(d) = &impact.changes.diff {
-        let base = match &d.merge_base {
-            Some(mb) if d.base != "HEAD" => {
-                format!("{} (merge base {})", inert(&d.base), short(mb))
-            }
-            Some(mb) => format!("{} ({})", inert(&d.base), short(mb)),
-            None => format!("{} (no commit yet)", inert(&d.base)),
-        };
-        writeln!(w, "{} {base} → {}", p.dim("diff:"), inert(&d.head))?;
-    }
     let shown = opts.limit;
-    for c in impact.changes.changed.iter().take(shown) {
-        let ids: Vec<String> = c
-            .nodes
-            .iter()
-            .take(5)
-            .map(|n| inert(n.id().as_str()))
-            .collect();
-        let ids = if c.nodes.len() > 5 {
-            format!("{} and {} more", ids.join(", "), c.nodes.len() - 5)
-        } else {
-            ids.join(", ")
-        };
-        let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
-        writeln!(
-            w,
-            "{} {}{status} → {ids} {}",
-            p.dim("changed:"),
-            inert(&c.input),
-            p.dim(&format!("({})", inert(&c.reason)))
-        )?;
-    }
-    if impact.changes.changed.len() > shown {
-        writeln!(
-            w,
-            "{}",
-            p.dim(&format!(
-                "… and {} more changed inputs (all are in --json)",
-                impact.changes.changed.len() - shown
-            ))
-        )?;
-    }
-    for u in impact.changes.unmapped.iter().take(shown) {
-        writeln!(
-            w,
-            "{} {} {}",
-            p.paint(
-                AnsiColor::Yellow.on_default().effects(Effects::BOLD),
-                "warning:"
-            ),
-            inert(u),
-            p.dim("maps to no node (no `paths` glob, Cargo package or rule claims it)")
-        )?;
+    changes(w, &p, impact, shown, "--json")?;
+    if let Some(t) = &impact.changes.topology {
+        topology(w, t, opts, &p)?;
     }
     let key: Vec<_> = impact
         .rated()
