@@ -99,7 +99,7 @@ impl Error {
         let path = path.into();
         let hint = match source.kind() {
             io::ErrorKind::NotFound => Some(
-                "check the path; relative paths in blast.toml are relative to the blast.toml file"
+                "check the path (paths on the command line are relative to the working directory, paths in blast.toml to its folder)"
                     .to_string(),
             ),
             io::ErrorKind::PermissionDenied => {

@@ -85,13 +85,54 @@ pub fn parse_file_list(bytes: &[u8]) -> Vec<String> {
         } else {
             p.strip_suffix(b"\r").unwrap_or(p)
         };
-        let s = String::from_utf8_lossy(p);
+        // `git diff --name-only` quotes unusual names C-style ("caf\303\251.rs") unless
+        // core.quotePath is off or -z is given; NUL-separated lists are never quoted.
+        let unquoted = if nul { None } else { unquote_c(p) };
+        let s = String::from_utf8_lossy(unquoted.as_deref().unwrap_or(p));
         let s = s.strip_prefix("./").unwrap_or(&s);
         if !s.is_empty() && seen.insert(s.to_string()) {
             out.push(s.to_string());
         }
     }
     out
+}
+
+/// The bytes of a C-style quoted name as git writes it (`"a\tb\303\251"`), or `None`
+/// when `p` is not one.
+fn unquote_c(p: &[u8]) -> Option<Vec<u8>> {
+    let inner = p.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let b = inner[i];
+        i += 1;
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        let e = *inner.get(i)?;
+        i += 1;
+        out.push(match e {
+            b'a' => 0x07,
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'v' => 0x0b,
+            b'"' | b'\\' => e,
+            b'0'..=b'3' => {
+                let digits = inner.get(i..i + 2)?;
+                if !digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                    return None;
+                }
+                i += 2;
+                (e - b'0') * 64 + (digits[0] - b'0') * 8 + (digits[1] - b'0')
+            }
+            _ => return None,
+        });
+    }
+    Some(out)
 }
 
 /// How an input was mapped to its nodes.
@@ -999,5 +1040,14 @@ mod tests {
         );
         assert_eq!(parse_file_list(b"x\ny.rs\0z.rs\0"), ["x\ny.rs", "z.rs"]);
         assert!(parse_file_list(b"").is_empty());
+        // Git's C-style quoting (core.quotePath) is undone; NUL-separated names are literal.
+        assert_eq!(
+            parse_file_list(
+                b"\"services/cart/\\303\\274n\\303\\257.rs\"\n\"a\\tb \\\"q\\\".rs\"\n"
+            ),
+            ["services/cart/ün\u{ef}.rs", "a\tb \"q\".rs"]
+        );
+        assert_eq!(parse_file_list(b"\"x.rs\"\0"), ["\"x.rs\""]);
+        assert_eq!(parse_file_list(b"\"bad\\q\"\n"), ["\"bad\\q\""]);
     }
 }

@@ -127,9 +127,18 @@ impl<'w> PreparedChange<'w> {
                     let full = opts.cwd.join(path);
                     std::fs::read(&full).map_err(|e| Error::io(path, e))?
                 };
+                // An absolute path inside the root is the same file as its relative path.
+                let roots = [Some(p.root.clone()), std::fs::canonicalize(&p.root).ok()];
                 p.listed = parse_file_list(&bytes)
                     .into_iter()
-                    .map(FileChange::listed)
+                    .map(|f| {
+                        let rel = roots
+                            .iter()
+                            .flatten()
+                            .find_map(|r| Path::new(&f).strip_prefix(r).ok())
+                            .map(|r| r.to_string_lossy().replace('\\', "/"));
+                        FileChange::listed(rel.unwrap_or(f))
+                    })
                     .collect();
             }
             None => {}
