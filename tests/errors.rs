@@ -280,3 +280,31 @@ fn blank_ids_are_errors_with_their_line() {
         out.stderr
     );
 }
+
+#[test]
+fn yaml_errors_speak_of_the_file_not_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, message) in [
+        (
+            "nodes:\n  - id: a\n    tier: 1\n    tier: 2\n",
+            ":4:5: duplicate key 'tier'",
+        ),
+        (
+            "nodes:\n  - id: a\n---\nnodes:\n  - id: b\n",
+            ":4:1: the file holds several YAML documents (separated by `---`) where one is expected",
+        ),
+        (
+            "nodes:\n  - id: ~\n",
+            ":2:9: a null value (`~`) where text is expected",
+        ),
+    ] {
+        let g = dir.path().join("g.yaml");
+        std::fs::write(&g, text).unwrap();
+        let out = expect(2, &["graph", "-g", g.to_str().unwrap(), "--no-cache"]);
+        assert!(
+            out.stderr.contains(&format!("g.yaml{message}\n")),
+            "{}",
+            out.stderr
+        );
+    }
+}

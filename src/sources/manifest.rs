@@ -576,10 +576,47 @@ pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
                                 .unwrap_or(after.len())
                     })
                     .unwrap_or(0);
-                return format!("{}{}", &first[..i], &rest[end..]);
+                return plain_words(&format!("{}{}", &first[..i], &rest[end..]));
             }
             _ => {}
         }
     }
-    first.to_string()
+    plain_words(first)
+}
+
+/// The YAML reader's messages in the words of the file rather than of the library (its
+/// types and options mean nothing to the person fixing the file).
+fn plain_words(m: &str) -> String {
+    if let Some(rest) = m.strip_prefix("duplicate mapping key: ") {
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest);
+        return format!("duplicate key '{}'", key.trim());
+    }
+    if m.starts_with("multiple YAML documents detected") {
+        return "the file holds several YAML documents (separated by `---`) where one is expected"
+            .to_string();
+    }
+    if let Some(rest) = m.strip_prefix("budget breached: ") {
+        let what = match rest.split_once('{') {
+            Some((_, r)) if rest.starts_with("Depth") => format!(
+                "nested more than {} levels deep",
+                r.trim_matches(|c: char| !c.is_ascii_digit())
+                    .parse::<u64>()
+                    .map_or(0, |d| d - 1)
+            ),
+            _ => format!("too large to read safely ({})", rest.trim()),
+        };
+        return format!("the YAML is {what}");
+    }
+    m.replace(
+        "cannot deserialize null into string; use Option<String>",
+        "a null value (`~`) where text is expected",
+    )
+    .replace(
+        "expected string scalar",
+        "expected text, not a list or a table",
+    )
+    .replace("invalid u64", "expected a whole number (0 or more)")
 }
