@@ -168,6 +168,29 @@ fn settled_inputs_are_not_hashed_again_but_any_write_is_noticed() {
     }
     let (_, err) = blast_cached(cache.path(), work.path(), &g);
     assert!(err.contains("timing: hash inputs"), "{err}");
+
+    // A well-formed key that the stamp was not written with (copied from another stamp, or
+    // typed by hand) is not trusted either: it could name another graph's cache.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (_, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(err.contains("timing: hash inputs"), "{err}");
+    let (_, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(
+        !err.contains("timing: hash inputs"),
+        "the stamp is used: {err}"
+    );
+    for stamp in std::fs::read_dir(cache.path().join("blast-radius/stamps")).unwrap() {
+        let path = stamp.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let other: String = text.lines().next().unwrap().chars().rev().collect();
+        std::fs::write(
+            &path,
+            text.replacen(text.lines().next().unwrap(), &other, 1),
+        )
+        .unwrap();
+    }
+    let (_, err) = blast_cached(cache.path(), work.path(), &g);
+    assert!(err.contains("timing: hash inputs"), "{err}");
 }
 
 #[test]

@@ -11,7 +11,8 @@
 //! Hashing a 600 MB input takes a few hundred milliseconds, so the key is remembered the way
 //! git's index remembers file hashes: a *stamp* in `stamps/`, named by a hash of every
 //! input's path, device, inode, size, modification and status-change times, holds the
-//! content key. Any write to a file changes its status-change time (which no tool can set
+//! content key, with a check that ties the key to the stamp's name (a key copied from
+//! another stamp is not used). Any write to a file changes its status-change time (which no tool can set
 //! back), a replaced file has another inode, so a stamp only ever matches unchanged files.
 //! A stamp is recorded only for files whose last change is at least [`STAMP_MIN_AGE`] old,
 //! so a write in the same clock tick as the hashing cannot go unnoticed (git's "racy"
@@ -68,7 +69,7 @@ pub fn key_of(dir: &Path, files: &[PathBuf]) -> Option<CacheKey> {
     let path = stamps.join(stamp.hex());
     if let Some(key) = std::fs::read_to_string(&path)
         .ok()
-        .and_then(|t| CacheKey::from_hex(t.trim()))
+        .and_then(|t| read_stamp(&stamp.hex(), &t))
     {
         return Some(key);
     }
@@ -76,10 +77,25 @@ pub fn key_of(dir: &Path, files: &[PathBuf]) -> Option<CacheKey> {
     let settled = std::time::SystemTime::now()
         .checked_sub(STAMP_MIN_AGE)
         .is_some_and(|t| newest < t);
-    if settled && replace(&stamps, &stamp.hex(), |f| f.write_all(key.hex().as_bytes())) {
+    let text = stamp_text(&stamp.hex(), &key);
+    if settled && replace(&stamps, &stamp.hex(), |f| f.write_all(text.as_bytes())) {
         evict(&stamps, |p| p.extension().is_none(), KEEP_STAMPS);
     }
     Some(key)
+}
+
+/// A stamp's text: the content key, and a check tying it to the stamp's own name, so a
+/// key copied from another stamp (or edited by hand) is not trusted.
+fn stamp_text(name: &str, key: &CacheKey) -> String {
+    let key = key.hex();
+    let check = xxhash_rust::xxh3::xxh3_64(format!("{name}:{key}").as_bytes());
+    format!("{key}\n{check:016x}\n")
+}
+
+/// The key a stamp named `name` holds, if its text is whole and its check matches.
+fn read_stamp(name: &str, text: &str) -> Option<CacheKey> {
+    let key = CacheKey::from_hex(text.lines().next()?.trim())?;
+    (stamp_text(name, &key) == text).then_some(key)
 }
 
 /// Writes `dir/name` through a hidden temporary file renamed over it, so concurrent runs
