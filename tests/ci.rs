@@ -1165,3 +1165,26 @@ fn the_ci_report_lists_ignored_files_and_topology_like_impact() {
         out.stdout
     );
 }
+
+#[test]
+fn an_email_owner_is_named_as_one_that_only_approved_by_can_satisfy() {
+    let r = Repo::new();
+    r.write(".github/CODEOWNERS", "* a@b.com\n");
+    r.write(
+        "g.toml",
+        "[[nodes]]\nid = \"x\"\ntier = 0\npaths = [\"x/**\"]\n",
+    );
+    r.write("x/a.rs", "// x\n");
+    r.write(
+        "blast.toml",
+        "graphs = [\"g.toml\"]\n[policy.gate.low]\nreviewers = [\"owners:changed\"]\n",
+    );
+    r.commit("email owners");
+    let out = r.expect(1, &["ci", "x"]);
+    assert!(
+        out.stderr.contains("requires an approval from a@b.com, an e-mail address; approvals name GitHub logins, so only `--approved-by a@b.com` can count for it"),
+        "{}",
+        out.stderr
+    );
+    r.expect(0, &["ci", "x", "--approved-by", "a@b.com"]);
+}

@@ -820,7 +820,17 @@ fn requirements_of(
                         (BTreeSet::new(), vec![owner.clone()])
                     }
                 },
-                _ => ([person_key(owner)].into_iter().collect(), Vec::new()),
+                _ => {
+                    if owner.trim_start_matches('@').contains('@') {
+                        warnings.push(format!(
+                            "warning: {source}: {} requires an approval from {}, an e-mail address; approvals name GitHub logins, so only `--approved-by {}` can count for it (name the login in CODEOWNERS instead)",
+                            of.keyword(),
+                            crate::report::inert(owner),
+                            crate::report::inert(owner)
+                        ));
+                    }
+                    ([person_key(owner)].into_iter().collect(), Vec::new())
+                }
             };
             let shown: Vec<&str> = nodes.iter().take(5).map(String::as_str).collect();
             let more = if nodes.len() > 5 {
