@@ -954,3 +954,39 @@ fn kubernetes_reads_data_and_items_only_where_they_mean_something() {
         out.stderr
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_kubernetes_folder_is_read_through_links_and_any_letter_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = |name: &str| {
+        format!(
+            "kind: Pod\nmetadata: {{name: {name}}}\nspec: {{containers: [{{name: c, image: x}}]}}\n"
+        )
+    };
+    let root = dir.path().join("k8s");
+    std::fs::create_dir_all(root.join("apps")).unwrap();
+    std::fs::create_dir_all(root.join(".hidden")).unwrap();
+    std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+    std::fs::write(root.join("apps/a.YAML"), pod("a")).unwrap();
+    std::fs::write(root.join(".hidden/h.yaml"), pod("h")).unwrap();
+    std::fs::write(dir.path().join("elsewhere/l.yml"), pod("l")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), root.join("linked")).unwrap();
+    // A link back up must not loop.
+    std::os::unix::fs::symlink(&root, root.join("apps/up")).unwrap();
+    let v = json(&ok(&[
+        "graph",
+        "--k8s",
+        root.to_str().unwrap(),
+        "--no-cache",
+        "-f",
+        "json",
+    ]));
+    let ids: Vec<&str> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["a", "l"]);
+}

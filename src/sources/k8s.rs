@@ -414,19 +414,36 @@ fn yaml_files(path: &Path) -> Result<Vec<PathBuf>> {
     }
     let mut out = Vec::new();
     let mut stack = vec![path.to_path_buf()];
+    // Folders already read (symbolic links are followed, each folder read once).
+    let mut visited = std::collections::BTreeSet::new();
     while let Some(dir) = stack.pop() {
+        if !visited.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+            continue;
+        }
         let rd = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         for entry in rd {
             let entry = entry.map_err(|e| Error::io(&dir, e))?;
             let p = entry.path();
             let name = entry.file_name();
+            // Hidden files and folders (.git, .github, editor files) are not manifests.
             if name.to_string_lossy().starts_with('.') {
                 continue;
             }
-            let ft = entry.file_type().map_err(|e| Error::io(&p, e))?;
+            let mut ft = entry.file_type().map_err(|e| Error::io(&p, e))?;
+            if ft.is_symlink() {
+                match std::fs::metadata(&p) {
+                    Ok(m) => ft = m.file_type(),
+                    // A dangling link names nothing to read.
+                    Err(_) => continue,
+                }
+            }
+            let yaml = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
             if ft.is_dir() {
                 stack.push(p);
-            } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            } else if yaml {
                 out.push(p);
             }
         }

@@ -83,12 +83,71 @@ fn after_id_key(text: &[u8], start: usize) -> bool {
     i >= 2 && &text[i - 2..i] == b"id" && (i == 2 || !is_token_byte(text[i - 3]))
 }
 
-/// The 1-based line and column of the needle in `text`, if found.
+/// Whether the byte at `at` is inside a comment: after a `#` that starts its line or
+/// follows a space, outside quotes (YAML and TOML comments; JSON has none, and a `#` inside
+/// a JSON string is inside quotes).
+fn in_comment(text: &[u8], at: usize) -> bool {
+    let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1);
+    let mut quote: Option<u8> = None;
+    let mut prev = b' ';
+    for &b in &text[line_start..at] {
+        match quote {
+            Some(q) if b == q && prev != b'\\' => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'#' && (prev == b' ' || prev == b'\t') => return true,
+            None => {}
+        }
+        prev = b;
+    }
+    false
+}
+
+/// How `id` may be written in a file besides as it is: JSON- (and TOML-) escaped quotes,
+/// backslashes and control characters, and non-ASCII characters as `\u` escapes.
+fn spellings(id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(json) = serde_json::to_string(id) {
+        let inner = json[1..json.len() - 1].to_string();
+        if inner != id {
+            out.push(inner);
+        }
+    }
+    if !id.is_ascii() {
+        let mut ascii = String::new();
+        for c in out.first().map_or(id, String::as_str).chars() {
+            if c.is_ascii() {
+                ascii.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    ascii.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+        }
+        out.push(ascii.clone());
+        out.push(ascii.to_uppercase().replace("\\U", "\\u"));
+    }
+    out
+}
+
+/// The 1-based line and column of the needle in `text`, if found: as written, else as an
+/// escaped spelling of it (see [`spellings`]). Matches inside comments do not count.
 pub(crate) fn locate(text: &[u8], needle: &Needle) -> Option<(u32, u32)> {
-    let pat = needle.text.as_bytes();
-    if pat.is_empty() {
+    if needle.text.is_empty() {
         return None;
     }
+    find(text, needle, needle.text.as_bytes()).or_else(|| {
+        if needle.mode == Mode::Text {
+            return None;
+        }
+        spellings(&needle.text)
+            .iter()
+            .find_map(|s| find(text, needle, s.as_bytes()))
+    })
+}
+
+fn find(text: &[u8], needle: &Needle, pat: &[u8]) -> Option<(u32, u32)> {
     let mut seen = 0usize;
     for start in memchr::memmem::find_iter(text, pat) {
         let end = start + pat.len();
@@ -100,7 +159,7 @@ pub(crate) fn locate(text: &[u8], needle: &Needle) -> Option<(u32, u32)> {
                 bounded && ((needle.mode == Mode::Declaration) == after_id_key(text, start))
             }
         };
-        if ok {
+        if ok && !in_comment(text, start) {
             if seen == needle.nth {
                 return Some(line_col(text, start));
             }
@@ -165,6 +224,24 @@ mod tests {
         assert_eq!(locate(yaml, &Needle::declaration("cart")), Some((2, 9)));
         assert_eq!(locate(yaml, &Needle::reference("cart")), None);
         assert_eq!(locate(yaml, &Needle::reference("cartx")), Some((3, 18)));
+    }
+
+    #[test]
+    fn skips_comments_and_finds_escaped_spellings() {
+        let yaml = b"# zz is the payment service\nnodes:\n  - id: b\n    depends_on: [zz]  # zz\n";
+        assert_eq!(locate(yaml, &Needle::reference("zz")), Some((4, 18)));
+        let toml = b"[[nodes]]\nid = \"a#b\" # a#b\n";
+        assert_eq!(locate(toml, &Needle::declaration("a#b")), Some((2, 7)));
+        let json = br#"{"nodes":[
+ {"id":"caf\u00e9"},
+ {"id":"q\"uote", "depends_on": ["back\\slash"]}
+]}"#;
+        assert_eq!(locate(json, &Needle::declaration("café")), Some((2, 9)));
+        assert_eq!(locate(json, &Needle::declaration("q\"uote")), Some((3, 9)));
+        assert_eq!(
+            locate(json, &Needle::reference("back\\slash")),
+            Some((3, 35))
+        );
     }
 
     #[test]
