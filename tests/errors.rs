@@ -308,3 +308,22 @@ fn yaml_errors_speak_of_the_file_not_the_library() {
         );
     }
 }
+
+#[test]
+fn a_dangling_id_names_every_referrer_by_how_it_refers() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("g.toml");
+    std::fs::write(
+        &g,
+        "[[nodes]]\nid = \"c\"\ndepends_on = [\"zz\"]\n[[nodes]]\nid = \"d\"\ndepends_on = [\"zz\"]\n[[nodes]]\nid = \"b\"\npart_of = \"zz\"\n",
+    )
+    .unwrap();
+    let out = expect(2, &["check", "-g", g.to_str().unwrap(), "--no-cache"]);
+    assert!(
+        out.stdout.contains(
+            "'c' and 'd' depend on 'zz'; 'b' is part of 'zz', which no graph file declares"
+        ),
+        "{}",
+        out.stdout
+    );
+}

@@ -990,3 +990,29 @@ fn a_kubernetes_folder_is_read_through_links_and_any_letter_case() {
         .collect();
     assert_eq!(ids, ["a", "l"]);
 }
+
+#[test]
+fn a_service_two_compose_includes_define_is_named_with_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    w(
+        "a.yaml",
+        "include:\n  - path: c.yaml\n  - d.yaml\nservices:\n  a: {image: x}\n",
+    );
+    w("c.yaml", "services:\n  c: {image: x}\n");
+    w("d.yaml", "services:\n  c: {image: z}\n");
+    let out = ok(&[
+        "graph",
+        "--compose",
+        dir.path().join("a.yaml").to_str().unwrap(),
+        "--no-cache",
+    ]);
+    assert!(
+        out.stdout
+            .contains("service 'c' is defined in the included files")
+            && out.stdout.contains("c.yaml and ")
+            && out.stdout.contains("; keeping the one in "),
+        "{}",
+        out.stdout
+    );
+}

@@ -581,23 +581,47 @@ impl GraphBuilder {
         for &i in &undeclared {
             let id = self.strings.get(self.ids.str_ref(i)).to_string();
             let doc = self.states[i as usize].referenced;
-            let referrers: Vec<String> = self
+            let dependents: std::collections::BTreeSet<String> = self
                 .inner
                 .neighbors_directed(NodeIndex::new(i as usize), super::Direction::Reverse)
-                .chain(
-                    self.part_of
-                        .iter()
-                        .filter(|(p, _)| *p == i)
-                        .map(|&(_, c)| NodeIndex::new(c as usize)),
-                )
                 .map(|n| self.strings.get(self.inner[n].id).to_string())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
                 .collect();
-            let msg = match referrers.first() {
-                Some(r) => format!("'{r}' depends on '{id}', which no graph file declares"),
-                None => format!("'{id}' is referenced but no graph file declares it"),
+            let parts: std::collections::BTreeSet<String> = self
+                .part_of
+                .iter()
+                .filter(|(p, _)| *p == i)
+                .map(|&(_, c)| {
+                    let n = NodeIndex::new(c as usize);
+                    self.strings.get(self.inner[n].id).to_string()
+                })
+                .collect();
+            // Every referrer is named (a few, then how many more), each by how it refers.
+            let names = |set: &std::collections::BTreeSet<String>| {
+                let shown: Vec<String> = set.iter().take(3).map(|r| format!("'{r}'")).collect();
+                match set.len() {
+                    n if n > 3 => format!("{} and {} more", shown.join(", "), n - 3),
+                    _ => shown.join(" and "),
+                }
             };
+            let mut clauses = Vec::new();
+            if !dependents.is_empty() {
+                let verb = if dependents.len() == 1 {
+                    "depends"
+                } else {
+                    "depend"
+                };
+                clauses.push(format!("{} {verb} on '{id}'", names(&dependents)));
+            }
+            if !parts.is_empty() {
+                let verb = if parts.len() == 1 { "is" } else { "are" };
+                clauses.push(format!("{} {verb} part of '{id}'", names(&parts)));
+            }
+            let msg = if clauses.is_empty() {
+                format!("'{id}' is referenced but no graph file declares it")
+            } else {
+                format!("{}, which no graph file declares", clauses.join("; "))
+            };
+            let referrers: Vec<String> = dependents.union(&parts).cloned().collect();
             let mut nodes = vec![id.clone()];
             nodes.extend(referrers);
             self.pending.push(Pending {

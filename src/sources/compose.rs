@@ -693,16 +693,22 @@ impl Loader {
             // An included project reads the `.env` of its own directory.
             let included = self.project(&paths, &dir, &env_files, vars, Some(at_inc.clone()))?;
             for (name, s) in included {
-                if out.contains_key(&name) || raw.services.iter().flatten().any(|(n, _)| *n == name)
-                {
+                let local = raw.services.iter().flatten().any(|(n, _)| *n == name);
+                if local || out.contains_key(&name) {
+                    let message = match out.get(&name) {
+                        Some(first) if !local => format!(
+                            "service '{name}' is defined in the included files {} and {}; keeping the one in {}",
+                            self.files[first.at.file].display(),
+                            self.files[s.at.file].display(),
+                            self.files[first.at.file].display()
+                        ),
+                        _ => format!(
+                            "service '{name}' is defined here and in the included file {}; keeping the definition here",
+                            self.files[s.at.file].display()
+                        ),
+                    };
                     self.findings.push(
-                        Finding::new(
-                            Code::DuplicateObject,
-                            format!(
-                                "service '{name}' is defined here and in the included file {}; keeping the definition here",
-                                self.files[s.at.file].display()
-                            ),
-                        )
+                        Finding::new(Code::DuplicateObject, message)
                         .with_nodes([name.as_str()])
                         .at(at_inc.clone())
                         .with_help("rename one of the services; Compose refuses duplicate service names across includes"),
