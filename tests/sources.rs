@@ -1016,3 +1016,25 @@ fn a_service_two_compose_includes_define_is_named_with_both_files() {
         out.stdout
     );
 }
+
+#[test]
+fn kubernetes_names_that_qualify_into_one_id_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let deploy = |name: &str, ns: &str| {
+        format!(
+            "kind: Deployment\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{template: {{spec: {{containers: [{{name: c, image: x}}]}}}}}}\n"
+        )
+    };
+    let f = dir.path().join("coll.yaml");
+    std::fs::write(
+        &f,
+        [deploy("p", "a"), deploy("p", "b"), deploy("p.a", "default")].join("---\n"),
+    )
+    .unwrap();
+    let out = ok(&["graph", "--k8s", f.to_str().unwrap(), "--no-cache"]);
+    assert!(
+        out.stdout.contains("warning[duplicate-object]: 'p' in namespace 'a' and 'p.a' in namespace 'default' both get the node id 'p.a' and become one node"),
+        "{}",
+        out.stdout
+    );
+}

@@ -786,6 +786,44 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>
         .enumerate()
         .map(|(wi, w)| qualify(&base_ids[wi], &w.ns))
         .collect();
+    // A qualified `name.namespace` can be another namespace's plain name: say so rather
+    // than merge the two silently.
+    let mut owners_of_id: BTreeMap<&str, BTreeSet<(&str, &str, usize)>> = BTreeMap::new();
+    for (wi, w) in workloads.iter().enumerate() {
+        owners_of_id.entry(ids[wi].as_str()).or_default().insert((
+            w.ns.as_str(),
+            base_ids[wi].as_str(),
+            wi,
+        ));
+    }
+    for (id, set) in &owners_of_id {
+        let distinct: BTreeSet<(&str, &str)> = set.iter().map(|&(ns, b, _)| (ns, b)).collect();
+        if distinct.len() < 2 {
+            continue;
+        }
+        let named: Vec<String> = distinct
+            .iter()
+            .map(|(ns, b)| format!("'{b}' in namespace '{ns}'"))
+            .collect();
+        let w = &workloads[set.iter().next().expect("two or more").2];
+        findings.push(
+            Finding::new(
+                Code::DuplicateObject,
+                format!(
+                    "{} {} get the node id '{id}' and become one node",
+                    named.join(" and "),
+                    if named.len() == 2 { "both" } else { "all" }
+                ),
+            )
+            .with_nodes([*id])
+            .at(Location {
+                file: files[w.file].clone(),
+                line: w.line,
+                column: None,
+            })
+            .with_help("rename one of the workloads (or its Service); names used in several namespaces become name.namespace"),
+        );
+    }
     // (namespace, service name) → node id.
     let mut by_service: BTreeMap<(String, String), String> = svc_of
         .iter()
