@@ -849,11 +849,7 @@ fn profile_needs_compose() {
 #[test]
 fn backstage_annotations_and_names_that_cannot_be_read_are_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_string()
-    };
+    let write = |name: &str, text: &str| crate::util::write_file(dir.path(), name, text);
     // A typo in the customer-facing annotation must not make a website internal.
     let typo = write(
         "typo.yaml",
@@ -901,11 +897,7 @@ fn backstage_annotations_and_names_that_cannot_be_read_are_errors() {
 #[test]
 fn kubernetes_reads_data_and_items_only_where_they_mean_something() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: &str| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_string()
-    };
+    let write = |name: &str, text: &str| crate::util::write_file(dir.path(), name, text);
     // A custom resource's `data` and `items` are its own business: the Pod still loads.
     let crd = write(
         "crd.yaml",

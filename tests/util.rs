@@ -75,3 +75,10 @@ pub fn strings(v: &serde_json::Value) -> Vec<String> {
         .map(|x| x.as_str().unwrap().to_string())
         .collect()
 }
+
+/// Writes `text` to `dir/name`; returns the file's path as a string (for arguments).
+pub fn write_file(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}

@@ -94,9 +94,7 @@ fn paths_are_counted_exactly_on_a_dag_and_capped_when_asked() {
 
 /// Writes `graph` (a JSON value) to a file in `dir`; returns its path.
 fn graph_file(dir: &std::path::Path, graph: serde_json::Value) -> String {
-    let path = dir.join("g.json");
-    std::fs::write(&path, graph.to_string()).unwrap();
-    path.to_str().unwrap().to_string()
+    crate::util::write_file(dir, "g.json", &graph.to_string())
 }
 
 #[test]
