@@ -327,3 +327,27 @@ fn a_dangling_id_names_every_referrer_by_how_it_refers() {
         out.stdout
     );
 }
+
+#[test]
+fn owners_in_another_order_agree_and_other_owners_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, owners: &str| {
+        crate::util::write_file(
+            dir.path(),
+            name,
+            &format!("[[nodes]]\nid = \"a\"\nowners = {owners}\n"),
+        )
+    };
+    let (one, two, three) = (
+        w("1.toml", r#"["x", "y"]"#),
+        w("2.toml", r#"["y", "x"]"#),
+        w("3.toml", r#"["x", "z"]"#),
+    );
+    crate::util::ok(&["graph", "-g", &one, "-g", &two, "--no-cache"]);
+    let out = expect(2, &["graph", "-g", &one, "-g", &three, "--no-cache"]);
+    assert!(
+        out.stderr.contains("conflicting-attribute"),
+        "{}",
+        out.stderr
+    );
+}

@@ -380,7 +380,12 @@ impl GraphBuilder {
                     .iter()
                     .map(|&r| self.strings.get(r))
                     .collect();
-                if old.iter().copied().ne(owners.iter().map(|o| &**o)) {
+                // Owners are a set: the same people in another order agree.
+                let set =
+                    |it: &mut dyn Iterator<Item = &str>| -> std::collections::BTreeSet<String> {
+                        it.map(str::to_string).collect()
+                    };
+                if set(&mut old.iter().copied()) != set(&mut owners.iter().map(|o| &**o)) {
                     let old = format!("{old:?}");
                     let new = format!("{:?}", owners.iter().map(|o| &**o).collect::<Vec<_>>());
                     self.conflict(d, prev, id, "owners", old, new);
