@@ -258,7 +258,7 @@ fn table(
 ) -> io::Result<()> {
     // Names in cells shown through `inert`, so every row stays on its line.
     let cells =
-        |i: usize| -> Vec<String> { cells(i).into_iter().map(|c| super::inert(&c)).collect() };
+        |i: usize| -> Vec<String> { cells(i).into_iter().map(super::inert_owned).collect() };
     let head: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     let widest = |mut a: Vec<usize>, b: &mut dyn Iterator<Item = usize>| {
         for (x, y) in a.iter_mut().zip(b) {

@@ -158,13 +158,26 @@ pub fn inert(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c) => {
-                push_code(&mut out, c);
-            }
+            c if shown_as_escape(c) => push_code(&mut out, c),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Whether [`inert`] shows `c` as an escape.
+fn shown_as_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c)
+}
+
+/// [`inert`] of a string already owned: returned as it is when nothing in it needs an
+/// escape (almost every name), so tables of a million cells copy nothing.
+pub(crate) fn inert_owned(s: String) -> String {
+    if s.chars().any(shown_as_escape) {
+        inert(&s)
+    } else {
+        s
+    }
 }
 
 /// A message for the terminal (an error, a warning) with every control character but the

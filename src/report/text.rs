@@ -122,7 +122,7 @@ fn table(
 
 /// A cell of plain text: names in it shown through [`inert`], so a cell stays on its line.
 fn plain(s: impl Into<String>) -> (String, usize) {
-    let s = inert(&s.into());
+    let s = super::inert_owned(s.into());
     let n = s.chars().count();
     (s, n)
 }
@@ -291,15 +291,17 @@ fn changes(
         writeln!(w, "{} {base} → {}", p.dim("diff:"), inert(&d.head))?;
     }
     for c in impact.changes.changed.iter().take(shown) {
-        let ids = c
+        // At most five ids, escaped; a count for the rest.
+        let shown: Vec<String> = c
             .nodes
             .iter()
+            .take(5)
             .map(|n| inert(n.id().as_str()))
-            .collect::<Vec<_>>();
-        let ids = if ids.len() > 5 {
-            format!("{} and {} more", ids[..5].join(", "), ids.len() - 5)
+            .collect();
+        let ids = if c.nodes.len() > 5 {
+            format!("{} and {} more", shown.join(", "), c.nodes.len() - 5)
         } else {
-            ids.join(", ")
+            shown.join(", ")
         };
         let status = c.status.map(|s| format!(" ({s})")).unwrap_or_default();
         let input = inert(&c.input);
@@ -778,11 +780,12 @@ pub fn ci(
             .take(opts.limit)
             .map(|n| {
                 let node = n.node();
-                let path: Vec<String> = n.path().iter().map(|x| inert(x.id().as_str())).collect();
-                let owners: Vec<String> = n.owners().0.iter().map(|o| inert(o)).collect();
+                // `plain` escapes the cells.
+                let path: Vec<&str> = n.path().iter().map(|x| x.id().as_str()).collect();
+                let owners = n.owners().0;
                 vec![
                     (p.risk(n.risk()), n.risk().as_str().len()),
-                    plain(inert(node.id().as_str())),
+                    plain(node.id().as_str()),
                     plain(node.tier().map_or("-".to_string(), |t| t.to_string())),
                     plain(if owners.is_empty() {
                         "-".to_string()
