@@ -114,19 +114,21 @@ fn spellings(id: &str) -> Vec<String> {
         }
     }
     if !id.is_ascii() {
-        let mut ascii = String::new();
+        // `\u00e9` and `\u00E9`: only the escapes' hex digits change case, not the id.
+        let (mut lower, mut upper) = (String::new(), String::new());
         for c in out.first().map_or(id, String::as_str).chars() {
             if c.is_ascii() {
-                ascii.push(c);
+                lower.push(c);
+                upper.push(c);
             } else {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    ascii.push_str(&format!("\\u{u:04x}"));
+                for u in c.encode_utf16(&mut [0u16; 2]) {
+                    lower.push_str(&format!("\\u{u:04x}"));
+                    upper.push_str(&format!("\\u{u:04X}"));
                 }
             }
         }
-        out.push(ascii.clone());
-        out.push(ascii.to_uppercase().replace("\\U", "\\u"));
+        out.push(lower);
+        out.push(upper);
     }
     out
 }
@@ -237,6 +239,8 @@ mod tests {
  {"id":"q\"uote", "depends_on": ["back\\slash"]}
 ]}"#;
         assert_eq!(locate(json, &Needle::declaration("café")), Some((2, 9)));
+        let upper = br#"{"nodes":[{"id":"Caf\u00E9"}]}"#;
+        assert_eq!(locate(upper, &Needle::declaration("Café")), Some((1, 18)));
         assert_eq!(locate(json, &Needle::declaration("q\"uote")), Some((3, 9)));
         assert_eq!(
             locate(json, &Needle::reference("back\\slash")),
