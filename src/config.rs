@@ -204,8 +204,7 @@ impl Config {
     /// # Errors
     /// The text is not valid TOML, has an unknown key, or a value out of range.
     pub fn parse(text: &str, path: &Path, cwd: &Path) -> Result<Config> {
-        let text = text.to_string();
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| {
             let (line, column) = e
                 .span()
                 .map(|s| crate::sources::locate::line_col(text.as_bytes(), s.start))
@@ -227,7 +226,7 @@ impl Config {
             }
         })?;
         let config_error = |key: &str, why: String| {
-            let pos = locate_key(&text, key);
+            let pos = locate_key(text, key);
             Error::Config {
                 location: Location {
                     file: path.to_path_buf(),
@@ -241,7 +240,7 @@ impl Config {
         let classifier =
             Classifier::new(&file.classify).map_err(|(key, why)| config_error(&key, why))?;
         if let Err((key, why)) = file.policy.validate() {
-            let pos = locate_key(&text, &key);
+            let pos = locate_key(text, &key);
             return Err(Error::Config {
                 location: Location {
                     file: path.to_path_buf(),
@@ -275,7 +274,7 @@ impl Config {
                     })
                     .or_else(|| locate(text.as_bytes(), &needle))
             } else {
-                locate_section_key(&text, &key)
+                locate_section_key(text, &key)
             };
             return Err(Error::Config {
                 location: Location {

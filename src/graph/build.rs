@@ -381,11 +381,13 @@ impl GraphBuilder {
                     .map(|&r| self.strings.get(r))
                     .collect();
                 // Owners are a set: the same people in another order agree.
-                let set =
-                    |it: &mut dyn Iterator<Item = &str>| -> std::collections::BTreeSet<String> {
-                        it.map(str::to_string).collect()
-                    };
-                if set(&mut old.iter().copied()) != set(&mut owners.iter().map(|o| &**o)) {
+                let new: std::collections::BTreeSet<&str> = owners.iter().map(|o| &**o).collect();
+                if old
+                    .iter()
+                    .copied()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    != new
+                {
                     let old = format!("{old:?}");
                     let new = format!("{:?}", owners.iter().map(|o| &**o).collect::<Vec<_>>());
                     self.conflict(d, prev, id, "owners", old, new);

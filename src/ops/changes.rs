@@ -225,22 +225,36 @@ impl<'w> PreparedChange<'w> {
     /// # Errors
     /// Git cannot read the file, or it does not parse there (named `ref:path`).
     pub fn config_in_force(&self) -> Result<Option<Option<crate::config::Config>>> {
-        let (Some(git), Some(tree), Some(path)) =
-            (&self.git, &self.rules_tree, &self.ws.config.path)
+        let (Some(git), Some(tree), Some(rel)) = (&self.git, &self.rules_tree, self.config_path())
         else {
             return Ok(None);
         };
-        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        let Ok(rel) = full.strip_prefix(git.root()) else {
-            return Ok(None);
-        };
-        let rel = rel.to_string_lossy().replace('\\', "/");
         let Some(bytes) = git.read(tree, &rel)? else {
             return Ok(Some(None));
         };
         let label = PathBuf::from(format!("{}:{rel}", tree.label()));
         let text = String::from_utf8_lossy(&bytes);
         crate::config::Config::parse(&text, &label, &self.ws.config.root).map(|c| Some(Some(c)))
+    }
+
+    /// The configuration file's path in the repository (`/`-separated), when the change was
+    /// read from git and the file is inside the repository.
+    fn config_path(&self) -> Option<String> {
+        let (git, path) = (self.git.as_ref()?, self.ws.config.path.as_ref()?);
+        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        let rel = full.strip_prefix(git.root()).ok()?;
+        Some(rel.to_string_lossy().replace('\\', "/"))
+    }
+
+    /// The configuration file's path in the repository when the change edits it.
+    pub fn edited_config(&self) -> Option<String> {
+        let rel = self.config_path()?;
+        self.diff
+            .as_ref()?
+            .files
+            .iter()
+            .any(|f| f.path == rel)
+            .then_some(rel)
     }
 
     /// The repository, when the change was read from git.

@@ -392,23 +392,9 @@ fn policy_in_force(
     warnings: &mut Warnings,
 ) -> (crate::analysis::Policy, crate::analysis::gate::Teams) {
     let head = (ws.policy().clone(), ws.config.teams.clone());
-    let edited = || {
-        let (Some(path), Some(git), Some(diff)) =
-            (&ws.config.path, prepared.git(), prepared.diff())
-        else {
-            return None;
-        };
-        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        let rel = full
-            .strip_prefix(git.root())
-            .ok()?
-            .to_string_lossy()
-            .replace('\\', "/");
-        diff.files.iter().any(|f| f.path == rel).then_some(rel)
-    };
     match prepared.config_in_force() {
         Ok(Some(Some(base))) => {
-            if let Some(rel) = edited() {
+            if let Some(rel) = prepared.edited_config() {
                 warnings.push(format!(
                     "warning: this change edits {}; the policy and teams that judge it are read at the base, as GitHub reads CODEOWNERS (the edits apply once it is merged)",
                     crate::report::inert(&rel)

@@ -788,24 +788,21 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>
         .collect();
     // A qualified `name.namespace` can be another namespace's plain name: say so rather
     // than merge the two silently.
-    let mut owners_of_id: BTreeMap<&str, BTreeSet<(&str, &str, usize)>> = BTreeMap::new();
+    // Per id, the (namespace, name) pairs that get it, each with its first workload.
+    let mut claims: BTreeMap<&str, BTreeMap<(&str, &str), usize>> = BTreeMap::new();
     for (wi, w) in workloads.iter().enumerate() {
-        owners_of_id.entry(ids[wi].as_str()).or_default().insert((
-            w.ns.as_str(),
-            base_ids[wi].as_str(),
-            wi,
-        ));
+        claims
+            .entry(ids[wi].as_str())
+            .or_default()
+            .entry((w.ns.as_str(), base_ids[wi].as_str()))
+            .or_insert(wi);
     }
-    for (id, set) in &owners_of_id {
-        let distinct: BTreeSet<(&str, &str)> = set.iter().map(|&(ns, b, _)| (ns, b)).collect();
-        if distinct.len() < 2 {
-            continue;
-        }
-        let named: Vec<String> = distinct
-            .iter()
+    for (id, by) in claims.iter().filter(|(_, by)| by.len() > 1) {
+        let named: Vec<String> = by
+            .keys()
             .map(|(ns, b)| format!("'{b}' in namespace '{ns}'"))
             .collect();
-        let w = &workloads[set.iter().next().expect("two or more").2];
+        let w = &workloads[*by.values().next().expect("two or more")];
         findings.push(
             Finding::new(
                 Code::DuplicateObject,
