@@ -98,6 +98,24 @@ fn tiers_out_of_range() {
 }
 
 #[test]
+fn a_quoted_tier_is_an_error_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = "tier \"0\" is a string: write the tier as a number, without quotes, from 0 (most critical) to 3\n";
+    for (name, text, at) in [
+        ("t.yaml", "nodes:\n  - id: a\n    tier: \"0\"\n", "3:11"),
+        (
+            "t.json",
+            "{\"nodes\": [{\"id\": \"a\", \"tier\": \"0\"}]}",
+            "1:34",
+        ),
+        ("t.toml", "[[nodes]]\nid = \"a\"\ntier = \"0\"\n", "3:8"),
+    ] {
+        let f = crate::util::write_file(dir.path(), name, text);
+        assert_eq!(fails(&[&f]), format!("error: {f}:{at}: {help}"));
+    }
+}
+
+#[test]
 fn bad_globs() {
     let e = fails(&["graphs/invalid/bad-glob.json"]);
     assert!(e.contains("graphs/invalid/bad-glob.json:1:35: error[invalid-glob]: node 'a': invalid glob 'src/{a,b' in 'paths': unclosed alternate group"), "{e}");

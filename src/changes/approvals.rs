@@ -7,7 +7,8 @@
 //! lists them (by `submitted_at`, then `id`, when those are present): `APPROVED` approves; a
 //! later `CHANGES_REQUESTED` or `DISMISSED` cancels that approval; `COMMENTED` changes
 //! nothing; `PENDING` (a review not yet submitted) does not count. Reviews whose `user` is
-//! `null` (a deleted account) are skipped with a warning.
+//! `null` (a deleted account) are skipped with a warning. A reviewer whose latest review
+//! requests changes is not counted even when `--approved-by` names them (with a warning).
 //!
 //! An approval is of one commit (the review's `commit_id`). When the run knows which commit
 //! is under review (the pull request's head), an approval of any other commit is **stale**:
@@ -250,7 +251,18 @@ impl Approvals {
                     }
                 }
                 "CHANGES_REQUESTED" => {
-                    if approved_before.contains_key(&key) {
+                    // A request for changes outweighs `--approved-by`: the reviewer's own
+                    // latest word on the pull request says it is not approved.
+                    let flagged =
+                        matches!(self.approved.get(&key), Some((_, ApprovalSource::Flag)));
+                    if flagged {
+                        self.approved.remove(&key);
+                        self.warnings.push(format!(
+                            "warning: {display}: {}'s latest review requests changes; their --approved-by approval is not counted\n  help: counted again once they approve the pull request (or drop the request)",
+                            crate::report::inert(&login)
+                        ));
+                    }
+                    if flagged || approved_before.contains_key(&key) {
                         self.withdrawn
                             .insert(key.clone(), (login.clone(), state.clone()));
                     }
@@ -374,6 +386,31 @@ mod tests {
         );
         b.add_reviews(later.as_bytes(), "r.json").unwrap();
         assert_eq!(b.logins(), ["bob"]);
+    }
+
+    #[test]
+    fn a_request_for_changes_outweighs_the_flag() {
+        let mut a = Approvals::default();
+        a.add_flag_values(&["Alice,bob".to_string()]);
+        let reviews = format!(
+            "[{},{},{}]",
+            review(1, "alice", "APPROVED", "2026-01-01T10:00:00Z"),
+            review(2, "alice", "CHANGES_REQUESTED", "2026-01-01T11:00:00Z"),
+            review(3, "bob", "COMMENTED", "2026-01-01T11:00:00Z"),
+        );
+        a.add_reviews(reviews.as_bytes(), "r.json").unwrap();
+        assert_eq!(a.logins(), ["bob"]);
+        assert_eq!(a.changes_requested.keys().collect::<Vec<_>>(), ["alice"]);
+        assert_eq!(
+            a.withdrawn.values().cloned().collect::<Vec<_>>(),
+            [("alice".to_string(), "CHANGES_REQUESTED".to_string())]
+        );
+        assert_eq!(
+            a.warnings,
+            [
+                "warning: r.json: alice's latest review requests changes; their --approved-by approval is not counted\n  help: counted again once they approve the pull request (or drop the request)"
+            ]
+        );
     }
 
     #[test]

@@ -182,8 +182,16 @@ impl<'de> Deserialize<'de> for Tier {
                 }
                 self.visit_u64(v as u64)
             }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Tier, E> {
+                Err(E::custom(format_args!(
+                    "tier \"{}\" is a string: write the tier as a number, without quotes, from 0 (most critical) to 3",
+                    crate::report::inert(v)
+                )))
+            }
         }
-        d.deserialize_u64(V)
+        // Asked for any value, so that every format tells a quoted "0" from 0 alike (YAML
+        // would otherwise read a quoted number as one, where JSON and TOML do not).
+        d.deserialize_any(V)
     }
 }
 
