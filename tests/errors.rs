@@ -116,6 +116,46 @@ fn a_quoted_tier_is_an_error_in_every_format() {
 }
 
 #[test]
+fn an_empty_graph_file_is_an_error_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("e.json", ""),
+        ("e.yaml", "\n"),
+        ("e.toml", "  \n\t"),
+        ("bom.json", "\u{feff}\n"),
+    ] {
+        let f = crate::util::write_file(dir.path(), name, text);
+        assert_eq!(
+            fails(&[&f]),
+            format!(
+                "error: {f}: the file is empty\n  help: a graph file holds a `nodes` list (and `edges`): write them, or stop reading the file (remove it from --graph or blast.toml's `graphs`)\n"
+            )
+        );
+    }
+    // A file that parses but declares nothing loads, with a warning `check` lists.
+    let a = crate::util::write_file(
+        dir.path(),
+        "a.json",
+        "\u{feff}{\"nodes\": [{\"id\": \"a\"}]}",
+    );
+    for (name, text) in [
+        ("c.yaml", "# nothing yet\n"),
+        ("o.json", "{}"),
+        ("n.toml", "nodes = []\n"),
+    ] {
+        let f = crate::util::write_file(dir.path(), name, text);
+        let out = expect(0, &["check", "-g", &a, "-g", &f]);
+        assert!(
+            out.stdout.starts_with(&format!(
+                "warning[empty-source] {f}: the graph file declares no nodes, edges or removals\n"
+            )),
+            "{}",
+            out.stdout
+        );
+    }
+}
+
+#[test]
 fn bad_globs() {
     let e = fails(&["graphs/invalid/bad-glob.json"]);
     assert!(e.contains("graphs/invalid/bad-glob.json:1:35: error[invalid-glob]: node 'a': invalid glob 'src/{a,b' in 'paths': unclosed alternate group"), "{e}");

@@ -555,7 +555,8 @@ fn traces_in_both_shapes_and_bad_input() {
     write(
         d,
         "zipkin.json",
-        r#"[{"parent":"a","child":"b","callCount":7,"errorCount":2}]"#,
+        // With a byte-order mark, as Windows editors save it.
+        "\u{feff}[{\"parent\":\"a\",\"child\":\"b\",\"callCount\":7,\"errorCount\":2}]",
     );
     let out = blast(d, &["graph", "--jaeger", "jaeger.json", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();

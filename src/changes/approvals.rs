@@ -139,7 +139,7 @@ impl Approvals {
     /// # Errors
     /// Not JSON, or not reviews; the message names the line and column.
     pub fn add_reviews(&mut self, bytes: &[u8], display: &str) -> Result<()> {
-        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let text = crate::sources::text::without_bom(bytes);
         let bad = |offset: Option<usize>, message: String| {
             let (line, column) = offset
                 .map(|o| crate::sources::locate::line_col(text, o))

@@ -1137,7 +1137,7 @@ mod tests {
         let doc = reference.begin_document("graph", path);
         let bytes = FileBytes::Owned(json.as_bytes().to_vec());
         let serde = crate::sources::manifest::load_json_serde(&mut reference, doc, path, &bytes)
-            .map(|()| dump(reference))
+            .map(|_| dump(reference))
             .map_err(|e| e.to_string());
         let mut builder = GraphBuilder::new();
         let doc = builder.begin_document("graph", path);

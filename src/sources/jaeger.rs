@@ -70,7 +70,8 @@ enum Response {
 /// holds an `errors` array.
 pub fn load(builder: &mut GraphBuilder, path: &Path, min_calls: u64) -> Result<()> {
     let _t = crate::timing::Phase::start("load traces");
-    let bytes = super::text::read(path)?;
+    let file = super::text::read(path)?;
+    let bytes = super::text::without_bom(&file);
     let parse_err = |e: serde_json::Error| {
         super::parse_error(
             path,
@@ -79,12 +80,12 @@ pub fn load(builder: &mut GraphBuilder, path: &Path, min_calls: u64) -> Result<(
         )
     };
     // Untagged enums lose serde_json's positions: try each shape and keep the better error.
-    let response = match serde_json::from_slice::<Response>(&bytes) {
+    let response = match serde_json::from_slice::<Response>(bytes) {
         Ok(r) => r,
         Err(_) => {
             let err = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-                Some(b'[') => serde_json::from_slice::<Vec<Link>>(&bytes).err(),
-                _ => serde_json::from_slice::<Envelope>(&bytes).err(),
+                Some(b'[') => serde_json::from_slice::<Vec<Link>>(bytes).err(),
+                _ => serde_json::from_slice::<Envelope>(bytes).err(),
             };
             return Err(match err {
                 Some(e) => parse_err(e),

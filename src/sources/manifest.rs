@@ -207,25 +207,27 @@ struct DocSeed<'b> {
 }
 
 impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    /// How many nodes, edges and removals the document declares.
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for DocSeed<'_> {
-    type Value = ();
+    type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a graph document: a table with `nodes` and `edges` lists")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        // An empty YAML document is an empty graph.
-        Ok(())
+    fn visit_unit<E: de::Error>(self) -> Result<usize, E> {
+        // A YAML document of only comments: it declares nothing.
+        Ok(0)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+        let mut declared = 0;
         let mut seen_nodes = false;
         let mut seen_edges = false;
         while let Some(key) = map.next_key::<Str<'de>>()? {
@@ -239,15 +241,17 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                         )));
                     }
                 }
-                "remove_edges" => map.next_value_seed(RemovalSeed {
-                    builder: &mut *self.builder,
-                    doc: self.doc,
-                })?,
+                "remove_edges" => {
+                    declared += map.next_value_seed(RemovalSeed {
+                        builder: &mut *self.builder,
+                        doc: self.doc,
+                    })?
+                }
                 "nodes" => {
                     if std::mem::replace(&mut seen_nodes, true) {
                         return Err(de::Error::duplicate_field("nodes"));
                     }
-                    map.next_value_seed(ListSeed {
+                    declared += map.next_value_seed(ListSeed {
                         builder: self.builder,
                         doc: self.doc,
                         bytes: self.bytes,
@@ -258,7 +262,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                     if std::mem::replace(&mut seen_edges, true) {
                         return Err(de::Error::duplicate_field("edges"));
                     }
-                    map.next_value_seed(ListSeed {
+                    declared += map.next_value_seed(ListSeed {
                         builder: self.builder,
                         doc: self.doc,
                         bytes: self.bytes,
@@ -268,7 +272,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                 other => return Err(de::Error::unknown_field(other, TOP_KEYS)),
             }
         }
-        Ok(())
+        Ok(declared)
     }
 }
 
@@ -281,8 +285,9 @@ struct ListSeed<'b> {
 }
 
 impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    /// How many entries the list holds.
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
         d.deserialize_seq(self)
     }
 }
@@ -291,7 +296,7 @@ impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
 const RELEASE_EVERY: usize = 1 << 16;
 
 impl<'de> Visitor<'de> for ListSeed<'_> {
-    type Value = ();
+    type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.nodes {
@@ -301,7 +306,7 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
         }
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
         let b = self.builder;
         let doc = self.doc;
         let mut count = 0usize;
@@ -364,7 +369,7 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
                 );
             }
         }
-        Ok(())
+        Ok(count)
     }
 }
 
@@ -375,21 +380,24 @@ struct RemovalSeed<'b> {
 }
 
 impl<'de> DeserializeSeed<'de> for RemovalSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+    /// How many removals the list holds.
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
 impl<'de> Visitor<'de> for RemovalSeed<'_> {
-    type Value = ();
+    type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of removals (tables with `from`, `to`, `kind`, `source`)")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut count = 0;
         while let Some(r) = seq.next_element::<RemoveDecl<'de>>()? {
+            count += 1;
             let source = r.source.map(|s| s.0.into_owned());
             if let Some(s) = &source
                 && !REMOVABLE_SOURCES.contains(&s.as_str())
@@ -409,7 +417,7 @@ impl<'de> Visitor<'de> for RemovalSeed<'_> {
                 },
             );
         }
-        Ok(())
+        Ok(count)
     }
 }
 
@@ -454,8 +462,22 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
     let _t = crate::timing::Phase::start("parse graph file");
     let format = Format::from_path(path)?;
     let bytes = text::read(path)?;
+    if text::without_bom(&bytes)
+        .iter()
+        .all(u8::is_ascii_whitespace)
+    {
+        // Alike in every format (JSON would call it a syntax error, YAML and TOML an empty
+        // graph): a truncated or never-written file must not pass for a graph.
+        return Err(crate::Error::Parse {
+            location: crate::codes::Location::file(path),
+            message: "the file is empty".to_string(),
+            help: Some(
+                "a graph file holds a `nodes` list (and `edges`): write them, or stop reading the file (remove it from --graph or blast.toml's `graphs`)".to_string(),
+            ),
+        });
+    }
     let doc = builder.begin_document("graph", path);
-    match format {
+    let declared = match format {
         Format::Json => {
             if bytes.len() > 1 << 24 {
                 reserve_for_json(builder, bytes.len());
@@ -477,15 +499,18 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
                     )
                 };
                 if fast.is_ok() {
-                    return Ok(());
+                    // The fast reader starts on an empty builder.
+                    (!builder.is_empty()) as usize
+                } else {
+                    // The fast reader gave up: start again with the reference reader,
+                    // which accepts or words exactly what the schema says.
+                    *builder = GraphBuilder::new();
+                    let doc = builder.begin_document("graph", path);
+                    load_json_serde(builder, doc, path, &bytes)?
                 }
-                // The fast reader gave up: start again with the reference reader, which
-                // accepts or words exactly what the schema says.
-                *builder = GraphBuilder::new();
-                let doc = builder.begin_document("graph", path);
-                return load_json_serde(builder, doc, path, &bytes);
+            } else {
+                load_json_serde(builder, doc, path, &bytes)?
             }
-            load_json_serde(builder, doc, path, &bytes)?;
         }
         Format::Toml => {
             let text = text::utf8(path, &bytes)?;
@@ -496,7 +521,7 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
                 bytes: None,
             }
             .deserialize(de)
-            .map_err(|e| toml_error(path, text, &e))?;
+            .map_err(|e| toml_error(path, text, &e))?
         }
         Format::Yaml => {
             let text = text::utf8(path, &bytes)?;
@@ -512,8 +537,17 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
                     .deserialize(de)
                 },
             )
-            .map_err(|e| parse_error(path, yaml_error_position(&e), yaml_message(&e)))?;
+            .map_err(|e| parse_error(path, yaml_error_position(&e), yaml_message(&e)))?
         }
+    };
+    if declared == 0 {
+        builder.add_finding(
+            crate::codes::Finding::new(
+                crate::codes::Code::EmptySource,
+                "the graph file declares no nodes, edges or removals".to_string(),
+            )
+            .at(crate::codes::Location::file(path)),
+        );
     }
     Ok(())
 }
@@ -521,21 +555,22 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
 /// Files at least this large try the fast parallel JSON reader first.
 const FAST_JSON_BYTES: usize = 1 << 20;
 
-/// The reference JSON reader (serde_json, streaming into the builder).
+/// The reference JSON reader (serde_json, streaming into the builder); returns how many
+/// nodes, edges and removals the file declares.
 pub(crate) fn load_json_serde(
     builder: &mut GraphBuilder,
     doc: DocId,
     path: &Path,
     bytes: &FileBytes,
-) -> Result<()> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+) -> Result<usize> {
+    let mut de = serde_json::Deserializer::from_slice(text::without_bom(bytes));
     let seed = DocSeed {
         builder,
         doc,
         bytes: Some(bytes),
     };
     seed.deserialize(&mut de)
-        .and_then(|()| de.end())
+        .and_then(|declared| de.end().map(|()| declared))
         .map_err(|e| {
             parse_error(
                 path,

@@ -79,6 +79,12 @@ pub(crate) fn read(path: &Path) -> Result<FileBytes> {
     Ok(FileBytes::Owned(buf))
 }
 
+/// The bytes after a leading UTF-8 byte-order mark, which Windows editors write and YAML and
+/// TOML readers skip; JSON readers are given the rest, so every format accepts it alike.
+pub(crate) fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
 /// The bytes as UTF-8, or a parse error at the first invalid byte.
 pub(crate) fn utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
     std::str::from_utf8(bytes).map_err(|e| {
