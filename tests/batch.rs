@@ -296,3 +296,51 @@ fn a_line_that_is_not_text_gets_its_own_error_and_the_rest_are_answered() {
 fn json_line(l: &str) -> serde_json::Value {
     serde_json::from_str(l).unwrap()
 }
+
+#[test]
+fn words_are_split_as_a_shell_splits_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = crate::util::write_file(
+        dir.path(),
+        "g.yaml",
+        "nodes:\n  - id: my service\n    tier: 0\n    paths: [\"docs/Release Notes/**\"]\n  - id: b\n    depends_on: [my service]\n",
+    );
+    let input = crate::util::write_file(
+        dir.path(),
+        "what-if.txt",
+        "'my service'\n\"my service\" b # the rest is a comment: c\nmy\\ service\n'docs/Release Notes/1.0.md'\n'my service\n",
+    );
+    let out = expect(
+        2,
+        &["impact", "--batch", &input, "-g", &graph, "--nodes", "none"],
+    );
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", out.stdout);
+    let inputs = |l: &str| -> Vec<String> {
+        json_line(l)["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["input"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(inputs(lines[0]), ["my service"]);
+    assert_eq!(inputs(lines[1]), ["my service", "b"]);
+    assert_eq!(inputs(lines[2]), ["my service"]);
+    assert_eq!(inputs(lines[3]), ["docs/Release Notes/1.0.md"]);
+    assert_eq!(
+        json_line(lines[3])["changed"][0]["nodes"],
+        serde_json::json!(["my service"])
+    );
+    assert_eq!(json_line(lines[0])["summary"]["impacted"], 2);
+    assert_eq!(
+        lines[4],
+        r#"{"schema":"blast-radius/impact/v1","line":5,"error":"a quote is not closed, or the line ends in a backslash; help: quote an id or path with a space as a shell would: 'a b' or \"a b\""}"#
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("error: {input}:5: a quote is not closed")),
+        "{}",
+        out.stderr
+    );
+}

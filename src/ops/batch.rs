@@ -1,7 +1,8 @@
 //! `blast impact --batch`: many change sets, one load.
 //!
-//! Each line of the input is one change set (node ids or paths separated by spaces; blank
-//! lines and lines starting with `#` are skipped). Each change set's impact is written as
+//! Each line of the input is one change set (node ids or paths separated by spaces, split
+//! into words as a POSIX shell splits them: `'a b'`, `"a b"` and `a\ b` are one word, a
+//! word starting with `#` begins a comment; blank lines and comment lines are skipped). Each change set's impact is written as
 //! one line of JSON (`blast-radius/impact/v1`), in input order and flushed as soon as it is
 //! written (a pipe gets each answer right away), so CI runs over many commits
 //! and architects' what-if lists share one load and one set of indexes.
@@ -128,27 +129,36 @@ pub fn impact_batch(
                     // The writer failed while this line was awaited: it reports why.
                     return Ok(());
                 }
-                // A line that is not text gets its own error line; the others are answered.
-                let text = match std::str::from_utf8(&line) {
-                    Ok(t) => t.trim(),
-                    Err(e) => {
-                        let message = format!(
-                            "not valid UTF-8 (at byte {} of the line); ids are UTF-8 text",
-                            e.valid_up_to() + 1
-                        );
-                        if answers
-                            .send(fail(&mut code, &mut warnings, number, message))
-                            .is_err()
-                        {
+                // A line that is not text, or whose quotes do not close, gets its own error
+                // line; the others are answered. Words are split as a POSIX shell splits
+                // them, so an id or a path with a space can be quoted ('a b', "a b", a\ b);
+                // nothing is expanded.
+                let words = match std::str::from_utf8(&line) {
+                    Ok(t) => {
+                        let t = t.trim();
+                        if t.is_empty() || t.starts_with('#') {
+                            continue;
+                        }
+                        shlex::split(t).ok_or_else(|| {
+                            "a quote is not closed, or the line ends in a backslash; help: quote an id or path with a space as a shell would: 'a b' or \"a b\"".to_string()
+                        })
+                    }
+                    Err(e) => Err(format!(
+                        "not valid UTF-8 (at byte {} of the line); ids are UTF-8 text",
+                        e.valid_up_to() + 1
+                    )),
+                };
+                let words = match words {
+                    Ok(words) => words,
+                    Err(message) => {
+                        let failed = fail(&mut code, &mut warnings, number, message);
+                        if answers.send(failed).is_err() {
                             return Ok(());
                         }
                         continue;
                     }
                 };
-                if text.is_empty() || text.starts_with('#') {
-                    continue;
-                }
-                let changes: Vec<&str> = text.split_whitespace().collect();
+                let changes: Vec<&str> = words.iter().map(String::as_str).collect();
                 let answer = match resolver.resolve(&changes) {
                     Ok(set) => {
                         for u in &set.unmapped {
