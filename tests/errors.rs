@@ -72,6 +72,23 @@ fn dangling_references_name_both_ids() {
 }
 
 #[test]
+fn a_dangling_reference_is_found_where_it_is_a_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = crate::util::write_file(
+        dir.path(),
+        "g.yaml",
+        "# zz is retired\nnodes:\n  - id: a\n    owners: [zz]\n    depends_on:\n      - kind: async\n        id: zz\n",
+    );
+    let e = fails(&[&f]);
+    assert!(
+        e.contains(&format!(
+            "{f}:7:13: error[dangling-edge]: 'a' depends on 'zz'"
+        )),
+        "{e}"
+    );
+}
+
+#[test]
 fn duplicate_ids_point_at_the_second_declaration() {
     let e = fails(&["graphs/invalid/duplicate.json"]);
     assert!(e.contains("graphs/invalid/duplicate.json:3:11: error[duplicate-node]: node 'cart' is declared twice in this file"), "{e}");

@@ -83,6 +83,132 @@ fn after_id_key(text: &[u8], start: usize) -> bool {
     i >= 2 && &text[i - 2..i] == b"id" && (i == 2 || !is_token_byte(text[i - 3]))
 }
 
+/// The keys whose values name other nodes: a reference is in one of them (or is the `id`
+/// of a table in a `depends_on` list).
+const REFERENCE_KEYS: &[&[u8]] = &[b"depends_on", b"to", b"from", b"part_of"];
+
+/// How far back (in bytes) the holder of a match is looked for: lists of dependencies are
+/// short, and a search per match must not read a large file back to its start.
+const CONTEXT_BYTES: usize = 16 << 10;
+
+/// Where a match sits: the key written before it on its line (`to` in `to = "x"`, `id` in
+/// `- id: x`), and the key of the list or block that holds it or its table (`depends_on`
+/// for `depends_on: [x]`, `[{id = "x"}]`, or `- id: x` below `depends_on:`), when they can
+/// be told from the text nearby.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Context<'t> {
+    key: Option<&'t [u8]>,
+    holder: Option<&'t [u8]>,
+}
+
+/// The key written just before the `:` or `=` that ends at `sep` (exclusive), if any.
+fn key_before(text: &[u8], sep: usize) -> Option<&[u8]> {
+    let mut i = sep;
+    while i > 0 && (text[i - 1] == b' ' || text[i - 1] == b'\t') {
+        i -= 1;
+    }
+    if i == 0 || !(text[i - 1] == b':' || text[i - 1] == b'=') {
+        return None;
+    }
+    i -= 1;
+    while i > 0 && (text[i - 1] == b' ' || text[i - 1] == b'\t') {
+        i -= 1;
+    }
+    if i > 0 && (text[i - 1] == b'"' || text[i - 1] == b'\'') {
+        i -= 1;
+    }
+    let end = i;
+    while i > 0 && is_token_byte(text[i - 1]) {
+        i -= 1;
+    }
+    (i < end).then(|| &text[i..end])
+}
+
+fn line_start(text: &[u8], at: usize) -> usize {
+    memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1)
+}
+
+/// A line's indentation, and whether it is a YAML block-sequence item (`- …`).
+fn indentation(text: &[u8], start: usize) -> (usize, bool) {
+    let rest = &text[start..];
+    let ind = rest.iter().take_while(|&&b| b == b' ').count();
+    let item =
+        rest.get(ind) == Some(&b'-') && rest.get(ind + 1).is_none_or(|b| b.is_ascii_whitespace());
+    (ind, item)
+}
+
+/// The key of the YAML block holding the line at `start` (indentation, not brackets): the
+/// nearest line above that is less indented, or as indented and not an item when this line
+/// is an item (`depends_on:` over `- x`); an item line opening this line's table (`- kind:
+/// async` over `  id: x`) counts as this line.
+fn block_holder(text: &[u8], start: usize, floor: usize) -> Option<&[u8]> {
+    let (mut ind, mut item) = indentation(text, start);
+    let mut at = start;
+    while at > floor {
+        at = line_start(text, at - 1);
+        let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |e| at + e);
+        let (i, is_item) = indentation(text, at);
+        let body = &text[at + i..end];
+        if body.is_empty() || body[0] == b'#' {
+            continue;
+        }
+        if !item && is_item && i + 2 == ind {
+            // The `- ` line that opens this line's table.
+            (ind, item) = (i, true);
+            continue;
+        }
+        if i < ind || (item && i == ind && !is_item) {
+            let colon = body.iter().position(|&b| b == b':')?;
+            return key_before(body, colon + 1);
+        }
+    }
+    None
+}
+
+/// The [`Context`] of a match at `start`.
+fn context(text: &[u8], start: usize) -> Context<'_> {
+    let floor = start.saturating_sub(CONTEXT_BYTES);
+    let line = line_start(text, start);
+    // The key on the match's own line, unless a `,` or an opening bracket comes first.
+    let mut key = None;
+    let mut i = start;
+    while i > line {
+        match text[i - 1] {
+            b':' | b'=' => {
+                key = key_before(text, i);
+                break;
+            }
+            b',' | b'[' | b'{' => break,
+            _ => i -= 1,
+        }
+    }
+    if key.is_some_and(|k| k != b"id") {
+        return Context { key, holder: None };
+    }
+    // The holder: the list whose `[` is open at the match (or at its table's `{`).
+    let mut depth = 0usize;
+    let mut i = start;
+    while i > floor {
+        i -= 1;
+        match text[i] {
+            b']' | b'}' => depth += 1,
+            b'{' if depth > 0 => depth -= 1,
+            b'[' if depth > 0 => depth -= 1,
+            b'[' => {
+                return Context {
+                    key,
+                    holder: key_before(text, i),
+                };
+            }
+            _ => {}
+        }
+    }
+    Context {
+        key,
+        holder: block_holder(text, line, floor),
+    }
+}
+
 /// Whether the byte at `at` is inside a comment: after a `#` that starts its line or
 /// follows a space, outside quotes (YAML and TOML comments; JSON has none, and a `#` inside
 /// a JSON string is inside quotes).
@@ -158,7 +284,27 @@ fn find(text: &[u8], needle: &Needle, pat: &[u8]) -> Option<(u32, u32)> {
             Mode::Declaration | Mode::Reference => {
                 let bounded = (start == 0 || !is_token_byte(text[start - 1]))
                     && (end == text.len() || !is_token_byte(text[end]));
-                bounded && ((needle.mode == Mode::Declaration) == after_id_key(text, start))
+                bounded && {
+                    let c = context(text, start);
+                    let in_dependency = c.holder == Some(b"depends_on");
+                    let is_id = after_id_key(text, start);
+                    match needle.mode {
+                        // An `id` not in a `depends_on` list (where it names a dependency).
+                        Mode::Declaration => is_id && !in_dependency,
+                        // A dependency's `id`, or a value of a key that names nodes (or in
+                        // a place whose key cannot be told), never `owners` or `paths`.
+                        _ => {
+                            if is_id {
+                                in_dependency
+                            } else {
+                                match c.key.or(c.holder) {
+                                    Some(k) => REFERENCE_KEYS.contains(&k),
+                                    None => true,
+                                }
+                            }
+                        }
+                    }
+                }
             }
         };
         if ok && !in_comment(text, start) {
@@ -249,9 +395,28 @@ mod tests {
     }
 
     #[test]
+    fn references_are_in_keys_that_name_nodes() {
+        // An owner or a path spelt like the missing id is not the reference.
+        let yaml = b"nodes:\n  - id: a\n    owners: [zz]\n    paths:\n      - zz\n    depends_on:\n      - kind: async\n        id: zz\n";
+        assert_eq!(locate(yaml, &Needle::reference("zz")), Some((8, 13)));
+        let yaml = b"nodes:\n  - id: a\n    owners:\n    - zz\n    depends_on:\n    - id: zz\n";
+        assert_eq!(locate(yaml, &Needle::reference("zz")), Some((6, 11)));
+        let json = br#"{"nodes": [{"id": "a", "owners": ["zz"], "depends_on": [{"id": "zz"}]}]}"#;
+        assert_eq!(locate(json, &Needle::reference("zz")), Some((1, 65)));
+        let toml = b"[[nodes]]\nid = \"a\"\nowners = [\"zz\"]\ndepends_on = [\n  \"x\",\n  \"zz\",\n]\n[[edges]]\nfrom = \"a\"\nto = \"zz\"\n";
+        assert_eq!(locate(toml, &Needle::reference("zz")), Some((6, 4)));
+        assert_eq!(locate(toml, &Needle::reference("zz").nth(1)), Some((10, 7)));
+        // A dependency's `id` is not a declaration.
+        let yaml = b"nodes:\n  - id: b\n    depends_on:\n      - id: a\n  - id: a\n";
+        assert_eq!(locate(yaml, &Needle::declaration("a")), Some((5, 9)));
+        let json = b"{\"nodes\": [\n {\"id\": \"b\", \"depends_on\": [{\"id\": \"a\"}]},\n {\"id\": \"a\"}]}";
+        assert_eq!(locate(json, &Needle::declaration("a")), Some((3, 10)));
+    }
+
+    #[test]
     fn does_not_match_inside_longer_ids_or_other_keys() {
-        let toml = b"[[nodes]]\nid = \"pay\"\nmyid = \"payment\"\nx = \"pay\"\n";
+        let toml = b"[[nodes]]\nid = \"pay\"\nmyid = \"payment\"\nto = \"pay\"\n";
         assert_eq!(locate(toml, &Needle::declaration("payment")), None);
-        assert_eq!(locate(toml, &Needle::reference("pay")), Some((4, 6)));
+        assert_eq!(locate(toml, &Needle::reference("pay")), Some((4, 7)));
     }
 }
