@@ -234,7 +234,31 @@ fn mermaid_renders_with_mermaid_itself() {
     let dir = tempfile::tempdir().unwrap();
     let graph = "graphs/small/hostile.json";
     let big = generated(dir.path(), 80, 5, 2);
+    // A name holding a Mermaid directive must stay a name (not restyle the chart).
+    let directive = write(
+        dir.path(),
+        "directive.json",
+        r#"{"nodes": [{"id": "checkout", "depends_on": ["payment"]}, {"id": "payment"}, {"id": "%%{init: {'themeCSS': '.node {display:none}'}}%%", "depends_on": ["payment"]}]}"#,
+    );
     for (args, nodes, edges) in [
+        (
+            vec!["render", "--graph", &directive, "--format", "mermaid"],
+            3,
+            2,
+        ),
+        (
+            vec![
+                "render",
+                "--graph",
+                &directive,
+                "--format",
+                "mermaid",
+                "--focus",
+                "%%{init: {'themeCSS': '.node {display:none}'}}%%",
+            ],
+            2,
+            1,
+        ),
         (vec!["impact", "payment", "--format", "mermaid"], 4, 3),
         (vec!["render", "--format", "mermaid"], 37, 83),
         (
@@ -254,6 +278,7 @@ fn mermaid_renders_with_mermaid_itself() {
         let v = drive(driver().unwrap(), &["mermaid", &file]);
         assert_eq!(v["nodes"], nodes, "{args:?}: {v}");
         assert_eq!(v["edges"], edges, "{args:?}: {v}");
+        assert_eq!(v["hidden"], 0, "{args:?}: {v}");
         if args.contains(&graph) {
             let text = strings(&v["text"]);
             for label in [

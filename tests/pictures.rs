@@ -163,9 +163,37 @@ fn hostile_ids_make_valid_dot() {
         "--format",
         "dot",
     ]);
+    // An id Graphviz reads back as written names its node; one with a backslash or a
+    // control character gets a synthetic name, so no two ids merge into one node.
+    let ids = graph_ids("graphs/small/hostile.json");
+    let names = parse_dot(&out.stdout);
+    let plain: BTreeSet<String> = ids
+        .iter()
+        .filter(|id| !id.contains('\\') && !id.chars().any(char::is_control))
+        .cloned()
+        .collect();
+    assert_eq!(names.len(), ids.len());
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| !n.starts_with("blast:node:"))
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+        plain
+    );
+    assert_eq!(ids.len() - plain.len(), 2, "line\\nbreak and back\\slash\\");
+    graphviz_accepts(&out.stdout);
+    // Two ids that would print alike as escapes stay two nodes.
+    let dir = tempfile::tempdir().unwrap();
+    let g = crate::util::write_file(
+        dir.path(),
+        "coll.json",
+        r#"{"nodes": [{"id": "api", "depends_on": ["a\tb"]}, {"id": "a\tb", "tier": 0}, {"id": "a\\u{9}b", "kind": "datastore"}, {"id": "blast:node:0"}]}"#,
+    );
+    let out = ok(&["render", "--graph", &g, "--format", "dot"]);
     assert_eq!(
         parse_dot(&out.stdout),
-        graph_ids("graphs/small/hostile.json")
+        set(&["api", "blast:node:0", "blast:node:1", "blast:node:3"])
     );
     graphviz_accepts(&out.stdout);
 }
@@ -433,7 +461,7 @@ fn mermaid_falls_back_to_services_then_to_a_table() {
     let g = generated(dir.path(), 300, 0, 2);
     let out = ok(&["render", "--graph", &g, "--format", "mermaid"]);
     assert!(
-        out.stdout.starts_with("> **Note:** dependency graph is too big for a Mermaid diagram: the full picture has 600 edges"),
+        out.stdout.starts_with("> **Note:** `dependency graph` is too big for a Mermaid diagram: the full picture has 600 edges"),
         "{}",
         &out.stdout[..300]
     );
@@ -441,7 +469,7 @@ fn mermaid_falls_back_to_services_then_to_a_table() {
         out.stdout
             .contains("| node | kind | tier | customer-facing | owners |")
     );
-    assert!(out.stdout.contains("… and 100 more nodes"));
+    assert!(out.stdout.contains("\n… and 100 more nodes.\n"));
     assert!(!out.stdout.contains("```mermaid"));
 }
 

@@ -7,9 +7,10 @@
 //! One `digraph`. Graph attributes come first: top-to-bottom ranks and an HTML-like
 //! `label` holding the title, the legend (one cell per colour in use, the node shapes and
 //! edge lines in use) and the picture's notes. Each cluster (a service and its modules) is
-//! a `subgraph cluster_N`. Node ids are the graph's ids, quoted (`"` written `\"`, `\` as
-//! `\\`, a newline as `\n`), with an explicit `label` (id, then kind/tier/risk) and
-//! `tooltip`. Edges carry `style`, `color`, `penwidth` and a `tooltip` naming the kind,
+//! a `subgraph cluster_N`. Node names are the graph's ids, quoted (`"` written `\"`), except
+//! for an id Graphviz cannot read back as written (one with a backslash, a control or a
+//! bidirectional character), which is named `blast:node:N`; every node has an explicit
+//! `label` (id, then kind/tier/risk) and `tooltip`. Edges carry `style`, `color`, `penwidth` and a `tooltip` naming the kind,
 //! `optional` and the strength.
 //!
 //! Shapes: service `box` (rounded), module `component`, datastore `cylinder`, queue `cds`,
@@ -30,7 +31,8 @@ use crate::graph::NodeKind;
 
 /// Escapes text for a quoted DOT string whose escape sequences Graphviz interprets
 /// (labels, tooltips): `\` → `\\`, `"` → `\"`, newline → `\n`, and other control
-/// characters (Graphviz stops reading a string at NUL) as visible `\u{0}`-style escapes.
+/// characters (Graphviz stops reading a string at NUL) and bidirectional controls as
+/// visible `\u{0}`-style escapes.
 pub fn esc_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -39,7 +41,7 @@ pub fn esc_string(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
-            c if c.is_control() => {
+            c if c.is_control() || super::is_bidi_control(c) => {
                 let mut code = String::new();
                 super::push_code(&mut code, c);
                 out.push_str(&code.replace('\\', "\\\\"));
@@ -51,7 +53,8 @@ pub fn esc_string(s: &str) -> String {
     out
 }
 
-/// Escapes text for an HTML-like label (bidirectional controls shown as `\u{202e}`).
+/// Escapes text for an HTML-like label (control characters, which Graphviz's XML reader
+/// rejects, and bidirectional controls shown as `\u{202e}`-style escapes).
 fn esc_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -61,7 +64,7 @@ fn esc_html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\n' | '\r' => out.push(' '),
-            c if super::is_bidi_control(c) => super::push_code(&mut out, c),
+            c if c.is_control() || super::is_bidi_control(c) => super::push_code(&mut out, c),
             c => out.push(c),
         }
     }
@@ -77,8 +80,26 @@ fn a(key: &str, value: Id) -> Attribute {
     Attribute(id!(key), value)
 }
 
+/// The prefix of synthetic DOT node names (see [`node_id`]).
+const SYNTHETIC: &str = "blast:node:";
+
+/// A node's DOT name: its id, quoted, when Graphviz reads it back as written — no
+/// backslash (in a quoted DOT id only `\"` is an escape, so a backslash before a quote or at
+/// the end cannot be written), no control or bidirectional character; otherwise, or when
+/// the id starts with the synthetic prefix, `blast:node:N` (N its index in the picture),
+/// which no id written as it is can equal. Either way the label shows the id.
 fn node_id(p: &Picture, i: usize) -> NodeId {
-    NodeId(q(&p.nodes[i].id), None)
+    let id = &p.nodes[i].id;
+    let plain = !id.starts_with(SYNTHETIC)
+        && !id
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || super::is_bidi_control(c));
+    let name = if plain {
+        format!("\"{}\"", id.replace('"', "\\\""))
+    } else {
+        format!("\"{SYNTHETIC}{i}\"")
+    };
+    NodeId(Id::Escaped(name), None)
 }
 
 fn shape(kind: NodeKind) -> (&'static str, &'static str) {
@@ -165,7 +186,11 @@ fn legend(p: &Picture) -> String {
         );
     }
     for note in &p.notes {
-        let _ = write!(s, "<tr><td align=\"left\">{}</td></tr>", esc_html(note));
+        let _ = write!(
+            s,
+            "<tr><td align=\"left\">{}</td></tr>",
+            esc_html(&style::note(note))
+        );
     }
     s.push_str("</table>>");
     s
@@ -194,7 +219,7 @@ pub fn graph(p: &Picture) -> Graph {
     let mut in_cluster = vec![false; p.nodes.len()];
     for (ci, c) in p.clusters.iter().enumerate() {
         let mut body = vec![Stmt::GAttribute(GraphAttributes::Graph(vec![
-            a("label", q(&p.nodes[c.service].id)),
+            a("label", q(&style::clip(&p.nodes[c.service].id, 48))),
             a("style", q("rounded,dashed")),
             a("color", q("#8c8c8c")),
             a("fontcolor", q("#595959")),

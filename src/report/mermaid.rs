@@ -7,17 +7,21 @@
 //! * node ids are synthetic (`n0`, `n1`, … in the picture's id order), so no real name can
 //!   collide with Mermaid's keywords (`end`, `graph`, `click`…) or edge syntax; the real id
 //!   is the node's label;
-//! * labels are quoted, with `#` `"` `<` `>` `&` and `` ` `` written as entity codes (`#35;`,
-//!   `#quot;`, `#lt;`, `#gt;`, `#amp;`, `#96;`) and newlines as spaces ([`label`]);
+//! * labels are quoted, with `#` `"` `<` `>` `&` `%` and `` ` `` written as entity codes
+//!   (`#35;`, `#quot;`, `#lt;`, `#gt;`, `#amp;`, `#37;`, `#96;`; a `%%{…}%%` in a name must
+//!   not read as a Mermaid directive), newlines as spaces, other control characters and
+//!   bidirectional controls as `\u{1}`-style escapes ([`label`]);
 //! * shapes: service `["…"]`, module `[["…"]]`, datastore `[("…")]`, queue `>"…"]`,
 //!   external `{{"…"}}`; a service with modules is a `subgraph`;
 //! * one `classDef` per risk (or tier) in use, plus `changed` (thick black dashed border)
 //!   and `customer` (thick border); `linkStyle` lines give async edges dashes, optional
 //!   ones dots, and startup/telemetry/dev edges a faint grey;
-//! * the title and the picture's notes are `%%` comments.
+//! * the title and the picture's notes are `%%` comments, their own `%` written `\u{25}`
+//!   (Mermaid looks for `%%{` directives even inside comments).
 //!
 //! **Size budget.** Mermaid refuses charts over 500 edges or 50,000 characters (its
-//! `maxEdges` and `maxTextSize` defaults, which a diagram cannot raise). Over budget,
+//! `maxEdges` and `maxTextSize` defaults, which a diagram cannot raise; characters as
+//! JavaScript counts them, in UTF-16 units, so an emoji counts two). Over budget,
 //! [`markdown`] falls back to the services-only picture it is given (modules folded), with
 //! a `%%` comment saying so; if that is still too big, to a Markdown table of the nodes with
 //! a note saying why.
@@ -25,6 +29,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+// Table cells are code spans (so `@team` notifies nobody and nothing reads as markup),
+// with control and bidirectional characters as escapes.
+use super::markdown::cell;
 use super::style::{self, Line};
 use crate::analysis::picture::{Coloring, Picture};
 use crate::graph::NodeKind;
@@ -62,28 +69,32 @@ pub fn label(s: &str) -> String {
             '>' => out.push_str("#gt;"),
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
+            '%' => out.push_str("#37;"),
             '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => out.push(' '),
-            c if (c as u32) < 0x20 => {}
-            c if super::is_bidi_control(c) => super::push_code(&mut out, c),
+            c if c.is_control() || super::is_bidi_control(c) => super::push_code(&mut out, c),
             c => out.push(c),
         }
     }
     out
 }
 
-/// A `%%` comment line (comments end at the line's end, so newlines become spaces).
+/// A `%%` comment line: comments end at the line's end, so newlines become spaces, and
+/// Mermaid reads a `%%{…}%%` directive anywhere, so `%` is written `\u{25}`.
 fn comment(s: &str) -> String {
-    let one: String = s
-        .chars()
-        .map(|c| {
-            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
+    let mut one = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => super::push_code(&mut one, c),
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => one.push(' '),
+            c => one.push_str(&super::show_bidi(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
     format!("%% {one}\n")
+}
+
+/// The length of diagram text as Mermaid measures it (JavaScript's, in UTF-16 units).
+fn text_size(s: &str) -> usize {
+    s.encode_utf16().count()
 }
 
 fn shape(kind: NodeKind, text: &str) -> String {
@@ -193,26 +204,7 @@ pub fn flowchart(p: &Picture) -> String {
 
 /// Whether a flowchart of `p` stays within the budget.
 pub fn fits(p: &Picture, budget: &Budget) -> bool {
-    p.edges.len() <= budget.max_edges && flowchart(p).chars().count() <= budget.max_chars
-}
-
-/// Escapes text for a Markdown table cell.
-fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    p.edges.len() <= budget.max_edges && text_size(&flowchart(p)) <= budget.max_chars
 }
 
 /// The nodes of a picture as a Markdown table (at most [`TABLE_ROWS`] rows): by risk
@@ -261,17 +253,17 @@ pub fn table(p: &Picture) -> String {
                     "| {} | {} | {tier} | {cf} | {} |",
                     cell(&n.id),
                     n.kind,
-                    cell(&n.owners.join(", "))
+                    n.owners
+                        .iter()
+                        .map(|o| cell(o))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
         }
     }
     if order.len() > TABLE_ROWS {
-        let _ = writeln!(
-            s,
-            "\n… and {} more nodes (all are in `--format json`).",
-            order.len() - TABLE_ROWS
-        );
+        let _ = writeln!(s, "\n… and {} more nodes.", order.len() - TABLE_ROWS);
     }
     s
 }
@@ -282,7 +274,7 @@ pub fn table(p: &Picture) -> String {
 pub fn markdown(p: &Picture, services: Option<&Picture>, budget: &Budget) -> String {
     let fence = |body: &str| format!("```mermaid\n{body}```\n");
     let chart = flowchart(p);
-    let chars = chart.chars().count();
+    let chars = text_size(&chart);
     if p.edges.len() <= budget.max_edges && chars <= budget.max_chars {
         return fence(&chart);
     }
@@ -297,7 +289,7 @@ pub fn markdown(p: &Picture, services: Option<&Picture>, budget: &Budget) -> Str
         && sv.edges.len() <= budget.max_edges
     {
         let chart = flowchart(sv);
-        if chart.chars().count() <= budget.max_chars {
+        if text_size(&chart) <= budget.max_chars {
             let body = chart.replacen(
                 "flowchart TB\n",
                 &format!(
@@ -354,7 +346,8 @@ mod tests {
         #[test]
         fn labels_are_inert_and_decode_back(s in "\\PC*|[\u{0}-\u{7f}]{0,40}|[a\u{202a}-\u{202e}\u{2066}-\u{2069}\u{200e}\u{200f}]{0,8}") {
             let l = label(&s);
-            proptest::prop_assert!(!l.contains(['"', '<', '>', '&', '`', '\n', '\r', '\u{2028}', '\u{2029}']), "{}", l);
+            proptest::prop_assert!(!l.contains(['"', '<', '>', '&', '`', '%', '\n', '\r', '\u{2028}', '\u{2029}']), "{}", l);
+            proptest::prop_assert!(!l.chars().any(char::is_control), "{}", l);
             proptest::prop_assert!(!l.chars().any(super::super::is_bidi_control), "{}", l);
             let decoded = l
                 .replace("#quot;", "\"")
@@ -362,22 +355,38 @@ mod tests {
                 .replace("#gt;", ">")
                 .replace("#amp;", "&")
                 .replace("#96;", "`")
+                .replace("#37;", "%")
                 .replace("#35;", "#");
             let expected: String = s
                 .chars()
-                .filter_map(|c| match c {
-                    '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => Some(' '),
-                    c if (c as u32) < 0x20 => None,
-                    c => Some(c),
+                .map(|c| match c {
+                    '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => ' '.to_string(),
+                    c if c.is_control() || super::super::is_bidi_control(c) => format!("\\u{{{:x}}}", c as u32),
+                    c => c.to_string(),
                 })
-                .map(|c| if super::super::is_bidi_control(c) { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() })
                 .collect();
             proptest::prop_assert_eq!(decoded, expected);
         }
     }
 
     #[test]
-    fn cells_escape_markdown_and_html() {
-        assert_eq!(cell("a|b <i>"), "a\\|b &lt;i&gt;");
+    fn names_cannot_restyle_the_chart_or_notify_anyone() {
+        // A `%%{init}%%` directive in a name stays text, in labels and in comments.
+        let directive = "%%{init: {'themeCSS': '.node {display:none}'}}%%";
+        assert_eq!(
+            label(directive),
+            "#37;#37;{init: {'themeCSS': '.node {display:none}'}}#37;#37;"
+        );
+        assert_eq!(
+            comment(&format!("focus on {directive}")),
+            "%% focus on \\u{25}\\u{25}{init: {'themeCSS': '.node {display:none}'}}\\u{25}\\u{25}\n"
+        );
+        assert_eq!(label("a\u{1}b"), "a\\u{1}b");
+        // Table cells are code spans: no mention, no markup, no reordering.
+        assert_eq!(cell("@acme/payments"), "`@acme/payments`");
+        assert_eq!(cell("a|b <i>"), "`a\\|b <i>`");
+        assert_eq!(cell("pay\u{202e}tnem"), "`pay\\u{202e}tnem`");
+        // Mermaid measures text in UTF-16 units.
+        assert_eq!(text_size("😀a"), 3);
     }
 }

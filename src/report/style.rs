@@ -156,7 +156,7 @@ pub(crate) fn edge_tooltip(p: &Picture, e: &PictureEdge) -> String {
     if e.count > 1 {
         s.push_str(&format!(" ({} edges)", e.count));
     }
-    s
+    super::show_bidi(&s).into_owned()
 }
 
 /// A tooltip: every attribute of a node on its own line.
@@ -183,15 +183,26 @@ pub(crate) fn tooltip(node: &PictureNode) -> String {
     if !node.folded.is_empty() {
         s.push_str(&format!("\nmodules: {}", node.folded.join(", ")));
     }
-    s
+    super::show_bidi(&s).into_owned()
 }
 
-/// One line naming what the picture shows (title and risk).
+/// The longest heading a picture shows, in characters (a few long ids would make a picture
+/// as wide as a house; Graphviz refuses labels past 65,535 points).
+const HEADING_CHARS: usize = 160;
+
+/// The longest note line a picture shows, in characters.
+const NOTE_CHARS: usize = 300;
+
+/// One line naming what the picture shows (title and risk), as [`clip`] shows it.
 pub(crate) fn heading(p: &Picture) -> String {
-    match p.risk {
-        Some(r) => format!("{} — risk {r}", p.title),
-        None => p.title.clone(),
-    }
+    let risk = p.risk.map(|r| format!(" — risk {r}")).unwrap_or_default();
+    let room = HEADING_CHARS.saturating_sub(risk.chars().count());
+    format!("{}{risk}", clip(&p.title, room))
+}
+
+/// A note line as pictures show it ([`clip`]ped).
+pub(crate) fn note(s: &str) -> String {
+    clip(s, NOTE_CHARS)
 }
 
 /// Which shades, kinds and lines appear in the picture (the legend lists only those).

@@ -339,14 +339,15 @@ fn legend(p: &Picture) -> Legend {
         y += 26.0;
     }
     for note in &p.notes {
+        let note = style::note(note);
         let _ = write!(
             s,
             "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#595959\">{}</text>",
             r(MARGIN),
             r(y + 11.0),
-            esc_xml(note)
+            esc_xml(&note)
         );
-        width = width.max(text_width(note, 11.0));
+        width = width.max(text_width(&note, 11.0));
         y += 18.0;
     }
     s.push_str("</g>");

@@ -52,6 +52,8 @@ try {
         nodes: box.querySelectorAll('g.node').length,
         edges: box.querySelectorAll('.edgePaths path, path.flowchart-link').length,
         text: Array.from(box.querySelectorAll('g.node')).map((n) => n.textContent.trim()),
+        // Nodes a `%%{init}%%` directive hidden in a name could have styled away.
+        hidden: Array.from(box.querySelectorAll('g.node')).filter((n) => getComputedStyle(n).display === 'none').length,
       };
     }, m[1]));
   } else if (mode === 'svg') {

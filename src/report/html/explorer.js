@@ -265,7 +265,9 @@
     var ups = state.up.slice().sort(byId2);
     var h = el('h3', 'blast radius: ' + ups.length + (ups.length === 1 ? ' node' : ' nodes'));
     details.appendChild(h);
-    details.appendChild(el('p', 'what a change to ' + n.id + ' reaches (itself included)', 'note'));
+    details.appendChild(el('p', n.folded.length
+      ? 'what a change to ' + n.id + ' or to one of its folded modules reaches (itself included; a folded service stands for its modules too)'
+      : 'what a change to ' + n.id + ' reaches (itself included)', 'note'));
     var ul = list(ups, function (li, v) { li.appendChild(nodeLink(v)); li.dataset.id = nodes[v].id; });
     ul.id = 'blast-list';
     details.appendChild(ul);
