@@ -344,3 +344,48 @@ fn words_are_split_as_a_shell_splits_them() {
         out.stderr
     );
 }
+
+#[test]
+fn unmapped_applies_to_every_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = crate::util::write_file(dir.path(), "lines.txt", "scripts/y.sh\nadmin\n");
+    let all = expect(
+        0,
+        &[
+            "impact",
+            "--batch",
+            &input,
+            "--unmapped",
+            "all",
+            "--nodes",
+            "none",
+        ],
+    );
+    let lines: Vec<&str> = all.stdout.lines().collect();
+    assert_eq!(json_line(lines[0])["risk"], "critical");
+    assert_eq!(json_line(lines[0])["changed"][0]["via"], "unmapped");
+    assert_eq!(json_line(lines[1])["risk"], "low");
+    let error = expect(
+        2,
+        &[
+            "impact",
+            "--batch",
+            &input,
+            "--unmapped",
+            "error",
+            "--nodes",
+            "none",
+        ],
+    );
+    let lines: Vec<&str> = error.stdout.lines().collect();
+    assert_eq!(json_line(lines[0])["line"], 1);
+    assert!(
+        json_line(lines[0])["error"]
+            .as_str()
+            .unwrap()
+            .contains("scripts/y.sh"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(json_line(lines[1])["risk"], "low");
+}

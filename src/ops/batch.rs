@@ -45,6 +45,8 @@ struct LineError {
 pub struct BatchOptions {
     /// What each result lists.
     pub json: ImpactJsonOptions,
+    /// `--unmapped`, overriding `unmapped` in `blast.toml` for every line.
+    pub unmapped: Option<crate::changes::Unmapped>,
 }
 
 /// Runs every change set in `input`; returns the exit code (2 if any line failed).
@@ -67,7 +69,7 @@ pub fn impact_batch(
     })?;
     let resolver = Resolver::new(&ws.graph)
         .rules(rules)
-        .unmapped(ws.config.unmapped)
+        .unmapped(opts.unmapped.unwrap_or(ws.config.unmapped))
         .files(RepoFiles::work_tree(&ws.config.root));
     // Like a single run without a git range: the working tree's CODEOWNERS names the owners
     // of reached critical nodes that have none in the graph.

@@ -100,7 +100,17 @@ enum UnmappedArg {
 }
 
 impl ChangeArgs {
+    /// `--unmapped`, when given.
+    fn unmapped(&self) -> Option<Unmapped> {
+        self.unmapped.map(|u| match u {
+            UnmappedArg::Warn => Unmapped::Warn,
+            UnmappedArg::All => Unmapped::All,
+            UnmappedArg::Error => Unmapped::Error,
+        })
+    }
+
     fn options(self, inputs: Vec<String>, cwd: PathBuf) -> ChangeOptions {
+        let unmapped = self.unmapped();
         let source = if let Some(base) = self.base {
             Some(ChangeSource::Git(Range::Base {
                 base,
@@ -114,11 +124,7 @@ impl ChangeArgs {
         ChangeOptions {
             inputs,
             source,
-            unmapped: self.unmapped.map(|u| match u {
-                UnmappedArg::Warn => Unmapped::Warn,
-                UnmappedArg::All => Unmapped::All,
-                UnmappedArg::Error => Unmapped::Error,
-            }),
+            unmapped,
             cwd,
         }
     }
@@ -561,7 +567,10 @@ pub fn run(cli: Cli, color: bool, out: &mut Vec<u8>) -> blast_radius::Result<(u8
             let ws = Workspace::load(&graph)?;
             if let Some(batch) = batch {
                 // Results stream to stdout as they come (one line each, flushed).
-                let opts = ops::BatchOptions { json };
+                let opts = ops::BatchOptions {
+                    json,
+                    unmapped: change.unmapped(),
+                };
                 let name = batch.display().to_string();
                 let result = streamed(|w| {
                     if name == "-" {
