@@ -215,3 +215,110 @@ fn unknown_ids_are_errors() {
         out.stderr
     );
 }
+
+#[test]
+fn exactly_the_cap_of_paths_through_a_cycle_is_not_capped() {
+    // b and c form a cycle; a change to a reaches c along exactly one simple path.
+    let dir = tempfile::tempdir().unwrap();
+    let g = graph_file(
+        dir.path(),
+        json!({"nodes": [{"id": "a"}, {"id": "b"}, {"id": "c", "tier": 0}],
+               "edges": [{"from": "b", "to": "a"}, {"from": "c", "to": "b"}, {"from": "b", "to": "c"}]}),
+    );
+    let args = ["why", "a", "c", "-g", &g, "--no-cache", "-f", "json"];
+    let v = json(&ok(&[&args[..], &["--max-paths", "1"]].concat()));
+    assert_eq!(v["paths"], json!({"count": 1, "capped": false}));
+}
+
+#[test]
+fn equally_strong_paths_are_equal_whatever_the_order_of_their_products() {
+    // x → b1 → b2 → t is 0.9 × 0.9 × 0.3 and x → a1 → a2 → a3 → t is 0.3 × 0.9 × 0.9 × 1.0:
+    // the same strength (the products differ in the last bit), so the shorter path is shown.
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::write_file(
+        dir.path(),
+        "blast.toml",
+        "[policy.strength]\nsync = 0.9\nasync = 0.3\n",
+    );
+    let g = graph_file(
+        dir.path(),
+        json!({"nodes": [
+            {"id": "x"},
+            {"id": "b1", "depends_on": ["x"]},
+            {"id": "b2", "depends_on": ["b1"]},
+            {"id": "a1", "depends_on": [{"id": "x", "kind": "async"}]},
+            {"id": "a2", "depends_on": ["a1"]},
+            {"id": "a3", "depends_on": ["a2"]},
+            {"id": "t", "tier": 0, "depends_on": [{"id": "b2", "kind": "async"}, {"id": "a3", "kind": "build"}]},
+        ]}),
+    );
+    let v = json(&crate::util::run(
+        crate::util::blast_in(dir.path()),
+        &["why", "x", "t", "-g", &g, "--no-cache", "-f", "json"],
+    ));
+    assert_eq!(v["strongest"]["nodes"], json!(["x", "b1", "b2", "t"]));
+    let impact = json(&crate::util::run(
+        crate::util::blast_in(dir.path()),
+        &["impact", "x", "-g", &g, "--no-cache", "-f", "json"],
+    ));
+    let t = impact["impacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "t")
+        .unwrap()
+        .clone();
+    assert_eq!(t["path"], json!(["x", "b1", "b2", "t"]));
+    assert_eq!(t["distance"], 3);
+}
+
+#[test]
+fn a_long_weak_chain_still_reaches_in_why_as_in_impact() {
+    // 700 optional async edges: 0.25^699 underflows a float; walks floor it above zero.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 700;
+    let mut nodes: Vec<serde_json::Value> =
+        (0..n).map(|i| json!({"id": format!("c{i}")})).collect();
+    nodes[n - 1]["tier"] = json!(0);
+    let edges: Vec<serde_json::Value> = (0..n - 1)
+        .map(|i| json!({"from": format!("c{}", i + 1), "to": format!("c{i}"), "kind": "async", "optional": true}))
+        .collect();
+    let g = graph_file(dir.path(), json!({"nodes": nodes, "edges": edges}));
+    let why = json(&ok(&[
+        "why",
+        "c0",
+        "c699",
+        "-g",
+        &g,
+        "--no-cache",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(why["risk"], "medium");
+    let text = ok(&["impact", "c0", "-g", &g, "--no-cache"]).stdout;
+    assert!(text.starts_with("risk: medium"), "{text}");
+}
+
+#[test]
+fn a_strength_just_under_a_threshold_is_not_shown_as_meeting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::util::write_file(
+        dir.path(),
+        "blast.toml",
+        "[policy.strength]\nsync = 0.998\n",
+    );
+    let g = graph_file(
+        dir.path(),
+        json!({"nodes": [{"id": "x"}, {"id": "t", "tier": 0, "depends_on": ["x"]}]}),
+    );
+    let out = crate::util::run(
+        crate::util::blast_in(dir.path()),
+        &["why", "x", "t", "-g", &g, "--no-cache"],
+    );
+    assert!(
+        out.stdout.contains("strongest path (strength 0.99, 1 hop)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("with risk high"), "{}", out.stdout);
+}

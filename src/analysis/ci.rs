@@ -318,11 +318,11 @@ fn collect(
                 Code::NewTier0Path,
                 Severity::Warning,
                 format!(
-                    "new {} path {} into tier-0 {} (strength {:.2}), added by this change",
+                    "new {} path {} into tier-0 {} (strength {}), added by this change",
                     p.kinds_label(),
                     p.nodes.join(" → "),
                     p.target(),
-                    p.strength
+                    crate::report::fmt_strength(p.strength)
                 ),
                 p.nodes.clone(),
                 at,

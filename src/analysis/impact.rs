@@ -415,9 +415,9 @@ fn top_reason(graph: &DependencyGraph, e: &Entry, entries: &[Entry], levels: &[f
     }
     path.reverse();
     format!(
-        "{}: {id} is reached at strength {:.2} along {}",
+        "{}: {id} is reached at strength {} along {}",
         e.risk,
-        levels[e.level as usize],
+        crate::report::fmt_strength(levels[e.level as usize]),
         path.join(" → ")
     )
 }

@@ -29,6 +29,7 @@ use super::impact::Impact;
 use super::policy::{Policy, Risk};
 use crate::error::{Error, Result};
 use crate::graph::{DependencyGraph, EdgeKind, Node, NodeKind, Tier};
+use crate::report::plural;
 
 /// Above this many nodes, [`Collapse::Auto`] folds modules into their services.
 pub const AUTO_COLLAPSE_NODES: usize = 500;
@@ -327,14 +328,6 @@ fn provenance(o: &crate::graph::Origin) -> Provenance {
         source: o.source.clone(),
         file: o.file.clone(),
         evidence: o.evidence.clone(),
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
     }
 }
 

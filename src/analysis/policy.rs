@@ -223,6 +223,27 @@ impl Policy {
                 ),
             ));
         }
+        // `rank` keeps the strongest reach per tier, which gives each node's highest risk
+        // only when a weaker reach is never riskier, as it never is in sense either.
+        for (t, row) in [
+            &self.risk.tier0,
+            &self.risk.tier1,
+            &self.risk.tier2,
+            &self.risk.tier3,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if row[0] < row[1] || row[1] < row[2] {
+                return Err((
+                    format!("policy.risk.tier{t}"),
+                    format!(
+                        "[{}, {}, {}] rises as strength falls: a weaker reach cannot be riskier than a stronger one; order the row from strongest to weakest, like [\"critical\", \"high\", \"medium\"]",
+                        row[0], row[1], row[2]
+                    ),
+                ));
+            }
+        }
         if self.risk.customer_facing_tier > Tier::MAX {
             return Err((
                 "policy.risk.customer_facing_tier".into(),
@@ -252,7 +273,7 @@ impl Policy {
         }
         // A product of strengths is a float: 0.7 × 0.7 is 0.48999999999999994. It meets a
         // threshold it meets when rounded, as reports show it.
-        let meets = |t: f64| strength >= t * (1.0 - 1e-9);
+        let meets = |t: f64| strength >= t * (1.0 - crate::graph::reach::STRENGTH_TIE);
         let col = if meets(self.risk.thresholds[0]) {
             0
         } else if meets(self.risk.thresholds[1]) {
@@ -301,6 +322,21 @@ mod tests {
         assert_eq!(p.risk_of(t0, false, 0.489), Risk::Medium);
         // The weakest strength a walk gives still rates a tier-0 node.
         assert_eq!(p.risk_of(t0, false, f64::MIN_POSITIVE), Risk::Medium);
+    }
+
+    #[test]
+    fn a_risk_row_may_not_rise_as_strength_falls() {
+        let mut p = Policy::default();
+        assert_eq!(p.validate(), Ok(()));
+        p.risk.tier0 = [Risk::Low, Risk::Critical, Risk::Critical];
+        let (key, message) = p.validate().unwrap_err();
+        assert_eq!(key, "policy.risk.tier0");
+        assert!(
+            message.starts_with("[low, critical, critical] rises as strength falls"),
+            "{message}"
+        );
+        p.risk.tier0 = [Risk::High, Risk::High, Risk::None];
+        assert_eq!(p.validate(), Ok(()));
     }
 
     #[test]

@@ -139,7 +139,10 @@ fn route<'g>(graph: &'g DependencyGraph, strengths: &Strengths, ixs: &[u32]) -> 
             .iter()
             .map(|&i| graph.node_ix(NodeIx::from_usize(i as usize)))
             .collect(),
-        strength: hops.iter().map(|h| h.strength).product(),
+        // Floored as the walker floors it: a long chain of weak edges still reaches.
+        strength: hops
+            .iter()
+            .fold(1.0, |s, h| (s * h.strength).max(f64::MIN_POSITIVE)),
         hops,
     }
 }
@@ -254,11 +257,12 @@ fn count_paths(
     on_path.insert(from as usize);
     stack.push((from, succ(from), 0));
     while let Some((_, next, i)) = stack.last_mut() {
-        if found >= cap || budget == 0 {
+        // One path past the cap tells "more than the cap" from "exactly the cap".
+        if found > cap || budget == 0 {
             // `to` is reachable (the caller checked), so at least one path exists even when
             // the budget ran out before the search met it.
             return PathCount {
-                count: found.max(1),
+                count: found.min(cap).max(1),
                 capped: true,
             };
         }

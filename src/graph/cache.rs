@@ -7,8 +7,10 @@
 //! * the magic bytes and the format version;
 //! * the tool version (a new `blast` never reads an old cache);
 //! * the key: a hash of the inputs' contents and options, computed by the caller;
-//! * the payload length (a truncated file fails) and an xxh3 checksum of the payload (a file
-//!   edited by hand fails);
+//! * the payload length (a truncated file fails) and an xxh3 checksum of the payload and the
+//!   key (a file edited by hand fails, and so does another input's cache with this key
+//!   written into its header). It guards against accidents, not against a forger, who
+//!   can recompute it; the cache folder is the user's own;
 //! * then every index and range in the payload is bounds-checked while decoding, so even a
 //!   payload that passed the checksum by accident cannot make the decoder panic.
 //!
@@ -22,7 +24,8 @@
 //! # Format
 //!
 //! Little-endian. Header: `b"BLASTGC\0"`, format version (u32), tool version (u32 length +
-//! UTF-8), key (16 bytes), payload length (u64), payload xxh3-64 (u64), zero bytes up to a
+//! UTF-8), key (16 bytes), payload length (u64), checksum (u64: xxh3-64 of the payload's
+//! 16 MiB chunks' xxh3-64s and the key), zero bytes up to a
 //! multiple of 8. Payload: the string
 //! arena; nodes (40 bytes each: id, kind, tier, customer_facing, part_of, owners, paths and
 //! origins ranges); edges (16 bytes each: from, to, kind, optional, implicit, origin); the
@@ -44,20 +47,27 @@ use super::strings::{Arena, Interner, Range32, StrRef};
 use super::{DependencyGraph, Direction, EdgeImpl, EdgeKind, Inner, NodeImpl, NodeIx, Origin};
 
 const MAGIC: &[u8; 8] = b"BLASTGC\0";
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// The payload checksum is xxh3 over the xxh3 of each chunk of this size, so it can be
 /// verified in parallel.
 const CHECK_CHUNK: usize = 16 << 20;
 
-/// The checksum of a payload (see [`CHECK_CHUNK`]).
-fn checksum(payload: &[u8]) -> u64 {
+/// The checksum of a payload for a key (see [`CHECK_CHUNK`] and [`seal`]).
+fn checksum(payload: &[u8], key: &CacheKey) -> u64 {
     use rayon::prelude::*;
     let sums: Vec<u64> = payload
         .par_chunks(CHECK_CHUNK)
         .map(xxhash_rust::xxh3::xxh3_64)
         .collect();
-    let bytes: Vec<u8> = sums.iter().flat_map(|s| s.to_le_bytes()).collect();
+    seal(&sums, key)
+}
+
+/// The checksum from the chunks' sums and the key: the key is covered too, so another
+/// input's cache with this key written into its header does not pass.
+fn seal(sums: &[u64], key: &CacheKey) -> u64 {
+    let mut bytes: Vec<u8> = sums.iter().flat_map(|s| s.to_le_bytes()).collect();
+    bytes.extend_from_slice(&key.0);
     xxhash_rust::xxh3::xxh3_64(&bytes)
 }
 
@@ -128,13 +138,12 @@ impl<W: Write> Out<'_, W> {
         Ok(())
     }
 
-    /// The payload checksum, once everything is spilled.
-    fn checksum(&mut self) -> u64 {
+    /// The payload checksum for `key`, once everything is spilled.
+    fn checksum(&mut self, key: &CacheKey) -> u64 {
         if self.chunk_fill > 0 {
             self.sums.push(self.chunk.digest());
         }
-        let bytes: Vec<u8> = self.sums.iter().flat_map(|s| s.to_le_bytes()).collect();
-        xxhash_rust::xxh3::xxh3_64(&bytes)
+        seal(&self.sums, key)
     }
     fn raw(&mut self, b: &[u8]) -> io::Result<()> {
         self.buf.extend_from_slice(b);
@@ -504,7 +513,7 @@ impl DependencyGraph {
         }
         p.provenance(&self.provenance)?;
         p.spill()?;
-        let (len, sum) = (p.len, p.checksum());
+        let (len, sum) = (p.len, p.checksum(key));
         let end = w.stream_position()?;
         w.seek(SeekFrom::Start(start + sizes_at))?;
         w.write_all(&len.to_le_bytes())?;
@@ -559,7 +568,7 @@ impl DependencyGraph {
         let payload = h.take(len)?;
         {
             let _t = crate::timing::Phase::start("cache checksum");
-            if h.pos != bytes.len() || checksum(payload) != sum {
+            if h.pos != bytes.len() || checksum(payload, key) != sum {
                 return Err(CacheMiss::Corrupt);
             }
         }
@@ -834,8 +843,8 @@ pub(crate) mod tests {
 
     /// Recomputes the checksum of a payload starting at `at` after an edit, as a malicious
     /// writer could.
-    fn reseal(bad: &mut [u8], at: usize) {
-        let sum = checksum(&bad[at..]);
+    fn reseal(bad: &mut [u8], at: usize, key: &CacheKey) {
+        let sum = checksum(&bad[at..], key);
         bad[at - 8..at].copy_from_slice(&sum.to_le_bytes());
     }
 
@@ -987,6 +996,17 @@ pub(crate) mod tests {
             DependencyGraph::read_cache(b"not a cache", &key).err(),
             Some(CacheMiss::Format)
         );
+        // Another input's cache with this key written into its header: the checksum
+        // covers the key.
+        let other = CacheKey([8; 16]);
+        let mut patched = bytes.clone();
+        let key_at = 8 + 4 + 8 + env!("CARGO_PKG_VERSION").len();
+        assert_eq!(&patched[key_at..key_at + 16], &key.0);
+        patched[key_at..key_at + 16].copy_from_slice(&other.0);
+        assert_eq!(
+            DependencyGraph::read_cache(patched, &other).err(),
+            Some(CacheMiss::Corrupt)
+        );
         // Every truncation, and a flipped bit anywhere in the payload, is refused without
         // a panic.
         for cut in (0..bytes.len()).step_by(97) {
@@ -1012,7 +1032,7 @@ pub(crate) mod tests {
         for i in (header..bytes.len()).step_by(13) {
             let mut bad = bytes.clone();
             bad[i] = bad[i].wrapping_add(0x41);
-            reseal(&mut bad, header);
+            reseal(&mut bad, header, &key);
             // A graph that reads back decodes its edges without panicking too.
             if let Ok(g) = DependencyGraph::read_cache(bad, &key) {
                 let _ = g.dump();
@@ -1045,7 +1065,7 @@ pub(crate) mod tests {
         for (at, value) in edits {
             let mut bad = bytes.clone();
             bad[last + at..last + at + value.len()].copy_from_slice(&value);
-            reseal(&mut bad, header);
+            reseal(&mut bad, header, &key);
             assert_eq!(
                 DependencyGraph::read_cache(bad, &key).err(),
                 Some(CacheMiss::Corrupt),
@@ -1085,7 +1105,7 @@ pub(crate) mod tests {
         for (at, value) in edits {
             let mut bad = bytes.clone();
             bad[at..at + value.len()].copy_from_slice(&value);
-            reseal(&mut bad, header);
+            reseal(&mut bad, header, &key);
             assert_eq!(
                 DependencyGraph::read_cache(bad, &key).err(),
                 Some(CacheMiss::Corrupt),

@@ -342,6 +342,10 @@ struct Stepper {
 /// a weak edge.
 type ChunkFound = (Vec<u32>, Vec<(u32, u32, u8)>, bool);
 
+/// Relative difference under which two strengths are equal: products of the same edge
+/// strengths in another order differ in their last bits, and 0.7 × 0.7 is 0.48999999999999994.
+pub(crate) const STRENGTH_TIE: f64 = 1e-9;
+
 /// Nodes per parallel chunk of a bottom-up step (a multiple of the word size: chunks own
 /// whole words of the bitset).
 const CHUNK_NODES: usize = 1 << 14;
@@ -1018,7 +1022,7 @@ impl Best {
                 for &(v, parent, c) in &self.step.weak {
                     // Never rounds to zero: a long chain of weak edges still reaches.
                     let next = (level * g.strengths.of_class(c)).max(f64::MIN_POSITIVE);
-                    if next >= level {
+                    if next >= level * (1.0 - STRENGTH_TIE) {
                         // Rounds back to this level: treat as full strength.
                         if !self.settled.put(v as usize) {
                             self.info[v as usize] = BestInfo {
@@ -1030,8 +1034,16 @@ impl Best {
                             layer.push(v);
                         }
                     } else {
+                        // Products of the same strengths taken in another order can differ
+                        // in the last bit (0.3 × 0.9 × 0.9 against 0.9 × 0.9 × 0.3): they
+                        // are one level, so the fewest hops decide between them.
+                        let (lo, hi) = (next * (1.0 - STRENGTH_TIE), next * (1.0 + STRENGTH_TIE));
+                        let key = pending
+                            .range(Reverse(hi.to_bits())..=Reverse(lo.to_bits()))
+                            .next()
+                            .map_or(next.to_bits(), |(k, _)| k.0);
                         pending
-                            .entry(Reverse(next.to_bits()))
+                            .entry(Reverse(key))
                             .or_default()
                             .push((v, hops, parent));
                     }

@@ -32,11 +32,12 @@ pub const CACHE_MIN_BYTES: u64 = 1 << 20;
 /// Cache files kept.
 pub const KEEP: usize = 8;
 
-/// The cache folder, if the environment names one.
+/// The cache folder, if the environment names one. A relative `XDG_CACHE_HOME` is ignored,
+/// as the XDG Base Directory specification says.
 pub fn cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
+        .filter(|v| v.is_absolute())
         .or_else(|| {
             std::env::var_os("HOME")
                 .filter(|v| !v.is_empty())

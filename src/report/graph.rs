@@ -34,6 +34,7 @@ use super::json::{
     ITEMS_PER_BLOCK, ITEMS_PER_TASK, push_int, push_joined, push_json, push_json_str,
     push_json_strs, push_node_head, write_array,
 };
+use super::plural;
 use crate::analysis::listing::{EdgeRows, Listing};
 use crate::graph::{AttrValue, Node, Origin};
 
@@ -312,10 +313,6 @@ fn table(
 /// [`table`] of rows already made.
 fn table_of(w: &mut dyn Write, header: &[&str], rows: &[Vec<String>]) -> io::Result<()> {
     table(w, header, rows.len(), |i| rows[i].clone())
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn place(o: &Origin) -> String {

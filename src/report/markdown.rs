@@ -366,14 +366,14 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
                 let path: Vec<String> = n.path().iter().map(|p| cell(p.id().as_str())).collect();
                 let (owners, _) = n.owners();
                 format!(
-                    "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} |\n",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
                     n.risk(),
                     cell(node.id().as_str()),
                     node.kind(),
                     node.tier().map_or("–".to_string(), |t| t.to_string()),
                     if node.customer_facing() { "yes" } else { "no" },
                     n.distance(),
-                    n.strength(),
+                    super::fmt_strength(n.strength()),
                     path.join(" → "),
                     cells(owners.iter().copied())
                 )

@@ -98,9 +98,18 @@ impl FromStr for Format {
     }
 }
 
-/// A strength as text: two decimals.
-pub(crate) fn fmt_strength(s: f64) -> String {
-    format!("{s:.2}")
+/// `1 node`, `3 nodes`: a count and the word that fits it.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A strength as text: two decimals, cut rather than rounded (within the walker's tolerance,
+/// [`STRENGTH_TIE`](crate::graph::reach::STRENGTH_TIE)), so what is shown meets exactly the
+/// thresholds the strength meets: 0.998 shows as 0.99 (a tier-0 node there is high, not
+/// critical), 0.7 × 0.7 = 0.48999999999999994 as 0.49.
+pub fn fmt_strength(s: f64) -> String {
+    let cut = (s * 100.0 * (1.0 + crate::graph::reach::STRENGTH_TIE)).floor() / 100.0;
+    format!("{cut:.2}")
 }
 
 /// How many customer-facing and tier-0 nodes a change reaches, the ones it reaches:

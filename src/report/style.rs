@@ -146,12 +146,12 @@ pub(crate) fn subtitle(node: &PictureNode, coloring: Coloring) -> String {
 /// An edge's tooltip: `a → b: sync optional, strength 0.50 (3 edges)`.
 pub(crate) fn edge_tooltip(p: &Picture, e: &PictureEdge) -> String {
     let mut s = format!(
-        "{} → {}: {}{}, strength {:.2}",
+        "{} → {}: {}{}, strength {}",
         p.nodes[e.from].id,
         p.nodes[e.to].id,
         e.kind,
         if e.optional { " optional" } else { "" },
-        e.strength,
+        super::fmt_strength(e.strength),
     );
     if e.count > 1 {
         s.push_str(&format!(" ({} edges)", e.count));
@@ -170,10 +170,10 @@ pub(crate) fn tooltip(node: &PictureNode) -> String {
     }
     if let Some(i) = &node.impact {
         s.push_str(&format!(
-            "\nrisk {}, distance {}, strength {:.2}\npath: {}",
+            "\nrisk {}, distance {}, strength {}\npath: {}",
             i.risk,
             i.distance,
-            i.strength,
+            super::fmt_strength(i.strength),
             i.path.join(" → ")
         ));
     }

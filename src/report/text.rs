@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
 
+use super::plural;
 use super::{fmt_strength, inert};
 use crate::analysis::why::Route;
 use crate::analysis::{CheckReport, Impact, OwnersSource, Risk, Why};
@@ -125,10 +126,6 @@ fn plain(s: impl Into<String>) -> (String, usize) {
     let s = super::inert_owned(s.into());
     let n = s.chars().count();
     (s, n)
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The first line of `impact` and `ci`: `risk: critical — a change to payment reaches 4
@@ -726,8 +723,8 @@ pub fn spof(
                 w,
                 "  {}",
                 p.dim(&format!(
-                    "… and {} more groups",
-                    report.shared_fate.len() - opts.limit
+                    "… and {} more",
+                    plural(report.shared_fate.len() - opts.limit, "group", "groups")
                 ))
             )?;
         }

@@ -90,6 +90,11 @@
   function shown(s) {
     return String(s).replace(BIDI, function (c) { return '\\u{' + c.charCodeAt(0).toString(16) + '}'; });
   }
+  // A strength as blast's reports show it: two decimals, cut rather than rounded (with
+  // the same 1e-9 tolerance), so 0.998 reads 0.99 like its risk, not 1.00.
+  function strength(s) {
+    return (Math.floor(s * 100 * (1 + 1e-9)) / 100).toFixed(2);
+  }
   function el(tag, text, cls) {
     var e = document.createElement(tag);
     if (text !== undefined && text !== null) e.textContent = shown(text);
@@ -252,7 +257,7 @@
     if (n.impact) {
       details.appendChild(el('h3', 'in this change'));
       details.appendChild(dl([
-        ['risk', n.impact.risk], ['distance', n.impact.distance], ['strength', n.impact.strength.toFixed(2)],
+        ['risk', n.impact.risk], ['distance', n.impact.distance], ['strength', strength(n.impact.strength)],
         ['path', n.impact.path.join(' → ')], ['changed', n.changed ? 'yes' : null]
       ]));
     }
@@ -289,7 +294,7 @@
     li.appendChild(nodeLink(e.from));
     li.appendChild(el('span', ' → '));
     li.appendChild(nodeLink(e.to));
-    var txt = ' ' + e.kind + (e.optional ? ' optional' : '') + ', strength ' + e.strength.toFixed(2) +
+    var txt = ' ' + e.kind + (e.optional ? ' optional' : '') + ', strength ' + strength(e.strength) +
       (e.count > 1 ? ', ' + e.count + ' edges' : '') + (e.part_of ? ' (part_of)' : '') + ' — ' + e.origin.source + ': ' + e.origin.file +
       (e.origin.evidence ? ' (' + e.origin.evidence + ')' : '');
     li.appendChild(el('span', txt, 'path-hop'));
@@ -300,7 +305,7 @@
     var e = edges[k];
     details.appendChild(el('h2', nodes[e.from].id + ' → ' + nodes[e.to].id));
     details.appendChild(dl([
-      ['kind', e.kind], ['optional', e.optional ? 'yes' : 'no'], ['strength', e.strength.toFixed(2)],
+      ['kind', e.kind], ['optional', e.optional ? 'yes' : 'no'], ['strength', strength(e.strength)],
       ['edges', e.count > 1 ? e.count : null], ['part of', e.part_of ? 'yes: the service contains the module' : null],
       ['source', e.origin.source], ['file', e.origin.file], ['evidence', e.origin.evidence]
     ]));
@@ -328,7 +333,7 @@
         ' does not depend on ' + nodes[a].id + ', directly or through edges that propagate failures.', 'bad'));
       return;
     }
-    details.appendChild(el('p', 'strongest path: strength ' + r.strength.toFixed(2) + ', ' + r.edges.length + (r.edges.length === 1 ? ' hop' : ' hops')));
+    details.appendChild(el('p', 'strongest path: strength ' + strength(r.strength) + ', ' + r.edges.length + (r.edges.length === 1 ? ' hop' : ' hops')));
     var ol = el('ol');
     ol.id = 'why-path';
     r.nodes.forEach(function (v, j) {
@@ -337,7 +342,7 @@
       li.appendChild(nodeLink(v));
       if (j > 0) {
         var e = edges[r.edges[j - 1]];
-        li.appendChild(el('span', ' depends on the previous one (' + e.kind + (e.optional ? ' optional' : '') + ', ' + e.strength.toFixed(2) + ')', 'path-hop'));
+        li.appendChild(el('span', ' depends on the previous one (' + e.kind + (e.optional ? ' optional' : '') + ', ' + strength(e.strength) + ')', 'path-hop'));
       }
       ol.appendChild(li);
     });
