@@ -25,6 +25,12 @@
 //!
 //! Nodes never overlap: within a layer they are at least [`H_GAP`] apart, and layers are
 //! stacked with [`V_GAP`] between them.
+//!
+//! Routes never run through a box: a route goes straight down (or up) through its own
+//! row, through each crossed row in its dummy's slot, and curves only in the gaps between
+//! rows (the SVG draws each step as a curve leaving and arriving vertically, which stays
+//! within the two points' span). An edge leaving or entering a cluster member crosses the
+//! cluster's other rows at the free x nearest its path ([`escape`]).
 
 /// Horizontal space between two nodes of a layer.
 pub const H_GAP: f64 = 28.0;
@@ -224,23 +230,144 @@ pub fn layout(sizes: &[(f64, f64)], edges: &[(usize, usize)], clusters: &[Vec<us
         // Fan out by 6 px, squeezed to stay on the narrower node.
         let room = ((ra.w.min(rb.w) / 2.0 - 4.0) / siblings.len() as f64 * 2.0).max(0.0);
         let fan = (pos - (siblings.len() as f64 - 1.0) / 2.0) * room.min(6.0);
-        let mids: Vec<(f64, f64)> = outer.edges[k][1..outer.edges[k].len() - 1]
+        let (ua, ub) = (unit_of[a], unit_of[b]);
+        let downward = outer.nodes[ua].y < outer.nodes[ub].y;
+        // Out of a's unit (past the rows of its cluster below or above it), along the
+        // outer route between the units' rows, into b's unit (past the rows before b).
+        let exit = escape(
+            &out.nodes,
+            &unit_members[ua],
+            a,
+            unit_box(&out, ua),
+            fan,
+            downward,
+        );
+        let mut entry = escape(
+            &out.nodes,
+            &unit_members[ub],
+            b,
+            unit_box(&out, ub),
+            fan,
+            !downward,
+        );
+        entry.reverse();
+        let route = &outer.edges[k];
+        // Within a crossed row the fan stays in the edge's slot: a box beside it is at
+        // least DUMMY_WIDTH / 2 + H_GAP / 2 = 18 px away.
+        let slot_fan = fan.clamp(-SLOT_FAN, SLOT_FAN);
+        let mut mids: Vec<(f64, f64)> = route[1..route.len() - 1]
             .iter()
-            .map(|&(x, y)| (x + MARGIN + fan, y + MARGIN))
+            .map(|&(x, y)| (x + MARGIN + slot_fan, y + MARGIN))
             .collect();
-        let downward = outer.nodes[unit_of[a]].y < outer.nodes[unit_of[b]].y;
-        let (start, end) = if downward {
-            ((ra.cx() + fan, ra.y + ra.h), (rb.cx() + fan, rb.y))
-        } else {
-            ((ra.cx() + fan, ra.y), (rb.cx() + fan, rb.y + rb.h))
-        };
-        let mut pts = Vec::with_capacity(mids.len() + 2);
-        pts.push(start);
+        // The first and last outer points sit below (or above) the units themselves, where
+        // nothing else is: they move to where the route leaves and enters them.
+        if let (Some(first), Some(&(x, _))) = (mids.first_mut(), exit.last()) {
+            first.0 = x;
+        }
+        if let (Some(last), Some(&(x, _))) = (mids.last_mut(), entry.first()) {
+            last.0 = x;
+        }
+        let mut pts = exit;
         pts.extend(mids);
-        pts.push(end);
+        pts.extend(entry);
         out.edges[i] = pts;
     }
+    for route in &mut out.edges {
+        route.dedup();
+    }
     out
+}
+
+/// The box of unit `u` in a finished layout: its cluster's, or its one node's.
+fn unit_box(out: &Layout, u: usize) -> Rect {
+    out.clusters.get(u).copied().unwrap_or_default()
+}
+
+/// How far parallel edges fan out from the middle of the slot they cross a row in.
+const SLOT_FAN: f64 = 10.0;
+
+/// Room kept free around a box a route passes by (a customer-facing node's second border
+/// is drawn 4 px outside its box).
+const CLEARANCE: f64 = 6.0;
+
+/// The route from node `m`'s box out of its unit (`members`, boxed in `unit` when it is a
+/// cluster, else `Rect::default()`): from the middle of its bottom (`down`) or top, shifted
+/// by `fan`, straight through its own row, then through each row of the unit beyond it at
+/// the free x nearest the one it comes from, to the unit's edge. Between rows the curves
+/// stay in the gaps, where no box is.
+fn escape(
+    nodes: &[Rect],
+    members: &[usize],
+    m: usize,
+    unit: Rect,
+    fan: f64,
+    down: bool,
+) -> Vec<(f64, f64)> {
+    let r = nodes[m];
+    let mut x = r.cx() + fan;
+    let mut pts = vec![(x, if down { r.y + r.h } else { r.y })];
+    if members.len() < 2 {
+        return pts;
+    }
+    // The unit's rows: members centred on the same line.
+    let mut rows: Vec<(f64, f64, Vec<Rect>)> = Vec::new();
+    let mut sorted: Vec<Rect> = members.iter().map(|&v| nodes[v]).collect();
+    sorted.sort_by(|p, q| p.cy().total_cmp(&q.cy()));
+    for b in sorted {
+        match rows.last_mut() {
+            Some(row) if (row.2[0].cy() - b.cy()).abs() < 1e-6 => {
+                row.0 = row.0.min(b.y);
+                row.1 = row.1.max(b.y + b.h);
+                row.2.push(b);
+            }
+            _ => rows.push((b.y, b.y + b.h, vec![b])),
+        }
+    }
+    let own = rows
+        .iter()
+        .position(|row| (row.2[0].cy() - r.cy()).abs() < 1e-6)
+        .unwrap_or(0);
+    let beyond: Vec<&(f64, f64, Vec<Rect>)> = if down {
+        pts.push((x, rows[own].1));
+        rows[own + 1..].iter().collect()
+    } else {
+        pts.push((x, rows[own].0));
+        rows[..own].iter().rev().collect()
+    };
+    for (top, bottom, boxes) in beyond {
+        x = free_x(boxes, x, unit);
+        if down {
+            pts.push((x, *top));
+            pts.push((x, *bottom));
+        } else {
+            pts.push((x, *bottom));
+            pts.push((x, *top));
+        }
+    }
+    pts.push((x, if down { unit.y + unit.h } else { unit.y }));
+    pts
+}
+
+/// The x nearest `x` inside `unit` that passes no box of a row (with [`CLEARANCE`]); the
+/// unit's padding on either side is always free.
+fn free_x(boxes: &[Rect], x: f64, unit: Rect) -> f64 {
+    let (lo, hi) = (unit.x + 3.0, unit.x + unit.w - 3.0);
+    let blocked: Vec<(f64, f64)> = boxes
+        .iter()
+        .map(|b| (b.x - CLEARANCE, b.x + b.w + CLEARANCE))
+        .collect();
+    let free = |x: f64| x >= lo && x <= hi && blocked.iter().all(|&(a, b)| x <= a || x >= b);
+    if free(x) {
+        return x;
+    }
+    // The nearest free x is an end of a blocked span, or of the unit.
+    blocked
+        .iter()
+        .flat_map(|&(a, b)| [a, b])
+        .chain([lo, hi])
+        .filter(|&c| free(c))
+        .min_by(|p, q| (p - x).abs().total_cmp(&(q - x).abs()).then(p.total_cmp(q)))
+        .unwrap_or(lo)
 }
 
 /// The layered layout of a graph without clusters. Routes run from `from` to `to`.
@@ -503,12 +630,20 @@ fn layered(sizes: &[(f64, f64)], edges: &[(usize, usize)]) -> Layout {
             let reversed = back.contains(&(a, b));
             let (hi, lo) = if reversed { (b, a) } else { (a, b) };
             let chain = &chains[&(hi, lo)];
-            let mut pts: Vec<(f64, f64)> = Vec::with_capacity(chain.len());
+            // Down the dependent's row to its bottom, through each crossed row in the
+            // dummy's slot (straight down: nothing else is in it), into the dependency's
+            // row from its top: the curves between rows stay in the gaps between rows,
+            // where no box is, so a route never runs through a box.
+            let band = |l: usize| (row_y[l], row_y[l] + row_h[l]);
+            let mut pts: Vec<(f64, f64)> = Vec::with_capacity(2 * chain.len() + 2);
             pts.push((nodes[hi].cx(), nodes[hi].y + nodes[hi].h));
+            pts.push((nodes[hi].cx(), band(layer[hi]).1));
             for &d in &chain[1..chain.len() - 1] {
-                let l = vlayer[d];
-                pts.push((x[d], row_y[l] + row_h[l] / 2.0));
+                let (top, bottom) = band(vlayer[d]);
+                pts.push((x[d], top));
+                pts.push((x[d], bottom));
             }
+            pts.push((nodes[lo].cx(), band(layer[lo]).0));
             pts.push((nodes[lo].cx(), nodes[lo].y));
             if reversed {
                 pts.reverse();
@@ -635,8 +770,8 @@ mod tests {
         no_overlaps(&l);
         assert_eq!(
             l.edges[2].len(),
-            3,
-            "0 → 2 spans two layers: {:?}",
+            4,
+            "0 → 2 spans two layers, straight through the middle one: {:?}",
             l.edges[2]
         );
         // The back edge 2 → 0 starts at 2 and ends at 0.
@@ -669,6 +804,56 @@ mod tests {
 
     fn near(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-6
+    }
+
+    /// Points along a route as the SVG draws it: between two points, a cubic curve leaving
+    /// the first and reaching the second vertically (see `svg::curve`).
+    fn samples(route: &[(f64, f64)]) -> Vec<(f64, f64)> {
+        let mut out = Vec::new();
+        for w in route.windows(2) {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            let my = (y1 - y0) / 2.0;
+            let (c0, c1) = ((x0, y0 + my), (x1, y1 - my));
+            for i in 0..=32 {
+                let t = i as f64 / 32.0;
+                let u = 1.0 - t;
+                let (a, b, c, d) = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
+                out.push((
+                    a * x0 + b * c0.0 + c * c1.0 + d * x1,
+                    a * y0 + b * c0.1 + c * c1.1 + d * y1,
+                ));
+            }
+        }
+        out
+    }
+
+    /// The first box (other than a self-loop's own) a drawn route runs through, if any.
+    fn crossed_box(l: &Layout, edges: &[(usize, usize)]) -> Option<(usize, usize)> {
+        for (i, &(a, b)) in edges.iter().enumerate() {
+            if a == b {
+                continue;
+            }
+            for (x, y) in samples(&l.edges[i]) {
+                for (v, r) in l.nodes.iter().enumerate() {
+                    if x > r.x + 0.5 && x < r.x + r.w - 0.5 && y > r.y + 0.5 && y < r.y + r.h - 0.5
+                    {
+                        return Some((i, v));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn routes_leave_a_cluster_between_its_members() {
+        // 0 is a service above its modules 1 and 2; its edge to 3, outside and below the
+        // cluster, must not run through module 1 drawn under it.
+        let sizes = vec![(80.0, 30.0); 4];
+        let edges = [(0, 1), (0, 2), (1, 2), (0, 3), (3, 3)];
+        let l = layout(&sizes, &edges, &[vec![0, 1, 2]]);
+        no_overlaps(&l);
+        assert_eq!(crossed_box(&l, &edges), None, "{:?}", l.edges);
     }
 
     proptest::proptest! {
@@ -728,6 +913,8 @@ mod tests {
                 }
             }
             proptest::prop_assert!(l.width.is_finite() && l.height.is_finite());
+            // No drawn route runs through a box.
+            proptest::prop_assert_eq!(crossed_box(&l, &edges), None);
         }
     }
 
