@@ -61,10 +61,14 @@ fn r(v: f64) -> String {
 pub(crate) fn text_width(s: &str, size: f64) -> f64 {
     s.chars()
         .map(|c| {
-            if c.is_ascii_uppercase() || c == 'm' || c == 'w' || c == '@' {
-                0.78
+            // Widths in ems, rounded up for the widest common sans-serif fonts (DejaVu
+            // Sans, Helvetica): a label must fit its box in any of them.
+            if matches!(c, '@' | '%' | 'W' | 'M' | 'm') {
+                1.0
+            } else if c.is_ascii_uppercase() || c == 'w' || c == '#' || c == '&' {
+                0.8
             } else if c.is_ascii() {
-                0.58
+                0.6
             } else if (c as u32) >= 0x1100 {
                 1.05
             } else {
