@@ -169,7 +169,12 @@ fn hostile_ids_make_valid_dot() {
     let names = parse_dot(&out.stdout);
     let plain: BTreeSet<String> = ids
         .iter()
-        .filter(|id| !id.contains('\\') && !id.chars().any(char::is_control))
+        .filter(|id| {
+            !id.contains('\\')
+                && !id
+                    .chars()
+                    .any(|c| c.is_control() || blast_radius::report::is_bidi_control(c))
+        })
         .cloned()
         .collect();
     assert_eq!(names.len(), ids.len());
@@ -188,12 +193,18 @@ fn hostile_ids_make_valid_dot() {
     let g = crate::util::write_file(
         dir.path(),
         "coll.json",
-        r#"{"nodes": [{"id": "api", "depends_on": ["a\tb"]}, {"id": "a\tb", "tier": 0}, {"id": "a\\u{9}b", "kind": "datastore"}, {"id": "blast:node:0"}]}"#,
+        r#"{"nodes": [{"id": "api", "depends_on": ["a\tb"]}, {"id": "a\tb", "tier": 0}, {"id": "a\\u{9}b", "kind": "datastore"}, {"id": "blast:node:0"}, {"id": "pay\u202etnem"}]}"#,
     );
     let out = ok(&["render", "--graph", &g, "--format", "dot"]);
     assert_eq!(
         parse_dot(&out.stdout),
-        set(&["api", "blast:node:0", "blast:node:1", "blast:node:3"])
+        set(&[
+            "api",
+            "blast:node:0",
+            "blast:node:1",
+            "blast:node:3",
+            "blast:node:4"
+        ])
     );
     graphviz_accepts(&out.stdout);
 }

@@ -23,7 +23,7 @@
 //!
 //! # Format
 //!
-//! Little-endian. Header: `b"BLASTGC\0"`, format version (u32), tool version (u32 length +
+//! Little-endian. Header: `b"BLASTGC\0"`, format version (u32), tool version (u64 length +
 //! UTF-8), key (16 bytes), payload length (u64), checksum (u64: xxh3-64 of the payload's
 //! 16 MiB chunks' xxh3-64s and the key), zero bytes up to a
 //! multiple of 8. Payload: the string

@@ -1037,6 +1037,11 @@ impl Best {
                         // Products of the same strengths taken in another order can differ
                         // in the last bit (0.3 × 0.9 × 0.9 against 0.9 × 0.9 × 0.3): they
                         // are one level, so the fewest hops decide between them.
+                        // The exact level is the common case: looked up first.
+                        if let Some(seeds) = pending.get_mut(&Reverse(next.to_bits())) {
+                            seeds.push((v, hops, parent));
+                            continue;
+                        }
                         let (lo, hi) = (next * (1.0 - STRENGTH_TIE), next * (1.0 + STRENGTH_TIE));
                         let key = pending
                             .range(Reverse(hi.to_bits())..=Reverse(lo.to_bits()))

@@ -41,7 +41,7 @@ pub fn esc_string(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '\n' => out.push_str("\\n"),
-            c if c.is_control() || super::is_bidi_control(c) => {
+            c if super::unprintable(c) => {
                 let mut code = String::new();
                 super::push_code(&mut code, c);
                 out.push_str(&code.replace('\\', "\\\\"));
@@ -64,7 +64,7 @@ fn esc_html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\n' | '\r' => out.push(' '),
-            c if c.is_control() || super::is_bidi_control(c) => super::push_code(&mut out, c),
+            c if super::unprintable(c) => super::push_code(&mut out, c),
             c => out.push(c),
         }
     }
@@ -90,10 +90,8 @@ const SYNTHETIC: &str = "blast:node:";
 /// which no id written as it is can equal. Either way the label shows the id.
 fn node_id(p: &Picture, i: usize) -> NodeId {
     let id = &p.nodes[i].id;
-    let plain = !id.starts_with(SYNTHETIC)
-        && !id
-            .chars()
-            .any(|c| c == '\\' || c.is_control() || super::is_bidi_control(c));
+    let plain =
+        !id.starts_with(SYNTHETIC) && !id.chars().any(|c| c == '\\' || super::unprintable(c));
     let name = if plain {
         format!("\"{}\"", id.replace('"', "\\\""))
     } else {

@@ -59,7 +59,8 @@ pub fn cell(s: &str) -> String {
     code(s).replace('|', "\\|")
 }
 
-fn cells<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+/// Code spans of `items` for a table cell, comma-separated (`–` when there are none).
+pub(crate) fn cells<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let v: Vec<String> = items.into_iter().map(cell).collect();
     if v.is_empty() {
         "–".to_string()

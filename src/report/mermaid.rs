@@ -31,7 +31,7 @@ use std::io::{self, Write};
 
 // Table cells are code spans (so `@team` notifies nobody and nothing reads as markup),
 // with control and bidirectional characters as escapes.
-use super::markdown::cell;
+use super::markdown::{cell, cells};
 use super::style::{self, Line};
 use crate::analysis::picture::{Coloring, Picture};
 use crate::graph::NodeKind;
@@ -71,7 +71,7 @@ pub fn label(s: &str) -> String {
             '`' => out.push_str("#96;"),
             '%' => out.push_str("#37;"),
             '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => out.push(' '),
-            c if c.is_control() || super::is_bidi_control(c) => super::push_code(&mut out, c),
+            c if super::unprintable(c) => super::push_code(&mut out, c),
             c => out.push(c),
         }
     }
@@ -253,11 +253,7 @@ pub fn table(p: &Picture) -> String {
                     "| {} | {} | {tier} | {cf} | {} |",
                     cell(&n.id),
                     n.kind,
-                    n.owners
-                        .iter()
-                        .map(|o| cell(o))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    cells(n.owners.iter().map(String::as_str))
                 );
             }
         }
@@ -288,24 +284,24 @@ pub fn markdown(p: &Picture, services: Option<&Picture>, budget: &Budget) -> Str
     if let Some(sv) = services
         && sv.edges.len() <= budget.max_edges
     {
-        let chart = flowchart(sv);
-        if text_size(&chart) <= budget.max_chars {
-            let body = chart.replacen(
-                "flowchart TB\n",
-                &format!(
-                    "flowchart TB\n{}",
-                    comment(&format!(
-                        "services only: {why}, so modules are folded into their services"
-                    ))
-                ),
-                1,
-            );
+        let body = flowchart(sv).replacen(
+            "flowchart TB\n",
+            &format!(
+                "flowchart TB\n{}",
+                comment(&format!(
+                    "services only: {why}, so modules are folded into their services"
+                ))
+            ),
+            1,
+        );
+        // Measured with the comment that says why: Mermaid counts it too.
+        if text_size(&body) <= budget.max_chars {
             return fence(&body);
         }
     }
     format!(
         "> **Note:** {} is too big for a Mermaid diagram: {why}{}. Its nodes as a table:\n\n{}",
-        cell(&style::heading(p)),
+        super::markdown::code(&style::heading(p)),
         if services.is_some() {
             ", even with modules folded into their services"
         } else {

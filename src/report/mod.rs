@@ -105,8 +105,8 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// A strength as text: two decimals, cut rather than rounded (within the walker's tolerance,
 /// [`STRENGTH_TIE`](crate::graph::reach::STRENGTH_TIE)), so what is shown meets exactly the
-/// thresholds the strength meets: 0.998 shows as 0.99 (a tier-0 node there is high, not
-/// critical), 0.7 × 0.7 = 0.48999999999999994 as 0.49.
+/// thresholds of two decimals (as the defaults are) the strength meets: 0.998 shows as 0.99
+/// (a tier-0 node there is high, not critical), 0.7 × 0.7 = 0.48999999999999994 as 0.49.
 pub fn fmt_strength(s: f64) -> String {
     let cut = (s * 100.0 * (1.0 + crate::graph::reach::STRENGTH_TIE)).floor() / 100.0;
     format!("{cut:.2}")
@@ -149,6 +149,11 @@ pub(crate) fn show_bidi(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     out.into()
+}
+
+/// Whether pictures show `c` as an escape: a control or bidirectional character.
+pub(crate) fn unprintable(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
 }
 
 /// Appends `c` as a visible `\u{202e}`-style escape.

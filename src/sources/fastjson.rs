@@ -890,7 +890,7 @@ pub(crate) fn load(
     wave_bytes: usize,
 ) -> R<()> {
     let mut c = Cursor { b: bytes, pos: 0 };
-    // A byte-order mark is not JSON; let serde report it.
+    // A byte-order mark is skipped by the caller (see `text::without_bom`).
     c.ws();
     c.eat(b'{')?;
     let mut keys = Vec::new();

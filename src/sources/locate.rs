@@ -128,19 +128,39 @@ fn line_start(text: &[u8], at: usize) -> usize {
     memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1)
 }
 
-/// A line's indentation, and whether it is a YAML block-sequence item (`- …`).
-fn indentation(text: &[u8], start: usize) -> (usize, bool) {
+/// A line's indentation, and for a YAML block-sequence item (`- …`) the column its content
+/// starts at.
+fn indentation(text: &[u8], start: usize) -> (usize, Option<usize>) {
     let rest = &text[start..];
     let ind = rest.iter().take_while(|&&b| b == b' ').count();
-    let item =
-        rest.get(ind) == Some(&b'-') && rest.get(ind + 1).is_none_or(|b| b.is_ascii_whitespace());
+    let item = (rest.get(ind) == Some(&b'-')
+        && rest.get(ind + 1).is_none_or(|b| b.is_ascii_whitespace()))
+    .then(|| ind + 1 + rest[ind + 1..].iter().take_while(|&&b| b == b' ').count());
     (ind, item)
 }
 
-/// The key of the YAML block holding the line at `start` (indentation, not brackets): the
+/// The last dotted segment of a TOML table header line (`[[nodes.depends_on]]` →
+/// `depends_on`), if the line is one.
+fn toml_header(body: &[u8]) -> Option<&[u8]> {
+    let inner = body
+        .strip_prefix(b"[[")
+        .and_then(|b| b.strip_suffix(b"]]"))
+        .or_else(|| body.strip_prefix(b"[").and_then(|b| b.strip_suffix(b"]")))?;
+    let name_ok = |b: &u8| b.is_ascii_alphanumeric() || b"_-.\"".contains(b);
+    (!inner.is_empty() && inner.iter().all(name_ok))
+        .then(|| inner.rsplit(|&b| b == b'.').next().unwrap_or(inner))
+        .map(|seg| {
+            seg.strip_prefix(b"\"")
+                .and_then(|s| s.strip_suffix(b"\""))
+                .unwrap_or(seg)
+        })
+}
+
+/// The key of the block holding the line at `start` (indentation, not brackets): the
 /// nearest line above that is less indented, or as indented and not an item when this line
 /// is an item (`depends_on:` over `- x`); an item line opening this line's table (`- kind:
-/// async` over `  id: x`) counts as this line.
+/// async` over `  id: x`) counts as this line. In TOML, the table header above
+/// (`[[nodes.depends_on]]`).
 fn block_holder(text: &[u8], start: usize, floor: usize) -> Option<&[u8]> {
     let (mut ind, mut item) = indentation(text, start);
     let mut at = start;
@@ -148,21 +168,51 @@ fn block_holder(text: &[u8], start: usize, floor: usize) -> Option<&[u8]> {
         at = line_start(text, at - 1);
         let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |e| at + e);
         let (i, is_item) = indentation(text, at);
-        let body = &text[at + i..end];
+        let body = text[at + i..end].trim_ascii_end();
         if body.is_empty() || body[0] == b'#' {
             continue;
         }
-        if !item && is_item && i + 2 == ind {
+        if i == 0
+            && let Some(name) = toml_header(body)
+        {
+            return Some(name);
+        }
+        if item.is_none() && is_item == Some(ind) {
             // The `- ` line that opens this line's table.
-            (ind, item) = (i, true);
+            (ind, item) = (i, is_item);
             continue;
         }
-        if i < ind || (item && i == ind && !is_item) {
-            let colon = body.iter().position(|&b| b == b':')?;
+        if (i < ind || (item.is_some() && i == ind && is_item.is_none()))
+            && let Some(colon) = body.iter().position(|&b| b == b':')
+        {
             return key_before(body, colon + 1);
         }
     }
     None
+}
+
+/// The brackets of `text[from..to]` outside quotes and comments, in order.
+fn brackets(text: &[u8], from: usize, to: usize) -> Vec<(usize, u8)> {
+    let mut out = Vec::new();
+    let mut quote: Option<u8> = None;
+    let mut prev = b' ';
+    for (i, &b) in text.iter().enumerate().take(to).skip(from) {
+        match quote {
+            Some(q) => {
+                if b == q && !(q == b'"' && prev == b'\\') {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'#' if prev == b' ' || prev == b'\t' => break,
+                b'[' | b']' | b'{' | b'}' => out.push((i, b)),
+                _ => {}
+            },
+        }
+        prev = b;
+    }
+    out
 }
 
 /// The [`Context`] of a match at `start`.
@@ -185,23 +235,29 @@ fn context(text: &[u8], start: usize) -> Context<'_> {
     if key.is_some_and(|k| k != b"id") {
         return Context { key, holder: None };
     }
-    // The holder: the list whose `[` is open at the match (or at its table's `{`).
+    // The holder: the list whose `[` is open at the match (or at its table's `{`), line by
+    // line back, skipping quoted text and comments.
     let mut depth = 0usize;
-    let mut i = start;
-    while i > floor {
-        i -= 1;
-        match text[i] {
-            b']' | b'}' => depth += 1,
-            b'{' if depth > 0 => depth -= 1,
-            b'[' if depth > 0 => depth -= 1,
-            b'[' => {
-                return Context {
-                    key,
-                    holder: key_before(text, i),
-                };
+    let (mut from, mut to) = (line, start);
+    loop {
+        for &(i, b) in brackets(text, from, to).iter().rev() {
+            match b {
+                b']' | b'}' => depth += 1,
+                b'[' | b'{' if depth > 0 => depth -= 1,
+                b'[' => {
+                    return Context {
+                        key,
+                        holder: key_before(text, i),
+                    };
+                }
+                _ => {}
             }
-            _ => {}
         }
+        if from == 0 || from <= floor {
+            break;
+        }
+        to = from - 1;
+        from = line_start(text, to);
     }
     Context {
         key,
@@ -285,18 +341,19 @@ fn find(text: &[u8], needle: &Needle, pat: &[u8]) -> Option<(u32, u32)> {
                 let bounded = (start == 0 || !is_token_byte(text[start - 1]))
                     && (end == text.len() || !is_token_byte(text[end]));
                 bounded && {
-                    let c = context(text, start);
-                    let in_dependency = c.holder == Some(b"depends_on");
                     let is_id = after_id_key(text, start);
+                    // Only the key's value: what holds it is looked for when it matters.
+                    let in_dependency = || context(text, start).holder == Some(b"depends_on");
                     match needle.mode {
                         // An `id` not in a `depends_on` list (where it names a dependency).
-                        Mode::Declaration => is_id && !in_dependency,
+                        Mode::Declaration => is_id && !in_dependency(),
                         // A dependency's `id`, or a value of a key that names nodes (or in
                         // a place whose key cannot be told), never `owners` or `paths`.
                         _ => {
                             if is_id {
-                                in_dependency
+                                in_dependency()
                             } else {
+                                let c = context(text, start);
                                 match c.key.or(c.holder) {
                                     Some(k) => REFERENCE_KEYS.contains(&k),
                                     None => true,
@@ -411,6 +468,24 @@ mod tests {
         assert_eq!(locate(yaml, &Needle::declaration("a")), Some((5, 9)));
         let json = b"{\"nodes\": [\n {\"id\": \"b\", \"depends_on\": [{\"id\": \"a\"}]},\n {\"id\": \"a\"}]}";
         assert_eq!(locate(json, &Needle::declaration("a")), Some((3, 10)));
+    }
+
+    #[test]
+    fn holders_are_found_past_comments_quotes_headers_and_odd_spacing() {
+        // TOML's array-of-tables form of `depends_on`.
+        let toml =
+            b"[[nodes]]\nid = \"b\"\n[[nodes.depends_on]]\nid = \"zz\"\n[[nodes]]\nid = \"zz\"\n";
+        assert_eq!(locate(toml, &Needle::reference("zz")), Some((4, 7)));
+        assert_eq!(locate(toml, &Needle::declaration("zz")), Some((6, 7)));
+        // A bracket in a comment or inside quotes is not a list.
+        let yaml = b"# TODO [retire\nnodes:\n  - id: b\n    depends_on:\n      - id: zz\n";
+        assert_eq!(locate(yaml, &Needle::reference("zz")), Some((5, 13)));
+        let json = br#"{"nodes": [{"id": "b", "depends_on": ["y]", "zz"]}]}"#;
+        assert_eq!(locate(json, &Needle::reference("zz")), Some((1, 46)));
+        // An item whose content starts further in, and CRLF line ends.
+        let yaml = b"nodes:\r\n  - id: b\r\n    depends_on:\r\n\r\n      -   kind: async\r\n          id: zz\r\n";
+        assert_eq!(locate(yaml, &Needle::reference("zz")), Some((6, 15)));
+        assert_eq!(locate(yaml, &Needle::declaration("zz")), None);
     }
 
     #[test]

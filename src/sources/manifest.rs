@@ -484,19 +484,17 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
             }
             if bytes.len() >= FAST_JSON_BYTES && builder.is_empty() {
                 let bar = crate::progress::Progress::bytes("loading", bytes.len() as u64, 32 << 20);
+                // Past a byte-order mark, if any: positions the reader gives back are in
+                // the rest.
+                let json = text::without_bom(&bytes);
+                let skipped = bytes.len() - json.len();
                 let release = |pos: usize| {
-                    bytes.release_before(pos);
-                    bar.set(pos as u64);
+                    bytes.release_before(skipped + pos);
+                    bar.set((skipped + pos) as u64);
                 };
                 let fast = {
                     let _t = crate::timing::Phase::start("fast json");
-                    super::fastjson::load(
-                        builder,
-                        doc,
-                        &bytes,
-                        &release,
-                        super::fastjson::WAVE_BYTES,
-                    )
+                    super::fastjson::load(builder, doc, json, &release, super::fastjson::WAVE_BYTES)
                 };
                 if fast.is_ok() {
                     // The fast reader starts on an empty builder.
