@@ -148,3 +148,25 @@ fn graph_works_with_the_config_alone() {
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["summary"]["impacted"], 7);
 }
+
+#[test]
+fn wide_characters_keep_text_columns_aligned() {
+    // 支付 takes four terminal columns, café four: the next column starts where it does
+    // after the eight-column `checkout`.
+    let dir = tempfile::tempdir().unwrap();
+    let g = crate::util::write_file(
+        dir.path(),
+        "g.json",
+        r#"{"nodes": [{"id": "支付", "tier": 0}, {"id": "checkout", "tier": 1, "depends_on": ["支付"]}, {"id": "café", "depends_on": ["支付"]}]}"#,
+    );
+    let out = ok(&["graph", "-g", &g, "--no-cache"]).stdout;
+    for row in [
+        "  café      service  -     no",
+        "  checkout  service  1     no",
+        "  支付      service  0     no",
+    ] {
+        assert!(out.contains(row), "{row:?} in\n{out}");
+    }
+    let out = ok(&["impact", "支付", "-g", &g, "--no-cache"]).stdout;
+    assert!(out.contains("  critical  支付      0     no"), "{out}");
+}

@@ -260,7 +260,7 @@ fn table(
     // Names in cells shown through `inert`, so every row stays on its line.
     let cells =
         |i: usize| -> Vec<String> { cells(i).into_iter().map(super::inert_owned).collect() };
-    let head: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let head: Vec<usize> = header.iter().map(|h| super::display_width(h)).collect();
     let widest = |mut a: Vec<usize>, b: &mut dyn Iterator<Item = usize>| {
         for (x, y) in a.iter_mut().zip(b) {
             *x = (*x).max(y);
@@ -271,7 +271,7 @@ fn table(
         .into_par_iter()
         .fold(
             || head.clone(),
-            |a, i| widest(a, &mut cells(i).iter().map(|c| c.chars().count())),
+            |a, i| widest(a, &mut cells(i).iter().map(|c| super::display_width(c))),
         )
         .reduce(|| head.clone(), |a, b| widest(a, &mut b.into_iter()));
     let line = |b: &mut Vec<u8>, cells: &[String]| {
@@ -283,7 +283,10 @@ fn table(
             }
             s.push_str(c);
             if i < last {
-                s.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count()));
+                s.extend(std::iter::repeat_n(
+                    ' ',
+                    widths[i].saturating_sub(super::display_width(c)),
+                ));
             }
         }
         b.extend_from_slice(b"  ");

@@ -98,6 +98,16 @@ impl FromStr for Format {
     }
 }
 
+/// The columns `s` takes in a terminal: a wide (CJK) character takes two, a combining
+/// accent none. Text tables align by it.
+pub(crate) fn display_width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        unicode_width::UnicodeWidthStr::width(s)
+    }
+}
+
 /// `1 node`, `3 nodes`: a count and the word that fits it.
 pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

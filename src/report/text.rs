@@ -85,7 +85,7 @@ fn table(
     rows: &[Vec<(String, usize)>],
     p: &Paint,
 ) -> io::Result<()> {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| super::display_width(h)).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
             widths[i] = widths[i].max(c.1);
@@ -99,7 +99,7 @@ fn table(
             if i == last {
                 h.to_string()
             } else {
-                pad(h, h.chars().count(), widths[i])
+                pad(h, super::display_width(h), widths[i])
             }
         })
         .collect();
@@ -124,7 +124,7 @@ fn table(
 /// A cell of plain text: names in it shown through [`inert`], so a cell stays on its line.
 fn plain(s: impl Into<String>) -> (String, usize) {
     let s = super::inert_owned(s.into());
-    let n = s.chars().count();
+    let n = super::display_width(&s);
     (s, n)
 }
 
