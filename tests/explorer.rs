@@ -110,6 +110,18 @@ fn explorer_search_click_and_why_match_blast() {
     // Shift-click storefront: the strongest path, as `blast why` finds it.
     let why = json(&ok(&["why", "payment", "storefront", "--format", "json"]));
     assert_eq!(strings(&v["why"]), strings(&why["strongest"]["nodes"]));
+    // Two equally strong, equally short paths (through checkout and through cart): the
+    // explorer picks the one `blast why` picks, though cart sorts before checkout.
+    let v = drive(
+        driver().unwrap(),
+        &["explorer", &file, "pricing", "pricing", "storefront"],
+    );
+    let why = json(&ok(&["why", "pricing", "storefront", "--format", "json"]));
+    assert_eq!(
+        strings(&why["strongest"]["nodes"]),
+        ["pricing", "checkout", "storefront"]
+    );
+    assert_eq!(strings(&v["why"]), strings(&why["strongest"]["nodes"]));
 }
 
 #[test]

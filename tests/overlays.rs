@@ -202,17 +202,20 @@ fn overlay_mistakes_are_reported() {
     let (_, report) = build(
         dir.path(),
         false,
-        Some("[[remove_edges]]\nfrom = \"web\"\nto = \"nowhere\"\n\n[[remove_edges]]\nfrom = \"web\"\nto = \"cache\"\nkind = \"sync\"\n"),
+        // `cache` is declared above the removal that names it: the finding points at the
+        // removal's `to`, not at the declaration.
+        Some("[[nodes]]\nid = \"cache\"\n\n[[remove_edges]]\nfrom = \"web\"\nto = \"nowhere\"\n\n[[remove_edges]]\nfrom = \"web\"\nto = \"cache\"\nkind = \"sync\"\n"),
     )
     .unwrap();
     let w: Vec<String> = report.findings.iter().map(|f| f.to_string()).collect();
     assert_eq!(w.len(), 2, "{w:#?}");
-    assert!(w[0].contains("overlay.toml:3:"), "{}", w[0]);
+    assert!(w[0].contains("overlay.toml:6:"), "{}", w[0]);
     assert!(w[0].contains(
         "warning[unmatched-removal]: remove_edges: no discovered edge 'web' -> 'nowhere' to remove"
     ));
     // web → cache is `data` (a Redis image), so a `sync` removal does not match it.
     assert!(w[1].contains("'web' -> 'cache' of kind sync"), "{}", w[1]);
+    assert!(w[1].contains("overlay.toml:10:"), "{}", w[1]);
     // An overlay node that matches nothing the sources found is reported by `check`.
     write(
         dir.path(),

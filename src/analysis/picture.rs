@@ -136,6 +136,9 @@ pub struct PictureNode {
     pub part_of: Option<usize>,
     /// The ids of the modules folded into this node (collapsed pictures).
     pub folded: Vec<String>,
+    /// Its place in the graph's declaration order, by which walks order a node's
+    /// dependents (and so break ties between equally strong, equally short paths).
+    pub rank: u32,
 }
 
 /// One drawn edge: `from` depends on `to`.
@@ -529,6 +532,7 @@ fn build(
                 origins: n.origins().map(provenance).collect(),
                 part_of: None,
                 folded: folded.get(&i).cloned().unwrap_or_default(),
+                rank: n.ix().idx() as u32,
             }
         })
         .collect();

@@ -8,7 +8,7 @@
 //!
 //! The page embeds the picture as JSON in `<script type="application/json"
 //! id="blast-data">` (schema `blast-radius/picture/v1`): `heading`, `coloring` (`risk` or
-//! `tier`), `notes`, `palette`, `nodes` (each with `id`, `kind`, `tier`, `customer_facing`,
+//! `tier`), `notes`, `palette`, `nodes` (each with `id`, `rank`, `kind`, `tier`, `customer_facing`,
 //! `changed`, `owners`, `paths`, `origins`, `part_of`, `folded`, its box `x`, `y`, `w`, `h` (top-left corner and size)
 //! from [`layout`](super::layout), and for impact pictures `impact`: `{risk, distance,
 //! strength, path}`), `edges` (each with `from`, `to` as node indices, `kind`, `optional`,
@@ -68,6 +68,8 @@ struct ImpactJson<'a> {
 #[derive(Serialize)]
 struct NodeJson<'a> {
     id: &'a str,
+    /// The node's place in the graph's declaration order (see `PictureNode::rank`).
+    rank: u32,
     label: String,
     sub: String,
     kind: &'static str,
@@ -182,6 +184,7 @@ fn data(p: &Picture) -> PictureJson<'_> {
             .zip(&lay.nodes)
             .map(|(n, b)| NodeJson {
                 id: &n.id,
+                rank: n.rank,
                 label: style::clip(&n.id, 40),
                 sub: style::subtitle(n, p.coloring),
                 kind: n.kind.as_str(),

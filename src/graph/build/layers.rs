@@ -340,7 +340,7 @@ impl GraphBuilder {
                     )
                     .with_nodes([r.from.as_str(), r.to.as_str()]),
                     doc,
-                    Needle::text(&r.to),
+                    Needle::reference(&r.to),
                 );
             }
         }

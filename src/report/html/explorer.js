@@ -23,6 +23,11 @@
       down[e.from].push({ v: e.to, s: e.strength, k: k });
     }
   });
+  // A node's dependents in the graph's declaration order, the order blast's walks scan
+  // them in (strongest edge first between the same two nodes).
+  up.forEach(function (row) {
+    row.sort(function (x, y) { return nodes[x.v].rank - nodes[y.v].rank || y.s - x.s; });
+  });
 
   function reach(start, adj) {
     var seen = new Uint8Array(N), out = [start], q = [start];
@@ -36,13 +41,27 @@
     return out;
   }
 
+  // Strengths within this relative difference are equal, as blast compares them
+  // (products of the same strengths in another order differ in their last bits).
+  var TIE = 1e-9;
+  function cmpStrength(x, y) {
+    var m = Math.max(x, y) * TIE;
+    return x - y > m ? 1 : y - x > m ? -1 : 0;
+  }
+
   // The strongest path (fewest hops among equals) by which a change to `a` reaches `b`:
-  // label-setting over strengths in [0, 1], as `blast why` does.
+  // label-setting over strengths in [0, 1], as `blast why` does. Among equally strong,
+  // equally short paths it picks the one blast picks: nodes are settled in the order they
+  // were first reached (`seq`), each scanning its dependents in declaration order, so a
+  // node's parent is the first one to reach it, as in blast's breadth-first walk.
   function strongestPath(a, b) {
     var best = new Float64Array(N).fill(-1), hops = new Uint32Array(N), parent = new Int32Array(N).fill(-1);
     var pedge = new Int32Array(N).fill(-1), done = new Uint8Array(N);
-    var heap = [];
-    function better(x, y) { return x[0] > y[0] || (x[0] === y[0] && (x[1] < y[1] || (x[1] === y[1] && x[2] < y[2]))); }
+    var heap = [], seq = 0;
+    function better(x, y) {
+      var c = cmpStrength(x[0], y[0]);
+      return c > 0 || (c === 0 && (x[1] < y[1] || (x[1] === y[1] && x[3] < y[3])));
+    }
     function push(item) {
       heap.push(item);
       var i = heap.length - 1;
@@ -63,16 +82,18 @@
       }
       return top;
     }
-    best[a] = 1; push([1, 0, a]);
+    best[a] = 1; push([1, 0, a, seq++]);
     while (heap.length) {
       var cur = pop(), v = cur[2];
       if (done[v]) continue;
       done[v] = 1;
       if (v === b) break;
       up[v].forEach(function (x) {
-        var s = cur[0] * x.s, h = cur[1] + 1;
-        if (!done[x.v] && (s > best[x.v] || (s === best[x.v] && h < hops[x.v]))) {
-          best[x.v] = s; hops[x.v] = h; parent[x.v] = v; pedge[x.v] = x.k; push([s, h, x.v]);
+        // Never rounds to zero: a long chain of weak edges still reaches (as in blast).
+        var s = Math.max(cur[0] * x.s, 2.2250738585072014e-308), h = cur[1] + 1;
+        var c = best[x.v] < 0 ? 1 : cmpStrength(s, best[x.v]);
+        if (!done[x.v] && (c > 0 || (c === 0 && h < hops[x.v]))) {
+          best[x.v] = s; hops[x.v] = h; parent[x.v] = v; pedge[x.v] = x.k; push([s, h, x.v, seq++]);
         }
       });
     }
