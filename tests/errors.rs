@@ -354,6 +354,25 @@ fn blank_ids_are_errors_with_their_line() {
         "{}",
         out.stderr
     );
+    // A blank reference alone is one error, blank-id, not a dangling edge as well.
+    std::fs::write(
+        &g,
+        "{\"nodes\":[\n{\"id\":\"web\",\"depends_on\":[\"  \"]}\n]}\n",
+    )
+    .unwrap();
+    let out = expect(
+        2,
+        &["impact", "web", "-g", g.to_str().unwrap(), "--no-cache"],
+    );
+    assert!(
+        out.stderr.starts_with("error: the graph has 1 error:\n")
+            && out
+                .stderr
+                .contains("error[blank-id]: the node id '  ' is blank")
+            && !out.stderr.contains("dangling-edge"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -587,6 +587,10 @@ impl GraphBuilder {
             .collect();
         for &i in &undeclared {
             let id = self.strings.get(self.ids.str_ref(i)).to_string();
+            if id.trim().is_empty() {
+                // Reported once, as `blank-id` above.
+                continue;
+            }
             let doc = self.states[i as usize].referenced;
             let dependents: std::collections::BTreeSet<String> = self
                 .inner
