@@ -188,6 +188,8 @@ fn spof_finds_choke_points_and_shared_fate() {
         serde_json::json!([["accounts", "orders"]])
     );
     insta::assert_snapshot!("spof_shop_text", ok(&["spof"]).stdout);
+    let cut = ok(&["spof", "--limit", "0"]).stdout;
+    assert!(cut.ends_with("  … and 1 more group\n"), "{cut}");
 }
 
 #[derive(Clone, Debug)]

@@ -723,8 +723,13 @@ pub fn spof(
                 w,
                 "  {}",
                 p.dim(&format!(
-                    "… and {} more",
-                    plural(report.shared_fate.len() - opts.limit, "group", "groups")
+                    "… and {} more {}",
+                    report.shared_fate.len() - opts.limit,
+                    if report.shared_fate.len() - opts.limit == 1 {
+                        "group"
+                    } else {
+                        "groups"
+                    }
                 ))
             )?;
         }
