@@ -121,6 +121,26 @@ fn table(
     Ok(())
 }
 
+/// The dimmed `… and N more…` line after a list of `total` items cut at `shown` (nothing
+/// when none were cut); `more(N)` words the rest.
+fn and_more(
+    w: &mut dyn Write,
+    p: &Paint,
+    indent: &str,
+    total: usize,
+    shown: usize,
+    more: impl Fn(usize) -> String,
+) -> io::Result<()> {
+    if total > shown {
+        writeln!(
+            w,
+            "{indent}{}",
+            p.dim(&format!("… and {}", more(total - shown)))
+        )?;
+    }
+    Ok(())
+}
+
 /// A cell of plain text: names in it shown through [`inert`], so a cell stays on its line.
 fn plain(s: impl Into<String>) -> (String, usize) {
     let s = super::inert_owned(s.into());
@@ -208,16 +228,9 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             &rows,
             &p,
         )?;
-        if rated.len() > opts.limit {
-            writeln!(
-                w,
-                "  {}",
-                p.dim(&format!(
-                    "… and {} more (all are in --format json)",
-                    rated.len() - opts.limit
-                ))
-            )?;
-        }
+        and_more(w, &p, "  ", rated.len(), opts.limit, |n| {
+            format!("{n} more (all are in --format json)")
+        })?;
     }
     let owners = impact.owners();
     if !owners.is_empty() {
@@ -322,16 +335,9 @@ fn changes(
             )?;
         }
     }
-    if impact.changes.changed.len() > shown {
-        writeln!(
-            w,
-            "{}",
-            p.dim(&format!(
-                "… and {} more changed inputs (all are in {json})",
-                impact.changes.changed.len() - shown
-            ))
-        )?;
-    }
+    and_more(w, p, "", impact.changes.changed.len(), shown, |n| {
+        format!("{n} more changed inputs (all are in {json})")
+    })?;
     for i in impact.changes.ignored.iter().take(shown) {
         let status = i.status.map(|s| format!(" ({s})")).unwrap_or_default();
         writeln!(
@@ -342,16 +348,9 @@ fn changes(
             p.dim(&format!("— {}", inert(&i.reason)))
         )?;
     }
-    if impact.changes.ignored.len() > shown {
-        writeln!(
-            w,
-            "{}",
-            p.dim(&format!(
-                "… and {} more ignored files (all are in {json})",
-                impact.changes.ignored.len() - shown
-            ))
-        )?;
-    }
+    and_more(w, p, "", impact.changes.ignored.len(), shown, |n| {
+        format!("{n} more ignored files (all are in {json})")
+    })?;
     for u in &impact.changes.unmapped {
         writeln!(
             w,
@@ -437,16 +436,9 @@ fn topology(w: &mut dyn Write, t: &Topology, opts: &TextOptions, p: &Paint) -> i
     for r in &rows {
         writeln!(w, "  {}  {}", p.dim(&format!("{:<12}", r[0].0)), r[1].0)?;
     }
-    if total > rows.len() {
-        writeln!(
-            w,
-            "  {}",
-            p.dim(&format!(
-                "… and {} more (all are in --format json)",
-                total - rows.len()
-            ))
-        )?;
-    }
+    and_more(w, p, "  ", total, rows.len(), |n| {
+        format!("{n} more (all are in --format json)")
+    })?;
     Ok(())
 }
 
@@ -697,13 +689,9 @@ pub fn spof(
             &rows,
             &p,
         )?;
-        if t.choke_points.len() > opts.limit {
-            writeln!(
-                w,
-                "  {}",
-                p.dim(&format!("… and {} more", t.choke_points.len() - opts.limit))
-            )?;
-        }
+        and_more(w, &p, "  ", t.choke_points.len(), opts.limit, |n| {
+            format!("{n} more")
+        })?;
     }
     writeln!(w)?;
     if report.shared_fate.is_empty() {
@@ -718,21 +706,9 @@ pub fn spof(
             let ids: Vec<String> = g.iter().map(|n| inert(n.id().as_str())).collect();
             writeln!(w, "  {}", ids.join(", "))?;
         }
-        if report.shared_fate.len() > opts.limit {
-            writeln!(
-                w,
-                "  {}",
-                p.dim(&format!(
-                    "… and {} more {}",
-                    report.shared_fate.len() - opts.limit,
-                    if report.shared_fate.len() - opts.limit == 1 {
-                        "group"
-                    } else {
-                        "groups"
-                    }
-                ))
-            )?;
-        }
+        and_more(w, &p, "  ", report.shared_fate.len(), opts.limit, |n| {
+            format!("{n} more {}", if n == 1 { "group" } else { "groups" })
+        })?;
     }
     Ok(())
 }
@@ -799,16 +775,9 @@ pub fn ci(
             })
             .collect();
         table(w, &["RISK", "NODE", "TIER", "OWNERS", "PATH"], &rows, &p)?;
-        if key.len() > opts.limit {
-            writeln!(
-                w,
-                "  {}",
-                p.dim(&format!(
-                    "… and {} more (all are in --json)",
-                    key.len() - opts.limit
-                ))
-            )?;
-        }
+        and_more(w, &p, "  ", key.len(), opts.limit, |n| {
+            format!("{n} more (all are in --json)")
+        })?;
     }
     let rest = summary.impacted - key.len();
     if rest > 0 {
@@ -846,16 +815,9 @@ pub fn ci(
                 )?;
             }
         }
-        if report.ai.commits.len() > shown {
-            writeln!(
-                w,
-                "  {}",
-                p.dim(&format!(
-                    "… and {} more (all are in --json)",
-                    report.ai.commits.len() - shown
-                ))
-            )?;
-        }
+        and_more(w, &p, "  ", report.ai.commits.len(), shown, |n| {
+            format!("{n} more (all are in --json)")
+        })?;
         for l in &report.ai.labels {
             writeln!(w, "  {}", inert(&l.line))?;
         }
