@@ -62,25 +62,8 @@ fn is_token_byte(b: u8) -> bool {
 
 /// Whether the token at `start` is the value of an `id` key.
 fn after_id_key(text: &[u8], start: usize) -> bool {
-    let mut i = start;
-    let back = |i: &mut usize| {
-        while *i > 0 && (text[*i - 1] == b' ' || text[*i - 1] == b'\t') {
-            *i -= 1;
-        }
-    };
-    if i > 0 && (text[i - 1] == b'"' || text[i - 1] == b'\'') {
-        i -= 1;
-    }
-    back(&mut i);
-    if i == 0 || !(text[i - 1] == b':' || text[i - 1] == b'=') {
-        return false;
-    }
-    i -= 1;
-    back(&mut i);
-    if i > 0 && (text[i - 1] == b'"' || text[i - 1] == b'\'') {
-        i -= 1;
-    }
-    i >= 2 && &text[i - 2..i] == b"id" && (i == 2 || !is_token_byte(text[i - 3]))
+    let quoted = start > 0 && matches!(text[start - 1], b'"' | b'\'');
+    key_before(text, start - quoted as usize) == Some(b"id")
 }
 
 /// The keys whose values name other nodes: a reference is in one of them (or is the `id`
@@ -269,10 +252,10 @@ fn context(text: &[u8], start: usize) -> Context<'_> {
 /// follows a space, outside quotes (YAML and TOML comments; JSON has none, and a `#` inside
 /// a JSON string is inside quotes).
 fn in_comment(text: &[u8], at: usize) -> bool {
-    let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1);
+    let from = line_start(text, at);
     let mut quote: Option<u8> = None;
     let mut prev = b' ';
-    for &b in &text[line_start..at] {
+    for &b in &text[from..at] {
         match quote {
             Some(q) if b == q && prev != b'\\' => quote = None,
             Some(_) => {}
@@ -402,8 +385,7 @@ pub(crate) fn fill_lines(findings: &mut [crate::codes::Finding]) {
 pub(crate) fn line_col(text: &[u8], offset: usize) -> (u32, u32) {
     let before = &text[..offset.min(text.len())];
     let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
-    let col = String::from_utf8_lossy(&before[line_start..])
+    let col = String::from_utf8_lossy(&before[line_start(before, before.len())..])
         .chars()
         .count()
         + 1;
