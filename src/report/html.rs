@@ -321,6 +321,12 @@ mod tests {
     }
 
     #[test]
+    fn the_app_compares_strengths_with_the_walkers_tolerance() {
+        let tie = format!("var TIE = {:e};", crate::graph::reach::STRENGTH_TIE);
+        assert!(APP.contains(&tie), "explorer.js should hold {tie}");
+    }
+
+    #[test]
     fn the_vendored_library_and_the_app_hold_no_closing_script_tag() {
         for part in [CYTOSCAPE, APP, CSS] {
             assert!(!part.to_ascii_lowercase().contains("</script"));

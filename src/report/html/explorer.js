@@ -42,7 +42,8 @@
   }
 
   // Strengths within this relative difference are equal, as blast compares them
-  // (products of the same strengths in another order differ in their last bits).
+  // (products of the same strengths in another order differ in their last bits): Rust's
+  // `graph::reach::STRENGTH_TIE`.
   var TIE = 1e-9;
   function cmpStrength(x, y) {
     var m = Math.max(x, y) * TIE;
@@ -112,9 +113,9 @@
     return String(s).replace(BIDI, function (c) { return '\\u{' + c.charCodeAt(0).toString(16) + '}'; });
   }
   // A strength as blast's reports show it: two decimals, cut rather than rounded (with
-  // the same 1e-9 tolerance), so 0.998 reads 0.99 like its risk, not 1.00.
+  // the same tolerance, TIE), so 0.998 reads 0.99 like its risk, not 1.00.
   function strength(s) {
-    return (Math.floor(s * 100 * (1 + 1e-9)) / 100).toFixed(2);
+    return (Math.floor(s * 100 * (1 + TIE)) / 100).toFixed(2);
   }
   function el(tag, text, cls) {
     var e = document.createElement(tag);
