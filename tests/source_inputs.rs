@@ -440,6 +440,22 @@ spec: {selector: {app: redis}}
     );
 }
 
+/// `kustomize build` and `helm template` output holds thousands of documents: the YAML
+/// reader's document budget grows with the file (it stopped at 1,024).
+#[test]
+fn k8s_reads_a_file_of_many_documents() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    let docs: Vec<String> = (0..1500)
+        .map(|i| format!("apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}}}\nspec: {{ports: [{{port: 80}}]}}"))
+        .collect();
+    write(d, "all.yaml", &docs.join("\n---\n"));
+    let out = blast(d, &["graph", "--k8s", "all.yaml", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["nodes"].as_array().unwrap().len(), 1500);
+}
+
 #[test]
 fn backstage_features_and_bad_input() {
     let d = tempfile::tempdir().unwrap();

@@ -430,6 +430,9 @@ pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
     budget.max_events = budget.max_events.max(len);
     budget.max_nodes = budget.max_nodes.max(len / 2);
     budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(len);
+    // `kustomize build` and `helm template` output holds thousands of documents; each takes
+    // at least four bytes (`---` and a line end), so the file's size bounds their number.
+    budget.max_documents = budget.max_documents.max(len / 4);
     o.budget = Some(budget);
     o
 }
@@ -639,7 +642,16 @@ fn plain_words(m: &str) -> String {
                     .parse::<u64>()
                     .map_or(0, |d| d - 1)
             ),
-            _ => format!("too large to read safely ({})", rest.trim()),
+            // `Aliases { aliases: 1025 }`: the field and its count, in words.
+            Some((_, r)) => match r.trim_end_matches(['}', ' ']).split_once(':') {
+                Some((what, n)) => format!(
+                    "too large to read safely: {} {} is over the reader's limit for a file of this size (an alias that expands many times over is the usual cause)",
+                    n.trim(),
+                    what.trim().replace('_', " ")
+                ),
+                None => format!("too large to read safely ({})", rest.trim()),
+            },
+            None => format!("too large to read safely ({})", rest.trim()),
         };
         return format!("the YAML is {what}");
     }
