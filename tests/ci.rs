@@ -1113,6 +1113,136 @@ fn a_change_cannot_loosen_the_gate_that_judges_it() {
     );
 }
 
+/// A change that edits what judges its own risk (an `ignore` rule, a node's `paths`, the
+/// `graphs` list, tiers, or `blast.toml` itself) is judged as the base sees it too: the
+/// higher risk gates it, and the edits apply once it is merged.
+#[test]
+fn a_change_cannot_lower_its_own_risk_to_pass() {
+    let shop = std::fs::read_to_string(root().join("graphs/shop.toml")).unwrap();
+    let policy = std::fs::read_to_string(root().join("blast.toml")).unwrap();
+    // A tier-3 graph to swap in, and the shop graph with payment and checkout demoted.
+    let demoted = {
+        let mut s = shop.clone();
+        for id in ["payment", "checkout"] {
+            let at = s.find(&format!("id = \"{id}\"")).unwrap();
+            let end = at + s[at..].find("[[nodes]]").unwrap();
+            let block = s[at..end]
+                .replace("tier = 0", "tier = 3")
+                .replace("customer_facing = true", "customer_facing = false");
+            s.replace_range(at..end, &block);
+        }
+        assert_ne!(s, shop);
+        s
+    };
+    type Edit = Box<dyn Fn(&Repo)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "an ignore rule",
+            Box::new(|r: &Repo| {
+                r.append(
+                    "blast.toml",
+                    "\n[[rule]]\npaths = [\"services/payment/**\"]\naction = \"ignore\"\noverride = true",
+                )
+            }),
+        ),
+        (
+            "moved paths",
+            Box::new(move |r: &Repo| {
+                r.write(
+                    "graphs/shop.toml",
+                    &shop.replace("\"services/payment/**\"", "\"services/payment-old/**\""),
+                )
+            }),
+        ),
+        (
+            "another graph",
+            Box::new(move |r: &Repo| {
+                r.write("graphs/other.toml", "[[nodes]]\nid = \"x\"\ntier = 3\n");
+                r.write(
+                    "blast.toml",
+                    &policy.replace("graphs/shop.toml", "graphs/other.toml"),
+                );
+            }),
+        ),
+        (
+            "demoted tiers",
+            Box::new(move |r: &Repo| r.write("graphs/shop.toml", &demoted)),
+        ),
+    ];
+    for (what, edit) in edits {
+        let r = shop_with_policy();
+        r.append("services/payment/src/lib.rs", "// changed");
+        edit(&r);
+        r.git(&["add", "-A"]);
+        r.git(&["commit", "-qm", what]);
+        let out = ci(
+            &r,
+            1,
+            &["--head", "HEAD", "--approved-by", "alice", "--json", "-"],
+        );
+        let v: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(
+            v["verdict"]["base_risk"], "critical",
+            "{what}: {}",
+            out.stdout
+        );
+        assert_eq!(v["verdict"]["gated_risk"], "critical", "{what}");
+        assert_ne!(v["verdict"]["risk"], "critical", "{what}");
+        assert_eq!(v["verdict"]["gate"]["tier"], "critical", "{what}");
+        assert!(
+            out.stderr
+                .contains("warning: this change lowers its own risk from critical to"),
+            "{what}: {}",
+            out.stderr
+        );
+        let text = ci(&r, 1, &["--head", "HEAD", "--approved-by", "alice"]);
+        assert!(
+            text.stdout.contains("judged: critical as the base sees it"),
+            "{what}: {}",
+            text.stdout
+        );
+        // Without a git range nothing else judges it: its own graph and rules do.
+        let alone = r
+            .blast()
+            .args(["ci", "services/payment/src/lib.rs", "--json", "-"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&alone.stdout).unwrap();
+        assert_eq!(v["verdict"]["base_risk"], Value::Null, "{what}");
+        assert_ne!(v["verdict"]["gated_risk"], "critical", "{what}");
+    }
+    // Deleting blast.toml does not drop its policy either: the base's file judges.
+    let r = shop_with_policy();
+    r.append("services/payment/src/lib.rs", "// changed");
+    r.git(&["rm", "-q", "blast.toml"]);
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "no policy"]);
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--head",
+            "HEAD",
+            "-g",
+            "graphs/shop.toml",
+            "--label",
+            "blast-radius:override",
+        ],
+    );
+    assert!(
+        out.stdout.contains("verdict: fail — policy.gate.critical"),
+        "{}",
+        out.stdout
+    );
+    // A change that edits nothing that judges it is judged once: no base risk.
+    let r = shop_with_policy();
+    change(&r, "services/payment/src/lib.rs", &["pay"]);
+    let out = ci(&r, 1, &["--head", "HEAD", "--json", "-"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["verdict"]["base_risk"], Value::Null);
+    assert_eq!(v["verdict"]["gated_risk"], "critical");
+}
+
 #[test]
 fn the_gate_findings_lead_the_annotations_and_repeated_inputs_count_once() {
     let r = shop_with_policy();

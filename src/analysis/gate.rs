@@ -510,7 +510,12 @@ pub struct Verdict {
     pub status: Status,
     /// The impact's risk.
     pub risk: Risk,
-    /// The risk the gate judged: raised for an AI-assisted change.
+    /// The risk of the same change judged at the base, when higher than `risk`: the change
+    /// edits the graph or `blast.toml` in a way that lowers its own risk (see
+    /// [`GateInput::base_risk`]).
+    pub base_risk: Option<Risk>,
+    /// The risk the gate judged: the higher of `risk` and `base_risk`, raised for an
+    /// AI-assisted change.
     pub gated_risk: Risk,
     /// Set when AI assistance raised the risk.
     pub escalation: Option<Escalation>,
@@ -635,6 +640,26 @@ impl OwnerSets {
         }
     }
 
+    /// Adds `other`'s owners and their nodes (the change judged at the base: a tier-0 node
+    /// the change demotes still needs its owners' approval).
+    pub fn merge(&mut self, other: OwnerSets) {
+        let join = |into: &mut OwnerList, from: OwnerList| {
+            let mut m: BTreeMap<String, Vec<String>> = std::mem::take(into).into_iter().collect();
+            for (owner, ids) in from {
+                let e = m.entry(owner).or_default();
+                for id in ids {
+                    if !e.contains(&id) {
+                        e.push(id);
+                    }
+                }
+            }
+            *into = m.into_iter().collect();
+        };
+        join(&mut self.tier0, other.tier0);
+        join(&mut self.customer_facing, other.customer_facing);
+        join(&mut self.changed, other.changed);
+    }
+
     fn get(&self, of: OwnersOf) -> &OwnerList {
         match of {
             OwnersOf::Tier0 => &self.tier0,
@@ -648,6 +673,11 @@ impl OwnerSets {
 pub struct GateInput<'a> {
     /// The impact's risk.
     pub risk: Risk,
+    /// The risk of the same changed files judged at the base: with the graph files, the
+    /// ownership rules and `unmapped` as they were before the change (`None` when the
+    /// change edits none of them, or without a git range). The gate judges the higher of
+    /// the two, so a change cannot lower its own risk to pass.
+    pub base_risk: Option<Risk>,
     /// The owners the keywords refer to.
     pub owners: &'a OwnerSets,
     /// What marked the change as AI-assisted.
@@ -674,17 +704,19 @@ pub fn evaluate(
         }
     };
     let ai_assisted = input.ai.detected();
+    let base_risk = input.base_risk.filter(|&b| b > input.risk);
+    let judged = base_risk.unwrap_or(input.risk);
     let (gated_risk, escalation) = if ai_assisted && ai_policy.escalate > 0 {
-        let to = input.risk.escalate(ai_policy.escalate);
+        let to = judged.escalate(ai_policy.escalate);
         (
             to,
-            (to != input.risk).then_some(Escalation {
-                from: input.risk,
+            (to != judged).then_some(Escalation {
+                from: judged,
                 by: ai_policy.escalate,
             }),
         )
     } else {
-        (input.risk, None)
+        (judged, None)
     };
     let mut warnings = Vec::new();
     let mut requirements = Vec::new();
@@ -734,6 +766,7 @@ pub fn evaluate(
     Verdict {
         status,
         risk: input.risk,
+        base_risk,
         gated_risk,
         escalation,
         tier: applicable.map(|(t, _)| t),
@@ -943,6 +976,7 @@ mod tests {
             &teams(),
             &GateInput {
                 risk,
+                base_risk: None,
                 owners: &owners,
                 ai: &detected,
                 approvals: &approvals(who),
@@ -1011,6 +1045,7 @@ mod tests {
                 &Teams::default(),
                 &GateInput {
                     risk: Risk::Critical,
+                    base_risk: None,
                     owners: &OwnerSets::default(),
                     ai: &AiAssisted::default(),
                     approvals: &Approvals::default(),

@@ -68,7 +68,20 @@ pub struct PreparedChange<'w> {
     /// Where rules in force are read for a git range: the base ref (as GitHub reads
     /// CODEOWNERS), or `HEAD` for staged changes.
     rules_tree: Option<Tree>,
+    /// For a git range: the graph files (repository paths, under their names at the base)
+    /// and the discovered sources, to rebuild the graph at the base.
+    base_inputs: Option<(Vec<String>, Option<Vec<Discovered>>)>,
     warnings: Vec<String>,
+}
+
+/// The change judged as the base sees it (see [`PreparedChange::judge_at_base`]).
+pub struct BaseJudgement {
+    /// The risk.
+    pub risk: crate::analysis::Risk,
+    /// Why, in the words of `risk_reasons` (the first reason of the base's impact).
+    pub reason: Option<String>,
+    /// The owners the gate's `owners:` keywords refer to, at the base.
+    pub owners: crate::analysis::gate::OwnerSets,
 }
 
 impl<'w> PreparedChange<'w> {
@@ -100,6 +113,7 @@ impl<'w> PreparedChange<'w> {
             head_topology_graph: None,
             codeowners: None,
             rules_tree: None,
+            base_inputs: None,
             warnings: Vec::new(),
         };
         let mut codeowners_tree = None;
@@ -172,6 +186,7 @@ impl<'w> PreparedChange<'w> {
                         .unwrap_or_else(|| g.clone())
                 })
                 .collect();
+            p.base_inputs = Some((base_graphs.clone(), discovered.clone()));
             if !read.is_empty() || diff.files.iter().any(|f| graphs.contains(&f.path)) {
                 match load_at(git, &diff.base, &base_graphs, discovered.as_deref(), ws) {
                     Ok(g) => {
@@ -234,16 +249,52 @@ impl<'w> PreparedChange<'w> {
         };
         let label = PathBuf::from(format!("{}:{rel}", tree.label()));
         let text = String::from_utf8_lossy(&bytes);
-        crate::config::Config::parse(&text, &label, &self.ws.config.root).map(|c| Some(Some(c)))
+        // Its paths are relative to its folder (the working tree's, when it was deleted there).
+        let dir = match &self.ws.config.path {
+            Some(_) => self.ws.config.root.clone(),
+            None => git
+                .root()
+                .join(&rel)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        };
+        crate::config::Config::parse(&text, &label, &dir).map(|c| Some(Some(c)))
     }
 
     /// The configuration file's path in the repository (`/`-separated), when the change was
-    /// read from git and the file is inside the repository.
+    /// read from git and the file is inside the repository. Without a `blast.toml` in the
+    /// working tree, the one the base has where it would be found (in the working folder or
+    /// its nearest parent inside the repository): a change that deletes the file is still
+    /// judged by it.
     fn config_path(&self) -> Option<String> {
-        let (git, path) = (self.git.as_ref()?, self.ws.config.path.as_ref()?);
-        let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        let rel = full.strip_prefix(git.root()).ok()?;
-        Some(rel.to_string_lossy().replace('\\', "/"))
+        let git = self.git.as_ref()?;
+        let root = std::fs::canonicalize(git.root()).unwrap_or_else(|_| git.root().to_path_buf());
+        let rel = |p: &Path| -> Option<String> {
+            let full = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            let r = full.strip_prefix(&root).ok()?;
+            Some(r.to_string_lossy().replace('\\', "/"))
+        };
+        match &self.ws.config.path {
+            Some(path) => rel(path),
+            None => {
+                let tree = self.rules_tree.as_ref()?;
+                let dir = rel(&self.ws.config.root)?;
+                let mut dir = Some(dir.as_str());
+                while let Some(d) = dir {
+                    let candidate = if d.is_empty() {
+                        crate::config::FILE_NAME.to_string()
+                    } else {
+                        format!("{d}/{}", crate::config::FILE_NAME)
+                    };
+                    if git.read(tree, &candidate).ok().flatten().is_some() {
+                        return Some(candidate);
+                    }
+                    dir = (!d.is_empty()).then(|| d.rsplit_once('/').map_or("", |(p, _)| p));
+                }
+                None
+            }
+        }
     }
 
     /// The configuration file's path in the repository when the change edits it.
@@ -326,6 +377,122 @@ impl<'w> PreparedChange<'w> {
             set.attach_topology(t, graph);
         }
         Ok((set, resolver.warnings()))
+    }
+}
+
+impl PreparedChange<'_> {
+    /// For a git range, the same change judged as the base sees it: the changed files (and
+    /// node ids) mapped with the graph files, `[[rule]]`s and `unmapped` of the base's
+    /// `blast.toml`, on the graph built at the base, under `policy`. A change can edit
+    /// what judges it (lower a tier, move a node's `paths`, add an `ignore` rule, point
+    /// `graphs` at another file, delete `blast.toml`); the gate takes the higher of the two
+    /// risks, so such edits apply once the change is merged, as `[policy.*]` edits do.
+    ///
+    /// `None` when the change edits none of those files (both views agree), or without a
+    /// git range. A base that cannot be judged (its graph or configuration does not load,
+    /// a node id that does not exist there) is a warning, and `None`.
+    pub fn judge_at_base(
+        &self,
+        policy: &crate::analysis::Policy,
+        warnings: &mut Vec<String>,
+    ) -> Option<BaseJudgement> {
+        let (git, diff, (head_graphs, discovered)) = (
+            self.git.as_ref()?,
+            self.diff.as_ref()?,
+            self.base_inputs.as_ref()?,
+        );
+        let base_config = match self.config_in_force() {
+            Ok(c) => c.flatten(),
+            // `policy_in_force` warns about a configuration that does not load at the base.
+            Err(_) => None,
+        };
+        // The base's own graph list, as repository paths, with the head's (renamed files
+        // under their old names): a change that swaps the list is judged on both.
+        let root = std::fs::canonicalize(git.root()).unwrap_or_else(|_| git.root().to_path_buf());
+        let mut graphs = head_graphs.clone();
+        if let Some(c) = &base_config {
+            for g in &c.graphs {
+                let abs = crate::sources::yaml::normalize(&self.ws.config.root.join(g));
+                let abs = match abs.parent().map(std::fs::canonicalize) {
+                    Some(Ok(dir)) => dir.join(abs.file_name().unwrap_or_default()),
+                    _ => abs,
+                };
+                if let Ok(rel) = abs.strip_prefix(&root) {
+                    graphs.push(rel.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        graphs.sort();
+        graphs.dedup();
+        let edits_judge = self.edited_config().is_some()
+            || diff.files.iter().any(|f| {
+                graphs.contains(&f.path)
+                    || f.other.as_ref().is_some_and(|o| graphs.contains(o))
+                    || discovered.iter().flatten().any(|s| s.reads(&f.path))
+            });
+        if !edits_judge {
+            return None;
+        }
+        let fail = |warnings: &mut Vec<String>, why: String| {
+            warnings.push(format!(
+                "warning: the change edits what judges it, but it cannot be judged at {} too, so only its own graph and rules judge it: {why}",
+                diff.base.label()
+            ));
+            None
+        };
+        let graph = match load_at(git, &diff.base, &graphs, discovered.as_deref(), self.ws) {
+            Ok(g) => g,
+            Err(e) => return fail(warnings, e.to_string()),
+        };
+        let (rules, unmapped) = match &base_config {
+            Some(c) => (c.rules.clone(), c.unmapped),
+            None => (self.ws.config.rules.clone(), self.ws.config.unmapped),
+        };
+        let rules = match Rules::new(rules) {
+            Ok(r) => r,
+            Err((n, message)) => return fail(warnings, format!("[[rule]] #{n}: {message}")),
+        };
+        // An `unmapped = "error"` at the base does not stop the run: unmapped files are
+        // what the head's view reports on.
+        let unmapped = match unmapped {
+            Unmapped::Error => Unmapped::Warn,
+            u => u,
+        };
+        let resolver = Resolver::new(&graph)
+            .rules(rules)
+            .unmapped(unmapped)
+            .files(RepoFiles::git(
+                git.clone(),
+                diff.head.clone(),
+                Some(diff.base.clone()),
+            ))
+            .graph_sources(graphs.iter().cloned());
+        // Node ids and paths named on the command line; one the base does not know (a node
+        // the change adds) reaches nothing there.
+        let mut set = crate::changes::ChangeSet::default();
+        for input in &self.inputs {
+            if let Ok(one) = resolver.resolve(std::slice::from_ref(input)) {
+                set.changed.extend(one.changed);
+                set.unmapped.extend(one.unmapped);
+                set.ignored.extend(one.ignored);
+            }
+        }
+        match resolver.resolve_files(&diff.files) {
+            Ok(more) => {
+                set.changed.extend(more.changed);
+                set.unmapped.extend(more.unmapped);
+                set.ignored.extend(more.ignored);
+            }
+            Err(e) => return fail(warnings, e.to_string()),
+        }
+        let mut analyzer = crate::analysis::Analyzer::new(&graph, policy.clone())
+            .codeowners(self.codeowners.clone());
+        let impact = analyzer.impact(set);
+        Some(BaseJudgement {
+            risk: impact.risk,
+            reason: impact.risk_reasons.first().cloned(),
+            owners: crate::analysis::gate::OwnerSets::of(&impact),
+        })
     }
 }
 
@@ -412,6 +579,7 @@ fn graph_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Vec<String> {
 
 /// A discovered source (Compose, Kubernetes, Backstage, traces, Cargo) with its paths as
 /// repository paths, ready to be rebuilt at another revision.
+#[derive(Clone)]
 struct Discovered {
     spec: crate::sources::SourceSpec,
     /// The repository paths of `spec.paths`.

@@ -234,13 +234,33 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
         }
     }
 
-    let owners = OwnerSets::of(&impact);
+    // A change that edits its own graph or rules is judged at the base too (the higher
+    // risk counts, and the base's tier-0, customer-facing and changed owners join the
+    // head's), so it cannot lower its own risk to pass.
+    let mut owners = OwnerSets::of(&impact);
+    let base = prepared.judge_at_base(policy, &mut warnings);
+    let base_risk = base.as_ref().map(|b| b.risk);
+    if let Some(b) = base {
+        if b.risk > impact.risk {
+            warnings.push(format!(
+                "warning: this change lowers its own risk from {} to {} by editing its graph or blast.toml; it is judged as the base sees it, {}{}, and its edits apply once it is merged",
+                b.risk,
+                impact.risk,
+                b.risk,
+                b.reason
+                    .as_deref()
+                    .map_or_else(String::new, |r| format!(" ({})", crate::report::inert(r)))
+            ));
+        }
+        owners.merge(b.owners);
+    }
     let verdict = gate::evaluate(
         policy.gate.as_ref(),
         &policy.ai_assisted,
         &teams,
         &GateInput {
             risk: impact.risk,
+            base_risk,
             owners: &owners,
             ai: &ai,
             approvals: &approvals,

@@ -886,6 +886,7 @@ struct VerdictJson<'a> {
     status: crate::analysis::gate::Status,
     exit_code: u8,
     risk: Risk,
+    base_risk: Option<Risk>,
     gated_risk: Risk,
     escalation: Option<EscalationJson>,
     gate: GateJson,
@@ -973,6 +974,7 @@ pub fn ci(
             status: v.status,
             exit_code: v.exit_code(),
             risk: v.risk,
+            base_risk: v.base_risk,
             gated_risk: v.gated_risk,
             escalation: v.escalation.as_ref().map(|e| EscalationJson {
                 from: e.from,

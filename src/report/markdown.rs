@@ -214,6 +214,12 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
         s.impacted,
         if s.impacted == 1 { "node" } else { "nodes" }
     );
+    if let Some(b) = v.base_risk {
+        let _ = write!(
+            head,
+            "; judged **{b}** as the base sees it: the change's edits to its own graph or `blast.toml` lower its risk, and apply once it is merged"
+        );
+    }
     if let Some(e) = &v.escalation {
         let _ = write!(
             head,

@@ -727,6 +727,14 @@ pub fn ci(
     let v = &report.verdict;
     let summary = impact.summary();
     headline(w, &p, impact, v.risk)?;
+    if let Some(b) = v.base_risk {
+        writeln!(
+            w,
+            "{} {} as the base sees it: the change's edits to its own graph or blast.toml lower its risk, and apply once it is merged",
+            p.bold("judged:"),
+            p.risk(b),
+        )?;
+    }
     if let Some(e) = &v.escalation {
         writeln!(
             w,
