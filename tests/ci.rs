@@ -1243,6 +1243,45 @@ fn a_change_cannot_lower_its_own_risk_to_pass() {
     assert_eq!(v["verdict"]["gated_risk"], "critical");
 }
 
+/// A file's `change-risk` finding speaks of what that file alone reaches, whatever else
+/// the change holds: a file whose reach another file shares, or that reaches a changed
+/// node, keeps its own count and its most critical node.
+#[test]
+fn each_file_is_rated_by_its_own_reach() {
+    let risks = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["ci"];
+        all.extend_from_slice(args);
+        all.extend(["--json", "-"]);
+        let out = run(crate::util::blast(), &all);
+        let v: Value = serde_json::from_str(&out.stdout).unwrap();
+        let mut m: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "change-risk")
+            .map(|f| {
+                let msg = f["message"].as_str().unwrap();
+                // The risk, the file and its count, without the nodes named after them.
+                msg.split(": ").take(2).collect::<Vec<_>>().join(": ")
+            })
+            .collect();
+        m.sort();
+        m
+    };
+    let money = "risk critical: libs/money/m.rs changes money-lib, reaching 9 tiered or customer-facing nodes";
+    let payment = "risk critical: services/payment/a.rs changes payment, reaching 4 tiered or customer-facing nodes";
+    let core = "risk critical: services/payment/core/b.rs changes payment-core, reaching 4 tiered or customer-facing nodes";
+    assert_eq!(risks(&["libs/money/m.rs"]), [money]);
+    assert_eq!(
+        risks(&["services/payment/a.rs", "libs/money/m.rs"]),
+        [money, payment]
+    );
+    assert_eq!(
+        risks(&["services/payment/core/b.rs", "services/payment/a.rs"]),
+        [payment, core]
+    );
+}
+
 #[test]
 fn the_gate_findings_lead_the_annotations_and_repeated_inputs_count_once() {
     let r = shop_with_policy();

@@ -21,7 +21,7 @@
 //! Every finding has a fingerprint that stays the same across runs as long as the code, the
 //! file and what the finding is about do (not the line, which moves).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::gate::Verdict;
 use super::impact::Impact;
@@ -129,6 +129,99 @@ fn fingerprint(key: &str) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(key.as_bytes()))
 }
 
+/// What one changed input reaches on its own: the tiered and customer-facing nodes a change
+/// to its nodes alone reaches, in report order (see [`reach_by_input`]).
+#[derive(Clone, Debug)]
+pub struct InputReach {
+    /// The highest risk among them.
+    pub risk: Risk,
+    /// How many there are.
+    pub count: usize,
+    /// The first [`NAMED`] of them: the id and how it is reached, in words.
+    pub named: Vec<(String, String)>,
+}
+
+impl InputReach {
+    /// The rated nodes `impact` reaches (`None` when it reaches none).
+    fn of(impact: &Impact<'_>) -> Option<InputReach> {
+        let rated = impact.rated();
+        let top = rated.first()?;
+        let named = rated
+            .iter()
+            .take(NAMED)
+            .map(|n| {
+                let node = n.node();
+                let desc = node_desc(node.tier().map(|t| t.get()), node.customer_facing());
+                let how = if n.is_changed() {
+                    format!("{} ({desc}; {}, changed)", node.id(), n.risk())
+                } else {
+                    let path: Vec<&str> = n.path().iter().map(|p| p.id().as_str()).collect();
+                    format!(
+                        "{} ({desc}; {} along {})",
+                        node.id(),
+                        n.risk(),
+                        path.join(" → ")
+                    )
+                };
+                (node.id().to_string(), how)
+            })
+            .collect();
+        Some(InputReach {
+            risk: top.risk(),
+            count: rated.len(),
+            named,
+        })
+    }
+}
+
+/// For each of `impact`'s changed inputs (in order), what a change to its nodes alone
+/// reaches: a file's `change-risk` finding speaks of that file's own reach, whatever else
+/// the change holds (crediting each reached node to one input would let a file that shares
+/// its reach with another, or reaches a changed node, look harmless). One walk per distinct
+/// set of nodes (inputs mapping to the same nodes share it); an input whose nodes are all
+/// the changed nodes reuses `impact`.
+pub fn reach_by_input<'g>(
+    analyzer: &mut super::Analyzer<'g>,
+    impact: &Impact<'g>,
+) -> Vec<Option<InputReach>> {
+    let key = |nodes: &[crate::graph::Node<'g>]| -> Vec<u32> {
+        let mut k: Vec<u32> = nodes.iter().map(|n| n.ix().raw()).collect();
+        k.sort_unstable();
+        k.dedup();
+        k
+    };
+    let all = key(&impact.changes.nodes());
+    let mut known: BTreeMap<Vec<u32>, Option<InputReach>> = BTreeMap::new();
+    impact
+        .changes
+        .changed
+        .iter()
+        .map(|c| {
+            let k = key(&c.nodes);
+            known
+                .entry(k)
+                .or_insert_with_key(|k| {
+                    if *k == all {
+                        return InputReach::of(impact);
+                    }
+                    let set = crate::changes::ChangeSet {
+                        changed: vec![crate::changes::ChangedInput {
+                            input: c.input.clone(),
+                            nodes: c.nodes.clone(),
+                            reason: c.reason.clone(),
+                            status: c.status,
+                            via: c.via,
+                            widened: c.widened,
+                        }],
+                        ..Default::default()
+                    };
+                    InputReach::of(&analyzer.impact(set))
+                })
+                .clone()
+        })
+        .collect()
+}
+
 impl<'i, 'g> CiReport<'i, 'g> {
     /// Builds the report and its findings. See the module docs for where findings point.
     pub fn new(
@@ -137,9 +230,10 @@ impl<'i, 'g> CiReport<'i, 'g> {
         ai: AiAssisted,
         approvals: Approvals,
         labels: Vec<String>,
+        reach: &[Option<InputReach>],
         locator: &Locator<'_>,
     ) -> CiReport<'i, 'g> {
-        let findings = collect(impact, &verdict, &ai, locator);
+        let findings = collect(impact, &verdict, &ai, reach, locator);
         CiReport {
             impact,
             verdict,
@@ -160,6 +254,7 @@ fn collect(
     impact: &Impact<'_>,
     verdict: &Verdict,
     ai: &AiAssisted,
+    reach: &[Option<InputReach>],
     loc: &Locator<'_>,
 ) -> Vec<CiFinding> {
     let mut out: Vec<(CiFinding, String)> = Vec::new();
@@ -181,30 +276,12 @@ fn collect(
             key,
         ));
     };
-    // Reached rated nodes, grouped by the changed node their strongest path starts from.
-    let mut by_start: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let rated = impact.rated();
-    for (i, n) in rated.iter().enumerate() {
-        let path = n.path();
-        if let Some(start) = path.first() {
-            by_start.entry(start.id().to_string()).or_default().push(i);
-        }
-    }
     let mut primary: Option<(Risk, Location)> = None;
-    for c in &impact.changes.changed {
-        let starts: BTreeSet<&str> = c.nodes.iter().map(|n| n.id().as_str()).collect();
-        let mut reached: Vec<usize> = starts
-            .iter()
-            .filter_map(|s| by_start.get(*s))
-            .flatten()
-            .copied()
-            .collect();
-        reached.sort_unstable();
-        reached.dedup();
-        let Some(&top) = reached.first() else {
+    for (c, reach) in impact.changes.changed.iter().zip(reach) {
+        let Some(reach) = reach else {
             continue;
         };
-        let risk = rated[top].risk();
+        let risk = reach.risk;
         if risk == Risk::None {
             continue;
         }
@@ -232,28 +309,8 @@ fn collect(
         } else {
             changed.join(", ")
         };
-        let named: Vec<String> = reached
-            .iter()
-            .take(NAMED)
-            .map(|&i| {
-                let n = &rated[i];
-                let node = n.node();
-                let desc = node_desc(node.tier().map(|t| t.get()), node.customer_facing());
-                let path: Vec<&str> = n.path().iter().map(|p| p.id().as_str()).collect();
-                if n.is_changed() {
-                    format!("{} ({desc}; {}, changed)", node.id(), n.risk())
-                } else {
-                    format!(
-                        "{} ({desc}; {} along {})",
-                        node.id(),
-                        n.risk(),
-                        path.join(" → ")
-                    )
-                }
-            })
-            .collect();
-        let more = if reached.len() > NAMED {
-            format!(", and {} more", reached.len() - NAMED)
+        let more = if reach.count > NAMED {
+            format!(", and {} more", reach.count - NAMED)
         } else {
             String::new()
         };
@@ -264,18 +321,19 @@ fn collect(
         };
         let message = format!(
             "risk {risk}: {subject}, reaching {} tiered or customer-facing {}: {}{more}",
-            reached.len(),
-            if reached.len() == 1 { "node" } else { "nodes" },
-            named.join(", ")
+            reach.count,
+            if reach.count == 1 { "node" } else { "nodes" },
+            reach
+                .named
+                .iter()
+                .map(|(_, how)| how.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         if primary.as_ref().is_none_or(|(r, _)| risk > *r) {
             primary = Some((risk, at.clone()));
         }
-        let nodes = reached
-            .iter()
-            .take(NAMED)
-            .map(|&i| rated[i].node().id().to_string())
-            .collect();
+        let nodes = reach.named.iter().map(|(id, _)| id.clone()).collect();
         let key = format!("{}\0{}\0{}", Code::ChangeRisk, at.file.display(), c.input);
         push(
             Code::ChangeRisk,

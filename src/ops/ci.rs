@@ -313,7 +313,9 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
             column: None,
         },
     };
-    let report = CiReport::new(&impact, verdict, ai, approvals, labels, &locator);
+    // Each changed file's finding speaks of what that file alone reaches.
+    let reach = crate::analysis::ci::reach_by_input(&mut analyzer, &impact);
+    let report = CiReport::new(&impact, verdict, ai, approvals, labels, &reach, &locator);
 
     // Render every output before writing any, so a failure writes nothing half-done.
     let mut outputs: Vec<Output> = Vec::new();
