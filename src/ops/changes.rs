@@ -69,8 +69,8 @@ pub struct PreparedChange<'w> {
     /// CODEOWNERS), or `HEAD` for staged changes.
     rules_tree: Option<Tree>,
     /// For a git range: the graph files (repository paths, under their names at the base)
-    /// and the discovered sources, to rebuild the graph at the base.
-    base_inputs: Option<(Vec<String>, Option<Vec<Discovered>>)>,
+    /// and the discovered sources, to rebuild the graph at the base, and the working folder.
+    base_inputs: Option<(Vec<String>, Option<Vec<Discovered>>, PathBuf)>,
     warnings: Vec<String>,
 }
 
@@ -159,7 +159,7 @@ impl<'w> PreparedChange<'w> {
         }
         if let (Some(git), Some(diff)) = (&p.git, &p.diff) {
             let graphs = graph_sources(ws, &opts.cwd, git.root());
-            let discovered = discovered_sources(ws, &opts.cwd, git.root());
+            let discovered = discovered_sources(&ws.sources, &opts.cwd, git.root());
             let at = |tree: &Tree| load_at(git, tree, &graphs, discovered.as_deref(), ws);
             let mut scope = graphs.clone();
             if let Some(d) = &discovered {
@@ -186,7 +186,7 @@ impl<'w> PreparedChange<'w> {
                         .unwrap_or_else(|| g.clone())
                 })
                 .collect();
-            p.base_inputs = Some((base_graphs.clone(), discovered.clone()));
+            p.base_inputs = Some((base_graphs.clone(), discovered.clone(), opts.cwd.clone()));
             if !read.is_empty() || diff.files.iter().any(|f| graphs.contains(&f.path)) {
                 match load_at(git, &diff.base, &base_graphs, discovered.as_deref(), ws) {
                     Ok(g) => {
@@ -396,7 +396,7 @@ impl PreparedChange<'_> {
         policy: &crate::analysis::Policy,
         warnings: &mut Vec<String>,
     ) -> Option<BaseJudgement> {
-        let (git, diff, (head_graphs, discovered)) = (
+        let (git, diff, (head_graphs, head_discovered, cwd)) = (
             self.git.as_ref()?,
             self.diff.as_ref()?,
             self.base_inputs.as_ref()?,
@@ -406,29 +406,46 @@ impl PreparedChange<'_> {
             // `policy_in_force` warns about a configuration that does not load at the base.
             Err(_) => None,
         };
-        // The base's own graph list, as repository paths, with the head's (renamed files
-        // under their old names): a change that swaps the list is judged on both.
-        let root = std::fs::canonicalize(git.root()).unwrap_or_else(|_| git.root().to_path_buf());
-        let mut graphs = head_graphs.clone();
-        if let Some(c) = &base_config {
-            for g in &c.graphs {
-                let abs = crate::sources::yaml::normalize(&self.ws.config.root.join(g));
-                let abs = match abs.parent().map(std::fs::canonicalize) {
-                    Some(Ok(dir)) => dir.join(abs.file_name().unwrap_or_default()),
-                    _ => abs,
-                };
-                if let Ok(rel) = abs.strip_prefix(&root) {
-                    graphs.push(rel.to_string_lossy().replace('\\', "/"));
-                }
+        // What the base loads: its own `graphs` and `[[source]]`s when the graph comes from
+        // `blast.toml` (a change that points `graphs` elsewhere is judged on the base's),
+        // else the command line's.
+        let base_lists = match &base_config {
+            Some(c) if self.ws.inputs_from_config => {
+                let root =
+                    std::fs::canonicalize(git.root()).unwrap_or_else(|_| git.root().to_path_buf());
+                let mut graphs: Vec<String> = c
+                    .graphs
+                    .iter()
+                    .filter_map(|g| {
+                        let abs = crate::sources::yaml::normalize(&cwd.join(g));
+                        let abs = match abs.parent().map(std::fs::canonicalize) {
+                            Some(Ok(dir)) => dir.join(abs.file_name().unwrap_or_default()),
+                            _ => abs,
+                        };
+                        let rel = abs.strip_prefix(&root).ok()?;
+                        Some(rel.to_string_lossy().replace('\\', "/"))
+                    })
+                    .collect();
+                graphs.sort();
+                graphs.dedup();
+                Some((graphs, discovered_sources(&c.sources, cwd, git.root())))
             }
-        }
-        graphs.sort();
-        graphs.dedup();
+            _ => None,
+        };
+        let (graphs, discovered) = match &base_lists {
+            Some((g, d)) => (g, d),
+            None => (head_graphs, head_discovered),
+        };
+        let touches = |f: &crate::changes::git::FileChange,
+                       graphs: &[String],
+                       discovered: &Option<Vec<Discovered>>| {
+            graphs.contains(&f.path)
+                || f.other.as_ref().is_some_and(|o| graphs.contains(o))
+                || discovered.iter().flatten().any(|s| s.reads(&f.path))
+        };
         let edits_judge = self.edited_config().is_some()
             || diff.files.iter().any(|f| {
-                graphs.contains(&f.path)
-                    || f.other.as_ref().is_some_and(|o| graphs.contains(o))
-                    || discovered.iter().flatten().any(|s| s.reads(&f.path))
+                touches(f, head_graphs, head_discovered) || touches(f, graphs, discovered)
             });
         if !edits_judge {
             return None;
@@ -440,9 +457,17 @@ impl PreparedChange<'_> {
             ));
             None
         };
-        let graph = match load_at(git, &diff.base, &graphs, discovered.as_deref(), self.ws) {
-            Ok(g) => g,
-            Err(e) => return fail(warnings, e.to_string()),
+        // The topology comparison built the same graph already.
+        let loaded;
+        let graph = match (&base_lists, &self.base_graph) {
+            (None, Some(g)) => g,
+            _ => match load_at(git, &diff.base, graphs, discovered.as_deref(), self.ws) {
+                Ok(g) => {
+                    loaded = g;
+                    &loaded
+                }
+                Err(e) => return fail(warnings, e.to_string()),
+            },
         };
         let (rules, unmapped) = match &base_config {
             Some(c) => (c.rules.clone(), c.unmapped),
@@ -458,7 +483,7 @@ impl PreparedChange<'_> {
             Unmapped::Error => Unmapped::Warn,
             u => u,
         };
-        let resolver = Resolver::new(&graph)
+        let resolver = Resolver::new(graph)
             .rules(rules)
             .unmapped(unmapped)
             .files(RepoFiles::git(
@@ -485,7 +510,7 @@ impl PreparedChange<'_> {
             }
             Err(e) => return fail(warnings, e.to_string()),
         }
-        let mut analyzer = crate::analysis::Analyzer::new(&graph, policy.clone())
+        let mut analyzer = crate::analysis::Analyzer::new(graph, policy.clone())
             .codeowners(self.codeowners.clone());
         let impact = analyzer.impact(set);
         Some(BaseJudgement {
@@ -620,7 +645,11 @@ impl Discovered {
 
 /// The workspace's discovered sources as repository paths; `None` when one of their paths
 /// lies outside the repository (then they cannot be rebuilt at another revision).
-fn discovered_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Option<Vec<Discovered>> {
+fn discovered_sources(
+    sources: &[crate::sources::SourceSpec],
+    cwd: &Path,
+    git_root: &Path,
+) -> Option<Vec<Discovered>> {
     let root = std::fs::canonicalize(git_root).unwrap_or_else(|_| git_root.to_path_buf());
     let rel = |p: &Path| -> Option<String> {
         let abs = cwd.join(p);
@@ -633,7 +662,7 @@ fn discovered_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Option<Vec
                 .join("/"),
         )
     };
-    ws.sources
+    sources
         .iter()
         .filter(|s| s.kind != SourceKind::Graph)
         .map(|spec| {

@@ -62,6 +62,8 @@ pub struct Workspace {
     /// The discovered sources loaded (paths relative to the working directory), so a
     /// change can rebuild them at another revision.
     sources: Vec<crate::sources::SourceSpec>,
+    /// Whether the graph files and sources are `blast.toml`'s (none on the command line).
+    inputs_from_config: bool,
 }
 
 /// Shortens `p` to a path relative to `cwd` when it lies below it.
@@ -78,6 +80,8 @@ fn display_relative(p: &Path, cwd: &Path) -> PathBuf {
 struct Inputs {
     sources: Vec<crate::sources::SourceSpec>,
     graphs: Vec<PathBuf>,
+    /// Whether they are `blast.toml`'s (none were given on the command line).
+    from_config: bool,
 }
 
 /// The config and what to load.
@@ -119,7 +123,15 @@ fn config_and_inputs(opts: &GraphOptions) -> Result<(Config, Inputs)> {
         .iter()
         .map(|g| display_relative(g, &opts.cwd))
         .collect();
-    Ok((config, Inputs { sources, graphs }))
+    let from_config = opts.graphs.is_empty() && opts.sources.is_empty();
+    Ok((
+        config,
+        Inputs {
+            sources,
+            graphs,
+            from_config,
+        },
+    ))
 }
 
 /// Loads the sources, then the graph files (overlays), into a builder.
@@ -166,6 +178,7 @@ impl Workspace {
                 load: LoadReport::default(),
                 cache_to: cached.map(|(dir, key)| (dir, key, Some(indexes))),
                 sources: inputs.sources,
+                inputs_from_config: inputs.from_config,
             });
         }
         let (graph, load) = builder_for(&config, &inputs)?.finish()?;
@@ -175,6 +188,7 @@ impl Workspace {
             load,
             cache_to: cached.map(|(dir, key)| (dir, key, None)),
             sources: inputs.sources,
+            inputs_from_config: inputs.from_config,
         })
     }
 
@@ -210,6 +224,7 @@ impl Workspace {
                 load: LoadReport::default(),
                 cache_to: None,
                 sources: inputs.sources,
+                inputs_from_config: inputs.from_config,
             },
             findings,
         ))
