@@ -145,3 +145,61 @@ owners = ["@a"]
         ]
     );
 }
+
+/// A finding about one edge (a self-loop, a repeated edge, a tier inversion) points at the
+/// edge: the entry in its dependent's `depends_on`, or in the `edges` list (the second
+/// declaration of a repeated one), in each format.
+#[test]
+fn edge_findings_point_at_the_edge() {
+    let d = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "g.toml",
+            "[[nodes]]\nid = \"pay\"\ntier = 0\ndepends_on = [\"ledger\"]\n\n[[nodes]]\nid = \"ledger\"\ntier = 3\ndepends_on = [\n  \"audit\",\n  \"ledger\",\n]\n\n[[nodes]]\nid = \"audit\"\ndepends_on = [\"pay\"]\n\n[[edges]]\nfrom = \"audit\"\nto = \"ledger\"\n\n[[edges]]\nfrom = \"pay\"\nto = \"ledger\"\n",
+            [
+                "warning[self-loop] g.toml:11:4: 'ledger' depends on itself (sync)",
+                "warning[tier-inversion] g.toml:4:16: 'pay' (tier 0) depends on 'ledger' (tier 3) by a sync edge at full strength",
+                "note[duplicate-edge] g.toml:24:7: the edge 'pay' -> 'ledger' (sync) is declared more than once",
+            ],
+        ),
+        (
+            "g.json",
+            "{\"nodes\": [\n  {\"id\": \"a\", \"tier\": 0,\n   \"depends_on\": [\"b\", {\"id\": \"b\"}]},\n  {\"id\": \"b\", \"tier\": 3,\n   \"depends_on\": [\"c\", \"b\"]},\n  {\"id\": \"c\"}\n],\n \"edges\": [\n  {\"from\": \"c\", \"to\": \"b\"},\n  {\"from\": \"a\",\n   \"to\": \"b\"}\n ]}\n",
+            [
+                "warning[self-loop] g.json:5:25: 'b' depends on itself (sync)",
+                "warning[tier-inversion] g.json:3:20: 'a' (tier 0) depends on 'b' (tier 3) by a sync edge at full strength",
+                "note[duplicate-edge] g.json:3:32: the edge 'a' -> 'b' (sync) is declared more than once",
+            ],
+        ),
+        (
+            "g.yaml",
+            "nodes:\n  - id: ex\n    tier: 0\n    depends_on:\n      - why\n  - id: why\n    tier: 2\n    depends_on: [why]\nedges:\n  - from: ex\n    to: why\n",
+            [
+                "warning[self-loop] g.yaml:8:18: 'why' depends on itself (sync)",
+                "warning[tier-inversion] g.yaml:5:9: 'ex' (tier 0) depends on 'why' (tier 2) by a sync edge at full strength",
+                "note[duplicate-edge] g.yaml:11:9: the edge 'ex' -> 'why' (sync) is declared more than once",
+            ],
+        ),
+    ];
+    for (name, text, want) in files {
+        std::fs::write(d.path().join(name), text).unwrap();
+        let out = crate::util::run(
+            crate::util::blast_in(d.path()),
+            &["check", "-g", name, "--no-cache"],
+        );
+        let got: Vec<&str> = out
+            .stdout
+            .lines()
+            .filter(|l| {
+                ["self-loop", "duplicate-edge", "tier-inversion"]
+                    .iter()
+                    .any(|c| l.contains(&format!("[{c}]")))
+            })
+            .collect();
+        let mut want = want.to_vec();
+        want.sort();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        assert_eq!(got_sorted, want, "{name}:\n{}", out.stdout);
+    }
+}

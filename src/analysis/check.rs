@@ -46,19 +46,26 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
     for e in graph.inner().edge_references() {
         let (a, b) = (e.source().index() as u32, e.target().index() as u32);
         let w = e.weight();
+        // Where an edge was declared: its origin's file and line, when the source knew it.
+        let edge_at = |o: u32| {
+            let o = &graph.origins()[o as usize];
+            Location {
+                file: o.file.clone(),
+                line: o.line,
+                column: None,
+            }
+        };
         if a == b {
             let n = graph.node_ix(crate::graph::NodeIx::from_usize(a as usize));
-            let f = Finding::new(
-                Code::SelfLoop,
-                format!("'{}' depends on itself ({})", n.id(), w.kind),
-            )
-            .with_nodes([n.id().as_str()]);
-            out.push(match first_file(n) {
-                Some(l) => f.at(l),
-                None => f,
-            });
+            out.push(
+                Finding::new(
+                    Code::SelfLoop,
+                    format!("'{}' depends on itself ({})", n.id(), w.kind),
+                )
+                .with_nodes([n.id().as_str()])
+                .at(edge_at(w.origin)),
+            );
         }
-        let file_of_origin = |o: u32| &graph.origins()[o as usize].file;
         let key = (a, b, w.kind, w.optional, w.origin);
         let c = seen.entry(key).or_insert(0);
         *c += 1;
@@ -78,7 +85,7 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
                     ),
                 )
                 .with_nodes([na.id().as_str(), nb.id().as_str()])
-                .at(Location::file(file_of_origin(w.origin).clone())),
+                .at(edge_at(w.origin)),
             );
         }
     }
@@ -133,6 +140,7 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
 
     // Per-node checks.
     let mut globs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut inversions: Vec<Finding> = Vec::new();
     for n in graph.nodes() {
         let id = n.id().as_str();
         let loc = first_file(n);
@@ -179,17 +187,24 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
                     && s >= policy.risk.thresholds[0]
                     && tt.get() >= t.get() + 2
                 {
-                    push(
-                            Finding::new(
-                                Code::TierInversion,
-                                format!(
-                                    "'{id}' (tier {t}) depends on '{}' (tier {tt}) by a {} edge at full strength",
-                                    to.id(),
-                                    d.kind()
-                                ),
-                            )
-                            .with_nodes([id, to.id().as_str()]),
-                        );
+                    // At the edge, where it was declared.
+                    let o = d.origin();
+                    inversions.push(
+                        Finding::new(
+                            Code::TierInversion,
+                            format!(
+                                "'{id}' (tier {t}) depends on '{}' (tier {tt}) by a {} edge at full strength",
+                                to.id(),
+                                d.kind()
+                            ),
+                        )
+                        .with_nodes([id, to.id().as_str()])
+                        .at(Location {
+                            file: o.file.clone(),
+                            line: o.line,
+                            column: None,
+                        }),
+                    );
                 }
             }
         }
@@ -210,6 +225,7 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
             }
         }
     }
+    out.extend(inversions);
     for (glob, ids) in globs {
         if ids.len() > 1 {
             let loc = graph.node(&ids[1]).and_then(first_file);

@@ -12,6 +12,8 @@ pub(crate) struct Needle {
     text: String,
     mode: Mode,
     nth: usize,
+    /// For an edge (see [`Needle::edge`]): the dependent whose declaration holds it.
+    from: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -31,6 +33,7 @@ impl Needle {
             text: id.to_string(),
             mode: Mode::Declaration,
             nth: 0,
+            from: None,
         }
     }
     /// A use of node `id` other than its declaration.
@@ -39,6 +42,7 @@ impl Needle {
             text: id.to_string(),
             mode: Mode::Reference,
             nth: 0,
+            from: None,
         }
     }
     /// The text itself.
@@ -47,6 +51,17 @@ impl Needle {
             text: s.to_string(),
             mode: Mode::Text,
             nth: 0,
+            from: None,
+        }
+    }
+    /// The edge `from → to` as a file declares it: `to` in the `depends_on` list of
+    /// `from`'s declaration, or as the `to` of an `edges` entry whose `from` is `from`.
+    pub(crate) fn edge(from: &str, to: &str) -> Needle {
+        Needle {
+            text: to.to_string(),
+            mode: Mode::Reference,
+            nth: 0,
+            from: Some(from.to_string()),
         }
     }
     /// The `n`-th (0-based) match instead of the first.
@@ -347,6 +362,11 @@ fn find(text: &[u8], needle: &Needle, pat: &[u8]) -> Option<(u32, u32)> {
                 }
             }
         };
+        let ok = ok
+            && needle
+                .from
+                .as_deref()
+                .is_none_or(|from| edge_of(text, start, from));
         if ok && !in_comment(text, start) {
             if seen == needle.nth {
                 return Some(line_col(text, start));
@@ -357,9 +377,83 @@ fn find(text: &[u8], needle: &Needle, pat: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
+/// How far back the declaration holding an edge is looked for (a node with a long list of
+/// dependencies, on the error path only).
+const EDGE_CONTEXT_BYTES: usize = 256 << 10;
+
+/// The value written after the key that ends at `key_end` (`id = "x"`, `"id": "x"`,
+/// `id: x`): its bytes, unquoted (escapes as written).
+fn value_after(text: &[u8], key_end: usize) -> Option<(usize, &[u8])> {
+    let mut i = key_end;
+    if matches!(text.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    let blank = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+    while blank(text.get(i)) {
+        i += 1;
+    }
+    if !matches!(text.get(i), Some(b':' | b'=')) {
+        return None;
+    }
+    i += 1;
+    while blank(text.get(i)) {
+        i += 1;
+    }
+    match text.get(i) {
+        Some(&q @ (b'"' | b'\'')) => {
+            let start = i + 1;
+            let mut j = start;
+            while j < text.len() && text[j] != q && text[j] != b'\n' {
+                j += if text[j] == b'\\' && q == b'"' { 2 } else { 1 };
+            }
+            Some((start, &text[start..j.min(text.len())]))
+        }
+        _ => {
+            let end = i + text[i..].iter().take_while(|&&b| is_token_byte(b)).count();
+            (end > i).then(|| (i, &text[i..end]))
+        }
+    }
+}
+
+/// The value of the nearest `key` before `at` (a whole key, outside comments) for which
+/// `keep` holds, with where the value starts.
+fn nearest_key_value<'t>(
+    text: &'t [u8],
+    at: usize,
+    key: &[u8],
+    keep: impl Fn(usize) -> bool,
+) -> Option<&'t [u8]> {
+    let floor = at.saturating_sub(EDGE_CONTEXT_BYTES);
+    memchr::memmem::rfind_iter(&text[floor..at], key)
+        .map(|p| floor + p)
+        .filter(|&p| {
+            (p == 0 || !is_token_byte(text[p - 1]))
+                && text.get(p + key.len()).is_none_or(|&b| !is_token_byte(b))
+                && !in_comment(text, p)
+        })
+        .find_map(|p| value_after(text, p + key.len()).filter(|(v, _)| keep(*v)))
+        .map(|(_, v)| v)
+}
+
+/// Whether the reference at `start` belongs to the dependent `from`: in a `depends_on`
+/// list, the nearest declaration above it is `from`'s; as the `to` of an `edges` entry, the
+/// entry's `from` (written before it) is `from`.
+fn edge_of(text: &[u8], start: usize, from: &str) -> bool {
+    let names =
+        |v: &[u8]| v == from.as_bytes() || spellings(from).iter().any(|s| s.as_bytes() == v);
+    if context(text, start).key == Some(b"to") {
+        return nearest_key_value(text, start, b"from", |_| true).is_some_and(names);
+    }
+    nearest_key_value(text, start, b"id", |v| {
+        v < start && context(text, v).holder != Some(b"depends_on")
+    })
+    .is_some_and(names)
+}
+
 /// Gives findings that name a file but no line the line of their first node's
 /// declaration in that file (reading each file once).
 pub(crate) fn fill_lines(findings: &mut [crate::codes::Finding]) {
+    use crate::codes::Code;
     use std::collections::HashMap;
     let mut files: HashMap<std::path::PathBuf, Option<Vec<u8>>> = HashMap::new();
     for f in findings.iter_mut() {
@@ -372,8 +466,18 @@ pub(crate) fn fill_lines(findings: &mut [crate::codes::Finding]) {
         let text = files
             .entry(loc.file.clone())
             .or_insert_with(|| std::fs::read(&loc.file).ok());
+        // A finding about one edge points at the edge (the second declaration of a repeated
+        // one), else at its dependent's declaration.
+        let edge = match f.code {
+            Code::SelfLoop => Some(Needle::edge(id, id)),
+            Code::TierInversion => f.nodes.get(1).map(|to| Needle::edge(id, to)),
+            Code::DuplicateEdge => f.nodes.get(1).map(|to| Needle::edge(id, to).nth(1)),
+            _ => None,
+        };
         if let Some(text) = text
-            && let Some((l, c)) = locate(text, &Needle::declaration(id))
+            && let Some((l, c)) = edge
+                .and_then(|e| locate(text, &e))
+                .or_else(|| locate(text, &Needle::declaration(id)))
         {
             loc.line = Some(l);
             loc.column = Some(c);
