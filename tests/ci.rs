@@ -1234,6 +1234,27 @@ fn a_change_cannot_lower_its_own_risk_to_pass() {
         "{}",
         out.stdout
     );
+    // A new service's files map to nothing at the base: with `unmapped = "all"` there, they
+    // do not make the base view rate the change as touching everything.
+    let r = Repo::shop();
+    let policy = std::fs::read_to_string(root().join("blast.toml")).unwrap();
+    r.write(
+        "blast.toml",
+        &policy.replace("graphs = [", "unmapped = \"all\"\ngraphs = ["),
+    );
+    r.commit("policy");
+    r.branch("feat");
+    r.append(
+        "graphs/shop.toml",
+        "\n[[nodes]]\nid = \"newsvc\"\ntier = 3\nowners = [\"@shop/payments\"]\npaths = [\"services/newsvc/**\"]\n",
+    );
+    r.write("services/newsvc/main.rs", "// new\n");
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "new service"]);
+    let out = ci(&r, 0, &["--head", "HEAD", "--json", "-"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["verdict"]["base_risk"], Value::Null, "{}", out.stdout);
+    assert_eq!(v["verdict"]["gated_risk"], "low", "{}", out.stdout);
     // A change that edits nothing that judges it is judged once: no base risk.
     let r = shop_with_policy();
     change(&r, "services/payment/src/lib.rs", &["pay"]);

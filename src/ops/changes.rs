@@ -382,7 +382,7 @@ impl<'w> PreparedChange<'w> {
 
 impl PreparedChange<'_> {
     /// For a git range, the same change judged as the base sees it: the changed files (and
-    /// node ids) mapped with the graph files, `[[rule]]`s and `unmapped` of the base's
+    /// node ids) mapped with the graph files and `[[rule]]`s of the base's
     /// `blast.toml`, on the graph built at the base, under `policy`. A change can edit
     /// what judges it (lower a tier, move a node's `paths`, add an `ignore` rule, point
     /// `graphs` at another file, delete `blast.toml`); the gate takes the higher of the two
@@ -469,20 +469,18 @@ impl PreparedChange<'_> {
                 Err(e) => return fail(warnings, e.to_string()),
             },
         };
-        let (rules, unmapped) = match &base_config {
-            Some(c) => (c.rules.clone(), c.unmapped),
-            None => (self.ws.config.rules.clone(), self.ws.config.unmapped),
+        let rules = match &base_config {
+            Some(c) => c.rules.clone(),
+            None => self.ws.config.rules.clone(),
         };
         let rules = match Rules::new(rules) {
             Ok(r) => r,
             Err((n, message)) => return fail(warnings, format!("[[rule]] #{n}: {message}")),
         };
-        // An `unmapped = "error"` at the base does not stop the run: unmapped files are
-        // what the head's view reports on.
-        let unmapped = match unmapped {
-            Unmapped::Error => Unmapped::Warn,
-            u => u,
-        };
+        // Files the base maps to no node (most often files the change adds) are the head's
+        // view to report and rate (`unmapped = "all"` at the base would rate a new
+        // service's first files as a change to everything): here they map to nothing.
+        let unmapped = Unmapped::Warn;
         let resolver = Resolver::new(graph)
             .rules(rules)
             .unmapped(unmapped)
