@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::gitrepo::Repo;
+use crate::gitrepo::{Repo, git_in};
 use crate::util::{json, strings};
 
 /// `(input, nodes, reason, via, widened)` of every changed input.
@@ -375,7 +375,7 @@ fn rules_ignore_widen_or_name_nodes_and_say_so() {
         json!([
             {"input": "scripts/lint.sh", "status": null, "reason": "blast.toml rule #3 (glob 'scripts/**'): action \"ignore\""},
             {"input": "services/payment/README.md", "status": null, "reason": "blast.toml rule #4 (glob '**/*.md'): action \"ignore\""},
-            {"input": "LICENSE", "status": null, "reason": "default rule for documentation, README and LICENSE files, glob '**/LICENSE'"},
+            {"input": "LICENSE", "status": null, "reason": "default rule for documentation, README and LICENSE files, glob '**/LICENSE*'"},
         ])
     );
     assert_eq!(v["unmapped"], json!(["tools/x.sh"]));
@@ -404,8 +404,11 @@ fn rules_ignore_widen_or_name_nodes_and_say_so() {
         "-f",
         "json",
     ]));
-    let last = changed(&v).pop().unwrap();
-    assert_eq!(last.0, "tools/x.sh");
+    // Widened where it stands in the list, after 'ci/deploy.yml' widened first.
+    let last = changed(&v)
+        .into_iter()
+        .find(|c| c.0 == "tools/x.sh")
+        .unwrap();
     assert_eq!(
         last.2,
         "widened to all 37 nodes because 'tools/x.sh' maps to no node (unmapped = \"all\"); every node is already changed by 'ci/deploy.yml'"
@@ -550,4 +553,178 @@ paths = ["libs/lib/**"]
     // Without a git range, the working tree's CODEOWNERS applies.
     let v = json(&repo.ok(&["impact", "lib", "-f", "json"]));
     assert_eq!(v["impacted"][0]["owners"], json!(["@someone-else"]));
+}
+
+/// `(input, status, nodes, via, widened)` of each changed input.
+fn mapped(v: &Value) -> Vec<(String, Value, Vec<String>, String, bool)> {
+    v["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["input"].as_str().unwrap().to_string(),
+                c["status"].clone(),
+                strings(&c["nodes"]),
+                c["via"].as_str().unwrap().to_string(),
+                c["widened"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Which node a path belongs to does not depend on how the glob or the path is spelled:
+/// `**` is less specific than `*`, a folder named plainly, with `/` or with `/**` is one
+/// glob, a submodule is owned as the folder it is, and `..`, `//` and a root file named
+/// without `./` are read as the repository path they stand for.
+#[test]
+fn paths_map_however_globs_and_paths_are_spelled() {
+    let repo = Repo::new();
+    repo.write(
+        "graph.toml",
+        r#"
+[[nodes]]
+id = "flat"
+paths = ["svc/api/*.rs"]
+[[nodes]]
+id = "deep"
+paths = ["svc/api/**/*.rs"]
+[[nodes]]
+id = "dir"
+paths = ["lib/core"]
+[[nodes]]
+id = "dirslash"
+paths = ["lib/core/"]
+[[nodes]]
+id = "star"
+paths = ["lib/core/**"]
+[[nodes]]
+id = "pay"
+paths = ["services/payment/**"]
+[[nodes]]
+id = "other"
+paths = ["services/other/**"]
+[[nodes]]
+id = "build"
+paths = ["Makefile"]
+[[nodes]]
+id = "sub"
+tier = 0
+paths = ["vendor/lib/**"]
+[[nodes]]
+id = "vend"
+tier = 2
+paths = ["vendor/**"]
+"#,
+    );
+    repo.write("blast.toml", "graphs = [\"graph.toml\"]\n");
+    repo.write("Makefile", "all:\n");
+    repo.commit("init");
+    let v = json(&repo.ok(&[
+        "impact",
+        "svc/api/a.rs",
+        "lib/core/a.c",
+        "services/payment/../other/a.rs",
+        "services//payment/b.rs",
+        "Makefile",
+        "-f",
+        "json",
+    ]));
+    let got: Vec<(String, Vec<String>)> = mapped(&v)
+        .into_iter()
+        .map(|(input, _, nodes, _, _)| (input, nodes))
+        .collect();
+    let want: Vec<(String, Vec<String>)> = [
+        ("svc/api/a.rs", &["flat"][..]),
+        ("lib/core/a.c", &["dir", "dirslash", "star"][..]),
+        ("services/other/a.rs", &["other"][..]),
+        ("services/payment/b.rs", &["pay"][..]),
+        ("Makefile", &["build"][..]),
+    ]
+    .iter()
+    .map(|(i, n)| (i.to_string(), n.iter().map(|s| s.to_string()).collect()))
+    .collect();
+    assert_eq!(got, want);
+    // A word that is neither a node id nor a file stays an unknown id (a typo).
+    let e = repo.expect(2, &["impact", "Makefil"]);
+    assert!(
+        e.stderr.contains("unknown node id 'Makefil'"),
+        "{}",
+        e.stderr
+    );
+
+    // A submodule is the folder it is: `vendor/lib/**` beats `vendor/**`.
+    let inner = Repo::new();
+    inner.write("x.rs", "// x\n");
+    inner.commit("one");
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        inner.path().to_str().unwrap(),
+        "vendor/lib",
+    ]);
+    repo.commit("submodule");
+    repo.branch("feat");
+    inner.write("x.rs", "// y\n");
+    inner.commit("two");
+    git_in(
+        &repo.path().join("vendor/lib"),
+        &["pull", "-q", "origin", "HEAD"],
+    );
+    repo.commit("bump");
+    let v = json(&repo.ok(&["impact", "--base", "main", "--head", "HEAD", "-f", "json"]));
+    let m = mapped(&v);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(
+        (m[0].0.as_str(), m[0].2.clone()),
+        ("vendor/lib", vec!["sub".to_string()])
+    );
+}
+
+/// Editing `blast.toml` changes how changes are judged, not what they reach: ignored with
+/// its reason (so `unmapped = "error"` does not fail the change that turns it on); under
+/// `unmapped = "all"` an unmapped file keeps its git status, and one change widens to every
+/// node once, whether its inputs came from the command line or from git.
+#[test]
+fn config_edits_statuses_and_one_widening_per_change() {
+    let repo = Repo::shop();
+    repo.branch("feat");
+    repo.write(
+        "blast.toml",
+        "unmapped = \"error\"\ngraphs = [\"graphs/shop.toml\"]\n",
+    );
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    assert_eq!(v["changed"], json!([]));
+    assert_eq!(v["ignored"][0]["input"], "blast.toml");
+    assert_eq!(v["ignored"][0]["status"], "modified");
+    assert!(
+        v["ignored"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("blast's configuration"),
+        "{v}"
+    );
+    repo.write(
+        "blast.toml",
+        "unmapped = \"all\"\ngraphs = [\"graphs/shop.toml\"]\n",
+    );
+    repo.write("Makefile", "all:\n");
+    let v = json(&repo.ok(&["impact", "--base", "main", "tools/b.sh", "-f", "json"]));
+    let m = mapped(&v);
+    let widened: Vec<(&str, &Value, usize)> = m
+        .iter()
+        .filter(|c| c.3 == "unmapped")
+        .map(|c| (c.0.as_str(), &c.1, c.2.len()))
+        .collect();
+    let all = v["summary"]["impacted"].as_u64().unwrap() as usize;
+    assert_eq!(
+        widened,
+        [
+            ("tools/b.sh", &Value::Null, all),
+            ("Makefile", &json!("untracked"), 0)
+        ]
+    );
 }

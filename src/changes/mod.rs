@@ -312,6 +312,8 @@ pub struct Resolver<'g> {
     files: Option<RepoFiles>,
     cargo: cargo::CargoIndex,
     graph_sources: BTreeSet<String>,
+    /// The repository path of `blast.toml`, when known.
+    config_file: Option<String>,
     /// The first input widened to every node, if any: later ones list no nodes again (a
     /// million-node graph would otherwise be copied once per file).
     widened_to_all: std::sync::Mutex<Option<String>>,
@@ -324,10 +326,7 @@ enum Outcome<'g> {
     Unmapped,
 }
 
-fn normalize(p: &str) -> &str {
-    let p = p.strip_prefix("./").unwrap_or(p);
-    p.strip_prefix('/').unwrap_or(p)
-}
+use ownership::clean_path as normalize;
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -353,6 +352,7 @@ impl<'g> Resolver<'g> {
             files: None,
             cargo: cargo::CargoIndex::default(),
             graph_sources: BTreeSet::new(),
+            config_file: None,
             widened_to_all: std::sync::Mutex::new(None),
         }
     }
@@ -381,6 +381,13 @@ impl<'g> Resolver<'g> {
         self
     }
 
+    /// The repository path of `blast.toml`: a change to it is ignored (it changes how changes
+    /// are judged, not what they reach) unless a node's `paths` or a rule claims it.
+    pub fn config_file(mut self, path: Option<String>) -> Resolver<'g> {
+        self.config_file = path;
+        self
+    }
+
     /// The ownership index.
     pub fn ownership(&self) -> &ownership::Ownership {
         self.ownership
@@ -400,6 +407,13 @@ impl<'g> Resolver<'g> {
     /// `unmapped = "error"`; git failing while reading a base.
     pub fn resolve<S: AsRef<str>>(&self, inputs: &[S]) -> Result<ChangeSet<'g>> {
         self.start();
+        let mut set = self.resolve_inputs(inputs)?;
+        self.finish(&mut set)?;
+        Ok(set)
+    }
+
+    /// The node ids and paths of one change, before the `unmapped` policy.
+    fn resolve_inputs<S: AsRef<str>>(&self, inputs: &[S]) -> Result<ChangeSet<'g>> {
         let mut set = ChangeSet::default();
         let mut seen = std::collections::HashSet::new();
         for input in inputs {
@@ -417,7 +431,7 @@ impl<'g> Resolver<'g> {
                     via: Via::Node,
                     widened: false,
                 });
-            } else if input.contains('/') || input.contains('.') {
+            } else if input.contains('/') || input.contains('.') || self.exists(input) {
                 self.resolve_one(&mut set, &FileChange::listed(input))?;
             } else {
                 return Err(Error::UnknownNode {
@@ -430,6 +444,24 @@ impl<'g> Resolver<'g> {
                         .collect(),
                 });
             }
+        }
+        Ok(set)
+    }
+
+    /// Resolves node ids and paths, then changed files (from git or a list), into one
+    /// [`ChangeSet`]: one change, so only its first input widened to every node lists them.
+    ///
+    /// # Errors
+    /// As [`Resolver::resolve`].
+    pub fn resolve_change<S: AsRef<str>>(
+        &self,
+        inputs: &[S],
+        files: &[FileChange],
+    ) -> Result<ChangeSet<'g>> {
+        self.start();
+        let mut set = self.resolve_inputs(inputs)?;
+        for f in files {
+            self.resolve_one(&mut set, f)?;
         }
         self.finish(&mut set)?;
         Ok(set)
@@ -449,6 +481,16 @@ impl<'g> Resolver<'g> {
         Ok(set)
     }
 
+    /// Whether `path` is a file or a folder of the change's head (a root-level `Makefile`
+    /// or `lib` named without `./` is a path when it is not a node id).
+    fn exists(&self, path: &str) -> bool {
+        let Some(files) = &self.files else {
+            return false;
+        };
+        matches!(files.read(&files.head, path), Ok(Some(_)))
+            || files.list(&files.head, path).is_ok_and(|l| !l.is_empty())
+    }
+
     /// Each change set is resolved on its own.
     fn start(&self) {
         *self
@@ -459,6 +501,7 @@ impl<'g> Resolver<'g> {
 
     fn resolve_one(&self, set: &mut ChangeSet<'g>, f: &FileChange) -> Result<()> {
         let path = normalize(&f.path);
+        let path = &*path;
         if self.graph_sources.contains(path) {
             set.graph_sources.push((path.to_string(), f.status));
             return Ok(());
@@ -476,6 +519,24 @@ impl<'g> Resolver<'g> {
                 status: f.status,
                 reason,
             }),
+            // `unmapped = "all"`: a change to every node, with what git says of the file.
+            Outcome::Unmapped if self.unmapped == Unmapped::All => {
+                let (nodes, reason) = self.every_node(
+                    path,
+                    format!(
+                        "widened to all {} because '{path}' maps to no node (unmapped = \"all\")",
+                        plural(self.graph.node_count(), "node", "nodes")
+                    ),
+                );
+                set.changed.push(ChangedInput {
+                    reason,
+                    input: path.to_string(),
+                    nodes,
+                    status: f.status,
+                    via: Via::Unmapped,
+                    widened: true,
+                });
+            }
             Outcome::Unmapped => set.unmapped.push(path.to_string()),
         }
         Ok(())
@@ -508,26 +569,8 @@ impl<'g> Resolver<'g> {
                     "them"
                 },
             ))),
-            Unmapped::All => {
-                for u in std::mem::take(&mut set.unmapped) {
-                    let (nodes, reason) = self.every_node(
-                        &u,
-                        format!(
-                            "widened to all {} because '{u}' maps to no node (unmapped = \"all\")",
-                            plural(self.graph.node_count(), "node", "nodes")
-                        ),
-                    );
-                    set.changed.push(ChangedInput {
-                        reason,
-                        input: u,
-                        nodes,
-                        status: None,
-                        via: Via::Unmapped,
-                        widened: true,
-                    });
-                }
-                Ok(())
-            }
+            // Widened as they were resolved (see `resolve_one`).
+            Unmapped::All => Ok(()),
         }
     }
 
@@ -575,16 +618,22 @@ impl<'g> Resolver<'g> {
 
     fn map(&self, f: &FileChange) -> Result<Outcome<'g>> {
         let path = normalize(&f.path);
+        let path = &*path;
         // 1. Overriding rules.
         if let Some(m) = self.rules.user_rule(path, true) {
             return self.apply_user_rule(path, m);
         }
         // 2. Node globs.
-        let mut owners = self.ownership().owners(self.graph, path);
-        if owners.is_empty() && f.submodule {
-            owners = self
-                .ownership()
-                .owners(self.graph, &format!("{path}/\u{1}"));
+        // A submodule is a folder: owned as the files inside it are (`vendor/lib/**` beats
+        // `vendor/**`), else as the path itself.
+        let mut owners = if f.submodule {
+            self.ownership()
+                .owners(self.graph, &format!("{path}/\u{1}"))
+        } else {
+            Vec::new()
+        };
+        if owners.is_empty() {
+            owners = self.ownership().owners(self.graph, path);
         }
         if !owners.is_empty() {
             let mut reason = owners
@@ -632,7 +681,12 @@ impl<'g> Resolver<'g> {
         if let Some(m) = self.rules.user_rule(path, false) {
             return self.apply_user_rule(path, m);
         }
-        // 5. The defaults.
+        // 5. The defaults: blast's own configuration, then the default rules.
+        if self.config_file.as_deref() == Some(path) {
+            return Ok(Outcome::Ignored(
+                "blast's configuration: it changes how changes are judged, not what they reach (`blast ci` judges a change that edits it as the base sees it too)".to_string(),
+            ));
+        }
         for m in self.rules.default_rules(path) {
             let rules::Matched::Default(rule, glob) = m else {
                 continue;
@@ -701,6 +755,7 @@ impl<'g> Resolver<'g> {
     /// For a manifest with a base to compare with: `; dependencies: serde 1.0 → 1.1`.
     fn append_manifest_changes(&self, f: &FileChange, reason: &mut String) -> Result<()> {
         let path = normalize(&f.path);
+        let path = &*path;
         if path.rsplit('/').next() != Some("Cargo.toml") {
             return Ok(());
         }
@@ -729,6 +784,7 @@ impl<'g> Resolver<'g> {
 
     fn is_workspace_manifest(&self, f: &FileChange) -> Result<bool> {
         let path = normalize(&f.path);
+        let path = &*path;
         if path.rsplit('/').next() != Some("Cargo.toml") {
             return Ok(false);
         }
@@ -793,6 +849,7 @@ impl<'g> Resolver<'g> {
     /// `Cargo.lock`: one changed input per package change that reaches a crate in the graph.
     fn lockfile(&self, f: &FileChange) -> Result<Option<Outcome<'g>>> {
         let path = normalize(&f.path);
+        let path = &*path;
         let dir = cargo::parent(path);
         let Some(files) = &self.files else {
             return Ok(None);
@@ -890,6 +947,7 @@ impl<'g> Resolver<'g> {
     /// A workspace root `Cargo.toml`; `None` when the manifest is not a workspace root.
     fn workspace_manifest(&self, f: &FileChange) -> Result<Option<Outcome<'g>>> {
         let path = normalize(&f.path);
+        let path = &*path;
         let dir = cargo::parent(path);
         let Some(files) = &self.files else {
             return Ok(None);

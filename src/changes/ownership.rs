@@ -7,8 +7,11 @@
 //! matches keep every node.
 //!
 //! Specificity is compared as (leading literal segments, literal segments, literal
-//! characters): first the path segments before the first one holding glob syntax, then all
-//! segments free of glob syntax, then the characters that are not glob syntax.
+//! characters, recursive wildcards): first the path segments before the first one holding
+//! glob syntax, then all segments free of glob syntax, then the characters that are neither
+//! glob syntax nor `/`, then fewer `**` (which match any depth: `api/*.rs` beats
+//! `api/**/*.rs`). A glob with no wildcard names a folder as `dir/**` does: `lib/core`,
+//! `lib/core/` and `lib/core/**` are equally specific for the files below it.
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
@@ -48,25 +51,52 @@ fn normalize(p: &str) -> &str {
     p.strip_prefix('/').unwrap_or(p)
 }
 
+/// A repository path in its plain form: no leading `./` or `/`, no empty or `.` segments,
+/// and `dir/..` folded (`services/payment/../other/a.rs` is `services/other/a.rs`); a `..`
+/// that climbs above the root stays, so the path names nothing in the repository.
+pub(crate) fn clean_path(p: &str) -> std::borrow::Cow<'_, str> {
+    let plain = normalize(p);
+    let odd = |seg: &str| seg.is_empty() || seg == "." || seg == "..";
+    if !plain.split('/').any(odd) {
+        return std::borrow::Cow::Borrowed(plain);
+    }
+    let mut out: Vec<&str> = Vec::new();
+    for seg in plain.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." if out.last().is_some_and(|l| *l != "..") => {
+                out.pop();
+            }
+            _ => out.push(seg),
+        }
+    }
+    std::borrow::Cow::Owned(out.join("/"))
+}
+
 fn is_meta(c: char) -> bool {
     matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\')
 }
 
-/// How specific a glob is; larger is more specific.
-pub fn specificity(pattern: &str) -> (u32, u32, u32) {
+/// How specific a glob is (see the module docs): compared as a tuple, larger is more
+/// specific.
+pub type Specificity = (u32, u32, u32, u32);
+
+/// How specific a glob is; larger is more specific (see the module docs).
+pub fn specificity(pattern: &str) -> Specificity {
     let p = normalize(pattern);
     let literal_segment = |s: &&str| !s.is_empty() && !s.chars().any(is_meta);
     let prefix = p.split('/').take_while(|s| literal_segment(s)).count() as u32;
     let segments = p.split('/').filter(literal_segment).count() as u32;
-    let literal = p.chars().filter(|&c| !is_meta(c)).count() as u32;
-    (prefix, segments, literal)
+    let literal = p.chars().filter(|&c| !is_meta(c) && c != '/').count() as u32;
+    let recursive = p.matches("**").count() as u32;
+    (prefix, segments, literal, u32::MAX - recursive)
 }
 
 /// An index from paths to the nodes that own them.
 pub struct Ownership {
     set: GlobSet,
     /// For each glob in `set`: the node index (into `nodes`) and the glob's text.
-    globs: Vec<(u32, String, (u32, u32, u32))>,
+    globs: Vec<(u32, String, Specificity)>,
     nodes: Vec<u32>,
 }
 
@@ -100,11 +130,11 @@ impl Ownership {
                 }
                 let slot = nodes.len() as u32 - 1;
                 if !p.chars().any(is_meta) {
-                    // A plain path also owns everything below it.
+                    // A plain path also owns everything below it, as `dir/**` does.
                     let below = format!("{}/**", normalize(p).trim_end_matches('/'));
                     if let Ok(g2) = compile_glob(&below) {
                         b.add(g2);
-                        globs.push((slot, p.to_string(), spec));
+                        globs.push((slot, p.to_string(), specificity(&below)));
                     }
                 }
                 b.add(g);
@@ -117,8 +147,8 @@ impl Ownership {
 
     /// The nodes that own `path`: the most specific matches, ties kept, in graph order.
     pub fn owners<'g>(&self, graph: &'g DependencyGraph, path: &str) -> Vec<Owner<'g>> {
-        let path = normalize(path);
-        let matches = self.set.matches(path);
+        let path = clean_path(path);
+        let matches = self.set.matches(&*path);
         let Some(best) = matches.iter().map(|&m| self.globs[m].2).max() else {
             return Vec::new();
         };
@@ -144,6 +174,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn paths_are_cleaned() {
+        assert_eq!(clean_path("./a/b.rs"), "a/b.rs");
+        assert_eq!(clean_path("/a/b.rs"), "a/b.rs");
+        assert_eq!(
+            clean_path("services//payment/b.rs"),
+            "services/payment/b.rs"
+        );
+        assert_eq!(
+            clean_path("services/payment/../other/a.rs"),
+            "services/other/a.rs"
+        );
+        assert_eq!(clean_path("a/./b/"), "a/b");
+        assert_eq!(clean_path("../x.rs"), "../x.rs");
+        assert_eq!(clean_path("a/../../x.rs"), "../x.rs");
+    }
+
+    #[test]
     fn star_does_not_cross_directories() {
         let g = compile_glob("services/*.rs").unwrap().compile_matcher();
         assert!(g.is_match("services/a.rs"));
@@ -158,6 +205,10 @@ mod tests {
         assert!(specificity("services/payment/**") > specificity("services/*/src/**.rs"));
         assert!(specificity("services/pay/**") < specificity("services/payment/**"));
         assert_eq!(specificity("./a/**"), specificity("a/**"));
+        // `**` matches any depth: the one-level glob is more specific.
+        assert!(specificity("svc/api/*.rs") > specificity("svc/api/**/*.rs"));
+        // A trailing `/` is not a character more.
+        assert_eq!(specificity("lib/core/"), specificity("lib/core"));
     }
 
     #[test]

@@ -207,13 +207,9 @@ pub const DEFAULT_RULES: &[DefaultRule] = &[
             "**/*.markdown",
             "**/*.rst",
             "**/*.adoc",
-            "**/README",
-            "**/README.*",
-            "**/LICENSE",
-            "**/LICENSE-*",
-            "**/LICENSE.*",
-            "**/LICENCE",
-            "**/LICENCE.*",
+            "**/README*",
+            "**/LICENSE*",
+            "**/LICENCE*",
             "**/COPYING",
             "**/NOTICE",
             "**/CHANGELOG",
@@ -410,6 +406,9 @@ mod tests {
         assert_eq!(first("docs/diagram.png"), Some(DefaultAction::Ignore));
         assert_eq!(first("LICENSE-MIT"), Some(DefaultAction::Ignore));
         assert_eq!(first("a/b/LICENSE"), Some(DefaultAction::Ignore));
+        assert_eq!(first("LICENSE_MIT"), Some(DefaultAction::Ignore));
+        assert_eq!(first("LICENCE-MIT"), Some(DefaultAction::Ignore));
+        assert_eq!(first("README-dev.txt"), Some(DefaultAction::Ignore));
         assert_eq!(first("src/main.rs"), None);
         assert_eq!(first("Makefile"), None);
         assert_eq!(first("x/docs/a.rs"), None, "only the root docs folder");

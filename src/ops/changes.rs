@@ -297,6 +297,17 @@ impl<'w> PreparedChange<'w> {
         }
     }
 
+    /// The configuration file's path relative to [`root`](Self::root), when it lies inside.
+    fn config_file(&self) -> Option<String> {
+        self.config_path().or_else(|| {
+            let path = self.ws.config.path.as_ref()?;
+            let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+            let rel = full.strip_prefix(root).ok()?;
+            Some(rel.to_string_lossy().replace('\\', "/"))
+        })
+    }
+
     /// The configuration file's path in the repository when the change edits it.
     pub fn edited_config(&self) -> Option<String> {
         let rel = self.config_path()?;
@@ -346,25 +357,13 @@ impl<'w> PreparedChange<'w> {
             .rules(self.rules.clone())
             .unmapped(self.unmapped)
             .files(files)
-            .graph_sources(self.graph_sources.clone());
-        let mut set = if self.inputs.is_empty() {
-            ChangeSet::default()
-        } else {
-            resolver.resolve(&self.inputs)?
+            .graph_sources(self.graph_sources.clone())
+            .config_file(self.config_file());
+        let files: &[crate::changes::FileChange] = match &self.diff {
+            Some(d) => &d.files,
+            None => &self.listed,
         };
-        let from_files = match &self.diff {
-            Some(d) => Some(resolver.resolve_files(&d.files)?),
-            None if !self.listed.is_empty() || self.inputs.is_empty() => {
-                Some(resolver.resolve_files(&self.listed)?)
-            }
-            None => None,
-        };
-        if let Some(more) = from_files {
-            set.changed.extend(more.changed);
-            set.unmapped.extend(more.unmapped);
-            set.ignored.extend(more.ignored);
-            set.graph_sources.extend(more.graph_sources);
-        }
+        let mut set = resolver.resolve_change(&self.inputs, files)?;
         if let Some(diff) = &self.diff {
             set.diff = Some(diff_info(diff));
         }
@@ -489,7 +488,8 @@ impl PreparedChange<'_> {
                 diff.head.clone(),
                 Some(diff.base.clone()),
             ))
-            .graph_sources(graphs.iter().cloned());
+            .graph_sources(graphs.iter().cloned())
+            .config_file(self.config_file());
         // Node ids and paths named on the command line; one the base does not know (a node
         // the change adds) reaches nothing there.
         let mut set = crate::changes::ChangeSet::default();
