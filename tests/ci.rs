@@ -1188,3 +1188,90 @@ fn an_email_owner_is_named_as_one_that_only_approved_by_can_satisfy() {
     );
     r.expect(0, &["ci", "x", "--approved-by", "a@b.com"]);
 }
+
+#[test]
+fn a_summary_budget_never_cuts_a_line_and_warns_when_nothing_fits() {
+    let r = shop_with_policy();
+    change(&r, "services/payment/src/lib.rs", &["Pay"]);
+    ci(&r, 1, &["--head", "HEAD", "--summary", "full.md"]);
+    let full = read(r.path(), "full.md");
+    let verdict = "<!-- blast-radius:summary -->\n## ❌ blast-radius: fail — risk **critical**\n";
+    assert!(full.starts_with(verdict), "{full}");
+    assert_eq!(verdict.len(), 78);
+    // Too small for the marker and the verdict line: an empty file and a warning.
+    for limit in [0usize, 10, 60, 77] {
+        std::fs::write(r.path().join("s.md"), "an old summary\n").unwrap();
+        let out = ci(
+            &r,
+            1,
+            &[
+                "--head",
+                "HEAD",
+                "--summary",
+                "s.md",
+                "--summary-limit",
+                &limit.to_string(),
+            ],
+        );
+        assert_eq!(read(r.path(), "s.md"), "", "{limit}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "warning: --summary wrote nothing: its verdict line takes 78 bytes and the budget leaves {limit} (--summary-limit {limit})\n  help: raise --summary-limit\n"
+            )
+        );
+    }
+    // Exactly the marker and the verdict line.
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--head",
+            "HEAD",
+            "--summary",
+            "s.md",
+            "--summary-limit",
+            "78",
+        ],
+    );
+    assert_eq!(read(r.path(), "s.md"), verdict);
+    assert_eq!(out.stderr, "");
+    // Any budget: whole lines of the full summary (and the note), within the budget.
+    for limit in [79usize, 100, 130, 200, 260, 400, 800, 1300, 2000] {
+        ci(
+            &r,
+            1,
+            &[
+                "--head",
+                "HEAD",
+                "--summary",
+                "s.md",
+                "--summary-limit",
+                &limit.to_string(),
+            ],
+        );
+        let text = read(r.path(), "s.md");
+        assert!(text.len() <= limit, "{limit}: {} bytes", text.len());
+        assert!(text.starts_with(verdict), "{limit}:\n{text}");
+        assert!(text.ends_with('\n'), "{limit}:\n{text}");
+        for line in text.lines() {
+            assert!(
+                line.starts_with("> **Note:** this summary was cut")
+                    || full.lines().any(|l| l == line),
+                "{limit}: a line not in the full summary: {line:?}"
+            );
+        }
+    }
+    // The step summary's earlier content counts against the budget.
+    let step = r.path().join("step.md");
+    std::fs::write(&step, "x".repeat(999_950)).unwrap();
+    let mut c = r.blast();
+    c.env("GITHUB_STEP_SUMMARY", &step);
+    let out = run(c, &["ci", "--base", "main", "--head", "HEAD", "--summary"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(std::fs::metadata(&step).unwrap().len(), 999_950);
+    assert_eq!(
+        out.stderr,
+        "warning: --summary wrote nothing: its verdict line takes 78 bytes and the budget leaves 50 (the default budget of 1000000 bytes, less the 999950 bytes the step summary already holds)\n  help: raise --summary-limit\n"
+    );
+}

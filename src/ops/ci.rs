@@ -345,7 +345,27 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
             .saturating_sub(already);
         let diagram = summary_diagram(&impact, policy);
         let md = markdown::summary(&report, diagram.as_deref().map_err(String::as_str), limit);
-        place(p, md.into_bytes(), *append);
+        if md.text.is_empty() {
+            let budget = match opts.summary_limit {
+                Some(l) => format!("--summary-limit {l}"),
+                None => format!("the default budget of {} bytes", markdown::DEFAULT_LIMIT),
+            };
+            let held = if already > 0 {
+                format!(", less the {already} bytes the step summary already holds")
+            } else {
+                String::new()
+            };
+            warnings.push(format!(
+                "warning: --summary wrote nothing: its verdict line takes {} bytes and the budget leaves {limit} ({budget}{held})\n  help: raise --summary-limit",
+                md.verdict_bytes
+            ));
+            // A file is emptied (an old summary would mislead); nothing is appended.
+            if !*append {
+                place(p, Vec::new(), false);
+            }
+        } else {
+            place(p, md.text.into_bytes(), *append);
+        }
     }
     for o in &outputs {
         write_output(o)?;

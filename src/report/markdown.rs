@@ -22,7 +22,8 @@
 //!
 //! The summary stays within a byte budget (GitHub's step summary takes 1 MiB; a comment
 //! about 65,000 characters): sections that do not fit are cut at a table row or left out,
-//! and a note at the end says so.
+//! and a note at the end says so. Nothing is cut within a line; when not even the marker
+//! comment and the verdict line fit, the summary is empty (and the caller warns).
 
 use std::fmt::Write as _;
 
@@ -137,9 +138,12 @@ fn requirement_line(r: &Requirement) -> String {
     )
 }
 
+/// The name of the findings section.
+const FINDINGS: &str = "findings";
+
 /// The summary within `limit` bytes. `diagram` is the Markdown of the blast-radius picture
 /// (a Mermaid block, or its fallback), or why there is none.
-pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: usize) -> String {
+pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: usize) -> Summary {
     let v = &report.verdict;
     let impact = report.impact;
     let s = impact.summary();
@@ -447,7 +451,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
             })
             .collect();
         sections.push(Section {
-            name: "findings",
+            name: FINDINGS,
             head: format!(
                 "<details><summary>Findings ({})</summary>\n\n| level | code | where | message |\n|---|---|---|---|\n",
                 report.findings.len()
@@ -459,9 +463,28 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
     fit(sections, limit)
 }
 
+/// The summary [`summary`] writes, and what it had to leave out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The Markdown: empty when not even the verdict line fits the budget.
+    pub text: String,
+    /// What was left out to stay within the budget, in words (empty when nothing was).
+    pub left_out: Vec<String>,
+    /// How many findings the findings table holds (the first ones).
+    pub findings: usize,
+    /// The bytes of the marker comment and the verdict line: the least a summary holds.
+    pub verdict_bytes: usize,
+}
+
+/// Lines of the verdict section that go in together or not at all: the marker comment and
+/// the verdict headline.
+const VERDICT_LINES: usize = 2;
+
 /// Joins the sections within `limit` bytes, cutting tables at a row and leaving out what
-/// does not fit, with a closing note.
-fn fit(sections: Vec<Section>, limit: usize) -> String {
+/// does not fit, with a closing note. Nothing is ever cut within a line: the verdict
+/// section goes in line by line (its marker comment and verdict line together, or the
+/// summary is empty), the other sections by whole rows.
+fn fit(sections: Vec<Section>, limit: usize) -> Summary {
     // Room for the closing note, unless the limit is too small to hold anything else.
     let budget = if limit >= 2 * NOTE_RESERVE {
         limit - NOTE_RESERVE
@@ -470,39 +493,56 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
     };
     let mut out = String::new();
     let mut cut: Vec<String> = Vec::new();
+    let mut findings = 0;
+    let mut verdict_bytes = 0;
+    let mut verdict_cut = false;
     for (i, s) in sections.into_iter().enumerate() {
-        if out.len() + s.len() <= budget {
+        if i == 0 {
+            let lines: Vec<&str> = s.head.split_inclusive('\n').collect();
+            verdict_bytes = lines.iter().take(VERDICT_LINES).map(|l| l.len()).sum();
+        }
+        if !verdict_cut && out.len() + s.len() <= budget {
             out.push_str(&s.head);
             for r in &s.rows {
                 out.push_str(r);
             }
             out.push_str(&s.tail);
+            if s.name == FINDINGS {
+                findings = s.rows.len();
+            }
             continue;
         }
         if i == 0 {
-            // The verdict always goes in: whole lines while they fit (the verdict line comes
-            // first), else as many characters as fit.
-            let mut end = budget.min(s.head.len());
-            while !s.head.is_char_boundary(end) {
-                end -= 1;
+            // The verdict always leads: whole lines while they fit, the first two (the
+            // marker and the verdict line) within the limit itself, else nothing at all.
+            if verdict_bytes > limit {
+                return Summary {
+                    text: String::new(),
+                    left_out: vec!["everything".to_string()],
+                    findings: 0,
+                    verdict_bytes,
+                };
             }
-            if let Some(nl) = s.head[..end].rfind('\n') {
-                end = nl + 1;
+            let lines: Vec<&str> = s.head.split_inclusive('\n').collect();
+            let mut k = 0;
+            for l in &lines {
+                if k >= VERDICT_LINES && out.len() + l.len() > budget {
+                    break;
+                }
+                out.push_str(l);
+                k += 1;
             }
-            out.push_str(&s.head[..end]);
-            let left = s.head[end..]
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .count();
+            let left = lines[k..].iter().filter(|l| !l.trim().is_empty()).count();
             if left > 0 {
                 cut.push(format!(
                     "the last {left} {} of the verdict section",
                     if left == 1 { "line" } else { "lines" }
                 ));
             }
+            verdict_cut = true;
             continue;
         }
-        if s.rows.is_empty() || out.len() + s.head.len() + s.tail.len() > budget {
+        if verdict_cut || s.rows.is_empty() || out.len() + s.head.len() + s.tail.len() > budget {
             cut.push(s.name.to_string());
             continue;
         }
@@ -516,6 +556,9 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
             kept += 1;
         }
         out.push_str(&s.tail);
+        if s.name == FINDINGS {
+            findings = kept;
+        }
         cut.push(format!(
             "{} of {} rows of {}",
             s.rows.len() - kept,
@@ -538,7 +581,12 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
             out.push_str(&note);
         }
     }
-    out
+    Summary {
+        text: out,
+        left_out: cut,
+        findings,
+        verdict_bytes,
+    }
 }
 
 #[cfg(test)]
