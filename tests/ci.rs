@@ -1275,3 +1275,98 @@ fn a_summary_budget_never_cuts_a_line_and_warns_when_nothing_fits() {
         "warning: --summary wrote nothing: its verdict line takes 78 bytes and the budget leaves 50 (the default budget of 1000000 bytes, less the 999950 bytes the step summary already holds)\n  help: raise --summary-limit\n"
     );
 }
+
+#[test]
+fn roll_ups_name_only_the_outputs_that_hold_every_finding_they_stand_for() {
+    let r = shop_with_policy();
+    for d in ["payment", "checkout", "cart"] {
+        for i in 1..=4 {
+            r.write(&format!("services/{d}/src/f{i}.rs"), "// new\n");
+        }
+    }
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "many files"]);
+    let roll_up = |out: &Output| -> String {
+        let l = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("::error title=blast-radius::"))
+            .unwrap_or_else(|| panic!("{}", out.stdout));
+        l.rsplit(". ").next().unwrap().to_string()
+    };
+    let out = ci(&r, 1, &["--annotations", "github"]);
+    assert_eq!(roll_up(&out), "--json FILE lists them all.");
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--annotations",
+            "github",
+            "--sarif",
+            "o.sarif",
+            "--json",
+            "o.json",
+        ],
+    );
+    assert_eq!(roll_up(&out), "--sarif and --json list them all.");
+    // A summary whose findings table was cut does not hold them all.
+    ci(&r, 1, &["--head", "HEAD", "--summary", "s.md"]);
+    let full = read(r.path(), "s.md").len().to_string();
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--head",
+            "HEAD",
+            "--annotations",
+            "github",
+            "--summary",
+            "s.md",
+            "--summary-limit",
+            &full,
+            "--gitlab",
+            "g.json",
+        ],
+    );
+    assert!(
+        read(r.path(), "s.md").contains(" rows of findings."),
+        "{}",
+        read(r.path(), "s.md")
+    );
+    assert_eq!(roll_up(&out), "--gitlab lists them all.");
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--annotations",
+            "github",
+            "--summary",
+            "s.md",
+            "--sarif",
+            "o.sarif",
+        ],
+    );
+    assert_eq!(roll_up(&out), "--summary and --sarif list them all.");
+
+    // The text report's cut lists say where the rest are only when it is written.
+    let out = ci(&r, 1, &["--limit", "1"]);
+    assert!(
+        out.stdout
+            .contains("\n  … and 3 more (--json FILE lists them all)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("\n… and 11 more changed inputs (--json FILE lists them all)\n"),
+        "{}",
+        out.stdout
+    );
+    let out = ci(&r, 1, &["--limit", "1", "--json", "o.json"]);
+    assert!(
+        out.stdout
+            .contains("\n  … and 3 more (all are in --json)\n"),
+        "{}",
+        out.stdout
+    );
+}

@@ -297,6 +297,8 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
 
     // Render every output before writing any, so a failure writes nothing half-done.
     let mut outputs: Vec<Output> = Vec::new();
+    // How many findings the summary holds, when it is written.
+    let mut summary_holds: Option<usize> = None;
     let mut stdout_doc: Option<Vec<u8>> = None;
     let mut place = |path: &Path, bytes: Vec<u8>, append: bool| {
         if is_dash(path) {
@@ -365,6 +367,7 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
             }
         } else {
             place(p, md.text.into_bytes(), *append);
+            summary_holds = Some(md.findings);
         }
     }
     for o in &outputs {
@@ -377,9 +380,29 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     match stdout_doc {
         Some(doc) => out.write_all(&doc).map_err(Error::Output)?,
         None => {
-            report::text::ci(out, &report, &opts.text).map_err(Error::Output)?;
+            report::text::ci(out, &report, &opts.text, opts.json.is_some())
+                .map_err(Error::Output)?;
             if opts.annotations == Some(Annotations::Github) {
-                report::github::write(out, &report.findings).map_err(Error::Output)?;
+                // The outputs that list findings, and how many each holds, for the roll-ups.
+                let all = report.findings.len();
+                let summary_name = if summary_path.as_ref().is_some_and(|s| s.1) {
+                    "the step summary"
+                } else {
+                    "--summary"
+                };
+                let listed: Vec<report::github::Listed> = [
+                    summary_holds.map(|n| (summary_name, n)),
+                    opts.sarif
+                        .as_ref()
+                        .map(|_| ("--sarif", all.min(report::sarif::MAX_RESULTS))),
+                    opts.gitlab.as_ref().map(|_| ("--gitlab", all)),
+                    opts.json.as_ref().map(|_| ("--json", all)),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|(name, holds)| report::github::Listed { name, holds })
+                .collect();
+                report::github::write(out, &report.findings, &listed).map_err(Error::Output)?;
             }
         }
     }
