@@ -14,7 +14,12 @@
 //! escaped by the runner's rules (`actions/runner`, `ActionCommand.cs`), so no name from a
 //! graph file, path or commit message can end a property or start a second command: in the
 //! message `%` → `%25`, CR → `%0D`, LF → `%0A`; in properties also `:` → `%3A` and `,` →
-//! `%2C`. Messages are cut to [`MAX_MESSAGE`] characters (the runner keeps 4,096).
+//! `%2C`. Before that, names in messages and titles pass through [`inert`] as in the text
+//! reports: other control characters (ESC, NUL, NEL), line and paragraph separators and
+//! bidirectional controls show as `\u{1b}`-style escapes, a CR or LF inside a name as
+//! `\r`, `\n`; the only line break in a message is the one before the help. The `file`
+//! property keeps the path exactly (the runner matches it to the diff), escaped by the
+//! property rules. Messages are cut to [`MAX_MESSAGE`] characters (the runner keeps 4,096).
 //!
 //! The runner shows at most 10 annotations of each level per step, so at most
 //! [`PER_LEVEL`] are written per level, most severe and riskiest first; when there are
@@ -25,6 +30,7 @@
 
 use std::io::{self, Write};
 
+use super::inert;
 use crate::analysis::ci::CiFinding;
 use crate::codes::Severity;
 
@@ -134,8 +140,8 @@ pub fn write(w: &mut dyn Write, findings: &[CiFinding], listed: &[Listed]) -> io
                     sev,
                     Some(&path),
                     Some(f.line()),
-                    &format!("blast-radius {}", f.finding.code),
-                    &format!("{}\n{}", f.finding.message, f.finding.help),
+                    &inert(&format!("blast-radius {}", f.finding.code)),
+                    &format!("{}\n{}", inert(&f.finding.message), inert(&f.finding.help)),
                 )
                 .as_bytes(),
             )?;
@@ -146,7 +152,7 @@ pub fn write(w: &mut dyn Write, findings: &[CiFinding], listed: &[Listed]) -> io
             let mut files: Vec<String> = rest.iter().map(|(_, f)| f.path()).collect();
             files.sort();
             files.dedup();
-            let files_named: Vec<&str> = files.iter().take(20).map(String::as_str).collect();
+            let files_named: Vec<String> = files.iter().take(20).map(|f| inert(f)).collect();
             let more = if files.len() > 20 {
                 format!(" and {} more", files.len() - 20)
             } else {
