@@ -1404,3 +1404,70 @@ fn annotations_show_control_and_bidi_characters_as_escapes() {
     }
     assert!(ann[1].contains(shown), "{}", ann[1]);
 }
+
+#[test]
+fn files_from_refuses_paths_outside_the_repository() {
+    let r = shop_with_policy();
+    let inside = r.path().join("services/payment/src/lib.rs");
+    r.write(
+        "list.txt",
+        &format!(
+            "{}\nservices/cart/../payment/src/lib.rs\n",
+            inside.display()
+        ),
+    );
+    let out = r.expect(1, &["ci", "--files-from", "list.txt", "--json", "-"]);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    let changed: Vec<&str> = j["impact"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "services/payment/src/lib.rs",
+            "services/cart/../payment/src/lib.rs"
+        ]
+    );
+    for (list, line, bad) in [
+        ("a.txt", 2, "/etc/passwd"),
+        ("b.txt", 3, "../outside.rs"),
+        ("c.txt", 1, "services/../../outside.rs"),
+    ] {
+        let mut text = vec!["services/payment/src/lib.rs"; line - 1];
+        text.push(bad);
+        r.write(list, &(text.join("\n") + "\n"));
+        let out = r.expect(
+            2,
+            &[
+                "ci",
+                "--files-from",
+                list,
+                "--sarif",
+                "o.sarif",
+                "--gitlab",
+                "g.json",
+            ],
+        );
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: {list}:{line}: '{bad}' is outside the repository ({})\n  help: list paths relative to the repository root, or absolute paths inside it\n",
+                r.path().display()
+            ),
+        );
+    }
+    // From standard input the list is named `<stdin>`.
+    let mut c = r.blast();
+    c.write_stdin("x.rs\0/etc/passwd\0");
+    let out = run(c, &["ci", "--files-from", "-"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with("error: <stdin>:2: '/etc/passwd' is outside the repository ("),
+        "{}",
+        out.stderr
+    );
+}

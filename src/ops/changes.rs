@@ -27,7 +27,7 @@ use crate::changes::git::{Diff, FileStatus, Git, Range, Tree};
 use crate::changes::topology::{self, Topology};
 use crate::changes::{
     ChangeSet, ChangeSource, DiffInfo, FileChange, RepoFiles, Resolver, Rules, Unmapped,
-    parse_file_list,
+    parse_file_list_numbered,
 };
 use crate::codes::Location;
 use crate::error::{Error, Result};
@@ -127,19 +127,48 @@ impl<'w> PreparedChange<'w> {
                     let full = opts.cwd.join(path);
                     std::fs::read(&full).map_err(|e| Error::io(path, e))?
                 };
-                // An absolute path inside the root is the same file as its relative path.
+                // An absolute path inside the root is the same file as its relative path;
+                // a path outside the repository is bad input.
                 let roots = [Some(p.root.clone()), std::fs::canonicalize(&p.root).ok()];
-                p.listed = parse_file_list(&bytes)
+                let list = if path.as_os_str() == "-" {
+                    PathBuf::from("<stdin>")
+                } else {
+                    path.clone()
+                };
+                p.listed = parse_file_list_numbered(&bytes)
                     .into_iter()
-                    .map(|f| {
-                        let rel = roots
-                            .iter()
-                            .flatten()
-                            .find_map(|r| Path::new(&f).strip_prefix(r).ok())
-                            .map(|r| r.to_string_lossy().replace('\\', "/"));
-                        FileChange::listed(rel.unwrap_or(f))
+                    .map(|(line, f)| {
+                        let rel = if Path::new(&f).has_root() {
+                            roots
+                                .iter()
+                                .flatten()
+                                .find_map(|r| Path::new(&f).strip_prefix(r).ok())
+                                .map(|r| r.to_string_lossy().replace('\\', "/"))
+                        } else if escapes(&f) {
+                            None
+                        } else {
+                            Some(f.clone())
+                        };
+                        match rel {
+                            Some(rel) => Ok(FileChange::listed(rel)),
+                            None => Err(Error::Parse {
+                                location: Location {
+                                    file: list.clone(),
+                                    line: u32::try_from(line).ok(),
+                                    column: None,
+                                },
+                                message: format!(
+                                    "'{f}' is outside the repository ({})",
+                                    p.root.display()
+                                ),
+                                help: Some(
+                                    "list paths relative to the repository root, or absolute paths inside it"
+                                        .to_string(),
+                                ),
+                            }),
+                        }
                     })
-                    .collect();
+                    .collect::<Result<_>>()?;
             }
             None => {}
         }
@@ -612,4 +641,21 @@ fn relabel(e: Error, root: &Path, label: &str) -> Error {
         }
         other => other,
     }
+}
+
+/// Whether the relative path `p` climbs out of the folder it is relative to (`../x`,
+/// `a/../../x`).
+fn escapes(p: &str) -> bool {
+    let mut depth = 0usize;
+    for c in Path::new(p).components() {
+        match c {
+            std::path::Component::ParentDir => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return true,
+            },
+            std::path::Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    false
 }
