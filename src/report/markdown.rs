@@ -75,6 +75,31 @@ fn spans<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     v.join(", ")
 }
 
+/// Why a line marks a change as AI-assisted ([`Match::why`](crate::changes::commits::Match)),
+/// as Markdown: the identity pattern (from `blast.toml`, so it may hold `*`, `@`, `<`, `|`)
+/// or the trailer key in a code span like every other name.
+fn why_md(why: &str) -> String {
+    if let Some(rest) = why.strip_prefix("assistant identity '") {
+        // `assistant identity 'PATTERN'` (configured) or `… 'PATTERN' (WHAT)` (built in;
+        // no built-in pattern holds `' (`).
+        let parts = match rest.strip_suffix('\'') {
+            Some(p) => Some((p, "")),
+            None => rest.rfind("' (").map(|i| (&rest[..i], &rest[i + 1..])),
+        };
+        return match parts {
+            Some((pattern, what)) => {
+                format!("assistant identity {}{}", code(pattern), inert(what))
+            }
+            None => code(why),
+        };
+    }
+    match why.strip_prefix("trailer ") {
+        Some(key) => format!("trailer {}", code(key)),
+        None if why == "label" => why.to_string(),
+        None => code(why),
+    }
+}
+
 /// A section: `head`, then `rows` (each one line, cut when the budget runs out), then
 /// `tail`.
 struct Section {
@@ -292,7 +317,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
                     code(&id),
                     code(&c.commit.subject),
                     code(&m.line),
-                    inert(&m.why)
+                    why_md(&m.why)
                 ));
             }
         }
@@ -601,6 +626,43 @@ mod tests {
         assert_eq!(code("a\nb\r|c"), "`a\\nb\\r|c`");
         assert_eq!(cell("a|b"), "`a\\|b`");
         assert_eq!(code("\u{202e}x"), "`\\u{202e}x`");
+    }
+
+    #[test]
+    fn why_puts_patterns_and_keys_in_code_spans() {
+        use crate::changes::commits::{Commit, Detector};
+        let detect = crate::changes::commits::DetectSpec {
+            identities: vec!["*|<b>@x.example>*".to_string()],
+            ..Default::default()
+        };
+        let d = Detector::new(&detect);
+        let commit = |author: &str, trailers: &[(&str, &str)]| Commit {
+            id: "0".repeat(40),
+            author: author.to_string(),
+            subject: "s".to_string(),
+            trailers: trailers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let whys: Vec<String> = [
+            commit("Claude <noreply@anthropic.com>", &[]),
+            commit("a |<b>@x.example> b", &[]),
+            commit("me <me@x>", &[("Assisted-by", "x")]),
+        ]
+        .iter()
+        .map(|c| why_md(&d.commit(c)[0].why))
+        .collect();
+        assert_eq!(
+            whys,
+            [
+                "assistant identity `*@anthropic.com>*` (Claude (Anthropic))",
+                "assistant identity `*|<b>@x.example>*`",
+                "trailer `Assisted-by`",
+            ]
+        );
+        assert_eq!(why_md("label"), "label");
+        assert_eq!(why_md("something *new*"), "`something *new*`");
     }
 
     proptest::proptest! {
