@@ -1471,3 +1471,56 @@ fn files_from_refuses_paths_outside_the_repository() {
         out.stderr
     );
 }
+
+#[test]
+fn a_run_that_fails_writes_no_output_file() {
+    let r = shop_with_policy();
+    change(&r, "services/payment/src/lib.rs", &["Pay"]);
+    std::fs::create_dir(r.path().join("adir")).unwrap();
+    let cases: [(&[&str], String); 3] = [
+        (
+            &["--gitlab", "/nonexistent/x.json"],
+            "error: /nonexistent/x.json: no such folder\n  help: create the folder /nonexistent first, or name a file in a folder that exists\n".to_string(),
+        ),
+        (
+            &["--gitlab", "adir"],
+            format!(
+                "error: {}: is a directory\n  help: name a file, not a directory\n",
+                r.path().join("adir").display()
+            ),
+        ),
+        (
+            &["--audit", "adir"],
+            format!(
+                "error: {}: is a directory\n  help: name a file, not a directory\n",
+                r.path().join("adir").display()
+            ),
+        ),
+    ];
+    for (bad, err) in cases {
+        let mut args = vec![
+            "--sarif",
+            "o.sarif",
+            "--summary",
+            "s.md",
+            "--json",
+            "o.json",
+        ];
+        args.extend_from_slice(bad);
+        let out = ci(&r, 2, &args);
+        assert_eq!(out.stderr, err);
+        for f in ["o.sarif", "s.md", "o.json"] {
+            assert!(!r.path().join(f).exists(), "{f} written by a failed run");
+        }
+        let left: Vec<_> = std::fs::read_dir(r.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".blast-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+    // A good run replaces the files whole.
+    ci(&r, 1, &["--sarif", "o.sarif", "--json", "o.json"]);
+    let _: Value = serde_json::from_str(&read(r.path(), "o.sarif")).unwrap();
+    let _: Value = serde_json::from_str(&read(r.path(), "o.json")).unwrap();
+}

@@ -370,7 +370,23 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
             summary_holds = Some(md.findings);
         }
     }
+    // A run that fails writes no output file: every path is checked first, and replaced
+    // files are written beside their targets and renamed into place once all are written.
     for o in &outputs {
+        check_writable(&o.path)?;
+    }
+    if let Some(p) = &opts.audit {
+        check_writable(&cwd.join(p))?;
+    }
+    let staged = outputs
+        .iter()
+        .filter(|o| !o.append)
+        .map(|o| stage(o).map(|t| (t, &o.path)))
+        .collect::<Result<Vec<_>>>()?;
+    for (t, path) in staged {
+        t.persist(path).map_err(|e| Error::io(path, e.error))?;
+    }
+    for o in outputs.iter().filter(|o| o.append) {
         write_output(o)?;
     }
     if let Some(p) = &opts.audit {
@@ -409,18 +425,68 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     Ok((report.verdict.exit_code(), warnings))
 }
 
+/// Appends an output to its file.
 fn write_output(o: &Output) -> Result<()> {
     let io = |e| Error::io(&o.path, e);
-    if o.append {
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&o.path)
-            .map_err(io)?;
-        f.write_all(&o.bytes).map_err(io)
-    } else {
-        std::fs::write(&o.path, &o.bytes).map_err(io)
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&o.path)
+        .map_err(io)?;
+    f.write_all(&o.bytes).map_err(io)
+}
+
+/// An output that replaces its file, written to a temporary file in the same folder (so
+/// the rename is atomic), with the permissions a new file gets.
+fn stage(o: &Output) -> Result<tempfile::NamedTempFile> {
+    let io = |e| Error::io(&o.path, e);
+    let dir = match o.path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut b = tempfile::Builder::new();
+    b.prefix(".blast-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
     }
+    let mut t = b.tempfile_in(dir).map_err(io)?;
+    t.write_all(&o.bytes).map_err(io)?;
+    t.flush().map_err(io)?;
+    Ok(t)
+}
+
+/// Fails when `path` cannot be an output file: its folder is missing or not a folder, or
+/// it is itself a folder.
+fn check_writable(path: &Path) -> Result<()> {
+    let err = |kind: std::io::ErrorKind, what: &str, hint: String| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(kind, what),
+        hint: Some(hint),
+    };
+    if path.is_dir() {
+        return Err(err(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory",
+            "name a file, not a directory".to_string(),
+        ));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => return Ok(()),
+    };
+    if !dir.is_dir() {
+        return Err(err(
+            std::io::ErrorKind::NotFound,
+            "no such folder",
+            format!(
+                "create the folder {} first, or name a file in a folder that exists",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The policy and teams that judge a change. For a git range they are read where GitHub
