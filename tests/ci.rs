@@ -1524,3 +1524,30 @@ fn a_run_that_fails_writes_no_output_file() {
     let _: Value = serde_json::from_str(&read(r.path(), "o.sarif")).unwrap();
     let _: Value = serde_json::from_str(&read(r.path(), "o.json")).unwrap();
 }
+
+#[test]
+fn locations_are_relative_to_the_repository_root_without_a_git_range() {
+    let r = Repo::shop();
+    std::fs::create_dir_all(r.path().join("sub/g")).unwrap();
+    std::fs::copy(
+        r.path().join("graphs/shop.toml"),
+        r.path().join("sub/g/shop.toml"),
+    )
+    .unwrap();
+    let sub = r.path().join("sub");
+    let location = |config: &str| {
+        std::fs::write(sub.join("blast.toml"), config).unwrap();
+        let out = crate::gitrepo::expect_in(&sub, 1, &["ci", "payment", "--json", "-"]);
+        let j: Value = serde_json::from_str(&out.stdout).unwrap();
+        let f = &j["findings"][0]["location"];
+        format!("{}:{}", f["file"].as_str().unwrap(), f["line"])
+    };
+    assert_eq!(
+        location("graphs = [\"g/shop.toml\"]\n"),
+        "sub/g/shop.toml:92"
+    );
+    assert_eq!(
+        location("graphs = [\"../graphs/shop.toml\"]\n"),
+        "graphs/shop.toml:92"
+    );
+}

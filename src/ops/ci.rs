@@ -254,8 +254,18 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
         (Some(git), Some(diff)) => hunks::first_changed_lines(git, diff)?,
         _ => Default::default(),
     };
+    // Locations are relative to the repository root: the git range's, else the work tree
+    // holding the configuration's folder (a `blast.toml` in a subfolder, a graph file
+    // beside it or above it), else that folder.
     let root =
         std::fs::canonicalize(prepared.root()).unwrap_or_else(|_| prepared.root().to_path_buf());
+    let root = match prepared.git() {
+        Some(_) => root,
+        None => root
+            .ancestors()
+            .find(|a| a.join(".git").exists())
+            .map_or(root.clone(), Path::to_path_buf),
+    };
     let repo_path = |file: &Path| -> Option<PathBuf> {
         let abs = cwd.join(file);
         let abs = std::fs::canonicalize(&abs).ok()?;
