@@ -1551,3 +1551,32 @@ fn locations_are_relative_to_the_repository_root_without_a_git_range() {
         "graphs/shop.toml:92"
     );
 }
+
+#[test]
+fn requirements_no_approvals_can_meet_are_warned_about() {
+    let r = Repo::new();
+    r.write(
+        "g.toml",
+        "[[nodes]]\nid = \"x\"\ntier = 3\npaths = [\"x/**\"]\n",
+    );
+    r.write("x/a.rs", "// x\n");
+    r.commit("x");
+    let warn = |config: &str| {
+        r.write("blast.toml", &format!("graphs = [\"g.toml\"]\n{config}"));
+        r.expect(1, &["ci", "x"]).stderr
+    };
+    assert_eq!(
+        warn("[policy.gate.low]\nrequire_approvals = 5\nreviewers = [\"alice\"]\n"),
+        "warning: policy.gate.low: needs 5 approvals from alice, but only 1 person can approve, so no approvals can ever meet it; add reviewers or team members, or lower require_approvals\n"
+    );
+    assert_eq!(
+        warn("[policy.gate.low]\nreviewers = [\"@shop/x\"]\n[teams]\n\"@shop/x\" = []\n"),
+        "warning: policy.gate.low: needs 1 approval from @shop/x, but no one can approve (its teams have no members in [teams]), so no approvals can ever meet it; add reviewers or team members, or lower require_approvals\n"
+    );
+    assert_eq!(
+        warn(
+            "[policy.gate.low]\nrequire_approvals = 2\nreviewers = [\"alice\", \"@shop/x\"]\n[teams]\n\"@shop/x\" = [\"bob\"]\n"
+        ),
+        ""
+    );
+}

@@ -248,6 +248,7 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
         },
     );
     warnings.extend(verdict.warnings.iter().cloned());
+    warnings.extend(unmeetable(&verdict.requirements));
 
     // Where findings point.
     let first_lines = match (prepared.git(), prepared.diff()) {
@@ -433,6 +434,38 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
         }
     }
     Ok((report.verdict.exit_code(), warnings))
+}
+
+/// Warnings for requirements no approvals can ever meet: fewer people may approve than
+/// the count needs (`reviewers = ["alice"]` with `require_approvals = 2`, a team listed
+/// with no members). Teams `[teams]` does not list are warned about where they are found.
+fn unmeetable(requirements: &[gate::Requirement]) -> Vec<String> {
+    requirements
+        .iter()
+        .filter(|r| r.unknown_teams.is_empty())
+        .filter_map(|r| {
+            let eligible = r.eligible.as_ref()?;
+            if eligible.len() as u64 >= u64::from(r.needs) {
+                return None;
+            }
+            let who = match eligible.len() {
+                0 => "no one can approve (its teams have no members in [teams])".to_string(),
+                1 => "only 1 person can approve".to_string(),
+                n => format!("only {n} people can approve"),
+            };
+            let what = if r.needs == 1 {
+                "1 approval".to_string()
+            } else {
+                format!("{} approvals", r.needs)
+            };
+            let note = r.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+            Some(crate::report::inert(&format!(
+                "warning: {}: needs {what} from {}{note}, but {who}, so no approvals can ever meet it; add reviewers or team members, or lower require_approvals",
+                r.source,
+                r.from.join(", ")
+            )))
+        })
+        .collect()
 }
 
 /// Appends an output to its file.
