@@ -1277,6 +1277,40 @@ fn a_summary_budget_never_cuts_a_line_and_warns_when_nothing_fits() {
 }
 
 #[test]
+fn annotations_show_control_and_bidi_characters_as_escapes() {
+    let r = Repo::new();
+    let id = "pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment";
+    let graph = serde_json::json!({"nodes": [
+        {"id": id, "kind": "service", "tier": 0, "customer_facing": true, "paths": ["svc/**"]},
+    ]});
+    r.write("g.json", &serde_json::to_string(&graph).unwrap());
+    r.write("blast.toml", "graphs = [\"g.json\"]\n");
+    r.write("svc/a.rs", "// a\n");
+    r.commit("init");
+    r.branch("feat");
+    change(&r, "svc/a.rs", &["Change"]);
+    let out = ci(&r, 1, &["--annotations", "github"]);
+    let ann: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    let shown = r"pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment";
+    assert_eq!(
+        ann[..2],
+        [
+            "::error file=svc/a.rs,line=2,title=blast-radius gate-blocked::risk critical is blocked by the built-in gate: add the label blast-radius:override (passed with --label) to accept the risk%0Asplit or de-risk the change, or accept the risk with an override label (`[policy.gate] override_labels`, passed with --label)",
+            r"::error file=svc/a.rs,line=2,title=blast-radius change-risk::risk critical: svc/a.rs changes pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment, reaching 1 tiered or customer-facing node: pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment (tier 0, customer-facing; critical, changed)%0Areview what the change can break along the paths shown, and get the sign-off its risk tier needs",
+        ]
+    );
+    for a in &ann {
+        assert!(
+            !a.chars().any(|c| c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}')
+                || blast_radius::report::is_bidi_control(c)),
+            "{a:?}"
+        );
+    }
+    assert!(ann[1].contains(shown), "{}", ann[1]);
+}
+
+#[test]
 fn roll_ups_name_only_the_outputs_that_hold_every_finding_they_stand_for() {
     let r = shop_with_policy();
     for d in ["payment", "checkout", "cart"] {
@@ -1369,40 +1403,6 @@ fn roll_ups_name_only_the_outputs_that_hold_every_finding_they_stand_for() {
         "{}",
         out.stdout
     );
-}
-
-#[test]
-fn annotations_show_control_and_bidi_characters_as_escapes() {
-    let r = Repo::new();
-    let id = "pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment";
-    let graph = serde_json::json!({"nodes": [
-        {"id": id, "kind": "service", "tier": 0, "customer_facing": true, "paths": ["svc/**"]},
-    ]});
-    r.write("g.json", &serde_json::to_string(&graph).unwrap());
-    r.write("blast.toml", "graphs = [\"g.json\"]\n");
-    r.write("svc/a.rs", "// a\n");
-    r.commit("init");
-    r.branch("feat");
-    change(&r, "svc/a.rs", &["Change"]);
-    let out = ci(&r, 1, &["--annotations", "github"]);
-    let ann: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("::")).collect();
-    let shown = r"pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment";
-    assert_eq!(
-        ann[..2],
-        [
-            "::error file=svc/a.rs,line=2,title=blast-radius gate-blocked::risk critical is blocked by the built-in gate: add the label blast-radius:override (passed with --label) to accept the risk%0Asplit or de-risk the change, or accept the risk with an override label (`[policy.gate] override_labels`, passed with --label)",
-            r"::error file=svc/a.rs,line=2,title=blast-radius change-risk::risk critical: svc/a.rs changes pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment, reaching 1 tiered or customer-facing node: pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment (tier 0, customer-facing; critical, changed)%0Areview what the change can break along the paths shown, and get the sign-off its risk tier needs",
-        ]
-    );
-    for a in &ann {
-        assert!(
-            !a.chars().any(|c| c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}')
-                || blast_radius::report::is_bidi_control(c)),
-            "{a:?}"
-        );
-    }
-    assert!(ann[1].contains(shown), "{}", ann[1]);
 }
 
 #[test]
@@ -1579,4 +1579,45 @@ fn requirements_no_approvals_can_meet_are_warned_about() {
         ),
         ""
     );
+}
+
+#[test]
+fn a_graph_file_is_a_graph_source_when_the_base_graph_does_not_load() {
+    let r = Repo::shop();
+    r.append(
+        "graphs/shop.toml",
+        "[[edges]]\nfrom = \"payment\"\nto = \"nowhere\"\n",
+    );
+    r.commit("dangling edge");
+    r.branch("feat");
+    let text = std::fs::read_to_string(r.path().join("graphs/shop.toml")).unwrap();
+    r.write(
+        "graphs/shop.toml",
+        &text.replace("[[edges]]\nfrom = \"payment\"\nto = \"nowhere\"\n", ""),
+    );
+    r.commit("fix it");
+    let out = r.expect(0, &["ci", "--base", "main", "--head", "HEAD"]);
+    assert!(
+        out.stderr.contains("warning: the graph at "),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("maps to no node"), "{}", out.stdout);
+    let base = r.git(&["rev-parse", "main"]);
+    assert!(
+        out.stdout.contains(&format!(
+            "\nchanged: graphs/shop.toml (modified) (graph source: the graph at {} does not load, so what this change does to the graph is unknown)\n",
+            &base[..12]
+        )),
+        "{}",
+        out.stdout
+    );
+    let out = r.expect(
+        0,
+        &["ci", "--base", "main", "--head", "HEAD", "--json", "-"],
+    );
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(j["impact"]["unmapped"], serde_json::json!([]));
+    assert_eq!(j["impact"]["changed"][0]["input"], "graphs/shop.toml");
+    assert_eq!(j["impact"]["changed"][0]["via"], "topology");
 }

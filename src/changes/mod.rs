@@ -310,6 +310,24 @@ impl<'g> ChangeSet<'g> {
         }
         self.topology = Some(topology);
     }
+
+    /// Records that what the change does to the graph is unknown (the graph at the base does
+    /// not load, `why` says where): each changed graph source is listed as a change of no
+    /// known node, not as a file nothing maps.
+    pub fn topology_unknown(&mut self, why: &str) {
+        for (path, status) in std::mem::take(&mut self.graph_sources) {
+            self.changed.push(ChangedInput {
+                input: path,
+                nodes: Vec::new(),
+                reason: format!(
+                    "graph source: {why}, so what this change does to the graph is unknown"
+                ),
+                status,
+                via: Via::Topology,
+                widened: false,
+            });
+        }
+    }
 }
 
 /// Maps inputs to nodes; builds the ownership index only when a path needs it.

@@ -64,6 +64,8 @@ pub struct PreparedChange<'w> {
     /// The head graph rebuilt from the same sources as `base_graph`, when the loaded graph
     /// holds nodes from sources `load_at` cannot rebuild.
     head_topology_graph: Option<DependencyGraph>,
+    /// The base, when the graph there does not load (so topology changes are unknown).
+    base_unloadable: Option<String>,
     codeowners: Option<CodeOwners>,
     /// Where rules in force are read for a git range: the base ref (as GitHub reads
     /// CODEOWNERS), or `HEAD` for staged changes.
@@ -98,6 +100,7 @@ impl<'w> PreparedChange<'w> {
             head_graph: None,
             base_graph: None,
             head_topology_graph: None,
+            base_unloadable: None,
             codeowners: None,
             rules_tree: None,
             warnings: Vec::new(),
@@ -216,10 +219,19 @@ impl<'w> PreparedChange<'w> {
                         p.graph_sources.sort();
                         p.graph_sources.dedup();
                     }
-                    Err(e) => p.warnings.push(format!(
-                        "warning: the graph at {} does not load, so topology changes are not reported: {e}",
-                        diff.base.label()
-                    )),
+                    Err(e) => {
+                        p.warnings.push(format!(
+                            "warning: the graph at {} does not load, so topology changes are not reported: {e}",
+                            diff.base.label()
+                        ));
+                        // The changed graph files are still graph sources, not files
+                        // nothing maps.
+                        p.graph_sources = graphs;
+                        p.graph_sources.extend(read);
+                        p.graph_sources.sort();
+                        p.graph_sources.dedup();
+                        p.base_unloadable = Some(diff.base.label());
+                    }
                 }
             }
         }
@@ -353,6 +365,8 @@ impl<'w> PreparedChange<'w> {
             t.head = diff.head.label();
             t.sources = set.graph_sources.iter().map(|s| s.0.clone()).collect();
             set.attach_topology(t, graph);
+        } else if let Some(base) = &self.base_unloadable {
+            set.topology_unknown(&format!("the graph at {base} does not load"));
         }
         Ok((set, resolver.warnings()))
     }
