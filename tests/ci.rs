@@ -1262,6 +1262,31 @@ fn a_summary_budget_never_cuts_a_line_and_warns_when_nothing_fits() {
             );
         }
     }
+    // The note says where the rest is: in `--json` only when this run writes it.
+    for (json, tail) in [
+        (false, "`--json FILE` writes everything.\n"),
+        (true, "The JSON report (`--json`) has everything.\n"),
+    ] {
+        let mut args = vec![
+            "--head",
+            "HEAD",
+            "--summary",
+            "s.md",
+            "--summary-limit",
+            "2000",
+        ];
+        if json {
+            args.extend(["--json", "o.json"]);
+        }
+        ci(&r, 1, &args);
+        let text = read(r.path(), "s.md");
+        assert!(
+            text.contains(
+                "\n> **Note:** this summary was cut to stay within 2000 bytes; left out: "
+            ) && text.ends_with(tail),
+            "{text}"
+        );
+    }
     // The step summary's earlier content counts against the budget.
     let step = r.path().join("step.md");
     std::fs::write(&step, "x".repeat(999_950)).unwrap();

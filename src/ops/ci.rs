@@ -357,7 +357,12 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
             .unwrap_or(markdown::DEFAULT_LIMIT)
             .saturating_sub(already);
         let diagram = summary_diagram(&impact, policy);
-        let md = markdown::summary(&report, diagram.as_deref().map_err(String::as_str), limit);
+        let md = markdown::summary(
+            &report,
+            diagram.as_deref().map_err(String::as_str),
+            limit,
+            opts.json.is_some(),
+        );
         if md.text.is_empty() {
             let budget = match opts.summary_limit {
                 Some(l) => format!("--summary-limit {l}"),

@@ -168,7 +168,28 @@ const FINDINGS: &str = "findings";
 
 /// The summary within `limit` bytes. `diagram` is the Markdown of the blast-radius picture
 /// (a Mermaid block, or its fallback), or why there is none.
-pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: usize) -> Summary {
+///
+/// What it leaves out it says is in the JSON report (`--json`) when `json_written` (this
+/// run writes it), else that `--json FILE` has it.
+pub fn summary(
+    report: &CiReport<'_, '_>,
+    diagram: Result<&str, &str>,
+    limit: usize,
+    json_written: bool,
+) -> Summary {
+    let (see_json, in_json, has_all) = if json_written {
+        (
+            "see `--json`",
+            "below, and in `--json`",
+            "The JSON report (`--json`) has everything.",
+        )
+    } else {
+        (
+            "`--json FILE` lists them all",
+            "below; `--json FILE` lists them all",
+            "`--json FILE` writes everything.",
+        )
+    };
     let v = &report.verdict;
     let impact = report.impact;
     let s = impact.summary();
@@ -220,7 +241,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
     if v.requirements.len() > 100 {
         let _ = writeln!(
             head,
-            "- … and {} more requirements (see `--json`)",
+            "- … and {} more requirements ({see_json})",
             v.requirements.len() - 100
         );
     }
@@ -293,10 +314,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
             })
             .collect();
         let tail = if key.len() > MAIN_ROWS {
-            format!(
-                "\n… and {} more (below, and in `--json`).\n\n",
-                key.len() - MAIN_ROWS
-            )
+            format!("\n… and {} more ({in_json}).\n\n", key.len() - MAIN_ROWS)
         } else {
             "\n".to_string()
         };
@@ -485,7 +503,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
             tail: "\n</details>\n\n".to_string(),
         });
     }
-    fit(sections, limit)
+    fit(sections, limit, has_all)
 }
 
 /// The summary [`summary`] writes, and what it had to leave out.
@@ -509,7 +527,7 @@ const VERDICT_LINES: usize = 2;
 /// does not fit, with a closing note. Nothing is ever cut within a line: the verdict
 /// section goes in line by line (its marker comment and verdict line together, or the
 /// summary is empty), the other sections by whole rows.
-fn fit(sections: Vec<Section>, limit: usize) -> Summary {
+fn fit(sections: Vec<Section>, limit: usize, has_all: &str) -> Summary {
     // Room for the closing note, unless the limit is too small to hold anything else.
     let budget = if limit >= 2 * NOTE_RESERVE {
         limit - NOTE_RESERVE
@@ -593,12 +611,12 @@ fn fit(sections: Vec<Section>, limit: usize) -> Summary {
     }
     if !cut.is_empty() {
         let mut note = format!(
-            "> **Note:** this summary was cut to stay within {limit} bytes; left out: {}. The JSON report (`--json`) has everything.\n",
+            "> **Note:** this summary was cut to stay within {limit} bytes; left out: {}. {has_all}\n",
             cut.join("; ")
         );
         if out.len() + note.len() > limit {
             note = format!(
-                "> **Note:** this summary was cut to stay within {limit} bytes. The JSON report (`--json`) has everything.\n"
+                "> **Note:** this summary was cut to stay within {limit} bytes. {has_all}\n"
             );
         }
         // Under a limit too small for any note, the limit wins.
