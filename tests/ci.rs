@@ -1378,3 +1378,461 @@ fn an_email_owner_is_named_as_one_that_only_approved_by_can_satisfy() {
     );
     r.expect(0, &["ci", "x", "--approved-by", "a@b.com"]);
 }
+
+#[test]
+fn a_summary_budget_never_cuts_a_line_and_warns_when_nothing_fits() {
+    let r = shop_with_policy();
+    change(&r, "services/payment/src/lib.rs", &["Pay"]);
+    ci(&r, 1, &["--head", "HEAD", "--summary", "full.md"]);
+    let full = read(r.path(), "full.md");
+    let verdict = "<!-- blast-radius:summary -->\n## ❌ blast-radius: fail — risk **critical**\n";
+    assert!(full.starts_with(verdict), "{full}");
+    assert_eq!(verdict.len(), 78);
+    // Too small for the marker and the verdict line: an empty file and a warning.
+    for limit in [0usize, 10, 60, 77] {
+        std::fs::write(r.path().join("s.md"), "an old summary\n").unwrap();
+        let out = ci(
+            &r,
+            1,
+            &[
+                "--head",
+                "HEAD",
+                "--summary",
+                "s.md",
+                "--summary-limit",
+                &limit.to_string(),
+            ],
+        );
+        assert_eq!(read(r.path(), "s.md"), "", "{limit}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "warning: --summary wrote nothing: its verdict line takes 78 bytes and the budget leaves {limit} (--summary-limit {limit})\n  help: raise --summary-limit\n"
+            )
+        );
+    }
+    // Exactly the marker and the verdict line.
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--head",
+            "HEAD",
+            "--summary",
+            "s.md",
+            "--summary-limit",
+            "78",
+        ],
+    );
+    assert_eq!(read(r.path(), "s.md"), verdict);
+    assert_eq!(out.stderr, "");
+    // Any budget: whole lines of the full summary (and the note), within the budget.
+    for limit in [79usize, 100, 130, 200, 260, 400, 800, 1300, 2000] {
+        ci(
+            &r,
+            1,
+            &[
+                "--head",
+                "HEAD",
+                "--summary",
+                "s.md",
+                "--summary-limit",
+                &limit.to_string(),
+            ],
+        );
+        let text = read(r.path(), "s.md");
+        assert!(text.len() <= limit, "{limit}: {} bytes", text.len());
+        assert!(text.starts_with(verdict), "{limit}:\n{text}");
+        assert!(text.ends_with('\n'), "{limit}:\n{text}");
+        for line in text.lines() {
+            assert!(
+                line.starts_with("> **Note:** this summary was cut")
+                    || full.lines().any(|l| l == line),
+                "{limit}: a line not in the full summary: {line:?}"
+            );
+        }
+    }
+    // The note says where the rest is: in `--json` only when this run writes it.
+    for (json, tail) in [
+        (false, "`--json FILE` writes everything.\n"),
+        (true, "The JSON report (`--json`) has everything.\n"),
+    ] {
+        let mut args = vec![
+            "--head",
+            "HEAD",
+            "--summary",
+            "s.md",
+            "--summary-limit",
+            "2000",
+        ];
+        if json {
+            args.extend(["--json", "o.json"]);
+        }
+        ci(&r, 1, &args);
+        let text = read(r.path(), "s.md");
+        assert!(
+            text.contains(
+                "\n> **Note:** this summary was cut to stay within 2000 bytes; left out: "
+            ) && text.ends_with(tail),
+            "{text}"
+        );
+    }
+    // The step summary's earlier content counts against the budget.
+    let step = r.path().join("step.md");
+    std::fs::write(&step, "x".repeat(999_950)).unwrap();
+    let mut c = r.blast();
+    c.env("GITHUB_STEP_SUMMARY", &step);
+    let out = run(c, &["ci", "--base", "main", "--head", "HEAD", "--summary"]);
+    assert_eq!(out.code, 1);
+    assert_eq!(std::fs::metadata(&step).unwrap().len(), 999_950);
+    assert_eq!(
+        out.stderr,
+        "warning: --summary wrote nothing: its verdict line takes 78 bytes and the budget leaves 50 (the default budget of 1000000 bytes, less the 999950 bytes the step summary already holds)\n  help: raise --summary-limit\n"
+    );
+}
+
+#[test]
+fn annotations_show_control_and_bidi_characters_as_escapes() {
+    let r = Repo::new();
+    let id = "pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment";
+    let graph = serde_json::json!({"nodes": [
+        {"id": id, "kind": "service", "tier": 0, "customer_facing": true, "paths": ["svc/**"]},
+    ]});
+    r.write("g.json", &serde_json::to_string(&graph).unwrap());
+    r.write("blast.toml", "graphs = [\"g.json\"]\n");
+    r.write("svc/a.rs", "// a\n");
+    r.commit("init");
+    r.branch("feat");
+    change(&r, "svc/a.rs", &["Change"]);
+    let out = ci(&r, 1, &["--annotations", "github"]);
+    let ann: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("::")).collect();
+    let shown = r"pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment";
+    assert_eq!(
+        ann[..2],
+        [
+            "::error file=svc/a.rs,line=2,title=blast-radius gate-blocked::risk critical is blocked by the built-in gate: add the label blast-radius:override (passed with --label) to accept the risk%0Asplit or de-risk the change, or accept the risk with an override label (`[policy.gate] override_labels`, passed with --label)",
+            r"::error file=svc/a.rs,line=2,title=blast-radius change-risk::risk critical: svc/a.rs changes pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment, reaching 1 tiered or customer-facing node: pay\u{1b}[31m\u{0}\u{7}\u{85}\u{2028}\u{202e}ment (tier 0, customer-facing; critical, changed)%0Areview what the change can break along the paths shown, and get the sign-off its risk tier needs",
+        ]
+    );
+    for a in &ann {
+        assert!(
+            !a.chars().any(|c| c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}')
+                || blast_radius::report::is_bidi_control(c)),
+            "{a:?}"
+        );
+    }
+    assert!(ann[1].contains(shown), "{}", ann[1]);
+}
+
+#[test]
+fn roll_ups_name_only_the_outputs_that_hold_every_finding_they_stand_for() {
+    let r = shop_with_policy();
+    for d in ["payment", "checkout", "cart"] {
+        for i in 1..=4 {
+            r.write(&format!("services/{d}/src/f{i}.rs"), "// new\n");
+        }
+    }
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "many files"]);
+    let roll_up = |out: &Output| -> String {
+        let l = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("::error title=blast-radius::"))
+            .unwrap_or_else(|| panic!("{}", out.stdout));
+        l.rsplit(". ").next().unwrap().to_string()
+    };
+    let out = ci(&r, 1, &["--annotations", "github"]);
+    assert_eq!(roll_up(&out), "--json FILE lists them all.");
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--annotations",
+            "github",
+            "--sarif",
+            "o.sarif",
+            "--json",
+            "o.json",
+        ],
+    );
+    assert_eq!(roll_up(&out), "--sarif and --json list them all.");
+    // A summary whose findings table was cut does not hold them all.
+    ci(&r, 1, &["--head", "HEAD", "--summary", "s.md"]);
+    let full = read(r.path(), "s.md").len().to_string();
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--head",
+            "HEAD",
+            "--annotations",
+            "github",
+            "--summary",
+            "s.md",
+            "--summary-limit",
+            &full,
+            "--gitlab",
+            "g.json",
+        ],
+    );
+    assert!(
+        read(r.path(), "s.md").contains(" rows of findings."),
+        "{}",
+        read(r.path(), "s.md")
+    );
+    assert_eq!(roll_up(&out), "--gitlab lists them all.");
+    let out = ci(
+        &r,
+        1,
+        &[
+            "--annotations",
+            "github",
+            "--summary",
+            "s.md",
+            "--sarif",
+            "o.sarif",
+        ],
+    );
+    assert_eq!(roll_up(&out), "--summary and --sarif list them all.");
+
+    // The text report's cut lists say where the rest are only when it is written.
+    let out = ci(&r, 1, &["--limit", "1"]);
+    assert!(
+        out.stdout
+            .contains("\n  … and 3 more (--json FILE lists them all)\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("\n… and 11 more changed inputs (--json FILE lists them all)\n"),
+        "{}",
+        out.stdout
+    );
+    let out = ci(&r, 1, &["--limit", "1", "--json", "o.json"]);
+    assert!(
+        out.stdout
+            .contains("\n  … and 3 more (all are in --json)\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn files_from_refuses_paths_outside_the_repository() {
+    let r = shop_with_policy();
+    let inside = r.path().join("services/payment/src/lib.rs");
+    r.write(
+        "list.txt",
+        &format!(
+            "{}\nservices/cart/../payment/src/lib.rs\n",
+            inside.display()
+        ),
+    );
+    let out = r.expect(1, &["ci", "--files-from", "list.txt", "--json", "-"]);
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    let changed: Vec<&str> = j["impact"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "services/payment/src/lib.rs",
+            "services/cart/../payment/src/lib.rs"
+        ]
+    );
+    for (list, line, bad) in [
+        ("a.txt", 2, "/etc/passwd"),
+        ("b.txt", 3, "../outside.rs"),
+        ("c.txt", 1, "services/../../outside.rs"),
+    ] {
+        let mut text = vec!["services/payment/src/lib.rs"; line - 1];
+        text.push(bad);
+        r.write(list, &(text.join("\n") + "\n"));
+        let out = r.expect(
+            2,
+            &[
+                "ci",
+                "--files-from",
+                list,
+                "--sarif",
+                "o.sarif",
+                "--gitlab",
+                "g.json",
+            ],
+        );
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: {list}:{line}: '{bad}' is outside the repository ({})\n  help: list paths relative to the repository root, or absolute paths inside it\n",
+                r.path().display()
+            ),
+        );
+    }
+    // From standard input the list is named `<stdin>`.
+    let mut c = r.blast();
+    c.write_stdin("x.rs\0/etc/passwd\0");
+    let out = run(c, &["ci", "--files-from", "-"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .starts_with("error: <stdin>:2: '/etc/passwd' is outside the repository ("),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_run_that_fails_writes_no_output_file() {
+    let r = shop_with_policy();
+    change(&r, "services/payment/src/lib.rs", &["Pay"]);
+    std::fs::create_dir(r.path().join("adir")).unwrap();
+    let cases: [(&[&str], String); 3] = [
+        (
+            &["--gitlab", "/nonexistent/x.json"],
+            "error: /nonexistent/x.json: no such folder\n  help: create the folder /nonexistent first, or name a file in a folder that exists\n".to_string(),
+        ),
+        (
+            &["--gitlab", "adir"],
+            format!(
+                "error: {}: is a directory\n  help: name a file, not a directory\n",
+                r.path().join("adir").display()
+            ),
+        ),
+        (
+            &["--audit", "adir"],
+            format!(
+                "error: {}: is a directory\n  help: name a file, not a directory\n",
+                r.path().join("adir").display()
+            ),
+        ),
+    ];
+    for (bad, err) in cases {
+        let mut args = vec![
+            "--sarif",
+            "o.sarif",
+            "--summary",
+            "s.md",
+            "--json",
+            "o.json",
+        ];
+        args.extend_from_slice(bad);
+        let out = ci(&r, 2, &args);
+        assert_eq!(out.stderr, err);
+        for f in ["o.sarif", "s.md", "o.json"] {
+            assert!(!r.path().join(f).exists(), "{f} written by a failed run");
+        }
+        let left: Vec<_> = std::fs::read_dir(r.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".blast-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+    // A good run replaces the files whole.
+    ci(&r, 1, &["--sarif", "o.sarif", "--json", "o.json"]);
+    let _: Value = serde_json::from_str(&read(r.path(), "o.sarif")).unwrap();
+    let _: Value = serde_json::from_str(&read(r.path(), "o.json")).unwrap();
+}
+
+#[test]
+fn locations_are_relative_to_the_repository_root_without_a_git_range() {
+    let r = Repo::shop();
+    std::fs::create_dir_all(r.path().join("sub/g")).unwrap();
+    std::fs::copy(
+        r.path().join("graphs/shop.toml"),
+        r.path().join("sub/g/shop.toml"),
+    )
+    .unwrap();
+    let sub = r.path().join("sub");
+    let location = |config: &str| {
+        std::fs::write(sub.join("blast.toml"), config).unwrap();
+        let out = crate::gitrepo::expect_in(&sub, 1, &["ci", "payment", "--json", "-"]);
+        let j: Value = serde_json::from_str(&out.stdout).unwrap();
+        let f = &j["findings"][0]["location"];
+        format!("{}:{}", f["file"].as_str().unwrap(), f["line"])
+    };
+    assert_eq!(
+        location("graphs = [\"g/shop.toml\"]\n"),
+        "sub/g/shop.toml:92"
+    );
+    assert_eq!(
+        location("graphs = [\"../graphs/shop.toml\"]\n"),
+        "graphs/shop.toml:92"
+    );
+}
+
+#[test]
+fn requirements_no_approvals_can_meet_are_warned_about() {
+    let r = Repo::new();
+    r.write(
+        "g.toml",
+        "[[nodes]]\nid = \"x\"\ntier = 3\npaths = [\"x/**\"]\n",
+    );
+    r.write("x/a.rs", "// x\n");
+    r.commit("x");
+    let warn = |config: &str| {
+        r.write("blast.toml", &format!("graphs = [\"g.toml\"]\n{config}"));
+        r.expect(1, &["ci", "x"]).stderr
+    };
+    assert_eq!(
+        warn("[policy.gate.low]\nrequire_approvals = 5\nreviewers = [\"alice\"]\n"),
+        "warning: policy.gate.low: needs 5 approvals from alice, but only 1 person can approve, so no approvals can ever meet it; add reviewers or team members, or lower require_approvals\n"
+    );
+    assert_eq!(
+        warn("[policy.gate.low]\nreviewers = [\"@shop/x\"]\n[teams]\n\"@shop/x\" = []\n"),
+        "warning: policy.gate.low: needs 1 approval from @shop/x, but no one can approve (its teams have no members in [teams]), so no approvals can ever meet it; add reviewers or team members, or lower require_approvals\n"
+    );
+    assert_eq!(
+        warn(
+            "[policy.gate.low]\nrequire_approvals = 2\nreviewers = [\"alice\", \"@shop/x\"]\n[teams]\n\"@shop/x\" = [\"bob\"]\n"
+        ),
+        ""
+    );
+}
+
+#[test]
+fn a_graph_file_is_a_graph_source_when_the_base_graph_does_not_load() {
+    let r = Repo::shop();
+    r.append(
+        "graphs/shop.toml",
+        "[[edges]]\nfrom = \"payment\"\nto = \"nowhere\"\n",
+    );
+    r.commit("dangling edge");
+    r.branch("feat");
+    let text = std::fs::read_to_string(r.path().join("graphs/shop.toml")).unwrap();
+    r.write(
+        "graphs/shop.toml",
+        &text.replace("[[edges]]\nfrom = \"payment\"\nto = \"nowhere\"\n", ""),
+    );
+    r.commit("fix it");
+    let out = r.expect(0, &["ci", "--base", "main", "--head", "HEAD"]);
+    assert!(
+        out.stderr.contains("warning: the graph at "),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("maps to no node"), "{}", out.stdout);
+    let base = r.git(&["rev-parse", "main"]);
+    assert!(
+        out.stdout.contains(&format!(
+            "\nchanged: graphs/shop.toml (modified) (graph source: the graph at {} does not load, so what this change does to the graph is unknown)\n",
+            &base[..12]
+        )),
+        "{}",
+        out.stdout
+    );
+    let out = r.expect(
+        0,
+        &["ci", "--base", "main", "--head", "HEAD", "--json", "-"],
+    );
+    let j: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(j["impact"]["unmapped"], serde_json::json!([]));
+    assert_eq!(j["impact"]["changed"][0]["input"], "graphs/shop.toml");
+    assert_eq!(j["impact"]["changed"][0]["via"], "topology");
+}

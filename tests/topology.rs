@@ -193,7 +193,11 @@ fn graphs_that_do_not_load_at_the_base_or_the_head() {
     );
     let v = json(&out);
     assert_eq!(v["topology"], Value::Null);
-    assert_eq!(v["unmapped"], json!(["graphs/shop.toml"]));
+    // The graph file is still a graph source, not a file nothing maps.
+    assert_eq!(v["unmapped"], json!([]));
+    assert_eq!(v["changed"][0]["input"], "graphs/shop.toml");
+    assert_eq!(v["changed"][0]["via"], "topology");
+    assert_eq!(v["changed"][0]["nodes"], json!([]));
 }
 
 #[test]

@@ -71,6 +71,15 @@ pub enum ChangeSource {
 /// newlines (a trailing `\r` is dropped). Empty entries are skipped, a leading `./` is
 /// dropped, and repeated paths are kept once, in first-seen order.
 pub fn parse_file_list(bytes: &[u8]) -> Vec<String> {
+    parse_file_list_numbered(bytes)
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect()
+}
+
+/// [`parse_file_list`], each path with its line in the list (1-based; in a NUL-separated
+/// list, its entry), so an error can name it.
+pub fn parse_file_list_numbered(bytes: &[u8]) -> Vec<(usize, String)> {
     let nul = bytes.contains(&0);
     let parts: Vec<&[u8]> = if nul {
         bytes.split(|&b| b == 0).collect()
@@ -79,7 +88,7 @@ pub fn parse_file_list(bytes: &[u8]) -> Vec<String> {
     };
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for p in parts {
+    for (i, p) in parts.into_iter().enumerate() {
         let p = if nul {
             p
         } else {
@@ -91,7 +100,7 @@ pub fn parse_file_list(bytes: &[u8]) -> Vec<String> {
         let s = String::from_utf8_lossy(unquoted.as_deref().unwrap_or(p));
         let s = s.strip_prefix("./").unwrap_or(&s);
         if !s.is_empty() && seen.insert(s.to_string()) {
-            out.push(s.to_string());
+            out.push((i + 1, s.to_string()));
         }
     }
     out
@@ -300,6 +309,24 @@ impl<'g> ChangeSet<'g> {
             }
         }
         self.topology = Some(topology);
+    }
+
+    /// Records that what the change does to the graph is unknown (the graph at the base does
+    /// not load, `why` says where): each changed graph source is listed as a change of no
+    /// known node, not as a file nothing maps.
+    pub fn topology_unknown(&mut self, why: &str) {
+        for (path, status) in std::mem::take(&mut self.graph_sources) {
+            self.changed.push(ChangedInput {
+                input: path,
+                nodes: Vec::new(),
+                reason: format!(
+                    "graph source: {why}, so what this change does to the graph is unknown"
+                ),
+                status,
+                via: Via::Topology,
+                widened: false,
+            });
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use crate::changes::git::{Diff, FileStatus, Git, Range, Tree};
 use crate::changes::topology::{self, Topology};
 use crate::changes::{
     ChangeSet, ChangeSource, DiffInfo, FileChange, RepoFiles, Resolver, Rules, Unmapped,
-    parse_file_list,
+    parse_file_list_numbered,
 };
 use crate::codes::Location;
 use crate::error::{Error, Result};
@@ -64,6 +64,8 @@ pub struct PreparedChange<'w> {
     /// The head graph rebuilt from the same sources as `base_graph`, when the loaded graph
     /// holds nodes from sources `load_at` cannot rebuild.
     head_topology_graph: Option<DependencyGraph>,
+    /// The base, when the graph there does not load (so topology changes are unknown).
+    base_unloadable: Option<String>,
     codeowners: Option<CodeOwners>,
     /// Where rules in force are read for a git range: the base ref (as GitHub reads
     /// CODEOWNERS), or `HEAD` for staged changes.
@@ -111,6 +113,7 @@ impl<'w> PreparedChange<'w> {
             head_graph: None,
             base_graph: None,
             head_topology_graph: None,
+            base_unloadable: None,
             codeowners: None,
             rules_tree: None,
             base_inputs: None,
@@ -141,19 +144,48 @@ impl<'w> PreparedChange<'w> {
                     let full = opts.cwd.join(path);
                     std::fs::read(&full).map_err(|e| Error::io(path, e))?
                 };
-                // An absolute path inside the root is the same file as its relative path.
+                // An absolute path inside the root is the same file as its relative path;
+                // a path outside the repository is bad input.
                 let roots = [Some(p.root.clone()), std::fs::canonicalize(&p.root).ok()];
-                p.listed = parse_file_list(&bytes)
+                let list = if path.as_os_str() == "-" {
+                    PathBuf::from("<stdin>")
+                } else {
+                    path.clone()
+                };
+                p.listed = parse_file_list_numbered(&bytes)
                     .into_iter()
-                    .map(|f| {
-                        let rel = roots
-                            .iter()
-                            .flatten()
-                            .find_map(|r| Path::new(&f).strip_prefix(r).ok())
-                            .map(|r| r.to_string_lossy().replace('\\', "/"));
-                        FileChange::listed(rel.unwrap_or(f))
+                    .map(|(line, f)| {
+                        let rel = if Path::new(&f).has_root() {
+                            roots
+                                .iter()
+                                .flatten()
+                                .find_map(|r| Path::new(&f).strip_prefix(r).ok())
+                                .map(|r| r.to_string_lossy().replace('\\', "/"))
+                        } else if escapes(&f) {
+                            None
+                        } else {
+                            Some(f.clone())
+                        };
+                        match rel {
+                            Some(rel) => Ok(FileChange::listed(rel)),
+                            None => Err(Error::Parse {
+                                location: Location {
+                                    file: list.clone(),
+                                    line: u32::try_from(line).ok(),
+                                    column: None,
+                                },
+                                message: format!(
+                                    "'{f}' is outside the repository ({})",
+                                    p.root.display()
+                                ),
+                                help: Some(
+                                    "list paths relative to the repository root, or absolute paths inside it"
+                                        .to_string(),
+                                ),
+                            }),
+                        }
                     })
-                    .collect();
+                    .collect::<Result<_>>()?;
             }
             None => {}
         }
@@ -202,10 +234,19 @@ impl<'w> PreparedChange<'w> {
                         p.graph_sources.sort();
                         p.graph_sources.dedup();
                     }
-                    Err(e) => p.warnings.push(format!(
-                        "warning: the graph at {} does not load, so topology changes are not reported: {e}",
-                        diff.base.label()
-                    )),
+                    Err(e) => {
+                        p.warnings.push(format!(
+                            "warning: the graph at {} does not load, so topology changes are not reported: {e}",
+                            diff.base.label()
+                        ));
+                        // The changed graph files are still graph sources, not files
+                        // nothing maps.
+                        p.graph_sources = graphs;
+                        p.graph_sources.extend(read);
+                        p.graph_sources.sort();
+                        p.graph_sources.dedup();
+                        p.base_unloadable = Some(diff.base.label());
+                    }
                 }
             }
         }
@@ -374,6 +415,8 @@ impl<'w> PreparedChange<'w> {
             t.head = diff.head.label();
             t.sources = set.graph_sources.iter().map(|s| s.0.clone()).collect();
             set.attach_topology(t, graph);
+        } else if let Some(base) = &self.base_unloadable {
+            set.topology_unknown(&format!("the graph at {base} does not load"));
         }
         Ok((set, resolver.warnings()))
     }
@@ -807,4 +850,21 @@ fn relabel(e: Error, root: &Path, label: &str) -> Error {
         }
         other => other,
     }
+}
+
+/// Whether the relative path `p` climbs out of the folder it is relative to (`../x`,
+/// `a/../../x`).
+fn escapes(p: &str) -> bool {
+    let mut depth = 0usize;
+    for c in Path::new(p).components() {
+        match c {
+            std::path::Component::ParentDir => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return true,
+            },
+            std::path::Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    false
 }

@@ -268,14 +268,25 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
         },
     );
     warnings.extend(verdict.warnings.iter().cloned());
+    warnings.extend(unmeetable(&verdict.requirements));
 
     // Where findings point.
     let first_lines = match (prepared.git(), prepared.diff()) {
         (Some(git), Some(diff)) => hunks::first_changed_lines(git, diff)?,
         _ => Default::default(),
     };
+    // Locations are relative to the repository root: the git range's, else the work tree
+    // holding the configuration's folder (a `blast.toml` in a subfolder, a graph file
+    // beside it or above it), else that folder.
     let root =
         std::fs::canonicalize(prepared.root()).unwrap_or_else(|_| prepared.root().to_path_buf());
+    let root = match prepared.git() {
+        Some(_) => root,
+        None => root
+            .ancestors()
+            .find(|a| a.join(".git").exists())
+            .map_or(root.clone(), Path::to_path_buf),
+    };
     let repo_path = |file: &Path| -> Option<PathBuf> {
         let abs = cwd.join(file);
         let abs = std::fs::canonicalize(&abs).ok()?;
@@ -319,6 +330,8 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
 
     // Render every output before writing any, so a failure writes nothing half-done.
     let mut outputs: Vec<Output> = Vec::new();
+    // How many findings the summary holds, when it is written.
+    let mut summary_holds: Option<usize> = None;
     let mut stdout_doc: Option<Vec<u8>> = None;
     let mut place = |path: &Path, bytes: Vec<u8>, append: bool| {
         if is_dash(path) {
@@ -366,10 +379,52 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
             .unwrap_or(markdown::DEFAULT_LIMIT)
             .saturating_sub(already);
         let diagram = summary_diagram(&impact, policy);
-        let md = markdown::summary(&report, diagram.as_deref().map_err(String::as_str), limit);
-        place(p, md.into_bytes(), *append);
+        let md = markdown::summary(
+            &report,
+            diagram.as_deref().map_err(String::as_str),
+            limit,
+            opts.json.is_some(),
+        );
+        if md.text.is_empty() {
+            let budget = match opts.summary_limit {
+                Some(l) => format!("--summary-limit {l}"),
+                None => format!("the default budget of {} bytes", markdown::DEFAULT_LIMIT),
+            };
+            let held = if already > 0 {
+                format!(", less the {already} bytes the step summary already holds")
+            } else {
+                String::new()
+            };
+            warnings.push(format!(
+                "warning: --summary wrote nothing: its verdict line takes {} bytes and the budget leaves {limit} ({budget}{held})\n  help: raise --summary-limit",
+                md.verdict_bytes
+            ));
+            // A file is emptied (an old summary would mislead); nothing is appended.
+            if !*append {
+                place(p, Vec::new(), false);
+            }
+        } else {
+            place(p, md.text.into_bytes(), *append);
+            summary_holds = Some(md.findings);
+        }
     }
+    // A run that fails writes no output file: every path is checked first, and replaced
+    // files are written beside their targets and renamed into place once all are written.
     for o in &outputs {
+        check_writable(&o.path)?;
+    }
+    if let Some(p) = &opts.audit {
+        check_writable(&cwd.join(p))?;
+    }
+    let staged = outputs
+        .iter()
+        .filter(|o| !o.append)
+        .map(|o| stage(o).map(|t| (t, &o.path)))
+        .collect::<Result<Vec<_>>>()?;
+    for (t, path) in staged {
+        t.persist(path).map_err(|e| Error::io(path, e.error))?;
+    }
+    for o in outputs.iter().filter(|o| o.append) {
         write_output(o)?;
     }
     if let Some(p) = &opts.audit {
@@ -379,27 +434,129 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     match stdout_doc {
         Some(doc) => out.write_all(&doc).map_err(Error::Output)?,
         None => {
-            report::text::ci(out, &report, &opts.text).map_err(Error::Output)?;
+            report::text::ci(out, &report, &opts.text, opts.json.is_some())
+                .map_err(Error::Output)?;
             if opts.annotations == Some(Annotations::Github) {
-                report::github::write(out, &report.findings).map_err(Error::Output)?;
+                // The outputs that list findings, and how many each holds, for the roll-ups.
+                let all = report.findings.len();
+                let summary_name = if summary_path.as_ref().is_some_and(|s| s.1) {
+                    "the step summary"
+                } else {
+                    "--summary"
+                };
+                let listed: Vec<report::github::Listed> = [
+                    summary_holds.map(|n| (summary_name, n)),
+                    opts.sarif
+                        .as_ref()
+                        .map(|_| ("--sarif", all.min(report::sarif::MAX_RESULTS))),
+                    opts.gitlab.as_ref().map(|_| ("--gitlab", all)),
+                    opts.json.as_ref().map(|_| ("--json", all)),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|(name, holds)| report::github::Listed { name, holds })
+                .collect();
+                report::github::write(out, &report.findings, &listed).map_err(Error::Output)?;
             }
         }
     }
     Ok((report.verdict.exit_code(), warnings))
 }
 
+/// Warnings for requirements no approvals can ever meet: fewer people may approve than
+/// the count needs (`reviewers = ["alice"]` with `require_approvals = 2`, a team listed
+/// with no members). Teams `[teams]` does not list are warned about where they are found.
+fn unmeetable(requirements: &[gate::Requirement]) -> Vec<String> {
+    requirements
+        .iter()
+        .filter(|r| r.unknown_teams.is_empty())
+        .filter_map(|r| {
+            let eligible = r.eligible.as_ref()?;
+            if eligible.len() as u64 >= u64::from(r.needs) {
+                return None;
+            }
+            let who = match eligible.len() {
+                0 => "no one can approve (its teams have no members in [teams])".to_string(),
+                1 => "only 1 person can approve".to_string(),
+                n => format!("only {n} people can approve"),
+            };
+            let what = if r.needs == 1 {
+                "1 approval".to_string()
+            } else {
+                format!("{} approvals", r.needs)
+            };
+            let note = r.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+            Some(crate::report::inert(&format!(
+                "warning: {}: needs {what} from {}{note}, but {who}, so no approvals can ever meet it; add reviewers or team members, or lower require_approvals",
+                r.source,
+                r.from.join(", ")
+            )))
+        })
+        .collect()
+}
+
+/// Appends an output to its file.
 fn write_output(o: &Output) -> Result<()> {
     let io = |e| Error::io(&o.path, e);
-    if o.append {
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&o.path)
-            .map_err(io)?;
-        f.write_all(&o.bytes).map_err(io)
-    } else {
-        std::fs::write(&o.path, &o.bytes).map_err(io)
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&o.path)
+        .map_err(io)?;
+    f.write_all(&o.bytes).map_err(io)
+}
+
+/// An output that replaces its file, written to a temporary file in the same folder (so
+/// the rename is atomic), with the permissions a new file gets.
+fn stage(o: &Output) -> Result<tempfile::NamedTempFile> {
+    let io = |e| Error::io(&o.path, e);
+    let dir = match o.path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut b = tempfile::Builder::new();
+    b.prefix(".blast-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
     }
+    let mut t = b.tempfile_in(dir).map_err(io)?;
+    t.write_all(&o.bytes).map_err(io)?;
+    t.flush().map_err(io)?;
+    Ok(t)
+}
+
+/// Fails when `path` cannot be an output file: its folder is missing or not a folder, or
+/// it is itself a folder.
+fn check_writable(path: &Path) -> Result<()> {
+    let err = |kind: std::io::ErrorKind, what: &str, hint: String| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(kind, what),
+        hint: Some(hint),
+    };
+    if path.is_dir() {
+        return Err(err(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory",
+            "name a file, not a directory".to_string(),
+        ));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => return Ok(()),
+    };
+    if !dir.is_dir() {
+        return Err(err(
+            std::io::ErrorKind::NotFound,
+            "no such folder",
+            format!(
+                "create the folder {} first, or name a file in a folder that exists",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The policy and teams that judge a change. For a git range they are read where GitHub

@@ -14,14 +14,23 @@
 //! escaped by the runner's rules (`actions/runner`, `ActionCommand.cs`), so no name from a
 //! graph file, path or commit message can end a property or start a second command: in the
 //! message `%` → `%25`, CR → `%0D`, LF → `%0A`; in properties also `:` → `%3A` and `,` →
-//! `%2C`. Messages are cut to [`MAX_MESSAGE`] characters (the runner keeps 4,096).
+//! `%2C`. Before that, names in messages and titles pass through [`inert`] as in the text
+//! reports: other control characters (ESC, NUL, NEL), line and paragraph separators and
+//! bidirectional controls show as `\u{1b}`-style escapes, a CR or LF inside a name as
+//! `\r`, `\n`; the only line break in a message is the one before the help. The `file`
+//! property keeps the path exactly (the runner matches it to the diff), escaped by the
+//! property rules. Messages are cut to [`MAX_MESSAGE`] characters (the runner keeps 4,096).
 //!
 //! The runner shows at most 10 annotations of each level per step, so at most
 //! [`PER_LEVEL`] are written per level, most severe and riskiest first; when there are
-//! more, the tenth is a roll-up of the same level saying how many were left out.
+//! more, the tenth is a roll-up of the same level saying how many were left out, where,
+//! and which of the run's other outputs ([`Listed`]) hold them all: only outputs written
+//! and holding every one of them (not a SARIF file past its 5,000 results, nor a summary
+//! whose findings table was cut); with none, that `--json FILE` lists them.
 
 use std::io::{self, Write};
 
+use super::inert;
 use crate::analysis::ci::CiFinding;
 use crate::codes::Severity;
 
@@ -84,37 +93,66 @@ pub fn command(
     )
 }
 
-/// Writes the annotations for `findings` (already sorted most severe first).
-pub fn write(w: &mut dyn Write, findings: &[CiFinding]) -> io::Result<()> {
+/// Another output of the same run that lists findings: its name as the roll-up names it
+/// (`the step summary`, `--sarif`) and how many of the findings it holds, the first ones
+/// (all of them, or fewer: SARIF keeps the most severe 5,000, a cut summary fewer rows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// The output's name.
+    pub name: &'static str,
+    /// How many of the findings, from the first, it holds.
+    pub holds: usize,
+}
+
+/// The roll-up's last sentence: the outputs in `listed` that hold every finding of
+/// `rest` (whose greatest index in the findings is `last`), else how to get them.
+fn where_all(listed: &[Listed], last: usize) -> String {
+    let names: Vec<&str> = listed
+        .iter()
+        .filter(|l| l.holds > last)
+        .map(|l| l.name)
+        .collect();
+    match names.as_slice() {
+        [] => "--json FILE lists them all.".to_string(),
+        [one] => format!("{one} lists them all."),
+        [first @ .., last] => format!("{} and {last} list them all.", first.join(", ")),
+    }
+}
+
+/// Writes the annotations for `findings` (already sorted most severe first). A roll-up
+/// names the outputs in `listed` that hold every finding it stands for.
+pub fn write(w: &mut dyn Write, findings: &[CiFinding], listed: &[Listed]) -> io::Result<()> {
     for sev in [Severity::Error, Severity::Warning, Severity::Note] {
-        let of: Vec<&CiFinding> = findings
+        let of: Vec<(usize, &CiFinding)> = findings
             .iter()
-            .filter(|f| f.finding.severity == sev)
+            .enumerate()
+            .filter(|(_, f)| f.finding.severity == sev)
             .collect();
         let shown = if of.len() > PER_LEVEL {
             PER_LEVEL - 1
         } else {
             of.len()
         };
-        for f in &of[..shown] {
+        for (_, f) in &of[..shown] {
             let path = f.path();
             w.write_all(
                 command(
                     sev,
                     Some(&path),
                     Some(f.line()),
-                    &format!("blast-radius {}", f.finding.code),
-                    &format!("{}\n{}", f.finding.message, f.finding.help),
+                    &inert(&format!("blast-radius {}", f.finding.code)),
+                    &format!("{}\n{}", inert(&f.finding.message), inert(&f.finding.help)),
                 )
                 .as_bytes(),
             )?;
         }
         if of.len() > shown {
             let rest = &of[shown..];
-            let mut files: Vec<String> = rest.iter().map(|f| f.path()).collect();
+            let last = rest.iter().map(|(i, _)| *i).max().unwrap_or(0);
+            let mut files: Vec<String> = rest.iter().map(|(_, f)| f.path()).collect();
             files.sort();
             files.dedup();
-            let listed: Vec<&str> = files.iter().take(20).map(String::as_str).collect();
+            let files_named: Vec<String> = files.iter().take(20).map(|f| inert(f)).collect();
             let more = if files.len() > 20 {
                 format!(" and {} more", files.len() - 20)
             } else {
@@ -127,10 +165,11 @@ pub fn write(w: &mut dyn Write, findings: &[CiFinding]) -> io::Result<()> {
                     None,
                     "blast-radius",
                     &format!(
-                        "… and {} more {} findings (GitHub shows at most {PER_LEVEL} per level), in: {}{more}. The step summary, --sarif and --json list them all.",
+                        "… and {} more {} findings (GitHub shows at most {PER_LEVEL} per level), in: {}{more}. {}",
                         rest.len(),
                         level(sev),
-                        listed.join(", ")
+                        files_named.join(", "),
+                        where_all(listed, last)
                     ),
                 )
                 .as_bytes(),

@@ -22,7 +22,8 @@
 //!
 //! The summary stays within a byte budget (GitHub's step summary takes 1 MiB; a comment
 //! about 65,000 characters): sections that do not fit are cut at a table row or left out,
-//! and a note at the end says so.
+//! and a note at the end says so. Nothing is cut within a line; when not even the marker
+//! comment and the verdict line fit, the summary is empty (and the caller warns).
 
 use std::fmt::Write as _;
 
@@ -72,6 +73,31 @@ pub(crate) fn cells<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 fn spans<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let v: Vec<String> = items.into_iter().map(code).collect();
     v.join(", ")
+}
+
+/// Why a line marks a change as AI-assisted ([`Match::why`](crate::changes::commits::Match)),
+/// as Markdown: the identity pattern (from `blast.toml`, so it may hold `*`, `@`, `<`, `|`)
+/// or the trailer key in a code span like every other name.
+fn why_md(why: &str) -> String {
+    if let Some(rest) = why.strip_prefix("assistant identity '") {
+        // `assistant identity 'PATTERN'` (configured) or `… 'PATTERN' (WHAT)` (built in;
+        // no built-in pattern holds `' (`).
+        let parts = match rest.strip_suffix('\'') {
+            Some(p) => Some((p, "")),
+            None => rest.rfind("' (").map(|i| (&rest[..i], &rest[i + 1..])),
+        };
+        return match parts {
+            Some((pattern, what)) => {
+                format!("assistant identity {}{}", code(pattern), inert(what))
+            }
+            None => code(why),
+        };
+    }
+    match why.strip_prefix("trailer ") {
+        Some(key) => format!("trailer {}", code(key)),
+        None if why == "label" => why.to_string(),
+        None => code(why),
+    }
 }
 
 /// A section: `head`, then `rows` (each one line, cut when the budget runs out), then
@@ -137,9 +163,33 @@ fn requirement_line(r: &Requirement) -> String {
     )
 }
 
+/// The name of the findings section.
+const FINDINGS: &str = "findings";
+
 /// The summary within `limit` bytes. `diagram` is the Markdown of the blast-radius picture
 /// (a Mermaid block, or its fallback), or why there is none.
-pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: usize) -> String {
+///
+/// What it leaves out it says is in the JSON report (`--json`) when `json_written` (this
+/// run writes it), else that `--json FILE` has it.
+pub fn summary(
+    report: &CiReport<'_, '_>,
+    diagram: Result<&str, &str>,
+    limit: usize,
+    json_written: bool,
+) -> Summary {
+    let (see_json, in_json, has_all) = if json_written {
+        (
+            "see `--json`",
+            "below, and in `--json`",
+            "The JSON report (`--json`) has everything.",
+        )
+    } else {
+        (
+            "`--json FILE` lists them all",
+            "below; `--json FILE` lists them all",
+            "`--json FILE` writes everything.",
+        )
+    };
     let v = &report.verdict;
     let impact = report.impact;
     let s = impact.summary();
@@ -191,7 +241,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
     if v.requirements.len() > 100 {
         let _ = writeln!(
             head,
-            "- … and {} more requirements (see `--json`)",
+            "- … and {} more requirements ({see_json})",
             v.requirements.len() - 100
         );
     }
@@ -270,10 +320,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
             })
             .collect();
         let tail = if key.len() > MAIN_ROWS {
-            format!(
-                "\n… and {} more (below, and in `--json`).\n\n",
-                key.len() - MAIN_ROWS
-            )
+            format!("\n… and {} more ({in_json}).\n\n", key.len() - MAIN_ROWS)
         } else {
             "\n".to_string()
         };
@@ -294,7 +341,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
                     code(&id),
                     code(&c.commit.subject),
                     code(&m.line),
-                    inert(&m.why)
+                    why_md(&m.why)
                 ));
             }
         }
@@ -453,7 +500,7 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
             })
             .collect();
         sections.push(Section {
-            name: "findings",
+            name: FINDINGS,
             head: format!(
                 "<details><summary>Findings ({})</summary>\n\n| level | code | where | message |\n|---|---|---|---|\n",
                 report.findings.len()
@@ -462,12 +509,31 @@ pub fn summary(report: &CiReport<'_, '_>, diagram: Result<&str, &str>, limit: us
             tail: "\n</details>\n\n".to_string(),
         });
     }
-    fit(sections, limit)
+    fit(sections, limit, has_all)
 }
 
+/// The summary [`summary`] writes, and what it had to leave out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The Markdown: empty when not even the verdict line fits the budget.
+    pub text: String,
+    /// What was left out to stay within the budget, in words (empty when nothing was).
+    pub left_out: Vec<String>,
+    /// How many findings the findings table holds (the first ones).
+    pub findings: usize,
+    /// The bytes of the marker comment and the verdict line: the least a summary holds.
+    pub verdict_bytes: usize,
+}
+
+/// Lines of the verdict section that go in together or not at all: the marker comment and
+/// the verdict headline.
+const VERDICT_LINES: usize = 2;
+
 /// Joins the sections within `limit` bytes, cutting tables at a row and leaving out what
-/// does not fit, with a closing note.
-fn fit(sections: Vec<Section>, limit: usize) -> String {
+/// does not fit, with a closing note. Nothing is ever cut within a line: the verdict
+/// section goes in line by line (its marker comment and verdict line together, or the
+/// summary is empty), the other sections by whole rows.
+fn fit(sections: Vec<Section>, limit: usize, has_all: &str) -> Summary {
     // Room for the closing note, unless the limit is too small to hold anything else.
     let budget = if limit >= 2 * NOTE_RESERVE {
         limit - NOTE_RESERVE
@@ -476,39 +542,56 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
     };
     let mut out = String::new();
     let mut cut: Vec<String> = Vec::new();
+    let mut findings = 0;
+    let mut verdict_bytes = 0;
+    let mut verdict_cut = false;
     for (i, s) in sections.into_iter().enumerate() {
-        if out.len() + s.len() <= budget {
+        if i == 0 {
+            let lines: Vec<&str> = s.head.split_inclusive('\n').collect();
+            verdict_bytes = lines.iter().take(VERDICT_LINES).map(|l| l.len()).sum();
+        }
+        if !verdict_cut && out.len() + s.len() <= budget {
             out.push_str(&s.head);
             for r in &s.rows {
                 out.push_str(r);
             }
             out.push_str(&s.tail);
+            if s.name == FINDINGS {
+                findings = s.rows.len();
+            }
             continue;
         }
         if i == 0 {
-            // The verdict always goes in: whole lines while they fit (the verdict line comes
-            // first), else as many characters as fit.
-            let mut end = budget.min(s.head.len());
-            while !s.head.is_char_boundary(end) {
-                end -= 1;
+            // The verdict always leads: whole lines while they fit, the first two (the
+            // marker and the verdict line) within the limit itself, else nothing at all.
+            if verdict_bytes > limit {
+                return Summary {
+                    text: String::new(),
+                    left_out: vec!["everything".to_string()],
+                    findings: 0,
+                    verdict_bytes,
+                };
             }
-            if let Some(nl) = s.head[..end].rfind('\n') {
-                end = nl + 1;
+            let lines: Vec<&str> = s.head.split_inclusive('\n').collect();
+            let mut k = 0;
+            for l in &lines {
+                if k >= VERDICT_LINES && out.len() + l.len() > budget {
+                    break;
+                }
+                out.push_str(l);
+                k += 1;
             }
-            out.push_str(&s.head[..end]);
-            let left = s.head[end..]
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .count();
+            let left = lines[k..].iter().filter(|l| !l.trim().is_empty()).count();
             if left > 0 {
                 cut.push(format!(
                     "the last {left} {} of the verdict section",
                     if left == 1 { "line" } else { "lines" }
                 ));
             }
+            verdict_cut = true;
             continue;
         }
-        if s.rows.is_empty() || out.len() + s.head.len() + s.tail.len() > budget {
+        if verdict_cut || s.rows.is_empty() || out.len() + s.head.len() + s.tail.len() > budget {
             cut.push(s.name.to_string());
             continue;
         }
@@ -522,6 +605,9 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
             kept += 1;
         }
         out.push_str(&s.tail);
+        if s.name == FINDINGS {
+            findings = kept;
+        }
         cut.push(format!(
             "{} of {} rows of {}",
             s.rows.len() - kept,
@@ -531,12 +617,12 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
     }
     if !cut.is_empty() {
         let mut note = format!(
-            "> **Note:** this summary was cut to stay within {limit} bytes; left out: {}. The JSON report (`--json`) has everything.\n",
+            "> **Note:** this summary was cut to stay within {limit} bytes; left out: {}. {has_all}\n",
             cut.join("; ")
         );
         if out.len() + note.len() > limit {
             note = format!(
-                "> **Note:** this summary was cut to stay within {limit} bytes. The JSON report (`--json`) has everything.\n"
+                "> **Note:** this summary was cut to stay within {limit} bytes. {has_all}\n"
             );
         }
         // Under a limit too small for any note, the limit wins.
@@ -544,7 +630,12 @@ fn fit(sections: Vec<Section>, limit: usize) -> String {
             out.push_str(&note);
         }
     }
-    out
+    Summary {
+        text: out,
+        left_out: cut,
+        findings,
+        verdict_bytes,
+    }
 }
 
 #[cfg(test)]
@@ -559,6 +650,43 @@ mod tests {
         assert_eq!(code("a\nb\r|c"), "`a\\nb\\r|c`");
         assert_eq!(cell("a|b"), "`a\\|b`");
         assert_eq!(code("\u{202e}x"), "`\\u{202e}x`");
+    }
+
+    #[test]
+    fn why_puts_patterns_and_keys_in_code_spans() {
+        use crate::changes::commits::{Commit, Detector};
+        let detect = crate::changes::commits::DetectSpec {
+            identities: vec!["*|<b>@x.example>*".to_string()],
+            ..Default::default()
+        };
+        let d = Detector::new(&detect);
+        let commit = |author: &str, trailers: &[(&str, &str)]| Commit {
+            id: "0".repeat(40),
+            author: author.to_string(),
+            subject: "s".to_string(),
+            trailers: trailers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let whys: Vec<String> = [
+            commit("Claude <noreply@anthropic.com>", &[]),
+            commit("a |<b>@x.example> b", &[]),
+            commit("me <me@x>", &[("Assisted-by", "x")]),
+        ]
+        .iter()
+        .map(|c| why_md(&d.commit(c)[0].why))
+        .collect();
+        assert_eq!(
+            whys,
+            [
+                "assistant identity `*@anthropic.com>*` (Claude (Anthropic))",
+                "assistant identity `*|<b>@x.example>*`",
+                "trailer `Assisted-by`",
+            ]
+        );
+        assert_eq!(why_md("label"), "label");
+        assert_eq!(why_md("something *new*"), "`something *new*`");
     }
 
     proptest::proptest! {

@@ -184,7 +184,7 @@ pub fn impact(w: &mut dyn Write, impact: &Impact<'_>, opts: &TextOptions) -> io:
             writeln!(w, "{} {}", p.dim("because:"), inert(r))?;
         }
     }
-    changes(w, &p, impact, opts.limit, "--format json")?;
+    changes(w, &p, impact, opts.limit, "all are in --format json")?;
     if let Some(t) = &impact.changes.topology {
         topology(w, t, opts, &p)?;
     }
@@ -288,7 +288,7 @@ fn changes(
     p: &Paint,
     impact: &Impact<'_>,
     shown: usize,
-    json: &str,
+    all_in: &str,
 ) -> io::Result<()> {
     if let Some(d) = &impact.changes.diff {
         let base = match &d.merge_base {
@@ -336,7 +336,7 @@ fn changes(
         }
     }
     and_more(w, p, "", impact.changes.changed.len(), shown, |n| {
-        format!("{n} more changed inputs (all are in {json})")
+        format!("{n} more changed inputs ({all_in})")
     })?;
     for i in impact.changes.ignored.iter().take(shown) {
         let status = i.status.map(|s| format!(" ({s})")).unwrap_or_default();
@@ -349,7 +349,7 @@ fn changes(
         )?;
     }
     and_more(w, p, "", impact.changes.ignored.len(), shown, |n| {
-        format!("{n} more ignored files (all are in {json})")
+        format!("{n} more ignored files ({all_in})")
     })?;
     for u in &impact.changes.unmapped {
         writeln!(
@@ -715,11 +715,14 @@ pub fn spof(
 
 /// Writes the report of `blast ci`: the risk and what the change reaches, the AI-assisted
 /// commits, the approvals, and the verdict last. Every name passes through
-/// [`inert`](super::inert), so no line can be read as a CI runner's command.
+/// [`inert`](super::inert), so no line can be read as a CI runner's command. A list cut at
+/// `opts.limit` rows says where the rest are: in `--json` when `json_written` (this run
+/// writes the JSON report), else that `--json FILE` lists them.
 pub fn ci(
     w: &mut dyn Write,
     report: &crate::analysis::ci::CiReport<'_, '_>,
     opts: &TextOptions,
+    json_written: bool,
 ) -> io::Result<()> {
     use crate::analysis::gate::Status;
     let p = Paint { color: opts.color };
@@ -749,7 +752,13 @@ pub fn ci(
         writeln!(w, "{} {}", p.dim("because:"), inert(r))?;
     }
     let shown = opts.limit;
-    changes(w, &p, impact, shown, "--json")?;
+    // Where the rows a list leaves out are: the JSON report when this run writes it.
+    let all_in = if json_written {
+        "all are in --json"
+    } else {
+        "--json FILE lists them all"
+    };
+    changes(w, &p, impact, shown, all_in)?;
     if let Some(t) = &impact.changes.topology {
         topology(w, t, opts, &p)?;
     }
@@ -784,7 +793,7 @@ pub fn ci(
             .collect();
         table(w, &["RISK", "NODE", "TIER", "OWNERS", "PATH"], &rows, &p)?;
         and_more(w, &p, "  ", key.len(), opts.limit, |n| {
-            format!("{n} more (all are in --json)")
+            format!("{n} more ({all_in})")
         })?;
     }
     let rest = summary.impacted - key.len();
@@ -824,7 +833,7 @@ pub fn ci(
             }
         }
         and_more(w, &p, "  ", report.ai.commits.len(), shown, |n| {
-            format!("{n} more (all are in --json)")
+            format!("{n} more ({all_in})")
         })?;
         for l in &report.ai.labels {
             writeln!(w, "  {}", inert(&l.line))?;
