@@ -1639,13 +1639,8 @@ fn files_from_refuses_paths_outside_the_repository() {
         .iter()
         .map(|c| c["input"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        changed,
-        [
-            "services/payment/src/lib.rs",
-            "services/cart/../payment/src/lib.rs"
-        ]
-    );
+    // The same file twice (an absolute path, and one through `..`): one change.
+    assert_eq!(changed, ["services/payment/src/lib.rs"]);
     for (list, line, bad) in [
         ("a.txt", 2, "/etc/passwd"),
         ("b.txt", 3, "../outside.rs"),

@@ -487,8 +487,12 @@ impl<'g> Resolver<'g> {
     ) -> Result<ChangeSet<'g>> {
         self.start();
         let mut set = self.resolve_inputs(inputs)?;
+        // A file listed twice, however spelled (`a/../b`, `./b`), is one change.
+        let mut seen = std::collections::HashSet::new();
         for f in files {
-            self.resolve_one(&mut set, f)?;
+            if seen.insert((normalize(&f.path), f.status)) {
+                self.resolve_one(&mut set, f)?;
+            }
         }
         self.finish(&mut set)?;
         Ok(set)

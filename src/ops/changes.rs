@@ -134,6 +134,7 @@ impl<'w> PreparedChange<'w> {
                 p.diff = Some(diff);
             }
             Some(ChangeSource::FilesFrom(path)) => {
+                p.root = repository_root(&opts.cwd).unwrap_or(p.root);
                 let bytes = if path.as_os_str() == "-" {
                     let mut b = Vec::new();
                     std::io::stdin()
@@ -187,7 +188,8 @@ impl<'w> PreparedChange<'w> {
                     })
                     .collect::<Result<_>>()?;
             }
-            None => {}
+            // Paths named on the command line are repository paths too.
+            None => p.root = repository_root(&opts.cwd).unwrap_or(p.root),
         }
         if let (Some(git), Some(diff)) = (&p.git, &p.diff) {
             let graphs = graph_sources(ws, &opts.cwd, git.root());
@@ -560,6 +562,12 @@ impl PreparedChange<'_> {
             owners: crate::analysis::gate::OwnerSets::of(&impact),
         })
     }
+}
+
+/// The top folder of the git work tree holding `cwd`, if any (paths are relative to it,
+/// wherever `blast.toml` sits).
+fn repository_root(cwd: &Path) -> Option<PathBuf> {
+    Git::discover(cwd).ok().map(|g| g.root().to_path_buf())
 }
 
 fn diff_info(diff: &Diff) -> DiffInfo {
