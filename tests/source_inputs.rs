@@ -440,6 +440,59 @@ spec: {selector: {app: redis}}
     );
 }
 
+/// A kustomize patch (a Deployment without containers, a Service without selector) never
+/// replaces the full definition, whichever file comes first.
+#[test]
+fn k8s_partial_copy_never_replaces_the_full_one() {
+    let base = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: shop/web, env: [{name: DB, value: "db:5432"}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: postgres}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {selector: {app: db}}
+"#;
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 5\n---\napiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {ports: [{port: 5433}]}\n";
+    // Base before overlay, then overlay before base.
+    for (b, o) in [("base", "overlays"), ("x-base", "a-overlays")] {
+        let d = tempfile::tempdir().unwrap();
+        let d = d.path();
+        write(d, &format!("k/{b}/all.yaml"), base);
+        write(d, &format!("k/{o}/patch.yaml"), patch);
+        assert_eq!(edges(d, &["--k8s", "k"]), ["web -> db data"], "{b} {o}");
+        let out = blast(d, &["graph", "--k8s", "k"]);
+        assert!(out.stdout.contains(&format!(
+            "k/{o}/patch.yaml:2: warning[duplicate-object]: Deployment 'default/web' is also defined in k/{b}/all.yaml:2; using that definition: this one has no containers and looks like a kustomize patch\n  note: see also k/{b}/all.yaml:2\n  help: blast does not apply patches: point --k8s at the output of `kustomize build` (or leave the overlay folder out)\n"
+        )), "{}", out.stdout);
+        assert!(out.stdout.contains(&format!(
+            "k/{o}/patch.yaml:8: warning[duplicate-object]: Service 'default/db' is also defined in k/{b}/all.yaml:20; using that definition: this one has no selector or externalName and looks like a kustomize patch\n"
+        )), "{}", out.stdout);
+        assert!(out.stdout.contains("  db   datastore"), "{}", out.stdout);
+    }
+    // Two full copies: the later one is used, as before.
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    write(d, "k/a.yaml", base);
+    write(d, "k/b.yaml", &base.replace("db:5432", "cache:6379"));
+    let out = blast(d, &["graph", "--k8s", "k"]);
+    assert!(out.stdout.contains("k/b.yaml:2: warning[duplicate-object]: Deployment 'default/web' is also defined in k/a.yaml; using this later definition\n"), "{}", out.stdout);
+}
+
 /// `kustomize build` and `helm template` output holds thousands of documents: the YAML
 /// reader's document budget grows with the file (it stopped at 1,024).
 #[test]

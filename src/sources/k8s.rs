@@ -24,7 +24,9 @@
 //!   with the graph. A policy that selects no workload is a warning here.
 //!
 //! The same object (kind, namespace, name) defined twice is a warning; the later
-//! definition is used, as `kubectl apply` would.
+//! definition is used, as `kubectl apply` would, except that a copy without dependency
+//! evidence (no containers, no selector, no data: a kustomize patch) never replaces one
+//! with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -389,6 +391,33 @@ impl<'de> Deserialize<'de> for Object {
     }
 }
 
+/// What a copy of an object lacks to be evidence of dependencies (a workload or Pod
+/// without containers, a Service without selector or external name, a ConfigMap without
+/// data), if it lacks it: such a copy is usually a kustomize patch.
+fn lacks_evidence(body: &Body) -> Option<&'static str> {
+    let no_containers = |p: &PodSpec| {
+        (p.containers.is_empty() && p.init_containers.is_empty()).then_some("no containers")
+    };
+    match body {
+        Body::Workload(t) => no_containers(&t.spec),
+        Body::Pod(p) => no_containers(p),
+        Body::Service(s) => (s.selector.as_ref().is_none_or(BTreeMap::is_empty)
+            && s.external_name.is_none()
+            && s.type_.as_deref() != Some("ExternalName"))
+        .then_some("no selector or externalName"),
+        Body::ConfigMap(data) => data.is_empty().then_some("no data"),
+        Body::Policy(_) | Body::Other => None,
+    }
+}
+
+/// `file:line` (or the file alone).
+fn at_line(l: &Location) -> String {
+    match l.line {
+        Some(n) => format!("{}:{n}", l.file.display()),
+        None => l.file.display().to_string(),
+    }
+}
+
 /// Whether objects of `kind` hold other objects in `items` (`List`, `PodList`, ...).
 fn is_list(kind: &str) -> bool {
     kind.ends_with("List")
@@ -590,28 +619,65 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>
                 None => "default".into(),
             };
             let key = (o.kind.clone(), ns.clone(), name.clone());
-            if let Some((pf, _)) = objects.get(&key) {
+            if let Some((pf, prev)) = objects.get(&key) {
                 let shown = if cluster_scoped {
                     name.clone()
                 } else {
                     format!("{ns}/{name}")
                 };
-                let mut finding = Finding::new(
-                    Code::DuplicateObject,
-                    format!(
-                        "{} '{shown}' is also defined in {}; using this later definition",
-                        o.kind,
-                        files[*pf].display()
-                    ),
-                )
-                .with_nodes([name.as_str()])
-                .at(Location {
+                let here = Location {
                     file: f.clone(),
                     line: o.line,
                     column: None,
-                });
-                finding.related = Some(Location::file(&files[*pf]));
-                findings.push(finding);
+                };
+                let there = Location {
+                    file: files[*pf].clone(),
+                    line: prev.line,
+                    column: None,
+                };
+                // A copy without dependency evidence (a kustomize patch: `replicas: 5` and
+                // no containers) never replaces one with it, whichever comes first.
+                let partial = match (lacks_evidence(&prev.body), lacks_evidence(&o.body)) {
+                    (None, Some(lack)) => Some((here.clone(), there.clone(), lack, false)),
+                    (Some(lack), None) => Some((there.clone(), here.clone(), lack, true)),
+                    _ => None,
+                };
+                let finding = match partial {
+                    Some((patch, used, lack, replace)) => {
+                        let mut finding = Finding::new(
+                            Code::DuplicateObject,
+                            format!(
+                                "{} '{shown}' is also defined in {}; using that definition: this one has {lack} and looks like a kustomize patch",
+                                o.kind,
+                                at_line(&used)
+                            ),
+                        )
+                        .with_nodes([name.as_str()])
+                        .at(patch)
+                        .with_help("blast does not apply patches: point --k8s at the output of `kustomize build` (or leave the overlay folder out)");
+                        finding.related = Some(used);
+                        findings.push(finding);
+                        if !replace {
+                            continue;
+                        }
+                        None
+                    }
+                    None => {
+                        let mut finding = Finding::new(
+                            Code::DuplicateObject,
+                            format!(
+                                "{} '{shown}' is also defined in {}; using this later definition",
+                                o.kind,
+                                files[*pf].display()
+                            ),
+                        )
+                        .with_nodes([name.as_str()])
+                        .at(here);
+                        finding.related = Some(Location::file(&files[*pf]));
+                        Some(finding)
+                    }
+                };
+                findings.extend(finding);
             } else {
                 order.push(key.clone());
             }
