@@ -186,10 +186,16 @@ fn missing_and_unreadable_files() {
         "{e}"
     );
     assert!(e.contains("help: check the path"), "{e}");
+    // A folder, and a missing file without an extension: neither is "an unknown type".
     let e = fails(&["graphs/small"]);
-    assert!(
-        e.starts_with("error: graphs/small: unknown graph file type"),
-        "{e}"
+    assert_eq!(
+        e,
+        "error: graphs/small: is a folder; --graph (-g) takes graph files, not folders\n  help: name the graph files (*.json, *.toml, *.yaml, *.yml) one by one; for a folder of Kubernetes manifests use --k8s, for a Cargo workspace --cargo\n"
+    );
+    let e = fails(&["nope"]);
+    assert_eq!(
+        e,
+        "error: nope: No such file or directory (os error 2)\n  help: check the path (paths on the command line are relative to the working directory, paths in blast.toml to its folder)\n"
     );
     let e = fails(&["graphs/invalid/unknown-extension.txt"]);
     assert!(

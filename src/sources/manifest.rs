@@ -519,6 +519,17 @@ pub(crate) fn reserve_for_json(builder: &mut GraphBuilder, len: usize) {
 /// Loads a native graph file.
 pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
     let _t = crate::timing::Phase::start("parse graph file");
+    // Before the extension: a missing file or a folder is not an unknown file type.
+    match std::fs::metadata(path) {
+        Err(e) => return Err(crate::Error::io(path, e)),
+        Ok(m) if m.is_dir() => {
+            return Err(crate::Error::Usage(format!(
+                "{}: is a folder; --graph (-g) takes graph files, not folders\n  help: name the graph files (*.json, *.toml, *.yaml, *.yml) one by one; for a folder of Kubernetes manifests use --k8s, for a Cargo workspace --cargo",
+                crate::report::inert(&path.display().to_string())
+            )));
+        }
+        Ok(_) => {}
+    }
     let format = Format::from_path(path)?;
     let bytes = text::read(path)?;
     if text::without_bom(&bytes)
