@@ -825,6 +825,27 @@ fn traces_in_both_shapes_and_bad_input() {
         "{}",
         out.stderr
     );
+    // An empty id is blank, like "  " (it was dropped, and the file then said it held
+    // no links).
+    for (name, parent, child) in [
+        ("empty.json", "", "b"),
+        ("spaces.json", "  ", "b"),
+        ("both.json", "", ""),
+    ] {
+        write(
+            d,
+            name,
+            &format!(r#"{{"data":[{{"parent":"{parent}","child":"{child}","callCount":3}}]}}"#),
+        );
+        let out = blast(d, &["graph", "--jaeger", name]);
+        assert_eq!(out.code, 2, "{name}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: the graph has 1 error:\n{name}:1:20: error[blank-id]: the node id '{parent}' is blank\n  help: give the node a name, or fix the reference that names it\n"
+            )
+        );
+    }
 }
 
 #[test]
