@@ -21,7 +21,8 @@
 //!   components by image, exactly as for Compose).
 //! * **NetworkPolicies** (ingress rules with pod and namespace selectors) are recorded as
 //!   evidence of allowed traffic, not as edges; `blast check` reports where they disagree
-//!   with the graph. A policy that selects no workload is a warning here.
+//!   with the graph. A policy that selects no workload is a warning here. Rule `ports`
+//!   are not read: the checks consider who may connect, not on which port.
 //!
 //! The same object (kind, namespace, name) defined twice is a warning; the later
 //! definition is used, as `kubectl apply` would, except that a copy without dependency
