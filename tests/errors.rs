@@ -451,3 +451,39 @@ fn owners_in_another_order_agree_and_other_owners_conflict() {
         out.stderr
     );
 }
+
+/// A TOML duplicate key is named, in graph files and in blast.toml, as YAML's are.
+#[test]
+fn toml_duplicate_keys_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, message) in [
+        (
+            "[[nodes]]\nid = \"a\"\ntier = 1\ntier = 2\n",
+            ":4:1: duplicate key 'tier'",
+        ),
+        (
+            "nodes = [{id = \"a\", tier = 1, tier = 2}]\n",
+            ":1:31: duplicate key 'tier'",
+        ),
+        (
+            "[[nodes]]\nid = \"a\"\n\"ti er\" = 1\n\"ti er\" = 2\n",
+            ":4:1: duplicate key 'ti er'",
+        ),
+    ] {
+        let f = crate::util::write_file(dir.path(), "dupkey.toml", text);
+        let out = expect(2, &["graph", "-g", &f]);
+        assert_eq!(out.stderr, format!("error: {f}{message}\n"));
+    }
+    std::fs::write(dir.path().join("blast.toml"), "[policy]\n[policy]\n").unwrap();
+    let out = crate::util::run(
+        crate::util::blast_in(dir.path()),
+        &["graph", "-g", "dupkey.toml"],
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("blast.toml:2:2: duplicate key 'policy'"),
+        "{}",
+        out.stderr
+    );
+}

@@ -653,9 +653,24 @@ pub(crate) fn load_json_serde(
         })
 }
 
+/// toml's message, naming the key of a "duplicate key" (as the YAML reader does).
+pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim_end().to_string();
+    if msg == "duplicate key"
+        && let Some(key) = e
+            .span()
+            .and_then(|s| text.get(s))
+            .map(|k| k.trim().trim_matches(['"', '\'']))
+            .filter(|k| !k.is_empty() && !k.contains('\n'))
+    {
+        return format!("duplicate key '{key}'");
+    }
+    msg
+}
+
 /// A TOML error with its position.
 pub(crate) fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> crate::error::Error {
-    let msg = e.message().trim_end().to_string();
+    let msg = toml_message(text, e);
     match e.span() {
         Some(span) => parse_error_at(path, text.as_bytes(), span.start, msg),
         None => parse_error(path, None, msg),
