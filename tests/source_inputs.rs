@@ -757,7 +757,7 @@ spec: {type: database, owner: web-team}
     assert_eq!(out.code, 2);
     assert!(
         out.stderr.contains(
-            "error: bad.yaml:2: component 'x': annotation 'blast-radius/tier' is 'high', not a tier"
+            "error: bad.yaml:3: component 'x': annotation 'blast-radius/tier' is 'high', not a tier"
         ),
         "{}",
         out.stderr
