@@ -567,6 +567,10 @@ spec:
   selector: {app: "{{ .Values.app }}"}
 ---
 apiVersion: v1
+kind: ServiceAccount
+metadata: {name: "{{ .Release.Name }}-sa"}
+---
+apiVersion: v1
 kind: ConfigMap
 metadata: {name: prom}
 data:

@@ -452,6 +452,14 @@ const HELM_HELP: &str = "run `helm template` and point --k8s at its output";
 /// value: its name, namespace, labels or selector. ConfigMap data may hold `{{ }}`
 /// legitimately (Prometheus and Grafana templates) and is not looked at.
 fn unrendered(o: &Object) -> Option<(String, String)> {
+    // Kinds blast does not read are ignored, templated or not.
+    let read = matches!(
+        o.kind.as_str(),
+        "CronJob" | "Pod" | "Service" | "ConfigMap" | "NetworkPolicy" | "Namespace"
+    ) || WORKLOADS.contains(&o.kind.as_str());
+    if !read {
+        return None;
+    }
     let templated = |v: &str| v.contains("{{");
     for (field, v) in [
         ("metadata.name", &o.meta.name),
