@@ -209,9 +209,7 @@ impl Config {
                 .span()
                 .map(|s| crate::sources::locate::line_col(text.as_bytes(), s.start))
                 .unzip();
-            let message = e
-                .message()
-                .trim_end()
+            let message = crate::sources::manifest::toml_message(text, &e)
                 .replace("unknown field", "unknown key");
             Error::Config {
                 location: Location {

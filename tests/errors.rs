@@ -186,10 +186,16 @@ fn missing_and_unreadable_files() {
         "{e}"
     );
     assert!(e.contains("help: check the path"), "{e}");
+    // A folder, and a missing file without an extension: neither is "an unknown type".
     let e = fails(&["graphs/small"]);
-    assert!(
-        e.starts_with("error: graphs/small: unknown graph file type"),
-        "{e}"
+    assert_eq!(
+        e,
+        "error: graphs/small: is a folder; --graph (-g) takes graph files, not folders\n  help: name the graph files (*.json, *.toml, *.yaml, *.yml) one by one; for a folder of Kubernetes manifests use --k8s, for a Cargo workspace --cargo\n"
+    );
+    let e = fails(&["nope"]);
+    assert_eq!(
+        e,
+        "error: nope: No such file or directory (os error 2)\n  help: check the path (paths on the command line are relative to the working directory, paths in blast.toml to its folder)\n"
     );
     let e = fails(&["graphs/invalid/unknown-extension.txt"]);
     assert!(
@@ -441,6 +447,42 @@ fn owners_in_another_order_agree_and_other_owners_conflict() {
     let out = expect(2, &["graph", "-g", &one, "-g", &three, "--no-cache"]);
     assert!(
         out.stderr.contains("conflicting-attribute"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A TOML duplicate key is named, in graph files and in blast.toml, as YAML's are.
+#[test]
+fn toml_duplicate_keys_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, message) in [
+        (
+            "[[nodes]]\nid = \"a\"\ntier = 1\ntier = 2\n",
+            ":4:1: duplicate key 'tier'",
+        ),
+        (
+            "nodes = [{id = \"a\", tier = 1, tier = 2}]\n",
+            ":1:31: duplicate key 'tier'",
+        ),
+        (
+            "[[nodes]]\nid = \"a\"\n\"ti er\" = 1\n\"ti er\" = 2\n",
+            ":4:1: duplicate key 'ti er'",
+        ),
+    ] {
+        let f = crate::util::write_file(dir.path(), "dupkey.toml", text);
+        let out = expect(2, &["graph", "-g", &f]);
+        assert_eq!(out.stderr, format!("error: {f}{message}\n"));
+    }
+    std::fs::write(dir.path().join("blast.toml"), "[policy]\n[policy]\n").unwrap();
+    let out = crate::util::run(
+        crate::util::blast_in(dir.path()),
+        &["graph", "-g", "dupkey.toml"],
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("blast.toml:2:2: duplicate key 'policy'"),
         "{}",
         out.stderr
     );

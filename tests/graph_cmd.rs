@@ -170,3 +170,32 @@ fn wide_characters_keep_text_columns_aligned() {
     let out = ok(&["impact", "支付", "-g", &g, "--no-cache"]).stdout;
     assert!(out.contains("  critical  支付      0     no"), "{out}");
 }
+
+/// `provenance` items are sorted (source, file, line), not in `-g` order: the JSON is
+/// byte-identical whatever order the overlays are given in.
+#[test]
+fn json_does_not_depend_on_the_order_of_graph_files() {
+    let d = tempfile::tempdir().unwrap();
+    let a = crate::util::write_file(
+        d.path(),
+        "b-first.toml",
+        "nodes = [{id = \"a\", tier = 1}, {id = \"b\", depends_on = [\"a\"]}]\n",
+    );
+    let b = crate::util::write_file(
+        d.path(),
+        "a-second.toml",
+        "nodes = [{id = \"a\", owners = [\"@x\"]}, {id = \"b\", depends_on = [\"a\"]}]\n",
+    );
+    let one = ok(&["graph", "--format", "json", "-g", &a, "-g", &b]).stdout;
+    let two = ok(&["graph", "--format", "json", "-g", &b, "-g", &a]).stdout;
+    assert_eq!(one, two);
+    let v: Value = serde_json::from_str(&one).unwrap();
+    let files: Vec<&str> = v["edges"][0]["provenance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, [b.as_str(), a.as_str()]);
+    assert_eq!(v["nodes"][0]["provenance"], v["edges"][0]["provenance"]);
+}

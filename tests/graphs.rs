@@ -258,3 +258,66 @@ fn the_example_graph_is_what_the_readme_says() {
     );
     assert!(g.dependencies().any(|d| d.optional()));
 }
+
+/// In YAML, an unquoted id that looks like a number or boolean is the text as written,
+/// wherever it appears; JSON and TOML still want strings.
+#[test]
+fn yaml_ids_are_text_as_written_everywhere() {
+    let d = tempfile::tempdir().unwrap();
+    let g = crate::util::write_file(
+        d.path(),
+        "g.yaml",
+        "nodes:\n  - id: 1.10\n  - id: no\n  - id: 007\n  - id: api\n    depends_on: [1.10, no, {id: 007}, 0x1F]\n  - id: 0x1F\n  - id: web\n    part_of: 1.10\n    aliases: [1.20]\nedges:\n  - {from: web, to: no}\n  - {from: 1.10, to: 007}\n",
+    );
+    let out = crate::util::ok(&["graph", "-g", &g, "--format", "json"]);
+    let v = crate::util::json(&out);
+    let mut edges: Vec<String> = v["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} -> {}",
+                e["from"].as_str().unwrap(),
+                e["to"].as_str().unwrap()
+            )
+        })
+        .collect();
+    edges.sort();
+    assert_eq!(
+        edges,
+        [
+            "1.10 -> 007",
+            "api -> 007",
+            "api -> 0x1F",
+            "api -> 1.10",
+            "api -> no",
+            "web -> no"
+        ]
+    );
+    let j = crate::util::write_file(
+        d.path(),
+        "g.json",
+        r#"{"nodes":[{"id":"a","depends_on":[1.5]}]}"#,
+    );
+    let out = crate::util::expect(2, &["graph", "-g", &j]);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {j}:1:37: invalid type: floating point `1.5`, expected a node id, or a table with `id`, `kind` and `optional`\n"
+        )
+    );
+    let t = crate::util::write_file(
+        d.path(),
+        "g.toml",
+        "[[nodes]]\nid = \"a\"\ndepends_on = [false]\n",
+    );
+    let out = crate::util::expect(2, &["graph", "-g", &t]);
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: {t}:3:15: invalid type: boolean `false`, expected a node id"
+        )),
+        "{}",
+        out.stderr
+    );
+}

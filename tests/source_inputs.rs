@@ -440,6 +440,215 @@ spec: {selector: {app: redis}}
     );
 }
 
+/// A kustomize patch (a Deployment without containers, a Service without selector) never
+/// replaces the full definition, whichever file comes first.
+#[test]
+fn k8s_partial_copy_never_replaces_the_full_one() {
+    let base = r#"apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: shop/web, env: [{name: DB, value: "db:5432"}]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: db, image: postgres}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {selector: {app: db}}
+"#;
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 5\n---\napiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {ports: [{port: 5433}]}\n";
+    // Base before overlay, then overlay before base.
+    for (b, o) in [("base", "overlays"), ("x-base", "a-overlays")] {
+        let d = tempfile::tempdir().unwrap();
+        let d = d.path();
+        write(d, &format!("k/{b}/all.yaml"), base);
+        write(d, &format!("k/{o}/patch.yaml"), patch);
+        assert_eq!(edges(d, &["--k8s", "k"]), ["web -> db data"], "{b} {o}");
+        let out = blast(d, &["graph", "--k8s", "k"]);
+        assert!(out.stdout.contains(&format!(
+            "k/{o}/patch.yaml:2: warning[duplicate-object]: Deployment 'default/web' is also defined in k/{b}/all.yaml:2; using that definition: this one has no containers and looks like a kustomize patch\n  note: see also k/{b}/all.yaml:2\n  help: blast does not apply patches: point --k8s at the output of `kustomize build` (or leave the overlay folder out)\n"
+        )), "{}", out.stdout);
+        assert!(out.stdout.contains(&format!(
+            "k/{o}/patch.yaml:8: warning[duplicate-object]: Service 'default/db' is also defined in k/{b}/all.yaml:20; using that definition: this one has no selector or externalName and looks like a kustomize patch\n"
+        )), "{}", out.stdout);
+        assert!(out.stdout.contains("  db   datastore"), "{}", out.stdout);
+    }
+    // Two full copies: the later one is used, as before.
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    write(d, "k/a.yaml", base);
+    write(d, "k/b.yaml", &base.replace("db:5432", "cache:6379"));
+    let out = blast(d, &["graph", "--k8s", "k"]);
+    assert!(out.stdout.contains("k/b.yaml:2: warning[duplicate-object]: Deployment 'default/web' is also defined in k/a.yaml; using this later definition\n"), "{}", out.stdout);
+}
+
+/// A document that is not a mapping (a JSON 6902 patch, an Ansible playbook, a bare word)
+/// is skipped with a warning; the rest of the folder is read.
+#[test]
+fn k8s_skips_documents_that_are_not_objects() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    write(
+        d,
+        "k/app.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: w, image: x, env: [{name: A, value: 'api:80'}]}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, labels: {app: api}}\nspec: {containers: [{name: a, image: x}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec: {selector: {app: api}}\n",
+    );
+    write(
+        d,
+        "k/patches/replicas.yaml",
+        "- op: replace\n  path: /spec/replicas\n  value: 3\n",
+    );
+    write(
+        d,
+        "k/playbook.yaml",
+        "- hosts: all\n  tasks: []\n---\njust a word\n---\n42\n",
+    );
+    assert_eq!(edges(d, &["--k8s", "k"]), ["web -> api sync"]);
+    let out = blast(d, &["graph", "--k8s", "k"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let warnings: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("warning["))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "k/patches/replicas.yaml:1: warning[degraded-source]: skipped a document that is a list, not a Kubernetes object (a JSON 6902 patch or an Ansible playbook?)",
+            "k/playbook.yaml:1: warning[degraded-source]: skipped a document that is a list, not a Kubernetes object (a JSON 6902 patch or an Ansible playbook?)",
+            "k/playbook.yaml:4: warning[degraded-source]: skipped a document that is a string, not a Kubernetes object",
+            "k/playbook.yaml:6: warning[degraded-source]: skipped a document that is a number, not a Kubernetes object",
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("  help: --k8s reads Kubernetes objects (mappings with `kind` and `metadata`): move other YAML out of the folder, or point --k8s at rendered output (`kustomize build`)\n"), "{}", out.stdout);
+}
+
+/// Unrendered Helm templates: objects whose name or selector is a template are skipped
+/// with a warning, a folder's file that does not parse is skipped, a named one is an
+/// error that says what to do; ConfigMap data may hold `{{ }}`.
+#[test]
+fn k8s_unrendered_helm_templates() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    write(
+        d,
+        "chart/templates/service.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ include \"chart.fullname\" . }}\nspec:\n  selector: {app: web}\n",
+    );
+    write(
+        d,
+        "chart/templates/all.yaml",
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: "{{ .Release.Name }}-web"
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: x}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: "{{ .Values.app }}"}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: "{{ .Release.Name }}-sa"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: prom}
+data:
+  alert.tmpl: '{{ define "x" }}db:5432{{ end }}'
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: alerter}
+spec:
+  containers: [{name: p, image: x}]
+  volumes: [{name: c, configMap: {name: prom}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, labels: {app: db}}
+spec: {containers: [{name: d, image: x}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec: {selector: {app: db}}
+"#,
+    );
+    assert_eq!(edges(d, &["--k8s", "chart"]), ["alerter -> db data"]);
+    let out = blast(d, &["graph", "--k8s", "chart"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let warnings: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("warning[") || l.contains("help:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "chart/templates/all.yaml:2: warning[degraded-source]: skipped Deployment with metadata.name `{{ .Release.Name }}-web`: an unrendered Helm template",
+            "  help: run `helm template` and point --k8s at its output",
+            "chart/templates/all.yaml:11: warning[degraded-source]: skipped Service with selector app `{{ .Values.app }}`: an unrendered Helm template",
+            "  help: run `helm template` and point --k8s at its output",
+            "chart/templates/service.yaml:4:9: warning[degraded-source]: skipped: an unrendered Helm template (the file holds `{{ }}` and does not parse: expected text, not a list or a table)",
+            "  help: run `helm template` and point --k8s at its output",
+        ],
+        "{}",
+        out.stdout
+    );
+    // Named on the command line, the file that does not parse is an error, with help.
+    let out = blast(d, &["graph", "--k8s", "chart/templates/service.yaml"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "error: chart/templates/service.yaml:4:9: expected text, not a list or a table\n  help: the file holds `{{ }}`: it looks like an unrendered Helm template; run `helm template` and point --k8s at its output\n"
+    );
+}
+
+/// A Job or Pod with only `generateName: db-migrate-` is named `db-migrate`.
+#[test]
+fn k8s_generate_name_names_the_workload() {
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    write(
+        d,
+        "job.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: db-migrate-}\nspec:\n  template:\n    spec: {containers: [{name: m, image: x, env: [{name: DB, value: 'db:5432'}]}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: db, labels: {app: db}}\nspec: {containers: [{name: d, image: postgres}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {selector: {app: db}}\n",
+    );
+    assert_eq!(edges(d, &["--k8s", "job.yaml"]), ["db-migrate -> db data"]);
+    // Neither a name nor a usable prefix: still an error.
+    write(
+        d,
+        "bad.yaml",
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: '-'}\n",
+    );
+    let out = blast(d, &["graph", "--k8s", "bad.yaml"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr,
+        "error: bad.yaml:2: Job has no metadata.name\n  help: give it a name (metadata: {name: my-service}) or a generateName; blast reads manifests as they are applied, not templates\n"
+    );
+}
+
 /// `kustomize build` and `helm template` output holds thousands of documents: the YAML
 /// reader's document budget grows with the file (it stopped at 1,024).
 #[test]
@@ -552,7 +761,7 @@ spec: {type: database, owner: web-team}
     assert_eq!(out.code, 2);
     assert!(
         out.stderr.contains(
-            "error: bad.yaml:2: component 'x': annotation 'blast-radius/tier' is 'high', not a tier"
+            "error: bad.yaml:3: component 'x': annotation 'blast-radius/tier' is 'high', not a tier"
         ),
         "{}",
         out.stderr
@@ -620,6 +829,27 @@ fn traces_in_both_shapes_and_bad_input() {
         "{}",
         out.stderr
     );
+    // An empty id is blank, like "  " (it was dropped, and the file then said it held
+    // no links).
+    for (name, parent, child) in [
+        ("empty.json", "", "b"),
+        ("spaces.json", "  ", "b"),
+        ("both.json", "", ""),
+    ] {
+        write(
+            d,
+            name,
+            &format!(r#"{{"data":[{{"parent":"{parent}","child":"{child}","callCount":3}}]}}"#),
+        );
+        let out = blast(d, &["graph", "--jaeger", name]);
+        assert_eq!(out.code, 2, "{name}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "error: the graph has 1 error:\n{name}:1:20: error[blank-id]: the node id '{parent}' is blank\n  help: give the node a name, or fix the reference that names it\n"
+            )
+        );
+    }
 }
 
 #[test]

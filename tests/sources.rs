@@ -861,7 +861,7 @@ fn backstage_annotations_and_names_that_cannot_be_read_are_errors() {
     );
     assert!(
         out.stderr.contains(
-            "typo.yaml:2: component 'shop-web': annotation 'blast-radius/customer-facing' is 'yes', not \"true\" or \"false\""
+            "typo.yaml:6: component 'shop-web': annotation 'blast-radius/customer-facing' is 'yes', not \"true\" or \"false\""
         ),
         "{}",
         out.stderr

@@ -21,7 +21,8 @@
 //! are one entry with several `provenance` items, each `{source, file, line?, evidence?,
 //! attributes?}` (`attributes`: `target` for Cargo platforms, `calls` and `errors` for
 //! traces, `profiles` for Compose). The implicit `part_of` edges are not listed (`part_of`
-//! implies them).
+//! implies them). `provenance` items are sorted by source, file, line, evidence (then the
+//! rest), so the output does not depend on the order the files were given in.
 
 use std::io::{self, Write};
 
@@ -75,6 +76,58 @@ fn origin_json(o: &Origin) -> OriginJson<'_> {
     }
 }
 
+/// The order `provenance` items are written in: by source, file, line, evidence, then the
+/// rest of the item, whatever order the files were loaded in.
+type OriginKey<'o> = (&'o str, String, Option<u32>, Option<&'o str>, &'o [u8]);
+
+fn origin_key<'o>(o: &OriginJson<'o>, json: &'o [u8]) -> OriginKey<'o> {
+    (o.source, o.file.clone(), o.line, o.evidence, json)
+}
+
+/// Each origin's rank in [`origin_key`] order (`json` holds each origin's JSON).
+fn origin_ranks(origins: &[Origin], json: &[Vec<u8>]) -> Vec<u32> {
+    let keys: Vec<_> = origins
+        .iter()
+        .zip(json)
+        .map(|(o, j)| origin_key(&origin_json(o), j))
+        .collect();
+    let mut order: Vec<u32> = (0..origins.len() as u32).collect();
+    order.par_sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
+    let mut rank = vec![0u32; origins.len()];
+    for (r, &o) in order.iter().enumerate() {
+        rank[o as usize] = r as u32;
+    }
+    rank
+}
+
+/// Appends the `provenance` array of origins `ixs`, in rank order.
+fn push_provenance<I: Iterator<Item = usize>>(
+    b: &mut Vec<u8>,
+    ixs: impl Fn() -> I,
+    origins: &[Vec<u8>],
+    rank: &[u32],
+) {
+    b.extend_from_slice(b",\"provenance\":[");
+    if ixs().is_sorted_by_key(|o| rank[o]) {
+        push_joined(b, ixs(), |b, o| b.extend_from_slice(&origins[o]));
+    } else {
+        let mut v: Vec<usize> = ixs().collect();
+        v.sort_unstable_by_key(|&o| rank[o]);
+        push_joined(b, v, |b, o| b.extend_from_slice(&origins[o]));
+    }
+    b.extend_from_slice(b"]}");
+}
+
+/// `provenance` in [`origin_key`] order: the oracle of [`push_provenance`].
+#[cfg(test)]
+fn sorted_provenance<'a>(mut v: Vec<OriginJson<'a>>) -> Vec<OriginJson<'a>> {
+    let json: Vec<Vec<u8>> = v.iter().map(|o| serde_json::to_vec(o).unwrap()).collect();
+    let mut ix: Vec<usize> = (0..v.len()).collect();
+    ix.sort_by(|&a, &b| origin_key(&v[a], &json[a]).cmp(&origin_key(&v[b], &json[b])));
+    let mut slots: Vec<Option<OriginJson<'a>>> = v.drain(..).map(Some).collect();
+    ix.into_iter().map(|i| slots[i].take().unwrap()).collect()
+}
+
 /// A path with `/` separators (stable across platforms).
 fn slash(p: &std::path::Path) -> String {
     p.to_string_lossy().replace('\\', "/")
@@ -111,7 +164,7 @@ fn node_json<'a>(n: &Node<'a>) -> NodeJson<'a> {
         paths: n.paths().collect(),
         part_of: n.part_of().map(|p| p.id().as_str()),
         aliases: n.graph().aliases(n.id().as_str()),
-        provenance: n.origins().map(origin_json).collect(),
+        provenance: sorted_provenance(n.origins().map(origin_json).collect()),
     }
 }
 
@@ -133,7 +186,7 @@ fn edge_json<'a>(e: &crate::analysis::listing::EdgeRow<'a>) -> EdgeJson<'a> {
         to: e.to.id().as_str(),
         kind: e.kind.as_str(),
         optional: e.optional,
-        provenance: e.origins.iter().map(|o| origin_json(o)).collect(),
+        provenance: sorted_provenance(e.origins.iter().map(|o| origin_json(o)).collect()),
     }
 }
 
@@ -144,7 +197,7 @@ fn push_bool(b: &mut Vec<u8>, x: bool) {
 
 /// Appends a node of the listing, the bytes serde writes for [`NodeJson`]; `origins` holds
 /// the JSON of every origin of the graph, made once.
-fn push_node(b: &mut Vec<u8>, n: &Node<'_>, origins: &[Vec<u8>]) {
+fn push_node(b: &mut Vec<u8>, n: &Node<'_>, origins: &[Vec<u8>], rank: &[u32]) {
     push_node_head(b, n);
     if let Some(t) = n.tier() {
         b.extend_from_slice(b",\"tier\":");
@@ -169,16 +222,17 @@ fn push_node(b: &mut Vec<u8>, n: &Node<'_>, origins: &[Vec<u8>]) {
         b.extend_from_slice(b",\"aliases\":");
         push_json_strs(b, aliases.iter().map(String::as_str));
     }
-    b.extend_from_slice(b",\"provenance\":[");
-    push_joined(b, n.origin_ixs(), |b, &o| {
-        b.extend_from_slice(&origins[o as usize])
-    });
-    b.extend_from_slice(b"]}");
+    push_provenance(
+        b,
+        || n.origin_ixs().iter().map(|&o| o as usize),
+        origins,
+        rank,
+    );
 }
 
 /// Appends edge row `i` of the listing, the bytes serde writes for [`EdgeJson`]; `origins`
 /// as for [`push_node`].
-fn push_edge(b: &mut Vec<u8>, edges: &EdgeRows<'_>, i: usize, origins: &[Vec<u8>]) {
+fn push_edge(b: &mut Vec<u8>, edges: &EdgeRows<'_>, i: usize, origins: &[Vec<u8>], rank: &[u32]) {
     let d = edges
         .row_declarations(i)
         .next()
@@ -191,11 +245,12 @@ fn push_edge(b: &mut Vec<u8>, edges: &EdgeRows<'_>, i: usize, origins: &[Vec<u8>
     push_json_str(b, d.kind().as_str());
     b.extend_from_slice(b",\"optional\":");
     push_bool(b, d.optional());
-    b.extend_from_slice(b",\"provenance\":[");
-    push_joined(b, edges.row_declarations(i), |b, d| {
-        b.extend_from_slice(&origins[d.origin_ix()])
-    });
-    b.extend_from_slice(b"]}");
+    push_provenance(
+        b,
+        || edges.row_declarations(i).map(|d| d.origin_ix()),
+        origins,
+        rank,
+    );
 }
 
 /// Writes the listing as JSON (one line). Nodes and edges are formatted in parallel, a run
@@ -214,14 +269,15 @@ pub fn json(w: &mut dyn Write, l: &Listing<'_>) -> io::Result<()> {
             b
         })
         .collect();
+    let rank = origin_ranks(l.graph.origins(), &origins);
     // The bytes serde writes for `{"schema":…,"nodes":[…],"edges":[…]}`.
     w.write_all(b"{\"schema\":")?;
     serde_json::to_writer(&mut w, GRAPH_SCHEMA)?;
     let nodes = |b: &mut Vec<u8>, r, _: &mut ()| {
-        push_joined(b, r, |b, i| push_node(b, &l.nodes[i], &origins))
+        push_joined(b, r, |b, i| push_node(b, &l.nodes[i], &origins, &rank))
     };
     let edges = |b: &mut Vec<u8>, r, _: &mut ()| {
-        push_joined(b, r, |b, i| push_edge(b, &l.edges, i, &origins))
+        push_joined(b, r, |b, i| push_edge(b, &l.edges, i, &origins, &rank))
     };
     w.write_all(b",\"nodes\":")?;
     write_array(

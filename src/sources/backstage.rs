@@ -178,7 +178,7 @@ struct Meta {
     name: Option<Spanned<String>>,
     namespace: Option<String>,
     #[serde(deserialize_with = "nullable")]
-    annotations: BTreeMap<String, Text>,
+    annotations: BTreeMap<String, Spanned<Text>>,
 }
 
 #[derive(Deserialize, Default, Clone, Debug)]
@@ -219,7 +219,8 @@ struct Entity {
     namespace: String,
     name: String,
     spec: Spec,
-    annotations: BTreeMap<String, String>,
+    /// Each annotation's value and line.
+    annotations: BTreeMap<String, (String, Option<u32>)>,
     file: usize,
     line: Option<u32>,
 }
@@ -440,11 +441,16 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf]) -> Result<()> {
                 }
                 continue;
             }
-            let annotations: BTreeMap<String, String> = raw
+            let annotations: BTreeMap<String, (String, Option<u32>)> = raw
                 .metadata
                 .annotations
                 .iter()
-                .map(|(k, v)| (k.clone(), v.0.clone().unwrap_or_default()))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        (v.value.0.clone().unwrap_or_default(), line_of(v)),
+                    )
+                })
                 .collect();
             let k = key(&kind.value, &ns, &name.value);
             if let Some(prev) = entities.get(&k) {
@@ -566,33 +572,32 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf]) -> Result<()> {
         }
         let Some(id) = ids.get(k) else { continue };
         let d = doc(builder, e.file);
-        let tier =
-            match e.annotations.get(TIER_ANNOTATION) {
-                None => None,
-                Some(t) => Some(t.trim().parse::<u8>().ok().and_then(Tier::new).ok_or_else(
-                    || Error::Parse {
-                        location: Location {
-                            file: files[e.file].clone(),
-                            line: e.line,
-                            column: None,
-                        },
-                        message: format!(
-                            "{} '{}': annotation '{TIER_ANNOTATION}' is '{t}', not a tier",
-                            e.kind, e.name
-                        ),
-                        help: Some("use \"0\" (most critical) to \"3\"".into()),
+        let tier = match e.annotations.get(TIER_ANNOTATION) {
+            None => None,
+            Some((t, at)) => Some(t.trim().parse::<u8>().ok().and_then(Tier::new).ok_or_else(
+                || Error::Parse {
+                    location: Location {
+                        file: files[e.file].clone(),
+                        line: at.or(e.line),
+                        column: None,
                     },
-                )?),
-            };
+                    message: format!(
+                        "{} '{}': annotation '{TIER_ANNOTATION}' is '{t}', not a tier",
+                        e.kind, e.name
+                    ),
+                    help: Some("use \"0\" (most critical) to \"3\"".into()),
+                },
+            )?),
+        };
         let customer_facing = match e.annotations.get(CUSTOMER_FACING_ANNOTATION) {
-            Some(v) if v.trim().eq_ignore_ascii_case("true") => Some(true),
-            Some(v) if v.trim().eq_ignore_ascii_case("false") => Some(false),
+            Some((v, _)) if v.trim().eq_ignore_ascii_case("true") => Some(true),
+            Some((v, _)) if v.trim().eq_ignore_ascii_case("false") => Some(false),
             // A typo must not quietly make a customer-facing node internal (lower risk).
-            Some(v) => {
+            Some((v, at)) => {
                 return Err(Error::Parse {
                     location: Location {
                         file: files[e.file].clone(),
-                        line: e.line,
+                        line: at.or(e.line),
                         column: None,
                     },
                     message: format!(

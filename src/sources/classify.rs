@@ -148,7 +148,9 @@ pub struct ClassifyConfig {
 /// Compiled classification rules.
 #[derive(Clone, Debug)]
 pub struct Classifier {
-    rules: Vec<(GlobMatcher, Class)>,
+    /// Each rule, its class, and whether it is anchored (does not start with `*`): only
+    /// those are tried on an image's repository path.
+    rules: Vec<(GlobMatcher, Class, bool)>,
 }
 
 impl Default for Classifier {
@@ -183,24 +185,46 @@ impl Classifier {
                 rules.push((
                     compile(p).map_err(|e| (format!("classify.{key}"), e))?,
                     class,
+                    !p.starts_with('*'),
                 ));
             }
         }
         for (p, class) in BUILTIN_RULES {
-            rules.push((compile(p).expect("built-in rule"), *class));
+            rules.push((
+                compile(p).expect("built-in rule"),
+                *class,
+                !p.starts_with('*'),
+            ));
         }
         Ok(Classifier { rules })
     }
 
     /// The class of a service from its image (if any) and its names.
+    ///
+    /// Tried in order: the image's repository name (`server` for
+    /// `mcr.microsoft.com/mssql/server`), its repository path (`mssql/server`) by the
+    /// patterns that do not start with `*` (so `jaegertracing/example-hotrod` is not taken
+    /// for Jaeger), then the names.
     pub fn classify(&self, image: Option<&str>, names: &[&str]) -> Class {
         let repo = image.map(image_repository);
-        let candidates = repo.iter().copied().chain(names.iter().copied());
-        for name in candidates {
+        let path = image
+            .map(image_path)
+            .filter(|p| Some(*p) != repo)
+            .map(|p| (p, true));
+        let candidates = repo
+            .map(|r| (r, false))
+            .into_iter()
+            .chain(path)
+            .chain(names.iter().map(|n| (*n, false)));
+        for (name, anchored_only) in candidates {
             if name.is_empty() {
                 continue;
             }
-            if let Some((_, c)) = self.rules.iter().find(|(m, _)| m.is_match(name)) {
+            if let Some((_, c, _)) = self
+                .rules
+                .iter()
+                .find(|(m, _, anchored)| (*anchored || !anchored_only) && m.is_match(name))
+            {
                 return *c;
             }
         }
@@ -214,6 +238,20 @@ pub fn image_repository(image: &str) -> &str {
     let no_digest = image.split('@').next().unwrap_or(image);
     let last = no_digest.rsplit('/').next().unwrap_or(no_digest);
     last.split(':').next().unwrap_or(last)
+}
+
+/// The repository path of an image reference: without registry host, tag or digest
+/// (`mcr.microsoft.com/mssql/server:2022-latest` → `mssql/server`).
+pub fn image_path(image: &str) -> &str {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let no_tag = match no_digest.rfind(':') {
+        Some(i) if !no_digest[i..].contains('/') => &no_digest[..i],
+        _ => no_digest,
+    };
+    match no_tag.split_once('/') {
+        Some((host, rest)) if host.contains(['.', ':']) || host == "localhost" => rest,
+        _ => no_tag,
+    }
 }
 
 /// Whether a variable name is a telemetry setting (`OTEL_EXPORTER_OTLP_ENDPOINT`).
@@ -629,6 +667,31 @@ mod tests {
         );
         assert_eq!(
             c.classify(Some("weaveworksdemos/carts:0.4.8"), &["carts"]),
+            Class::Service
+        );
+    }
+
+    #[test]
+    fn classifies_by_repository_path() {
+        assert_eq!(
+            image_path("mcr.microsoft.com/mssql/server:2022-latest"),
+            "mssql/server"
+        );
+        assert_eq!(image_path("localhost:5000/shop/db@sha256:ab"), "shop/db");
+        assert_eq!(image_path("postgres:16"), "postgres");
+        let c = Classifier::default();
+        // `mssql*` does not match the name `server`, but the path `mssql/server`.
+        assert_eq!(
+            c.classify(Some("mcr.microsoft.com/mssql/server:2022-latest"), &["sql"]),
+            Class::Datastore
+        );
+        // Patterns starting with `*` are not tried on the path: the organization is no class.
+        assert_eq!(
+            c.classify(Some("jaegertracing/example-hotrod-snapshot:1"), &["hotrod"]),
+            Class::Service
+        );
+        assert_eq!(
+            c.classify(Some("postgres-team/api:1"), &["api"]),
             Class::Service
         );
     }

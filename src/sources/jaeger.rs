@@ -121,7 +121,8 @@ pub fn load(builder: &mut GraphBuilder, path: &Path, min_calls: u64) -> Result<(
     };
     let mut merged: BTreeMap<(String, String), (u64, Option<u64>)> = BTreeMap::new();
     for l in links {
-        if l.parent.is_empty() || l.child.is_empty() || l.parent == l.child {
+        // An empty id is kept: the builder reports it as `blank-id`, as it does "  ".
+        if l.parent == l.child && !l.parent.trim().is_empty() {
             continue;
         }
         let e = merged.entry((l.parent, l.child)).or_insert((0, None));

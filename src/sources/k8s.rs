@@ -21,10 +21,13 @@
 //!   components by image, exactly as for Compose).
 //! * **NetworkPolicies** (ingress rules with pod and namespace selectors) are recorded as
 //!   evidence of allowed traffic, not as edges; `blast check` reports where they disagree
-//!   with the graph. A policy that selects no workload is a warning here.
+//!   with the graph. A policy that selects no workload is a warning here. Rule `ports`
+//!   are not read: the checks consider who may connect, not on which port.
 //!
 //! The same object (kind, namespace, name) defined twice is a warning; the later
-//! definition is used, as `kubectl apply` would.
+//! definition is used, as `kubectl apply` would, except that a copy without dependency
+//! evidence (no containers, no selector, no data: a kustomize patch) never replaces one
+//! with it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -52,8 +55,10 @@ type Labels = BTreeMap<String, Text>;
 
 #[derive(Deserialize, Default, Clone, Debug)]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 struct Meta {
     name: Option<String>,
+    generate_name: Option<String>,
     namespace: Option<String>,
     #[serde(deserialize_with = "nullable")]
     labels: Labels,
@@ -263,6 +268,22 @@ struct Object {
     body: Body,
     line: Option<u32>,
     items: Vec<Object>,
+    /// What the document is when it is not a mapping (`a list`, `a string`): not an object.
+    shape: Option<&'static str>,
+}
+
+impl Object {
+    /// A document that is not a mapping: nothing to read.
+    fn not_an_object(shape: Option<&'static str>) -> Object {
+        Object {
+            kind: String::new(),
+            meta: Meta::default(),
+            body: Body::Other,
+            line: None,
+            items: Vec::new(),
+            shape,
+        }
+    }
 }
 
 const WORKLOADS: &[&str] = &[
@@ -309,13 +330,28 @@ impl<'de> Deserialize<'de> for Object {
                 f.write_str("a Kubernetes object (a table with `kind` and `metadata`)")
             }
             fn visit_unit<E: de::Error>(self) -> Result<Object, E> {
-                Ok(Object {
-                    kind: String::new(),
-                    meta: Meta::default(),
-                    body: Body::Other,
-                    line: None,
-                    items: Vec::new(),
-                })
+                Ok(Object::not_an_object(None))
+            }
+            // Not a mapping (a JSON 6902 patch, an Ansible playbook, a bare word): kept as
+            // a shape, for a warning, instead of failing the whole load.
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Object, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Object::not_an_object(Some("a list")))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Object, E> {
+                Ok(Object::not_an_object(Some("a string")))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Object, E> {
+                Ok(Object::not_an_object(Some("a boolean")))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Object, E> {
+                Ok(Object::not_an_object(Some("a number")))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Object, E> {
+                Ok(Object::not_an_object(Some("a number")))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Object, E> {
+                Ok(Object::not_an_object(Some("a number")))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
                 let mut kind: Option<String> = None;
@@ -382,10 +418,78 @@ impl<'de> Deserialize<'de> for Object {
                     body,
                     line,
                     items,
+                    shape: None,
                 })
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// What a copy of an object lacks to be evidence of dependencies (a workload or Pod
+/// without containers, a Service without selector or external name, a ConfigMap without
+/// data), if it lacks it: such a copy is usually a kustomize patch.
+fn lacks_evidence(body: &Body) -> Option<&'static str> {
+    let no_containers = |p: &PodSpec| {
+        (p.containers.is_empty() && p.init_containers.is_empty()).then_some("no containers")
+    };
+    match body {
+        Body::Workload(t) => no_containers(&t.spec),
+        Body::Pod(p) => no_containers(p),
+        Body::Service(s) => (s.selector.as_ref().is_none_or(BTreeMap::is_empty)
+            && s.external_name.is_none()
+            && s.type_.as_deref() != Some("ExternalName"))
+        .then_some("no selector or externalName"),
+        Body::ConfigMap(data) => data.is_empty().then_some("no data"),
+        Body::Policy(_) | Body::Other => None,
+    }
+}
+
+/// What to do about an unrendered Helm template.
+const HELM_HELP: &str = "run `helm template` and point --k8s at its output";
+
+/// The first field of `o` that holds a Helm template expression (`{{ ... }}`), with its
+/// value: its name, namespace, labels or selector. ConfigMap data may hold `{{ }}`
+/// legitimately (Prometheus and Grafana templates) and is not looked at.
+fn unrendered(o: &Object) -> Option<(String, String)> {
+    // Kinds blast does not read are ignored, templated or not.
+    let read = matches!(
+        o.kind.as_str(),
+        "CronJob" | "Pod" | "Service" | "ConfigMap" | "NetworkPolicy" | "Namespace"
+    ) || WORKLOADS.contains(&o.kind.as_str());
+    if !read {
+        return None;
+    }
+    let templated = |v: &str| v.contains("{{");
+    for (field, v) in [
+        ("metadata.name", &o.meta.name),
+        ("metadata.namespace", &o.meta.namespace),
+        ("metadata.generateName", &o.meta.generate_name),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| templated(v)) {
+            return Some((field.to_string(), v.to_string()));
+        }
+    }
+    let in_labels = |what: &str, l: &Labels| {
+        l.iter().find_map(|(k, v)| {
+            v.0.as_deref()
+                .filter(|v| templated(v) || templated(k))
+                .map(|v| (format!("{what} {k}"), v.to_string()))
+        })
+    };
+    in_labels("label", &o.meta.labels).or_else(|| match &o.body {
+        Body::Workload(t) => in_labels("pod label", &t.metadata.labels),
+        Body::Service(s) => s.selector.as_ref().and_then(|l| in_labels("selector", l)),
+        Body::Policy(p) => in_labels("podSelector", &p.pod_selector.match_labels),
+        _ => None,
+    })
+}
+
+/// `file:line` (or the file alone).
+fn at_line(l: &Location) -> String {
+    match l.line {
+        Some(n) => format!("{}:{n}", l.file.display()),
+        None => l.file.display().to_string(),
     }
 }
 
@@ -537,10 +641,14 @@ fn expand(arg: &str, env: &BTreeMap<String, String>) -> String {
 pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>) -> Result<()> {
     let _t = crate::timing::Phase::start("load k8s");
     let mut files: Vec<PathBuf> = Vec::new();
+    // Per file, whether it was found in a folder (rather than named on the command line).
+    let mut in_folder: Vec<bool> = Vec::new();
     for p in paths {
+        let folder = p.is_dir();
         for f in yaml_files(p)? {
             if !files.contains(&f) {
                 files.push(f);
+                in_folder.push(folder);
             }
         }
     }
@@ -549,9 +657,47 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>
     let mut order: Vec<(String, String, String)> = Vec::new();
     for (fi, f) in files.iter().enumerate() {
         let text = yaml::read_text(f)?;
-        let docs: Vec<Option<Object>> = yaml::documents(f, &text)?;
+        let docs: Vec<Spanned<Object>> = match yaml::documents(f, &text) {
+            Ok(docs) => docs,
+            // `name: {{ include "chart.fullname" . }}` is no YAML.
+            Err(Error::Parse {
+                location,
+                message,
+                help: _,
+            }) if text.contains("{{") => {
+                if !in_folder[fi] {
+                    return Err(Error::Parse {
+                        location,
+                        message,
+                        help: Some(format!(
+                            "the file holds `{{{{ }}}}`: it looks like an unrendered Helm template; {HELM_HELP}"
+                        )),
+                    });
+                }
+                findings.push(
+                    Finding::new(
+                        Code::DegradedSource,
+                        format!(
+                            "skipped: an unrendered Helm template (the file holds `{{{{ }}}}` and does not parse: {message})"
+                        ),
+                    )
+                    .at(location)
+                    .with_help(HELM_HELP),
+                );
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let mut flat = Vec::new();
-        let mut stack: Vec<Object> = docs.into_iter().flatten().collect();
+        let mut stack: Vec<Object> = docs
+            .into_iter()
+            .map(|d| {
+                let line = line_of(&d);
+                let mut o = d.value;
+                o.line = o.line.or(line);
+                o
+            })
+            .collect();
         stack.reverse();
         while let Some(mut o) = stack.pop() {
             let items = std::mem::take(&mut o.items);
@@ -561,9 +707,64 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>
             }
         }
         for o in flat {
+            let here = Location {
+                file: f.clone(),
+                line: o.line,
+                column: None,
+            };
+            if let Some(shape) = o.shape {
+                findings.push(
+                    Finding::new(
+                        Code::DegradedSource,
+                        format!(
+                            "skipped a document that is {shape}, not a Kubernetes object{}",
+                            if shape == "a list" {
+                                " (a JSON 6902 patch or an Ansible playbook?)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    )
+                    .at(here)
+                    .with_help("--k8s reads Kubernetes objects (mappings with `kind` and `metadata`): move other YAML out of the folder, or point --k8s at rendered output (`kustomize build`)"),
+                );
+                continue;
+            }
+            if let Some((field, value)) = unrendered(&o) {
+                findings.push(
+                    Finding::new(
+                        Code::DegradedSource,
+                        format!(
+                            "skipped {} with {field} `{value}`: an unrendered Helm template",
+                            if o.kind.is_empty() {
+                                "an object"
+                            } else {
+                                o.kind.as_str()
+                            }
+                        ),
+                    )
+                    .at(here)
+                    .with_help(HELM_HELP),
+                );
+                continue;
+            }
             let becomes_node = matches!(o.kind.as_str(), "CronJob" | "Pod" | "Service")
                 || WORKLOADS.contains(&o.kind.as_str());
-            let Some(name) = o.meta.name.clone().filter(|n| !n.trim().is_empty()) else {
+            // `generateName: db-migrate-` (Jobs, Pods): the prefix names it.
+            let generated = || {
+                o.meta
+                    .generate_name
+                    .as_deref()
+                    .map(|g| g.trim().trim_end_matches('-').to_string())
+            };
+            let Some(name) = o
+                .meta
+                .name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .or_else(generated)
+                .filter(|n| !n.trim().is_empty())
+            else {
                 if becomes_node {
                     // It would vanish, and the edges to it with it.
                     return Err(Error::Parse {
@@ -574,7 +775,7 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>
                         },
                         message: format!("{} has no metadata.name", o.kind),
                         help: Some(
-                            "give it a name (metadata: {name: my-service}); blast reads manifests as they are applied, not templates".into(),
+                            "give it a name (metadata: {name: my-service}) or a generateName; blast reads manifests as they are applied, not templates".into(),
                         ),
                     });
                 }
@@ -590,28 +791,65 @@ pub fn load(builder: &mut GraphBuilder, paths: &[PathBuf], ctx: &LoadContext<'_>
                 None => "default".into(),
             };
             let key = (o.kind.clone(), ns.clone(), name.clone());
-            if let Some((pf, _)) = objects.get(&key) {
+            if let Some((pf, prev)) = objects.get(&key) {
                 let shown = if cluster_scoped {
                     name.clone()
                 } else {
                     format!("{ns}/{name}")
                 };
-                let mut finding = Finding::new(
-                    Code::DuplicateObject,
-                    format!(
-                        "{} '{shown}' is also defined in {}; using this later definition",
-                        o.kind,
-                        files[*pf].display()
-                    ),
-                )
-                .with_nodes([name.as_str()])
-                .at(Location {
+                let here = Location {
                     file: f.clone(),
                     line: o.line,
                     column: None,
-                });
-                finding.related = Some(Location::file(&files[*pf]));
-                findings.push(finding);
+                };
+                let there = Location {
+                    file: files[*pf].clone(),
+                    line: prev.line,
+                    column: None,
+                };
+                // A copy without dependency evidence (a kustomize patch: `replicas: 5` and
+                // no containers) never replaces one with it, whichever comes first.
+                let partial = match (lacks_evidence(&prev.body), lacks_evidence(&o.body)) {
+                    (None, Some(lack)) => Some((here.clone(), there.clone(), lack, false)),
+                    (Some(lack), None) => Some((there.clone(), here.clone(), lack, true)),
+                    _ => None,
+                };
+                let finding = match partial {
+                    Some((patch, used, lack, replace)) => {
+                        let mut finding = Finding::new(
+                            Code::DuplicateObject,
+                            format!(
+                                "{} '{shown}' is also defined in {}; using that definition: this one has {lack} and looks like a kustomize patch",
+                                o.kind,
+                                at_line(&used)
+                            ),
+                        )
+                        .with_nodes([name.as_str()])
+                        .at(patch)
+                        .with_help("blast does not apply patches: point --k8s at the output of `kustomize build` (or leave the overlay folder out)");
+                        finding.related = Some(used);
+                        findings.push(finding);
+                        if !replace {
+                            continue;
+                        }
+                        None
+                    }
+                    None => {
+                        let mut finding = Finding::new(
+                            Code::DuplicateObject,
+                            format!(
+                                "{} '{shown}' is also defined in {}; using this later definition",
+                                o.kind,
+                                files[*pf].display()
+                            ),
+                        )
+                        .with_nodes([name.as_str()])
+                        .at(here);
+                        finding.related = Some(Location::file(&files[*pf]));
+                        Some(finding)
+                    }
+                };
+                findings.extend(finding);
             } else {
                 order.push(key.clone());
             }

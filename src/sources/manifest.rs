@@ -97,7 +97,7 @@ struct NodeDecl<'a> {
     #[serde(default, borrow)]
     aliases: Vec<Str<'a>>,
     #[serde(default, borrow)]
-    depends_on: Vec<DependsOn<'a>>,
+    depends_on: Vec<serde_saphyr::Spanned<DependsOn<'a>>>,
     #[serde(default)]
     #[allow(dead_code)]
     provenance: Option<de::IgnoredAny>,
@@ -151,6 +151,33 @@ struct DependsOn<'a> {
     id: Str<'a>,
     kind: Option<EdgeKind>,
     optional: bool,
+    /// A YAML plain scalar read as a number or boolean (`1.10`, `no`): `id` is only how
+    /// the parser wrote the value back; the id is the text in the file.
+    typed: bool,
+}
+
+thread_local! {
+    /// Whether a YAML graph file is being read: there, a plain `depends_on` entry that
+    /// looks like a number or boolean is an id as written, like `id: 1.10`.
+    static YAML_SCALARS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A plain YAML scalar the parser typed: an id (as written) in YAML, an error elsewhere.
+fn typed_scalar<'a, E: de::Error>(
+    v: de::Unexpected<'_>,
+    text: String,
+    exp: &dyn de::Expected,
+) -> Result<DependsOn<'a>, E> {
+    if YAML_SCALARS.with(std::cell::Cell::get) {
+        Ok(DependsOn {
+            id: Str(Cow::Owned(text)),
+            kind: None,
+            optional: false,
+            typed: true,
+        })
+    } else {
+        Err(de::Error::invalid_type(v, exp))
+    }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for DependsOn<'a> {
@@ -166,6 +193,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for DependsOn<'a> {
                     id: Str(Cow::Borrowed(v)),
                     kind: None,
                     optional: false,
+                    typed: false,
                 })
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -173,6 +201,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for DependsOn<'a> {
                     id: Str(Cow::Owned(v.to_string())),
                     kind: None,
                     optional: false,
+                    typed: false,
                 })
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
@@ -180,7 +209,20 @@ impl<'de: 'a, 'a> Deserialize<'de> for DependsOn<'a> {
                     id: Str(Cow::Owned(v)),
                     kind: None,
                     optional: false,
+                    typed: false,
                 })
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                typed_scalar(de::Unexpected::Bool(v), v.to_string(), &self)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                typed_scalar(de::Unexpected::Signed(v), v.to_string(), &self)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                typed_scalar(de::Unexpected::Unsigned(v), v.to_string(), &self)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                typed_scalar(de::Unexpected::Float(v), v.to_string(), &self)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
                 let t = DependsOnTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
@@ -188,6 +230,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for DependsOn<'a> {
                     id: t.id,
                     kind: t.kind,
                     optional: t.optional.unwrap_or(false),
+                    typed: false,
                 })
             }
         }
@@ -204,6 +247,8 @@ struct DocSeed<'b> {
     builder: &'b mut GraphBuilder,
     doc: DocId,
     bytes: Option<&'b FileBytes>,
+    /// The YAML text (typed plain scalars in `depends_on` are read back from it).
+    text: Option<&'b str>,
 }
 
 impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
@@ -255,6 +300,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                         builder: self.builder,
                         doc: self.doc,
                         bytes: self.bytes,
+                        text: self.text,
                         nodes: true,
                     })?
                 }
@@ -266,6 +312,7 @@ impl<'de> Visitor<'de> for DocSeed<'_> {
                         builder: self.builder,
                         doc: self.doc,
                         bytes: self.bytes,
+                        text: self.text,
                         nodes: false,
                     })?
                 }
@@ -281,6 +328,7 @@ struct ListSeed<'b> {
     builder: &'b mut GraphBuilder,
     doc: DocId,
     bytes: Option<&'b FileBytes>,
+    text: Option<&'b str>,
     nodes: bool,
 }
 
@@ -332,11 +380,19 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
                     b.add_alias(doc, &from, &alias.0);
                 }
                 for dep in n.depends_on {
+                    let span = dep.referenced.span();
+                    let dep = dep.value;
+                    let to = match (dep.typed, self.text, span.byte_offset(), span.byte_len()) {
+                        (true, Some(text), Some(at), Some(len)) => text
+                            .get(at as usize..(at + len) as usize)
+                            .map_or(dep.id.0, |raw| Cow::Owned(raw.trim().to_string())),
+                        _ => dep.id.0,
+                    };
                     b.add_edge(
                         doc,
                         EdgeSpec {
                             from: from.clone(),
-                            to: dep.id.0,
+                            to,
                             kind: dep.kind,
                             optional: dep.optional,
                         },
@@ -463,6 +519,17 @@ pub(crate) fn reserve_for_json(builder: &mut GraphBuilder, len: usize) {
 /// Loads a native graph file.
 pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
     let _t = crate::timing::Phase::start("parse graph file");
+    // Before the extension: a missing file or a folder is not an unknown file type.
+    match std::fs::metadata(path) {
+        Err(e) => return Err(crate::Error::io(path, e)),
+        Ok(m) if m.is_dir() => {
+            return Err(crate::Error::Usage(format!(
+                "{}: is a folder; --graph (-g) takes graph files, not folders\n  help: name the graph files (*.json, *.toml, *.yaml, *.yml) one by one; for a folder of Kubernetes manifests use --k8s, for a Cargo workspace --cargo",
+                crate::report::inert(&path.display().to_string())
+            )));
+        }
+        Ok(_) => {}
+    }
     let format = Format::from_path(path)?;
     let bytes = text::read(path)?;
     if text::without_bom(&bytes)
@@ -520,13 +587,15 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
                 builder,
                 doc,
                 bytes: None,
+                text: None,
             }
             .deserialize(de)
             .map_err(|e| toml_error(path, text, &e))?
         }
         Format::Yaml => {
             let text = text::utf8(path, &bytes)?;
-            serde_saphyr::with_deserializer_from_str_with_options(
+            YAML_SCALARS.with(|c| c.set(true));
+            let read = serde_saphyr::with_deserializer_from_str_with_options(
                 text,
                 yaml_options(text.len()),
                 |de| {
@@ -534,11 +603,13 @@ pub(crate) fn load(builder: &mut GraphBuilder, path: &Path) -> Result<()> {
                         builder,
                         doc,
                         bytes: None,
+                        text: Some(text),
                     }
                     .deserialize(de)
                 },
-            )
-            .map_err(|e| parse_error(path, yaml_error_position(&e), yaml_message(&e)))?
+            );
+            YAML_SCALARS.with(|c| c.set(false));
+            read.map_err(|e| parse_error(path, yaml_error_position(&e), yaml_message(&e)))?
         }
     };
     if declared == 0 {
@@ -569,6 +640,7 @@ pub(crate) fn load_json_serde(
         builder,
         doc,
         bytes: Some(bytes),
+        text: None,
     };
     seed.deserialize(&mut de)
         .and_then(|declared| de.end().map(|()| declared))
@@ -581,9 +653,24 @@ pub(crate) fn load_json_serde(
         })
 }
 
+/// toml's message, naming the key of a "duplicate key" (as the YAML reader does).
+pub(crate) fn toml_message(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim_end().to_string();
+    if msg == "duplicate key"
+        && let Some(key) = e
+            .span()
+            .and_then(|s| text.get(s))
+            .map(|k| k.trim().trim_matches(['"', '\'']))
+            .filter(|k| !k.is_empty() && !k.contains('\n'))
+    {
+        return format!("duplicate key '{key}'");
+    }
+    msg
+}
+
 /// A TOML error with its position.
 pub(crate) fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> crate::error::Error {
-    let msg = e.message().trim_end().to_string();
+    let msg = toml_message(text, e);
     match e.span() {
         Some(span) => parse_error_at(path, text.as_bytes(), span.start, msg),
         None => parse_error(path, None, msg),
