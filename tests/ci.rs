@@ -25,6 +25,20 @@ fn shop_with_policy() -> Repo {
     r
 }
 
+/// [`shop_with_policy`] with a commit of four new files in each of payment, checkout and
+/// cart: more findings than the annotations show.
+fn shop_with_many_files() -> Repo {
+    let r = shop_with_policy();
+    for d in ["payment", "checkout", "cart"] {
+        for i in 1..=4 {
+            r.write(&format!("services/{d}/src/f{i}.rs"), "// new\n");
+        }
+    }
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "many files"]);
+    r
+}
+
 /// Commits a change to `file` with a message (subject, then body paragraphs).
 fn change(r: &Repo, file: &str, message: &[&str]) {
     r.append(file, "// changed");
@@ -1305,14 +1319,7 @@ fn each_file_is_rated_by_its_own_reach() {
 
 #[test]
 fn the_gate_findings_lead_the_annotations_and_repeated_inputs_count_once() {
-    let r = shop_with_policy();
-    for d in ["payment", "checkout", "cart"] {
-        for i in 1..=4 {
-            r.write(&format!("services/{d}/src/f{i}.rs"), "// new\n");
-        }
-    }
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-qm", "many files"]);
+    let r = shop_with_many_files();
     let out = ci(&r, 1, &["--annotations", "github"]);
     let errors: Vec<&str> = out
         .stdout
@@ -1527,14 +1534,7 @@ fn annotations_show_control_and_bidi_characters_as_escapes() {
 
 #[test]
 fn roll_ups_name_only_the_outputs_that_hold_every_finding_they_stand_for() {
-    let r = shop_with_policy();
-    for d in ["payment", "checkout", "cart"] {
-        for i in 1..=4 {
-            r.write(&format!("services/{d}/src/f{i}.rs"), "// new\n");
-        }
-    }
-    r.git(&["add", "-A"]);
-    r.git(&["commit", "-qm", "many files"]);
+    let r = shop_with_many_files();
     let roll_up = |out: &Output| -> String {
         let l = out
             .stdout

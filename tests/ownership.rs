@@ -555,24 +555,6 @@ paths = ["libs/lib/**"]
     assert_eq!(v["impacted"][0]["owners"], json!(["@someone-else"]));
 }
 
-/// `(input, status, nodes, via, widened)` of each changed input.
-fn mapped(v: &Value) -> Vec<(String, Value, Vec<String>, String, bool)> {
-    v["changed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["input"].as_str().unwrap().to_string(),
-                c["status"].clone(),
-                strings(&c["nodes"]),
-                c["via"].as_str().unwrap().to_string(),
-                c["widened"].as_bool().unwrap(),
-            )
-        })
-        .collect()
-}
-
 /// Which node a path belongs to does not depend on how the glob or the path is spelled:
 /// `**` is less specific than `*`, a folder named plainly, with `/` or with `/**` is one
 /// glob, a submodule is owned as the folder it is, and `..`, `//` and a root file named
@@ -630,9 +612,9 @@ paths = ["vendor/**"]
         "-f",
         "json",
     ]));
-    let got: Vec<(String, Vec<String>)> = mapped(&v)
+    let got: Vec<(String, Vec<String>)> = changed(&v)
         .into_iter()
-        .map(|(input, _, nodes, _, _)| (input, nodes))
+        .map(|(input, nodes, ..)| (input, nodes))
         .collect();
     let want: Vec<(String, Vec<String>)> = [
         ("svc/api/a.rs", &["flat"][..]),
@@ -676,10 +658,10 @@ paths = ["vendor/**"]
     );
     repo.commit("bump");
     let v = json(&repo.ok(&["impact", "--base", "main", "--head", "HEAD", "-f", "json"]));
-    let m = mapped(&v);
+    let m = changed(&v);
     assert_eq!(m.len(), 1, "{m:?}");
     assert_eq!(
-        (m[0].0.as_str(), m[0].2.clone()),
+        (m[0].0.as_str(), m[0].1.clone()),
         ("vendor/lib", vec!["sub".to_string()])
     );
 }
@@ -713,11 +695,18 @@ fn config_edits_statuses_and_one_widening_per_change() {
     );
     repo.write("Makefile", "all:\n");
     let v = json(&repo.ok(&["impact", "--base", "main", "tools/b.sh", "-f", "json"]));
-    let m = mapped(&v);
-    let widened: Vec<(&str, &Value, usize)> = m
+    let widened: Vec<(&str, &Value, usize)> = v["changed"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(|c| c.3 == "unmapped")
-        .map(|c| (c.0.as_str(), &c.1, c.2.len()))
+        .filter(|c| c["via"] == "unmapped")
+        .map(|c| {
+            (
+                c["input"].as_str().unwrap(),
+                &c["status"],
+                c["nodes"].as_array().unwrap().len(),
+            )
+        })
         .collect();
     let all = v["summary"]["impacted"].as_u64().unwrap() as usize;
     assert_eq!(
