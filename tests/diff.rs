@@ -109,6 +109,18 @@ fn base_counts_committed_staged_unstaged_and_untracked_changes_head_only_commits
         vec![row("services/search/src/new.rs", "added", &["search"])]
     );
     assert_eq!(v["diff"]["head"], "index");
+    // A file taken out of the index but left on disk is one change to it, not a deletion
+    // and an untracked file.
+    repo.git(&["rm", "-q", "--cached", "services/payment/src/lib.rs"]);
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    let payment: Vec<_> = changed(&v)
+        .into_iter()
+        .filter(|c| c.0 == "services/payment/src/lib.rs")
+        .collect();
+    assert_eq!(
+        payment,
+        vec![row("services/payment/src/lib.rs", "modified", &["payment"])]
+    );
 }
 
 #[test]

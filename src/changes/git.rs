@@ -22,7 +22,7 @@
 //!   only (the working tree plays no part).
 //! * [`Range::Staged`]: `HEAD` against the index (what `git commit` would record).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -442,7 +442,21 @@ impl Git {
             }
         };
         let mut files = parse_raw(&out)?;
-        files.extend(split_z(&untracked).map(|p| FileChange {
+        let untracked: BTreeSet<String> = split_z(&untracked).collect();
+        // A file removed from the index but still on disk (`git rm --cached`) is in the
+        // base and in the working tree: one change, modified, not deleted and untracked.
+        for f in &mut files {
+            if f.status == Some(FileStatus::Deleted) && untracked.contains(&f.path) {
+                f.status = Some(FileStatus::Modified);
+            }
+        }
+        let kept: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let untracked: Vec<String> = untracked
+            .iter()
+            .filter(|p| !kept.contains(p.as_str()))
+            .cloned()
+            .collect();
+        files.extend(untracked.into_iter().map(|p| FileChange {
             path: p,
             status: Some(FileStatus::Untracked),
             other: None,
