@@ -551,3 +551,50 @@ paths = ["libs/lib/**"]
     let v = json(&repo.ok(&["impact", "lib", "-f", "json"]));
     assert_eq!(v["impacted"][0]["owners"], json!(["@someone-else"]));
 }
+
+#[test]
+fn codeowners_read_a_path_without_wildcards_as_a_folder() {
+    let repo = Repo::new();
+    repo.write(
+        "graph.toml",
+        r#"[[nodes]]
+id = "plain"
+customer_facing = true
+paths = ["services/plain"]
+
+[[nodes]]
+id = "slash"
+customer_facing = true
+paths = ["services/slash/"]
+
+[[nodes]]
+id = "file"
+customer_facing = true
+paths = ["tools/run.sh"]
+"#,
+    );
+    repo.write("blast.toml", "graphs = [\"graph.toml\"]\n");
+    repo.write(
+        "CODEOWNERS",
+        "* @g\n/services/plain/ @p\n/services/slash/ @s\n/tools/ @t\ntools/* @direct\n",
+    );
+    repo.commit("init");
+    let v = json(&repo.ok(&["impact", "plain", "slash", "file", "-f", "json"]));
+    let owners: Vec<(&str, &Value)> = v["impacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].as_str().unwrap(), &n["owners"]))
+        .collect();
+    // `*` matches the name `services/plain` as a file, but every file in the folder is
+    // decided by the later `/services/plain/`. `tools/*` owns only what is directly in
+    // `tools`, so it says nothing about what `tools/run.sh` names.
+    assert_eq!(
+        owners,
+        vec![
+            ("file", &json!(["@t"])),
+            ("plain", &json!(["@p"])),
+            ("slash", &json!(["@s"])),
+        ]
+    );
+}
