@@ -522,6 +522,15 @@ paths = ["libs/lib/**"]
         .collect();
     assert_eq!(
         owners,
+            // The id of rule #2's `nodes`, not the same text in rule #1's `paths`.
+            "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = [\"paymnt\"]\naction = \"ignore\"\n[[rule]]\npaths = [\"x/**\"]\naction = \"nodes\"\nnodes = [\"paymnt\"]\n",
+            "error: blast.toml:8:10: [[rule]] #2: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
+        ),
+        (
+            "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = ['x/**']\naction = 'nodes'\nnodes = [\n  'payment',\n  'paymnt',\n]\n",
+            "error: blast.toml:7:3: [[rule]] #1: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
+        ),
+        (
         vec![
             ("api", &json!(["@api-team", "@sre"]), &json!("codeowners")),
             ("web", &json!(["@web-team"]), &json!("graph")),
