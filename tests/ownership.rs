@@ -179,7 +179,7 @@ fn a_lockfile_bump_marks_only_the_crates_that_use_the_bumped_package() {
             "Cargo.lock",
             &["api", "core", "cli", "tooling"],
             "widened to all 4 crates because Cargo.lock changed and there is no base revision to compare it with (use --base)",
-            "default-rule",
+            "cargo-lock",
             true
         )]
     );
@@ -235,7 +235,7 @@ fn workspace_manifest_changes_are_precise_or_say_why_they_widen() {
             "Cargo.toml",
             &["api", "core", "cli", "tooling"],
             "widened to all 4 crates because Cargo.toml [profile.release] changed",
-            "default-rule",
+            "cargo-manifest",
             true
         )]
     );
@@ -258,6 +258,81 @@ fn workspace_manifest_changes_are_precise_or_say_why_they_widen() {
     assert!(
         text.contains("changed: rust-toolchain.toml (untracked) → api, core, cli, tooling (widened to all 4 crates because rust-toolchain.toml changed)"),
         "{text}"
+    );
+
+    // `[workspace.package]` is a workspace-wide key: every crate, through the manifest.
+    repo.git(&["clean", "-q", "-f"]);
+    repo.write(
+        "Cargo.toml",
+        &format!("{WORKSPACE}\n[workspace.package]\nedition = \"2024\"\n"),
+    );
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            "Cargo.toml",
+            &["api", "core", "cli", "tooling"],
+            "widened to all 4 crates because Cargo.toml [workspace.package] changed",
+            "cargo-manifest",
+            true
+        )]
+    );
+}
+
+#[test]
+fn cargo_configuration_names_its_path_and_widens_only_beyond_its_own_crate() {
+    let repo = workspace();
+    // The workspace's `.cargo/config.toml`: the reason names the path as written.
+    let v = json(&repo.ok(&["impact", ".cargo/config.toml", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            ".cargo/config.toml",
+            &["api", "core", "cli", "tooling"],
+            "widened to all 4 crates because .cargo/config.toml changed",
+            "default-rule",
+            true
+        )]
+    );
+    // One crate's own configuration changes that crate only: not widened.
+    let v = json(&repo.ok(&["impact", "crates/api/.cargo/config.toml", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            "crates/api/.cargo/config.toml",
+            &["api"],
+            "Cargo package 'api' (crates/api/Cargo.toml), the node with that id: the only crate under crates/api/, because crates/api/.cargo/config.toml changed",
+            "default-rule",
+            false
+        )]
+    );
+    // A crate below it that no node owns adds no node: still not widened.
+    repo.write(
+        "crates/api/fuzz/Cargo.toml",
+        "[package]\nname = \"api-fuzz\"\nversion = \"0.1.0\"\n",
+    );
+    let v = json(&repo.ok(&["impact", "crates/api/.cargo/config.toml", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            "crates/api/.cargo/config.toml",
+            &["api"],
+            "Cargo package 'api' (crates/api/Cargo.toml), the node with that id: the 2 crates under crates/api/ map to no other node, because crates/api/.cargo/config.toml changed",
+            "default-rule",
+            false
+        )]
+    );
+    // A toolchain file above several crates widens (it has no crate of its own).
+    let v = json(&repo.ok(&["impact", "crates/rust-toolchain.toml", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            "crates/rust-toolchain.toml",
+            &["api", "core", "cli", "tooling"],
+            "widened to all 5 crates under crates/ because crates/rust-toolchain.toml changed (4 nodes in the graph)",
+            "default-rule",
+            true
+        )]
     );
 }
 
@@ -447,6 +522,15 @@ fn bad_rules_are_config_errors_naming_the_line() {
             "error: blast.toml:5:10: [[rule]] #1: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
         ),
         (
+            // The id of rule #2's `nodes`, not the same text in rule #1's `paths`.
+            "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = [\"paymnt\"]\naction = \"ignore\"\n[[rule]]\npaths = [\"x/**\"]\naction = \"nodes\"\nnodes = [\"paymnt\"]\n",
+            "error: blast.toml:8:10: [[rule]] #2: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
+        ),
+        (
+            "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = ['x/**']\naction = 'nodes'\nnodes = [\n  'payment',\n  'paymnt',\n]\n",
+            "error: blast.toml:7:3: [[rule]] #1: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
+        ),
+        (
             "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = [\"x/**\"]\naction = \"nodes\"\n",
             "error: blast.toml:2:1: [[rule]] #1: `action = \"nodes\"` needs `nodes = [\"id\", ...]`\n",
         ),
@@ -522,15 +606,6 @@ paths = ["libs/lib/**"]
         .collect();
     assert_eq!(
         owners,
-            // The id of rule #2's `nodes`, not the same text in rule #1's `paths`.
-            "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = [\"paymnt\"]\naction = \"ignore\"\n[[rule]]\npaths = [\"x/**\"]\naction = \"nodes\"\nnodes = [\"paymnt\"]\n",
-            "error: blast.toml:8:10: [[rule]] #2: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
-        ),
-        (
-            "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = ['x/**']\naction = 'nodes'\nnodes = [\n  'payment',\n  'paymnt',\n]\n",
-            "error: blast.toml:7:3: [[rule]] #1: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
-        ),
-        (
         vec![
             ("api", &json!(["@api-team", "@sre"]), &json!("codeowners")),
             ("web", &json!(["@web-team"]), &json!("graph")),
