@@ -179,7 +179,7 @@ fn a_lockfile_bump_marks_only_the_crates_that_use_the_bumped_package() {
             "Cargo.lock",
             &["api", "core", "cli", "tooling"],
             "widened to all 4 crates because Cargo.lock changed and there is no base revision to compare it with (use --base)",
-            "default-rule",
+            "cargo-lock",
             true
         )]
     );
@@ -235,7 +235,7 @@ fn workspace_manifest_changes_are_precise_or_say_why_they_widen() {
             "Cargo.toml",
             &["api", "core", "cli", "tooling"],
             "widened to all 4 crates because Cargo.toml [profile.release] changed",
-            "default-rule",
+            "cargo-manifest",
             true
         )]
     );
@@ -258,6 +258,81 @@ fn workspace_manifest_changes_are_precise_or_say_why_they_widen() {
     assert!(
         text.contains("changed: rust-toolchain.toml (untracked) → api, core, cli, tooling (widened to all 4 crates because rust-toolchain.toml changed)"),
         "{text}"
+    );
+
+    // `[workspace.package]` is a workspace-wide key: every crate, through the manifest.
+    repo.git(&["clean", "-q", "-f"]);
+    repo.write(
+        "Cargo.toml",
+        &format!("{WORKSPACE}\n[workspace.package]\nedition = \"2024\"\n"),
+    );
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            "Cargo.toml",
+            &["api", "core", "cli", "tooling"],
+            "widened to all 4 crates because Cargo.toml [workspace.package] changed",
+            "cargo-manifest",
+            true
+        )]
+    );
+}
+
+#[test]
+fn cargo_configuration_names_its_path_and_widens_only_beyond_its_own_crate() {
+    let repo = workspace();
+    // The workspace's `.cargo/config.toml`: the reason names the path as written.
+    let v = json(&repo.ok(&["impact", ".cargo/config.toml", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            ".cargo/config.toml",
+            &["api", "core", "cli", "tooling"],
+            "widened to all 4 crates because .cargo/config.toml changed",
+            "default-rule",
+            true
+        )]
+    );
+    // One crate's own configuration changes that crate only: not widened.
+    let v = json(&repo.ok(&["impact", "crates/api/.cargo/config.toml", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            "crates/api/.cargo/config.toml",
+            &["api"],
+            "Cargo package 'api' (crates/api/Cargo.toml), the node with that id: the only crate under crates/api/, because crates/api/.cargo/config.toml changed",
+            "default-rule",
+            false
+        )]
+    );
+    // A crate below it that no node owns adds no node: still not widened.
+    repo.write(
+        "crates/api/fuzz/Cargo.toml",
+        "[package]\nname = \"api-fuzz\"\nversion = \"0.1.0\"\n",
+    );
+    let v = json(&repo.ok(&["impact", "crates/api/.cargo/config.toml", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            "crates/api/.cargo/config.toml",
+            &["api"],
+            "Cargo package 'api' (crates/api/Cargo.toml), the node with that id: the 2 crates under crates/api/ map to no other node, because crates/api/.cargo/config.toml changed",
+            "default-rule",
+            false
+        )]
+    );
+    // A toolchain file above several crates widens (it has no crate of its own).
+    let v = json(&repo.ok(&["impact", "crates/rust-toolchain.toml", "-f", "json"]));
+    assert_eq!(
+        changed(&v),
+        vec![row(
+            "crates/rust-toolchain.toml",
+            &["api", "core", "cli", "tooling"],
+            "widened to all 5 crates under crates/ because crates/rust-toolchain.toml changed (4 nodes in the graph)",
+            "default-rule",
+            true
+        )]
     );
 }
 
@@ -448,6 +523,15 @@ fn bad_rules_are_config_errors_naming_the_line() {
         (
             "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = [\"x/**\"]\naction = \"nodes\"\nnodes = [\"paymnt\"]\n",
             "error: blast.toml:5:10: [[rule]] #1: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
+        ),
+        (
+            // The id of rule #2's `nodes`, not the same text in rule #1's `paths`.
+            "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = [\"paymnt\"]\naction = \"ignore\"\n[[rule]]\npaths = [\"x/**\"]\naction = \"nodes\"\nnodes = [\"paymnt\"]\n",
+            "error: blast.toml:8:10: [[rule]] #2: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
+        ),
+        (
+            "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = ['x/**']\naction = 'nodes'\nnodes = [\n  'payment',\n  'paymnt',\n]\n",
+            "error: blast.toml:7:3: [[rule]] #1: unknown node id 'paymnt' in `nodes`\n  help: did you mean one of: 'payment', 'payments-db', 'payment-core'?\n",
         ),
         (
             "graphs = [\"graphs/shop.toml\"]\n[[rule]]\npaths = [\"x/**\"]\naction = \"nodes\"\n",
@@ -714,6 +798,53 @@ fn config_edits_statuses_and_one_widening_per_change() {
         [
             ("tools/b.sh", &Value::Null, all),
             ("Makefile", &json!("untracked"), 0)
+        ]
+    );
+}
+
+#[test]
+fn codeowners_read_a_path_without_wildcards_as_a_folder() {
+    let repo = Repo::new();
+    repo.write(
+        "graph.toml",
+        r#"[[nodes]]
+id = "plain"
+customer_facing = true
+paths = ["services/plain"]
+
+[[nodes]]
+id = "slash"
+customer_facing = true
+paths = ["services/slash/"]
+
+[[nodes]]
+id = "file"
+customer_facing = true
+paths = ["tools/run.sh"]
+"#,
+    );
+    repo.write("blast.toml", "graphs = [\"graph.toml\"]\n");
+    repo.write(
+        "CODEOWNERS",
+        "* @g\n/services/plain/ @p\n/services/slash/ @s\n/tools/ @t\ntools/* @direct\n",
+    );
+    repo.commit("init");
+    let v = json(&repo.ok(&["impact", "plain", "slash", "file", "-f", "json"]));
+    let owners: Vec<(&str, &Value)> = v["impacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].as_str().unwrap(), &n["owners"]))
+        .collect();
+    // `*` matches the name `services/plain` as a file, but every file in the folder is
+    // decided by the later `/services/plain/`. `tools/*` owns only what is directly in
+    // `tools`, so it says nothing about what `tools/run.sh` names.
+    assert_eq!(
+        owners,
+        vec![
+            ("file", &json!(["@t"])),
+            ("plain", &json!(["@p"])),
+            ("slash", &json!(["@s"])),
         ]
     );
 }

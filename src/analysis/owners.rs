@@ -3,9 +3,13 @@
 //!
 //! CODEOWNERS rules are about files, node paths are globs, so each glob is read as the
 //! directory it names: its leading segments free of wildcards (`services/payment/**` →
-//! `services/payment`). The owners are those CODEOWNERS gives to everything in that
-//! directory (a rule like `*.md` that names particular files does not count); a glob without
-//! wildcards that names a file gets that file's owners.
+//! `services/payment`). A glob without wildcards names a directory and everything below it,
+//! as it does when it maps changed files (`services/payment`, like `services/payment/` and
+//! `services/payment/**`). The owners are those CODEOWNERS gives to everything in that
+//! directory: the last line matching a file directly inside it that no name- or
+//! extension-specific pattern matches (`*.md` does not count; `*` and `/services/payment/`
+//! do). A path naming a single file is read the same way, so a line that owns only the
+//! entries directly in a folder (`tools/*`) does not count for it.
 
 use std::fmt;
 
@@ -47,20 +51,14 @@ pub fn codeowners_of(node: Node<'_>, co: &CodeOwners) -> Vec<String> {
     for glob in node.paths() {
         let g = glob.strip_prefix("./").unwrap_or(glob);
         let g = g.strip_prefix('/').unwrap_or(g);
-        let owners: &[String] = if g.chars().any(is_meta) {
-            let dir: Vec<&str> = g
-                .split('/')
-                .take_while(|s| !s.chars().any(is_meta))
-                .collect();
-            co.owners_of_dir(&dir.join("/"))
-        } else {
-            let own = co.owners_of(g.trim_end_matches('/'));
-            if own.is_empty() {
-                co.owners_of_dir(g)
-            } else {
-                own
-            }
-        };
+        // A glob without wildcards names a directory: probing the name itself as a file would
+        // let `*` match it where `/services/plain/` (the later, deciding line for every file
+        // in the directory) does not.
+        let dir: Vec<&str> = g
+            .split('/')
+            .take_while(|s| !s.chars().any(is_meta))
+            .collect();
+        let owners = co.owners_of_dir(&dir.join("/"));
         for o in owners {
             if !out.contains(o) {
                 out.push(o.clone());

@@ -8,7 +8,11 @@
 //! * the **last** matching line wins;
 //! * a line with a pattern and no owners makes the paths it matches **unowned**;
 //! * patterns follow `.gitignore`, except that `!` negation, `[ ]` ranges and `\#` escapes
-//!   do not work (such lines are skipped, with a warning), and matching is case-sensitive;
+//!   do not work (such lines are skipped, with a warning: a line starting `\#x` does not own
+//!   a file named `#x`, as it would in `.gitignore`), and matching is case-sensitive;
+//! * a line whose owners are all invalid (not `@user`, `@org/team` or an email address) is
+//!   skipped with a warning, as GitHub skips invalid lines: it does not un-own anything; an
+//!   invalid owner next to valid ones is dropped with a warning and the line applies;
 //! * `*` matches within one directory and `**` across directories;
 //! * a pattern with a `/` at the start or in the middle is anchored at the repository root;
 //!   one without (or with only a trailing `/`) matches at any depth;
@@ -85,6 +89,15 @@ impl CodeOwners {
                     "{file}:{line_no}: pattern '{pattern}' {why}; GitHub skips the line, and so does blast"
                 )
             };
+            if pattern.starts_with("\\#") {
+                // `.gitignore` reads `\#x` as the pattern `#x`; GitHub documents that this
+                // escape does not work in CODEOWNERS, so the line never owns `#x` there.
+                warnings.push(format!(
+                    "{file}:{line_no}: pattern '{pattern}' escapes `#` with `\\`, which CODEOWNERS does not support: on GitHub the line does not own '{}'; blast skips the line",
+                    &pattern[1..]
+                ));
+                continue;
+            }
             if pattern.starts_with('!') {
                 warnings.push(skip("uses `!` negation, which CODEOWNERS does not support"));
                 continue;
@@ -102,15 +115,23 @@ impl CodeOwners {
                     continue;
                 }
             };
-            let mut good = Vec::new();
-            for o in owners {
-                if o.starts_with('@') && o.len() > 1 || (o.contains('@') && !o.starts_with('@')) {
-                    good.push(o);
-                } else {
-                    warnings.push(format!(
-                        "{file}:{line_no}: '{o}' is not an owner (write @user, @org/team or an email address); it is ignored"
-                    ));
-                }
+            let (good, bad): (Vec<String>, Vec<String>) = owners.into_iter().partition(|o| {
+                o.starts_with('@') && o.len() > 1 || (o.contains('@') && !o.starts_with('@'))
+            });
+            if !bad.is_empty() && good.is_empty() {
+                // Owners were written but none is valid: GitHub skips the line as invalid. It
+                // is not the un-owning form, which is a pattern with no owners at all.
+                warnings.push(format!(
+                    "{file}:{line_no}: {} (write @user, @org/team or an email address); GitHub skips the line, and so does blast",
+                    not_owners(&bad)
+                ));
+                continue;
+            }
+            if !bad.is_empty() {
+                warnings.push(format!(
+                    "{file}:{line_no}: {} (write @user, @org/team or an email address); the line's other owners apply",
+                    not_owners(&bad)
+                ));
             }
             let ix = rules.len() as u32;
             for g in globs {
@@ -210,6 +231,16 @@ impl CodeOwners {
             format!("{dir}/\u{1}")
         };
         self.owners_of(&probe)
+    }
+}
+
+/// `'x' is not an owner` or `'x', 'y' are not owners`.
+fn not_owners(bad: &[String]) -> String {
+    let list: Vec<String> = bad.iter().map(|o| format!("'{o}'")).collect();
+    if bad.len() == 1 {
+        format!("{} is not an owner", list[0])
+    } else {
+        format!("{} are not owners", list.join(", "))
     }
 }
 
@@ -510,24 +541,47 @@ apps/ @octocat
     fn unsupported_syntax_is_skipped_with_a_warning() {
         let text = "* @all\n!secret.txt @nobody\n*.[ch] @c\n[Section]\n^[Optional]\n\\#notes @hash\nfoo bar @x\n";
         let co = CodeOwners::parse("CODEOWNERS", text);
-        assert_eq!(co.rules().len(), 3, "{:?}", co.rules());
+        let patterns: Vec<&str> = co.rules().iter().map(|r| r.pattern.as_str()).collect();
+        assert_eq!(patterns, ["*", "foo"]);
         assert_eq!(
             owners(&co, "secret.txt"),
             ["@all"],
             "negation does not work"
         );
         assert_eq!(owners(&co, "x.c"), ["@all"], "ranges do not work");
-        assert_eq!(co.warnings.len(), 3, "{:?}", co.warnings);
-        assert!(co.warnings[0].contains("CODEOWNERS:2: pattern '!secret.txt' uses `!` negation"));
-        assert!(co.warnings[1].contains("CODEOWNERS:3:"));
-        assert!(
-            co.warnings[2].contains("'bar' is not an owner"),
-            "{:?}",
-            co.warnings
+        assert_eq!(
+            co.warnings,
+            [
+                "CODEOWNERS:2: pattern '!secret.txt' uses `!` negation, which CODEOWNERS does not support; GitHub skips the line, and so does blast",
+                "CODEOWNERS:3: pattern '*.[ch]' uses a `[ ]` character range, which CODEOWNERS does not support; GitHub skips the line, and so does blast",
+                "CODEOWNERS:6: pattern '\\#notes' escapes `#` with `\\`, which CODEOWNERS does not support: on GitHub the line does not own '#notes'; blast skips the line",
+                "CODEOWNERS:7: 'bar' is not an owner (write @user, @org/team or an email address); the line's other owners apply",
+            ]
         );
         assert_eq!(owners(&co, "foo"), ["@x"]);
-        // `\#` is no escape: the pattern is the literal `\#notes`, which no path matches.
+        // `\#` is no escape in CODEOWNERS: the line does not give `#notes` to @hash.
         assert_eq!(owners(&co, "#notes"), ["@all"]);
+    }
+
+    #[test]
+    fn a_line_whose_owners_are_all_invalid_is_skipped_not_an_unowning_line() {
+        let text = "* @g\n/services/api/ team-a\n/services/web/ team-w x/y\n/services/web/ci/\n";
+        let co = CodeOwners::parse("CODEOWNERS", text);
+        assert_eq!(
+            co.warnings,
+            [
+                "CODEOWNERS:2: 'team-a' is not an owner (write @user, @org/team or an email address); GitHub skips the line, and so does blast",
+                "CODEOWNERS:3: 'team-w', 'x/y' are not owners (write @user, @org/team or an email address); GitHub skips the line, and so does blast",
+            ]
+        );
+        let patterns: Vec<&str> = co.rules().iter().map(|r| r.pattern.as_str()).collect();
+        assert_eq!(patterns, ["*", "/services/web/ci/"]);
+        assert_eq!(owners(&co, "services/api/main.rs"), ["@g"]);
+        assert_eq!(co.owners_of_dir("services/api"), ["@g"]);
+        assert_eq!(owners(&co, "services/web/x"), ["@g"]);
+        // A pattern with no owners at all still un-owns.
+        let r = co.rule_for("services/web/ci/a").unwrap();
+        assert_eq!((r.line, r.owners.len()), (4, 0));
     }
 
     #[test]

@@ -153,9 +153,10 @@ pub enum Via {
     Paths,
     /// The nearest enclosing Cargo package.
     CargoPackage,
-    /// A package change in `Cargo.lock`.
+    /// `Cargo.lock`: a package change, or every crate when it cannot be compared.
     CargoLock,
-    /// A `[workspace.dependencies]` change in a workspace root `Cargo.toml`.
+    /// A workspace root `Cargo.toml`: a `[workspace.dependencies]` change, or a
+    /// workspace-wide key that widens to every crate.
     CargoManifest,
     /// A `[[rule]]` in `blast.toml`.
     Rule,
@@ -736,8 +737,8 @@ impl<'g> Resolver<'g> {
                     } else {
                         dir
                     };
-                    let name = path.rsplit('/').next().unwrap_or(path);
-                    self.all_crates(f, dir, &format!("{name} changed"))?
+                    // The path as written: `.cargo/config.toml`, not `config.toml`.
+                    self.all_crates(f, dir, &format!("{path} changed"), Via::DefaultRule)?
                 }
             };
             if let Some(o) = outcome {
@@ -830,8 +831,16 @@ impl<'g> Resolver<'g> {
         Ok(false)
     }
 
-    /// Every crate at or below `dir`, mapped to nodes; `None` when none maps.
-    fn all_crates(&self, f: &FileChange, dir: &str, because: &str) -> Result<Option<Outcome<'g>>> {
+    /// Every crate at or below `dir`, mapped to nodes; `None` when none maps. It is widened
+    /// unless the nodes are just the node of the file's own crate (the nearest package above
+    /// it), as for `crates/api/.cargo/config.toml` when `crates/api` holds one crate.
+    fn all_crates(
+        &self,
+        f: &FileChange,
+        dir: &str,
+        because: &str,
+        via: Via,
+    ) -> Result<Option<Outcome<'g>>> {
         let Some(files) = &self.files else {
             return Ok(None);
         };
@@ -859,6 +868,33 @@ impl<'g> Resolver<'g> {
         } else {
             format!(" under {dir}/")
         };
+        let path = normalize(&f.path);
+        let path = &*path;
+        let mut own = None;
+        for tree in self.trees_for(f) {
+            if let Some(p) = self.cargo.nearest_package(files, &tree, path)? {
+                own = cargo::package_node(self.graph, self.ownership(), &p.name, Some(&p.dir))
+                    .map(|pn| (p, pn));
+                break;
+            }
+        }
+        if let (Some((pkg, pn)), [only]) = (&own, nodes.as_slice())
+            && pn.node == *only
+        {
+            // Nothing beyond the file's own crate.
+            let which = if pkgs.len() == 1 {
+                format!("the only crate{under}")
+            } else {
+                format!("the {} crates{under} map to no other node", pkgs.len())
+            };
+            let reason = format!(
+                "Cargo package '{}' ({}), {}: {which}, because {because}",
+                pkg.name,
+                pkg.manifest_path(),
+                pn.how
+            );
+            return Ok(Some(Resolver::changed(nodes, reason, via, false)));
+        }
         let mut reason = format!(
             "widened to all {}{under} because {because}",
             plural(pkgs.len(), "crate", "crates")
@@ -869,12 +905,7 @@ impl<'g> Resolver<'g> {
                 plural(nodes.len(), "node", "nodes")
             ));
         }
-        Ok(Some(Resolver::changed(
-            nodes,
-            reason,
-            Via::DefaultRule,
-            true,
-        )))
+        Ok(Some(Resolver::changed(nodes, reason, via, true)))
     }
 
     /// `Cargo.lock`: one changed input per package change that reaches a crate in the graph.
@@ -890,6 +921,7 @@ impl<'g> Resolver<'g> {
                 f,
                 dir,
                 "Cargo.lock changed and there is no base revision to compare it with (use --base)",
+                Via::CargoLock,
             );
         };
         let read_lock =
@@ -899,9 +931,14 @@ impl<'g> Resolver<'g> {
                     .map(|b| lockfile::Lockfile::parse(&String::from_utf8_lossy(&b))))
             };
         let head = match read_lock(&files.head)? {
-            None => return self.all_crates(f, dir, "Cargo.lock was deleted"),
+            None => return self.all_crates(f, dir, "Cargo.lock was deleted", Via::CargoLock),
             Some(Err(e)) => {
-                return self.all_crates(f, dir, &format!("Cargo.lock does not parse ({e})"));
+                return self.all_crates(
+                    f,
+                    dir,
+                    &format!("Cargo.lock does not parse ({e})"),
+                    Via::CargoLock,
+                );
             }
             Some(Ok(l)) => l,
         };
@@ -912,6 +949,7 @@ impl<'g> Resolver<'g> {
                     f,
                     dir,
                     &format!("the base Cargo.lock does not parse ({e})"),
+                    Via::CargoLock,
                 );
             }
             None => None,
@@ -997,12 +1035,17 @@ impl<'g> Resolver<'g> {
             } else {
                 "the workspace manifest Cargo.toml was added or deleted"
             };
-            return self.all_crates(f, dir, because);
+            return self.all_crates(f, dir, because, Via::CargoManifest);
         };
         let d = cargo::diff_workspace(&base, &head);
         if !d.widening.is_empty() {
             let keys: Vec<String> = d.widening.iter().map(|k| format!("[{k}]")).collect();
-            return self.all_crates(f, dir, &format!("Cargo.toml {} changed", list(&keys, 4)));
+            return self.all_crates(
+                f,
+                dir,
+                &format!("Cargo.toml {} changed", list(&keys, 4)),
+                Via::CargoManifest,
+            );
         }
         if d.is_empty() {
             return Ok(Some(Outcome::Ignored(

@@ -592,6 +592,48 @@ fn diff_info(diff: &Diff) -> DiffInfo {
 }
 
 /// Every `[[rule]]` with `action = "nodes"` must name nodes of the graph.
+/// Where `id` is named in the `nodes` of the `rule`-th (0-based) `[[rule]]` table of a
+/// `blast.toml`: the id quoted either way (`"x"`, `'x'`) after the table's `nodes` key, else
+/// anywhere in the table, else the table's header. The search stays inside the table, so
+/// another rule naming the same id (in its `paths`, say) is not taken for it.
+fn locate_rule_node(text: &str, rule: usize, id: &str) -> Option<(u32, u32)> {
+    use crate::sources::locate::line_col;
+    let start = text.match_indices("[[rule]]").nth(rule)?.0;
+    let body_at = start + "[[rule]]".len();
+    // The table ends where the next table header starts.
+    let mut end = text.len();
+    let mut at = body_at;
+    for line in text[body_at..].split_inclusive('\n') {
+        if at > body_at && line.trim_start().starts_with('[') {
+            end = at;
+            break;
+        }
+        at += line.len();
+    }
+    let table = &text[start..end];
+    let first_quoted = |from: usize| {
+        [format!("\"{id}\""), format!("'{id}'")]
+            .iter()
+            .filter_map(|q| table[from..].find(q.as_str()).map(|p| from + p))
+            .min()
+    };
+    let mut nodes_key = None;
+    let mut off = 0;
+    for line in table.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix("nodes")
+            && rest.trim_start().starts_with('=')
+        {
+            nodes_key = Some(off + (line.len() - t.len()));
+            break;
+        }
+        off += line.len();
+    }
+    let found = nodes_key.and_then(first_quoted).or_else(|| first_quoted(0));
+    let (line, col) = line_col(text.as_bytes(), start + found.unwrap_or(0));
+    Some((line, col))
+}
+
 fn check_rule_nodes(ws: &Workspace) -> Result<()> {
     for (i, rule) in ws.config.rules.iter().enumerate() {
         for id in &rule.nodes {
@@ -599,12 +641,9 @@ fn check_rule_nodes(ws: &Workspace) -> Result<()> {
                 continue;
             }
             let file = ws.config.path.clone().unwrap_or_default();
-            let pos = std::fs::read(&file).ok().and_then(|t| {
-                crate::sources::locate::locate(
-                    &t,
-                    &crate::sources::locate::Needle::text(&format!("\"{id}\"")),
-                )
-            });
+            let pos = std::fs::read(&file)
+                .ok()
+                .and_then(|t| locate_rule_node(&String::from_utf8_lossy(&t), i, id));
             let suggestions = ws.graph.suggest(id, 3);
             return Err(Error::Config {
                 location: Location {
@@ -875,4 +914,25 @@ fn escapes(p: &str) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locate_rule_node;
+
+    #[test]
+    fn a_rule_node_is_found_in_its_own_rule_in_either_quote_style() {
+        let text = "graphs = [\"g.toml\"]\n[[rule]]\npaths = [\"ghost\"]\naction = \"ignore\"\n[[rule]]\npaths = [\"x/**\"]\naction = \"nodes\"\nnodes = [\"ghost\"]\n";
+        assert_eq!(locate_rule_node(text, 1, "ghost"), Some((8, 10)));
+        let single = text.replace("[\"ghost\"]\n", "['ghost']\n");
+        assert_eq!(locate_rule_node(&single, 1, "ghost"), Some((8, 10)));
+        // A multi-line list, and a later table that names the id too.
+        let text = "[[rule]]\n# nodes = [\"b\"]\npaths = ['b/**']\naction = 'nodes'\nnodes = [\n  'a',\n  \"b\",\n]\n[[rule]]\npaths = [\"b\"]\naction = \"ignore\"\n";
+        assert_eq!(locate_rule_node(text, 0, "b"), Some((7, 3)));
+        // Not in the rule's text (an escape, say): the rule's header.
+        let text =
+            "[[rule]]\npaths = [\"x\"]\naction = \"ignore\"\n[[rule]]\nnodes = [\"\\u0062\"]\n";
+        assert_eq!(locate_rule_node(text, 1, "b"), Some((4, 1)));
+        assert_eq!(locate_rule_node(text, 2, "b"), None);
+    }
 }
