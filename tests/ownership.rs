@@ -260,21 +260,40 @@ fn workspace_manifest_changes_are_precise_or_say_why_they_widen() {
         "{text}"
     );
 
-    // `[workspace.package]` is a workspace-wide key: every crate, through the manifest.
+    // A `[workspace.package]` key reaches the crates that inherit it, and only them.
     repo.git(&["clean", "-q", "-f"]);
     repo.write(
         "Cargo.toml",
         &format!("{WORKSPACE}\n[workspace.package]\nedition = \"2024\"\n"),
     );
     let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    assert_eq!(v["changed"], json!([]));
+    assert_eq!(
+        v["ignored"][0]["reason"],
+        "Cargo.toml: no crate in the graph inherits the changed workspace entry: edition added (2024)"
+    );
+    repo.write(
+        "crates/cli/Cargo.toml",
+        "[package]\nname = \"cli\"\nversion = \"0.1.0\"\nedition.workspace = true\n\n[dependencies]\nclap.workspace = true\n",
+    );
+    repo.write(
+        "Cargo.toml",
+        &format!("{WORKSPACE}\n[workspace.package]\nedition = \"2021\"\n"),
+    );
+    repo.commit("cli inherits the edition");
+    repo.write(
+        "Cargo.toml",
+        &format!("{WORKSPACE}\n[workspace.package]\nedition = \"2024\"\n"),
+    );
+    let v = json(&repo.ok(&["impact", "--base", "HEAD", "-f", "json"]));
     assert_eq!(
         changed(&v),
         vec![row(
             "Cargo.toml",
-            &["api", "core", "cli", "tooling"],
-            "widened to all 4 crates because Cargo.toml [workspace.package] changed",
+            &["cli"],
+            "workspace package key edition 2021 → 2024",
             "cargo-manifest",
-            true
+            false
         )]
     );
 }

@@ -322,6 +322,9 @@ pub struct WorkspaceDiff {
     pub widening: Vec<String>,
     /// Changed `[workspace.dependencies]` entries: the name and a description.
     pub dependencies: Vec<(String, String)>,
+    /// Changed `[workspace.package]` keys (`version`, `edition`, …): the key and a
+    /// description. They reach the packages that inherit them (`key.workspace = true`).
+    pub package_keys: Vec<(String, String)>,
     /// The root manifest is also a package, and its own sections changed.
     pub package_changed: bool,
 }
@@ -329,7 +332,10 @@ pub struct WorkspaceDiff {
 impl WorkspaceDiff {
     /// Nothing that matters changed (formatting, comments, `workspace.metadata`).
     pub fn is_empty(&self) -> bool {
-        self.widening.is_empty() && self.dependencies.is_empty() && !self.package_changed
+        self.widening.is_empty()
+            && self.dependencies.is_empty()
+            && self.package_keys.is_empty()
+            && !self.package_changed
     }
 }
 
@@ -374,16 +380,20 @@ pub fn diff_workspace(base: &toml::Table, head: &toml::Table) -> WorkspaceDiff {
                     if x == y || s == "metadata" {
                         continue;
                     }
-                    if s == "dependencies" {
+                    if s == "dependencies" || s == "package" {
                         let da = x.and_then(|v| v.as_table()).unwrap_or(&empty);
                         let db = y.and_then(|v| v.as_table()).unwrap_or(&empty);
                         let mut names: Vec<&String> = da.keys().chain(db.keys()).collect();
                         names.sort();
                         names.dedup();
+                        let into = if s == "package" {
+                            &mut d.package_keys
+                        } else {
+                            &mut d.dependencies
+                        };
                         for n in names {
                             if da.get(n) != db.get(n) {
-                                d.dependencies
-                                    .push((n.clone(), describe_change(n, da.get(n), db.get(n))));
+                                into.push((n.clone(), describe_change(n, da.get(n), db.get(n))));
                             }
                         }
                     } else {
@@ -408,6 +418,17 @@ pub fn diff_workspace(base: &toml::Table, head: &toml::Table) -> WorkspaceDiff {
         }
     }
     d
+}
+
+/// Whether `manifest`'s package inherits the workspace package key `key`
+/// (`key.workspace = true` under `[package]`).
+pub fn inherits_workspace_package_key(manifest: &toml::Table, key: &str) -> bool {
+    manifest
+        .get("package")
+        .and_then(|p| p.get(key))
+        .and_then(|v| v.get("workspace"))
+        .and_then(|w| w.as_bool())
+        == Some(true)
 }
 
 /// Whether `manifest` inherits the workspace dependency `name` (`name.workspace = true` in

@@ -1055,10 +1055,30 @@ impl<'g> Resolver<'g> {
         let members = self.cargo.packages_under(files, &files.head, dir)?;
         let mut out = Vec::new();
         let mut unused = Vec::new();
-        for (name, desc) in &d.dependencies {
+        // Each changed workspace dependency or package key reaches the crates that inherit it.
+        let inherited = d
+            .dependencies
+            .iter()
+            .map(|(n, desc)| {
+                (
+                    n,
+                    desc,
+                    "dependency",
+                    cargo::inherits_workspace_dependency as fn(&toml::Table, &str) -> bool,
+                )
+            })
+            .chain(d.package_keys.iter().map(|(k, desc)| {
+                (
+                    k,
+                    desc,
+                    "package key",
+                    cargo::inherits_workspace_package_key as fn(&toml::Table, &str) -> bool,
+                )
+            }));
+        for (name, desc, what, inherits) in inherited {
             let mut nodes: Vec<Node<'g>> = members
                 .iter()
-                .filter(|p| cargo::inherits_workspace_dependency(&p.manifest, name))
+                .filter(|p| inherits(&p.manifest, name))
                 .filter_map(|p| {
                     cargo::package_node(self.graph, self.ownership(), &p.name, Some(&p.dir))
                 })
@@ -1072,7 +1092,7 @@ impl<'g> Resolver<'g> {
             }
             out.push(ChangedInput::derived(
                 nodes,
-                format!("workspace dependency {desc}"),
+                format!("workspace {what} {desc}"),
                 Via::CargoManifest,
                 false,
             ));
@@ -1095,11 +1115,11 @@ impl<'g> Resolver<'g> {
         }
         if out.is_empty() {
             return Ok(Some(Outcome::Ignored(format!(
-                "Cargo.toml: no crate in the graph uses the changed workspace {}: {}",
+                "Cargo.toml: no crate in the graph inherits the changed workspace {}: {}",
                 if unused.len() == 1 {
-                    "dependency"
+                    "entry"
                 } else {
-                    "dependencies"
+                    "entries"
                 },
                 list(&unused, 5)
             ))));
