@@ -1278,6 +1278,93 @@ fn a_change_cannot_lower_its_own_risk_to_pass() {
     assert_eq!(v["verdict"]["gated_risk"], "critical");
 }
 
+/// The base's view is the base's own: its `blast.toml` where a search from the working
+/// folder finds it at the base (a change that moves it into a subfolder is still judged by
+/// it), its graph files however listed (`[[source]] kind = "graph"`), its rules (none of the
+/// change's when the base has no `blast.toml`), and its `unmapped`.
+#[test]
+fn the_base_view_is_the_bases_own_configuration() {
+    let policy = std::fs::read_to_string(root().join("blast.toml")).unwrap();
+    let pay = |r: &Repo| r.append("services/payment/src/lib.rs", "// changed");
+    // blast.toml moved into a subfolder with a gate that lets everything through.
+    let r = shop_with_policy();
+    r.git(&["mv", "blast.toml", "ci-config.toml"]);
+    r.git(&["mv", "ci-config.toml", "tools/blast.toml"]);
+    r.write(
+        "tools/blast.toml",
+        "graphs = [\"../graphs/shop.toml\"]\n[policy.gate]\n",
+    );
+    pay(&r);
+    r.commit("moved");
+    let out = crate::gitrepo::expect_in(
+        &r.path().join("tools"),
+        1,
+        &["ci", "--base", "main", "--head", "HEAD"],
+    );
+    assert!(
+        out.stdout.contains("verdict: fail — policy.gate.critical"),
+        "{}",
+        out.stdout
+    );
+    // The graph listed as a `[[source]]` table at the base.
+    let r = Repo::shop();
+    r.write(
+        "blast.toml",
+        &policy.replace(
+            "graphs = [\"graphs/shop.toml\"]",
+            "[[source]]\nkind = \"graph\"\npath = \"graphs/shop.toml\"",
+        ),
+    );
+    r.commit("policy");
+    r.branch("feat");
+    let shop = std::fs::read_to_string(r.path().join("graphs/shop.toml")).unwrap();
+    r.write(
+        "graphs/shop.toml",
+        &shop.replace("\"services/payment/**\"", "\"services/payment-old/**\""),
+    );
+    pay(&r);
+    r.commit("moved paths");
+    let out = ci(&r, 1, &["--head", "HEAD", "--json", "-"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["verdict"]["base_risk"], "critical", "{}", out.stdout);
+    // A base without blast.toml: the change's own `ignore` rule does not judge at the base.
+    let r = Repo::shop();
+    r.git(&["rm", "-q", "blast.toml"]);
+    r.commit("no config");
+    r.branch("feat");
+    r.write(
+        "blast.toml",
+        "[[rule]]\npaths = [\"services/payment/**\"]\naction = \"ignore\"\noverride = true\n",
+    );
+    pay(&r);
+    r.commit("adopt, ignoring payment");
+    let out = ci(
+        &r,
+        1,
+        &["--head", "HEAD", "-g", "graphs/shop.toml", "--json", "-"],
+    );
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["verdict"]["base_risk"], "critical", "{}", out.stdout);
+    // `unmapped = "all"` at the base still rates a file the base does not map.
+    let r = Repo::shop();
+    r.write(
+        "blast.toml",
+        &policy.replace("graphs = [", "unmapped = \"all\"\ngraphs = ["),
+    );
+    r.write("deploy/prod.sh", "# deploy\n");
+    r.commit("policy");
+    r.branch("feat");
+    r.write(
+        "blast.toml",
+        &policy.replace("graphs = [", "unmapped = \"warn\"\ngraphs = ["),
+    );
+    r.append("deploy/prod.sh", "# changed");
+    r.commit("quieter");
+    let out = ci(&r, 1, &["--head", "HEAD", "--json", "-"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["verdict"]["base_risk"], "critical", "{}", out.stdout);
+}
+
 /// A file's `change-risk` finding speaks of what that file alone reaches, whatever else
 /// the change holds: a file whose reach another file shares, or that reaches a changed
 /// node, keeps its own count and its most critical node.

@@ -292,16 +292,13 @@ impl<'w> PreparedChange<'w> {
         };
         let label = PathBuf::from(format!("{}:{rel}", tree.label()));
         let text = String::from_utf8_lossy(&bytes);
-        // Its paths are relative to its folder (the working tree's, when it was deleted there).
-        let dir = match &self.ws.config.path {
-            Some(_) => self.ws.config.root.clone(),
-            None => git
-                .root()
-                .join(&rel)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default(),
-        };
+        // Its paths are relative to its own folder (where the base has it).
+        let dir = git
+            .root()
+            .join(&rel)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         crate::config::Config::parse(&text, &label, &dir).map(|c| Some(Some(c)))
     }
 
@@ -318,26 +315,37 @@ impl<'w> PreparedChange<'w> {
             let r = full.strip_prefix(&root).ok()?;
             Some(r.to_string_lossy().replace('\\', "/"))
         };
-        match &self.ws.config.path {
-            Some(path) => rel(path),
-            None => {
-                let tree = self.rules_tree.as_ref()?;
-                let dir = rel(&self.ws.config.root)?;
-                let mut dir = Some(dir.as_str());
-                while let Some(d) = dir {
-                    let candidate = if d.is_empty() {
-                        crate::config::FILE_NAME.to_string()
-                    } else {
-                        format!("{d}/{}", crate::config::FILE_NAME)
-                    };
-                    if git.read(tree, &candidate).ok().flatten().is_some() {
-                        return Some(candidate);
-                    }
-                    dir = (!d.is_empty()).then(|| d.rsplit_once('/').map_or("", |(p, _)| p));
-                }
-                None
-            }
+        // Where it is in the working tree, else where the base would find it: in the same
+        // folder or the nearest parent (a change that moves or deletes it is still judged
+        // by the base's).
+        let own = self.ws.config.path.as_deref().and_then(&rel);
+        let Some(tree) = self.rules_tree.as_ref() else {
+            return own;
+        };
+        let exists = |p: &str| git.read(tree, p).ok().flatten().is_some();
+        if let Some(p) = own.as_deref().filter(|p| exists(p)) {
+            return Some(p.to_string());
         }
+        let start = match &own {
+            Some(p) => p
+                .rsplit_once('/')
+                .map_or(String::new(), |(d, _)| d.to_string()),
+            None => rel(&self.ws.config.root)?,
+        };
+        let mut dir = Some(start.as_str());
+        while let Some(d) = dir {
+            let candidate = if d.is_empty() {
+                crate::config::FILE_NAME.to_string()
+            } else {
+                format!("{d}/{}", crate::config::FILE_NAME)
+            };
+            if exists(&candidate) {
+                return Some(candidate);
+            }
+            dir = (!d.is_empty()).then(|| d.rsplit_once('/').map_or("", |(p, _)| p));
+        }
+        // Nowhere at the base (a change adopting blast): the working tree's.
+        own
     }
 
     /// The configuration file's path relative to [`root`](Self::root), when it lies inside.
@@ -457,9 +465,16 @@ impl PreparedChange<'_> {
             Some(c) if self.ws.inputs_from_config => {
                 let root =
                     std::fs::canonicalize(git.root()).unwrap_or_else(|_| git.root().to_path_buf());
+                // `[[source]] kind = "graph"` is the same as listing the file in `graphs`.
+                let graph_sources = c
+                    .sources
+                    .iter()
+                    .filter(|s| s.kind == SourceKind::Graph)
+                    .flat_map(|s| s.paths.iter());
                 let mut graphs: Vec<String> = c
                     .graphs
                     .iter()
+                    .chain(graph_sources)
                     .filter_map(|g| {
                         let abs = crate::sources::yaml::normalize(&cwd.join(g));
                         let abs = match abs.parent().map(std::fs::canonicalize) {
@@ -513,18 +528,22 @@ impl PreparedChange<'_> {
                 Err(e) => return fail(warnings, e.to_string()),
             },
         };
-        let rules = match &base_config {
-            Some(c) => c.rules.clone(),
-            None => self.ws.config.rules.clone(),
+        // The base's rules and `unmapped` (a base without `blast.toml` has the defaults: a
+        // change that adds one cannot bring its own `ignore` rules).
+        let (rules, unmapped) = match &base_config {
+            Some(c) => (c.rules.clone(), c.unmapped),
+            None => (Vec::new(), Unmapped::default()),
         };
         let rules = match Rules::new(rules) {
             Ok(r) => r,
             Err((n, message)) => return fail(warnings, format!("[[rule]] #{n}: {message}")),
         };
-        // Files the base maps to no node (most often files the change adds) are the head's
-        // view to report and rate (`unmapped = "all"` at the base would rate a new
-        // service's first files as a change to everything): here they map to nothing.
-        let unmapped = Unmapped::Warn;
+        // `unmapped = "error"` at the base rates, it does not stop the run (the change's own
+        // view reports unmapped files).
+        let unmapped = match unmapped {
+            Unmapped::Error => Unmapped::Warn,
+            u => u,
+        };
         let resolver = Resolver::new(graph)
             .rules(rules)
             .unmapped(unmapped)
@@ -545,7 +564,26 @@ impl PreparedChange<'_> {
                 set.ignored.extend(one.ignored);
             }
         }
-        match resolver.resolve_files(&diff.files) {
+        // Files the change adds are not at the base: they reach nothing there (a new
+        // service's first files are the change's own view to rate, whatever the base's
+        // `unmapped` says of files it does not know).
+        let at_base: Vec<crate::changes::FileChange> = diff
+            .files
+            .iter()
+            .filter(|f| {
+                !matches!(
+                    f.status,
+                    Some(
+                        FileStatus::Added
+                            | FileStatus::Untracked
+                            | FileStatus::RenamedTo
+                            | FileStatus::CopiedTo
+                    )
+                )
+            })
+            .cloned()
+            .collect();
+        match resolver.resolve_files(&at_base) {
             Ok(more) => {
                 set.changed.extend(more.changed);
                 set.unmapped.extend(more.unmapped);
