@@ -213,23 +213,26 @@ fn brackets(text: &[u8], from: usize, to: usize) -> Vec<(usize, u8)> {
     out
 }
 
+/// The key on the line of a match at `start`, written before it, unless a `,` or an
+/// opening bracket comes first (`to` in `to = "x"`; none in `depends_on = ["a", "x"]`).
+fn line_key(text: &[u8], start: usize) -> Option<&[u8]> {
+    let line = line_start(text, start);
+    let mut i = start;
+    while i > line {
+        match text[i - 1] {
+            b':' | b'=' => return key_before(text, i),
+            b',' | b'[' | b'{' => return None,
+            _ => i -= 1,
+        }
+    }
+    None
+}
+
 /// The [`Context`] of a match at `start`.
 fn context(text: &[u8], start: usize) -> Context<'_> {
     let floor = start.saturating_sub(CONTEXT_BYTES);
     let line = line_start(text, start);
-    // The key on the match's own line, unless a `,` or an opening bracket comes first.
-    let mut key = None;
-    let mut i = start;
-    while i > line {
-        match text[i - 1] {
-            b':' | b'=' => {
-                key = key_before(text, i);
-                break;
-            }
-            b',' | b'[' | b'{' => break,
-            _ => i -= 1,
-        }
-    }
+    let key = line_key(text, start);
     if key.is_some_and(|k| k != b"id") {
         return Context { key, holder: None };
     }
@@ -316,23 +319,67 @@ fn spellings(id: &str) -> Vec<String> {
 /// The 1-based line and column of the needle in `text`, if found: as written, else as an
 /// escaped spelling of it (see [`spellings`]). Matches inside comments do not count.
 pub(crate) fn locate(text: &[u8], needle: &Needle) -> Option<(u32, u32)> {
+    offset(text, needle).map(|o| line_col(text, o))
+}
+
+/// The byte offset of the needle in `text` (see [`locate`]).
+fn offset(text: &[u8], needle: &Needle) -> Option<usize> {
+    // An edge is looked for in its dependent's declaration, found once.
+    let decl = needle
+        .from
+        .as_deref()
+        .and_then(|from| offset(text, &Needle::declaration(from)));
+    offset_in(text, needle, decl, true)
+}
+
+/// Files this large are not searched whole for an edge in an `edges` list (one search per
+/// finding would make `check` on a million-node file take minutes): only the dependent's
+/// declaration is.
+const WHOLE_EDGE_SEARCH_BYTES: usize = 16 << 20;
+
+/// [`offset`] with the dependent's declaration of an edge already found (`decl`); `whole`:
+/// an edge is also looked for in `edges` lists anywhere in the file, not only in its
+/// dependent's declaration.
+fn offset_in(text: &[u8], needle: &Needle, decl: Option<usize>, whole: bool) -> Option<usize> {
     if needle.text.is_empty() {
         return None;
     }
-    find(text, needle, needle.text.as_bytes()).or_else(|| {
+    // An edge in a `depends_on` list lies just after its dependent's declaration.
+    let (from, to) = match (&needle.from, decl) {
+        (Some(_), Some(d)) if !whole => (
+            line_start(text, d),
+            (d + EDGE_CONTEXT_BYTES).min(text.len()),
+        ),
+        _ => (0, text.len()),
+    };
+    let in_range = |pat: &[u8]| find(&text[..to], needle, pat, decl, from);
+    in_range(needle.text.as_bytes()).or_else(|| {
         if needle.mode == Mode::Text {
             return None;
         }
         spellings(&needle.text)
             .iter()
-            .find_map(|s| find(text, needle, s.as_bytes()))
+            .find_map(|s| in_range(s.as_bytes()))
     })
 }
 
-fn find(text: &[u8], needle: &Needle, pat: &[u8]) -> Option<(u32, u32)> {
+/// The `needle.nth` match of `pat` in `text` at or after `from`.
+fn find(
+    text: &[u8],
+    needle: &Needle,
+    pat: &[u8],
+    decl: Option<usize>,
+    from: usize,
+) -> Option<usize> {
     let mut seen = 0usize;
-    for start in memchr::memmem::find_iter(text, pat) {
+    for start in memchr::memmem::find_iter(&text[from.min(text.len())..], pat).map(|p| p + from) {
         let end = start + pat.len();
+        // An edge's own checks first: they rule out most matches of a much-used id cheaply.
+        if let Some(from) = needle.from.as_deref()
+            && !edge_of(text, start, from, decl)
+        {
+            continue;
+        }
         let ok = match needle.mode {
             Mode::Text => true,
             Mode::Declaration | Mode::Reference => {
@@ -362,14 +409,9 @@ fn find(text: &[u8], needle: &Needle, pat: &[u8]) -> Option<(u32, u32)> {
                 }
             }
         };
-        let ok = ok
-            && needle
-                .from
-                .as_deref()
-                .is_none_or(|from| edge_of(text, start, from));
         if ok && !in_comment(text, start) {
             if seen == needle.nth {
-                return Some(line_col(text, start));
+                return Some(start);
             }
             seen += 1;
         }
@@ -420,10 +462,10 @@ fn value_after(text: &[u8], key_end: usize) -> Option<(usize, &[u8])> {
 fn nearest_key_value<'t>(
     text: &'t [u8],
     at: usize,
+    floor: usize,
     key: &[u8],
     keep: impl Fn(usize) -> bool,
 ) -> Option<&'t [u8]> {
-    let floor = at.saturating_sub(EDGE_CONTEXT_BYTES);
     memchr::memmem::rfind_iter(&text[floor..at], key)
         .map(|p| floor + p)
         .filter(|&p| {
@@ -435,52 +477,212 @@ fn nearest_key_value<'t>(
         .map(|(_, v)| v)
 }
 
-/// Whether the reference at `start` belongs to the dependent `from`: in a `depends_on`
-/// list, the nearest declaration above it is `from`'s; as the `to` of an `edges` entry, the
-/// entry's `from` (written before it) is `from`.
-fn edge_of(text: &[u8], start: usize, from: &str) -> bool {
+/// How far back from an `edges` entry's `to` its `from` is looked for.
+const ENTRY_BYTES: usize = 4 << 10;
+
+/// Whether the reference at `start` belongs to the dependent `from`, declared at `decl`:
+/// as the `to` of an `edges` entry, the entry's `from` (written before it) is `from`; in a
+/// `depends_on` list, it lies after `from`'s declaration (within [`EDGE_CONTEXT_BYTES`])
+/// and no other declaration comes between.
+fn edge_of(text: &[u8], start: usize, from: &str, decl: Option<usize>) -> bool {
     let names =
         |v: &[u8]| v == from.as_bytes() || spellings(from).iter().any(|s| s.as_bytes() == v);
-    if context(text, start).key == Some(b"to") {
-        return nearest_key_value(text, start, b"from", |_| true).is_some_and(names);
+    if line_key(text, start) == Some(b"to") {
+        return nearest_key_value(
+            text,
+            start,
+            start.saturating_sub(ENTRY_BYTES),
+            b"from",
+            |_| true,
+        )
+        .is_some_and(names);
     }
-    nearest_key_value(text, start, b"id", |v| {
+    let Some(decl) = decl.filter(|&d| d < start && start - d <= EDGE_CONTEXT_BYTES) else {
+        return false;
+    };
+    // From the line of `from`'s own `id` key: the nearest declaration found is `from`'s
+    // unless another comes between.
+    nearest_key_value(text, start, line_start(text, decl), b"id", |v| {
         v < start && context(text, v).holder != Some(b"depends_on")
     })
     .is_some_and(names)
 }
 
-/// Gives findings that name a file but no line the line of their first node's
-/// declaration in that file (reading each file once).
-pub(crate) fn fill_lines(findings: &mut [crate::codes::Finding]) {
-    use crate::codes::Code;
-    use std::collections::HashMap;
-    let mut files: HashMap<std::path::PathBuf, Option<Vec<u8>>> = HashMap::new();
-    for f in findings.iter_mut() {
-        let (Some(loc), Some(id)) = (f.location.as_mut(), f.nodes.first()) else {
-            continue;
-        };
-        if loc.line.is_some() {
+/// The first declaration of each of `ids` in `text`, as the offset of its value, found in
+/// one pass over the file's `id` keys (ids written with escapes are not found here).
+fn declarations(
+    text: &[u8],
+    ids: &std::collections::HashSet<&str>,
+) -> std::collections::HashMap<String, usize> {
+    let mut out = std::collections::HashMap::new();
+    for p in memchr::memmem::find_iter(text, b"id") {
+        if out.len() == ids.len() {
+            break;
+        }
+        let bounded = (p == 0 || !is_token_byte(text[p - 1]))
+            && text.get(p + 2).is_none_or(|&b| !is_token_byte(b));
+        if !bounded {
             continue;
         }
-        let text = files
-            .entry(loc.file.clone())
-            .or_insert_with(|| std::fs::read(&loc.file).ok());
-        // A finding about one edge points at the edge (the second declaration of a repeated
-        // one), else at its dependent's declaration.
-        let edge = match f.code {
-            Code::SelfLoop => Some(Needle::edge(id, id)),
-            Code::TierInversion => f.nodes.get(1).map(|to| Needle::edge(id, to)),
-            Code::DuplicateEdge => f.nodes.get(1).map(|to| Needle::edge(id, to).nth(1)),
-            _ => None,
+        let Some((at, v)) = value_after(text, p + 2) else {
+            continue;
         };
-        if let Some(text) = text
-            && let Some((l, c)) = edge
-                .and_then(|e| locate(text, &e))
-                .or_else(|| locate(text, &Needle::declaration(id)))
+        let Ok(v) = std::str::from_utf8(v) else {
+            continue;
+        };
+        if ids.contains(v)
+            && !out.contains_key(v)
+            && !in_comment(text, p)
+            && context(text, at).holder != Some(b"depends_on")
         {
-            loc.line = Some(l);
-            loc.column = Some(c);
+            out.insert(v.to_string(), at);
+        }
+    }
+    out
+}
+
+/// The `to` values of the `edges` entries `from → to` among `pairs`, by pair, in file order,
+/// found in one pass over the file's `from` keys (an entry whose `to` comes before its
+/// `from` is not found here).
+fn edge_entries(
+    text: &[u8],
+    pairs: &std::collections::HashSet<(&str, &str)>,
+) -> std::collections::HashMap<(String, String), Vec<usize>> {
+    let froms: std::collections::HashSet<&str> = pairs.iter().map(|p| p.0).collect();
+    let mut out: std::collections::HashMap<(String, String), Vec<usize>> =
+        std::collections::HashMap::new();
+    for p in memchr::memmem::find_iter(text, b"from") {
+        let bounded = (p == 0 || !is_token_byte(text[p - 1]))
+            && text.get(p + 4).is_none_or(|&b| !is_token_byte(b));
+        let Some((at, from)) = bounded.then(|| value_after(text, p + 4)).flatten() else {
+            continue;
+        };
+        let Some(from) = std::str::from_utf8(from).ok().filter(|f| froms.contains(f)) else {
+            continue;
+        };
+        // The entry's `to`: the next `to` key within the entry.
+        let end = (at + ENTRY_BYTES).min(text.len());
+        let to = memchr::memmem::find_iter(&text[at..end], b"to")
+            .map(|q| at + q)
+            .filter(|&q| {
+                !is_token_byte(text[q - 1]) && text.get(q + 2).is_none_or(|&b| !is_token_byte(b))
+            })
+            .find_map(|q| value_after(text, q + 2));
+        if let Some((to_at, to)) = to
+            && let Ok(to) = std::str::from_utf8(to)
+            && pairs.contains(&(from, to))
+            && !in_comment(text, to_at)
+        {
+            out.entry((from.to_string(), to.to_string()))
+                .or_default()
+                .push(to_at);
+        }
+    }
+    out
+}
+
+/// Gives findings that name a file but no line the line of their first node's
+/// declaration in that file, or, for a finding about one edge, of the edge (reading each
+/// file once, and finding every declaration a file's findings need in one pass over it).
+pub(crate) fn fill_lines(findings: &mut [crate::codes::Finding]) {
+    fill_lines_searching_whole(findings, WHOLE_EDGE_SEARCH_BYTES)
+}
+
+/// [`fill_lines`], searching files up to `whole` bytes whole for each edge (larger ones
+/// through one pass over their `edges` entries).
+fn fill_lines_searching_whole(findings: &mut [crate::codes::Finding], whole: usize) {
+    use crate::codes::Code;
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    let mut by_file: BTreeMap<std::path::PathBuf, Vec<usize>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        if let (Some(loc), Some(_)) = (&f.location, f.nodes.first())
+            && loc.line.is_none()
+        {
+            by_file.entry(loc.file.clone()).or_default().push(i);
+        }
+    }
+    for (file, ixs) in by_file {
+        let Ok(text) = std::fs::read(&file) else {
+            continue;
+        };
+        let ids: HashSet<&str> = ixs.iter().map(|&i| findings[i].nodes[0].as_str()).collect();
+        let decls = declarations(&text, &ids);
+        let whole = text.len() <= whole;
+        // A large file's `edges` entries, found in one pass rather than per finding.
+        let pairs: HashSet<(&str, &str)> = ixs
+            .iter()
+            .map(|&i| &findings[i])
+            .filter(|f| {
+                matches!(
+                    f.code,
+                    Code::SelfLoop | Code::TierInversion | Code::DuplicateEdge
+                )
+            })
+            .map(|f| {
+                let from = f.nodes[0].as_str();
+                (from, f.nodes.get(1).map_or(from, String::as_str))
+            })
+            .collect();
+        let entries = if whole || pairs.is_empty() {
+            HashMap::new()
+        } else {
+            edge_entries(&text, &pairs)
+        };
+        let mut found: HashMap<usize, Option<usize>> = HashMap::new();
+        for i in ixs {
+            let f = &findings[i];
+            let id = f.nodes[0].as_str();
+            let decl = decls
+                .get(id)
+                .copied()
+                .or_else(|| offset(&text, &Needle::declaration(id)));
+            // A finding about one edge points at the edge (the second declaration of a
+            // repeated one), else at its dependent's declaration.
+            let edge = match f.code {
+                Code::SelfLoop => Some(Needle::edge(id, id)),
+                Code::TierInversion => f.nodes.get(1).map(|to| Needle::edge(id, to)),
+                Code::DuplicateEdge => f.nodes.get(1).map(|to| Needle::edge(id, to).nth(1)),
+                _ => None,
+            };
+            let at = match edge {
+                Some(e) if !whole => {
+                    // In the dependent's declaration, then in the `edges` entries.
+                    let to = f.nodes.get(1).map_or(id, String::as_str);
+                    let nth = e.nth;
+                    let mut all: Vec<usize> = (0..=nth)
+                        .map_while(|k| offset_in(&text, &e.clone().nth(k), decl, false))
+                        .collect();
+                    if let Some(v) = entries.get(&(id.to_string(), to.to_string())) {
+                        all.extend(v);
+                    }
+                    all.sort_unstable();
+                    all.dedup();
+                    all.get(nth).copied()
+                }
+                Some(e) => offset_in(&text, &e, decl, true),
+                None => None,
+            }
+            .or(decl);
+            found.insert(i, at);
+        }
+        // Lines counted in one pass, in offset order (not once from the start per finding).
+        let mut at: Vec<(usize, usize)> = found
+            .into_iter()
+            .filter_map(|(i, o)| o.map(|o| (o, i)))
+            .collect();
+        at.sort_unstable();
+        let (mut line, mut counted) = (1u32, 0usize);
+        for (o, i) in at {
+            line += memchr::memchr_iter(b'\n', &text[counted..o]).count() as u32;
+            counted = o;
+            let col = String::from_utf8_lossy(&text[line_start(&text, o)..o])
+                .chars()
+                .count() as u32
+                + 1;
+            if let Some(loc) = findings[i].location.as_mut() {
+                loc.line = Some(line);
+                loc.column = Some(col);
+            }
         }
     }
 }
@@ -499,6 +701,52 @@ pub(crate) fn line_col(text: &[u8], offset: usize) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Edge findings land on the same lines whether a file is searched whole per finding
+    /// or, as large files are, through one pass over its declarations and `edges` entries.
+    #[test]
+    fn large_files_locate_edges_as_small_ones_do() {
+        use crate::codes::{Code, Finding, Location};
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("g.json");
+        std::fs::write(
+            &file,
+            "{\"nodes\": [\n  {\"id\": \"a\", \"tier\": 0,\n   \"depends_on\": [\"b\", {\"id\": \"b\"}]},\n  {\"id\": \"b\", \"tier\": 3,\n   \"depends_on\": [\"c\", \"b\"]},\n  {\"id\": \"c\"}\n],\n \"edges\": [\n  {\"from\": \"c\", \"to\": \"b\"},\n  {\"from\": \"c\",\n   \"to\": \"b\"}\n ]}\n",
+        )
+        .unwrap();
+        let findings = || {
+            [
+                (Code::SelfLoop, vec!["b"]),
+                (Code::TierInversion, vec!["a", "b"]),
+                (Code::DuplicateEdge, vec!["a", "b"]),
+                (Code::DuplicateEdge, vec!["c", "b"]),
+                (Code::NoOwner, vec!["c"]),
+            ]
+            .into_iter()
+            .map(|(code, nodes)| {
+                Finding::new(code, String::new())
+                    .with_nodes(nodes)
+                    .at(Location::file(file.clone()))
+            })
+            .collect::<Vec<_>>()
+        };
+        let lines = |whole: usize| {
+            let mut f = findings();
+            fill_lines_searching_whole(&mut f, whole);
+            f.iter()
+                .map(|f| f.location.as_ref().and_then(|l| l.line.zip(l.column)))
+                .collect::<Vec<_>>()
+        };
+        let want = vec![
+            Some((5, 25)),
+            Some((3, 20)),
+            Some((3, 32)),
+            Some((11, 11)),
+            Some((6, 11)),
+        ];
+        assert_eq!(lines(usize::MAX), want);
+        assert_eq!(lines(0), want);
+    }
 
     #[test]
     fn finds_declarations_in_each_format() {
