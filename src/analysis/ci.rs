@@ -8,8 +8,8 @@
 //! shows annotations and alerts in a pull request's diff only on changed lines):
 //!
 //! * `change-risk`: one per changed file whose change reaches tiered or customer-facing
-//!   nodes (each reached node is counted for the changed node its strongest path starts
-//!   from), at that file. A change named by node id, or a deleted file, points at the node's
+//!   nodes (what a change to the file's own nodes alone reaches, see [`reach_by_input`]),
+//!   at that file. A change named by node id, or a deleted file, points at the node's
 //!   declaration in its graph file instead.
 //! * `unmapped-change`: at the unmapped file.
 //! * `new-tier0-path`: at the changed graph file.
