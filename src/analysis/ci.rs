@@ -137,7 +137,7 @@ pub struct InputReach {
     pub risk: Risk,
     /// How many there are.
     pub count: usize,
-    /// The first [`NAMED`] of them: the id and how it is reached, in words.
+    /// The first five of them (`NAMED`): the id and how it is reached, in words.
     pub named: Vec<(String, String)>,
 }
 
