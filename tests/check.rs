@@ -203,3 +203,27 @@ fn edge_findings_point_at_the_edge() {
         assert_eq!(got_sorted, want, "{name}:\n{}", out.stdout);
     }
 }
+
+/// A tier inversion is judged on the strongest edge to each dependency: a sync edge listed
+/// after an async one to the same node still counts (the line is the first entry naming the
+/// dependency: edges are found by their ends, not their kind).
+#[test]
+fn a_tier_inversion_is_judged_on_the_strongest_edge() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("g.toml"),
+        "[[nodes]]\nid = \"c\"\ntier = 0\ndepends_on = [{ id = \"b\", kind = \"async\" }, \"b\"]\n\n[[nodes]]\nid = \"b\"\ntier = 3\n",
+    )
+    .unwrap();
+    let out = crate::util::run(
+        crate::util::blast_in(d.path()),
+        &["check", "-g", "g.toml", "--no-cache"],
+    );
+    assert!(
+        out.stdout.contains(
+            "warning[tier-inversion] g.toml:4:23: 'c' (tier 0) depends on 'b' (tier 3) by a sync edge at full strength"
+        ),
+        "{}",
+        out.stdout
+    );
+}

@@ -867,3 +867,30 @@ paths = ["tools/run.sh"]
         ]
     );
 }
+
+/// An absolute path named on the command line inside the repository is its repository
+/// path, as in `--files-from`; one outside it is bad input (exit 2).
+#[test]
+fn absolute_paths_on_the_command_line() {
+    let repo = Repo::shop();
+    let inside = repo.path().join("services/payment/src/lib.rs");
+    let v = json(&repo.ok(&["impact", inside.to_str().unwrap(), "-f", "json"]));
+    let got: Vec<(String, Vec<String>)> = changed(&v)
+        .into_iter()
+        .map(|(input, nodes, ..)| (input, nodes))
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "services/payment/src/lib.rs".to_string(),
+            vec!["payment".to_string()]
+        )]
+    );
+    let e = repo.expect(2, &["impact", "/etc/passwd"]);
+    assert!(
+        e.stderr
+            .starts_with("error: '/etc/passwd' is outside the repository"),
+        "{}",
+        e.stderr
+    );
+}

@@ -176,12 +176,22 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
             );
         }
         if let Some(t) = n.tier() {
-            let mut seen_to = std::collections::HashSet::new();
+            // Per dependency, its strongest edge (an async edge listed before a sync one to
+            // the same node does not hide the sync one), in the order the edges come.
+            let mut strongest: Vec<(crate::graph::Dependency<'_>, f64)> = Vec::new();
+            let mut at: HashMap<u32, usize> = HashMap::new();
             for d in n.dependencies() {
-                if !seen_to.insert(d.to().id()) {
-                    continue;
-                }
                 let s = strengths.of(d.kind(), d.optional());
+                match at.get(&d.to().ix().raw()) {
+                    Some(&i) if s > strongest[i].1 => strongest[i] = (d, s),
+                    Some(_) => {}
+                    None => {
+                        at.insert(d.to().ix().raw(), strongest.len());
+                        strongest.push((d, s));
+                    }
+                }
+            }
+            for (d, s) in strongest {
                 let to = d.to();
                 if let Some(tt) = to.tier()
                     && s >= policy.risk.thresholds[0]

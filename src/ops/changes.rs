@@ -191,6 +191,28 @@ impl<'w> PreparedChange<'w> {
             // Paths named on the command line are repository paths too.
             None => p.root = repository_root(&opts.cwd).unwrap_or(p.root),
         }
+        // An absolute path named on the command line inside the repository is its
+        // repository path, as in `--files-from`; one outside it is bad input.
+        let roots = [Some(p.root.clone()), std::fs::canonicalize(&p.root).ok()];
+        for input in &mut p.inputs {
+            if ws.graph.node(input).is_some() || !Path::new(input.as_str()).has_root() {
+                continue;
+            }
+            match roots
+                .iter()
+                .flatten()
+                .find_map(|r| Path::new(input.as_str()).strip_prefix(r).ok())
+            {
+                Some(rel) => *input = rel.to_string_lossy().replace('\\', "/"),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "'{}' is outside the repository ({})\n  help: name paths relative to the repository root, or absolute paths inside it",
+                        crate::report::inert(input),
+                        p.root.display()
+                    )));
+                }
+            }
+        }
         if let (Some(git), Some(diff)) = (&p.git, &p.diff) {
             let graphs = graph_sources(ws, &opts.cwd, git.root());
             let discovered = discovered_sources(&ws.sources, &opts.cwd, git.root());
