@@ -1394,6 +1394,32 @@ fn each_file_is_rated_by_its_own_reach() {
     let payment = "risk critical: services/payment/a.rs changes payment, reaching 4 tiered or customer-facing nodes";
     let core = "risk critical: services/payment/core/b.rs changes payment-core, reaching 4 tiered or customer-facing nodes";
     assert_eq!(risks(&["libs/money/m.rs"]), [money]);
+    // Under `unmapped = "all"` every unmapped file changes every node, not only the first.
+    let r = Repo::shop();
+    r.write(
+        "blast.toml",
+        "unmapped = \"all\"\ngraphs = [\"graphs/shop.toml\"]\n",
+    );
+    r.write("deploy/a.sh", "a\n");
+    r.write("deploy/b.sh", "b\n");
+    r.commit("deploy");
+    r.append("deploy/a.sh", "x");
+    r.append("deploy/b.sh", "y");
+    let out = ci(&r, 1, &["--json", "-"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let widened: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "change-risk")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(widened.len(), 2, "{widened:?}");
+    assert!(
+        widened[1].starts_with("risk critical: deploy/b.sh changes every node, reaching 30 "),
+        "{}",
+        widened[1]
+    );
     assert_eq!(
         risks(&["services/payment/a.rs", "libs/money/m.rs"]),
         [money, payment]

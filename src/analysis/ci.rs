@@ -191,12 +191,23 @@ pub fn reach_by_input<'g>(
         k
     };
     let all = key(&impact.changes.nodes());
+    // An input widened to every node after another was lists none (the first lists them
+    // all), but reaches what that one does.
+    let every = impact
+        .changes
+        .changed
+        .iter()
+        .find(|c| c.widened && c.nodes.len() == impact.graph().node_count());
     let mut known: BTreeMap<Vec<u32>, Option<InputReach>> = BTreeMap::new();
     impact
         .changes
         .changed
         .iter()
         .map(|c| {
+            let c = match every {
+                Some(e) if c.widened && c.nodes.is_empty() => e,
+                _ => c,
+            };
             let k = key(&c.nodes);
             known
                 .entry(k)
@@ -306,6 +317,9 @@ fn collect(
             .collect();
         let changed = if c.nodes.len() > NAMED {
             format!("{} and {} more", changed.join(", "), c.nodes.len() - NAMED)
+        } else if c.nodes.is_empty() && c.widened {
+            // Widened to every node after another input was (which lists them).
+            "every node".to_string()
         } else {
             changed.join(", ")
         };
