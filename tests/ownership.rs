@@ -869,7 +869,8 @@ paths = ["tools/run.sh"]
 }
 
 /// An absolute path named on the command line inside the repository is its repository
-/// path, as in `--files-from`; one outside it is bad input (exit 2).
+/// path, as in `--files-from`; one outside it is bad input (exit 2); a folder is owned as
+/// the files inside it are.
 #[test]
 fn absolute_paths_on_the_command_line() {
     let repo = Repo::shop();
@@ -886,6 +887,9 @@ fn absolute_paths_on_the_command_line() {
             vec!["payment".to_string()]
         )]
     );
+    // A folder named by hand is owned as the files inside it are.
+    let v = json(&repo.ok(&["impact", "services/payment", "-f", "json"]));
+    assert_eq!(changed(&v)[0].1, ["payment"]);
     let e = repo.expect(2, &["impact", "/etc/passwd"]);
     assert!(
         e.stderr

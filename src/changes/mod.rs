@@ -523,6 +523,17 @@ impl<'g> Resolver<'g> {
             || files.list(&files.head, path).is_ok_and(|l| !l.is_empty())
     }
 
+    /// Whether `path` is a folder of the change's head: files lie below it, and it is not
+    /// a file itself.
+    fn is_folder(&self, path: &str) -> bool {
+        let Some(files) = &self.files else {
+            return false;
+        };
+        !path.is_empty()
+            && !matches!(files.read(&files.head, path), Ok(Some(_)))
+            && files.list(&files.head, path).is_ok_and(|l| !l.is_empty())
+    }
+
     /// Each change set is resolved on its own.
     fn start(&self) {
         *self
@@ -657,8 +668,10 @@ impl<'g> Resolver<'g> {
         }
         // 2. Node globs.
         // A submodule is a folder: owned as the files inside it are (`vendor/lib/**` beats
-        // `vendor/**`), else as the path itself.
-        let mut owners = if f.submodule {
+        // `vendor/**`), else as the path itself; so is a folder named by hand
+        // (`blast impact services/payment`).
+        let folder = f.submodule || (f.status.is_none() && self.is_folder(path));
+        let mut owners = if folder {
             self.ownership()
                 .owners(self.graph, &format!("{path}/\u{1}"))
         } else {
