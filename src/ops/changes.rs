@@ -147,7 +147,6 @@ impl<'w> PreparedChange<'w> {
                 };
                 // An absolute path inside the root is the same file as its relative path;
                 // a path outside the repository is bad input.
-                let roots = [Some(p.root.clone()), std::fs::canonicalize(&p.root).ok()];
                 let list = if path.as_os_str() == "-" {
                     PathBuf::from("<stdin>")
                 } else {
@@ -156,18 +155,7 @@ impl<'w> PreparedChange<'w> {
                 p.listed = parse_file_list_numbered(&bytes)
                     .into_iter()
                     .map(|(line, f)| {
-                        let rel = if Path::new(&f).has_root() {
-                            roots
-                                .iter()
-                                .flatten()
-                                .find_map(|r| Path::new(&f).strip_prefix(r).ok())
-                                .map(|r| r.to_string_lossy().replace('\\', "/"))
-                        } else if escapes(&f) {
-                            None
-                        } else {
-                            Some(f.clone())
-                        };
-                        match rel {
+                        match within(&p.root, &f) {
                             Some(rel) => Ok(FileChange::listed(rel)),
                             None => Err(Error::Parse {
                                 location: Location {
@@ -193,17 +181,12 @@ impl<'w> PreparedChange<'w> {
         }
         // An absolute path named on the command line inside the repository is its
         // repository path, as in `--files-from`; one outside it is bad input.
-        let roots = [Some(p.root.clone()), std::fs::canonicalize(&p.root).ok()];
         for input in &mut p.inputs {
             if ws.graph.node(input).is_some() || !Path::new(input.as_str()).has_root() {
                 continue;
             }
-            match roots
-                .iter()
-                .flatten()
-                .find_map(|r| Path::new(input.as_str()).strip_prefix(r).ok())
-            {
-                Some(rel) => *input = rel.to_string_lossy().replace('\\', "/"),
+            match within(&p.root, input) {
+                Some(rel) => *input = rel,
                 None => {
                     return Err(Error::Usage(format!(
                         "'{}' is outside the repository ({})\n  help: name paths relative to the repository root, or absolute paths inside it",
@@ -331,12 +314,7 @@ impl<'w> PreparedChange<'w> {
     /// judged by it.
     fn config_path(&self) -> Option<String> {
         let git = self.git.as_ref()?;
-        let root = std::fs::canonicalize(git.root()).unwrap_or_else(|_| git.root().to_path_buf());
-        let rel = |p: &Path| -> Option<String> {
-            let full = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-            let r = full.strip_prefix(&root).ok()?;
-            Some(r.to_string_lossy().replace('\\', "/"))
-        };
+        let rel = |p: &Path| repo_path(git.root(), Path::new(""), p);
         // Where it is in the working tree, else where the base would find it: in the same
         // folder or the nearest parent (a change that moves or deletes it is still judged
         // by the base's).
@@ -372,13 +350,8 @@ impl<'w> PreparedChange<'w> {
 
     /// The configuration file's path relative to [`root`](Self::root), when it lies inside.
     fn config_file(&self) -> Option<String> {
-        self.config_path().or_else(|| {
-            let path = self.ws.config.path.as_ref()?;
-            let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-            let root = std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
-            let rel = full.strip_prefix(root).ok()?;
-            Some(rel.to_string_lossy().replace('\\', "/"))
-        })
+        self.config_path()
+            .or_else(|| repo_path(&self.root, Path::new(""), self.ws.config.path.as_ref()?))
     }
 
     /// The configuration file's path in the repository when the change edits it.
@@ -485,8 +458,6 @@ impl PreparedChange<'_> {
         // else the command line's.
         let base_lists = match &base_config {
             Some(c) if self.ws.inputs_from_config => {
-                let root =
-                    std::fs::canonicalize(git.root()).unwrap_or_else(|_| git.root().to_path_buf());
                 // `[[source]] kind = "graph"` is the same as listing the file in `graphs`.
                 let graph_sources = c
                     .sources
@@ -497,15 +468,7 @@ impl PreparedChange<'_> {
                     .graphs
                     .iter()
                     .chain(graph_sources)
-                    .filter_map(|g| {
-                        let abs = crate::sources::yaml::normalize(&cwd.join(g));
-                        let abs = match abs.parent().map(std::fs::canonicalize) {
-                            Some(Ok(dir)) => dir.join(abs.file_name().unwrap_or_default()),
-                            _ => abs,
-                        };
-                        let rel = abs.strip_prefix(&root).ok()?;
-                        Some(rel.to_string_lossy().replace('\\', "/"))
-                    })
+                    .filter_map(|g| repo_path(git.root(), cwd, g))
                     .collect();
                 graphs.sort();
                 graphs.dedup();
@@ -726,24 +689,52 @@ fn check_rule_nodes(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// `path` (relative to `cwd`, or absolute) as a repository path below `root`,
+/// `/`-separated; symbolic links resolved for the file, or for its folder when the file is
+/// not in the working tree (moved or deleted by the change). `None` outside `root`.
+fn repo_path(root: &Path, cwd: &Path, path: &Path) -> Option<String> {
+    let abs = crate::sources::yaml::normalize(&cwd.join(path));
+    let abs = std::fs::canonicalize(&abs).unwrap_or_else(|_| {
+        match abs.parent().map(std::fs::canonicalize) {
+            Some(Ok(dir)) => dir.join(abs.file_name().unwrap_or_default()),
+            _ => abs.clone(),
+        }
+    });
+    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let rel = abs
+        .strip_prefix(&canonical)
+        .or_else(|_| abs.strip_prefix(root))
+        .ok()?;
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
+}
+
+/// An absolute path inside `root` as a repository path; a relative one as it is; `None`
+/// for a path outside the repository (absolute elsewhere, or climbing out with `..`).
+fn within(root: &Path, path: &str) -> Option<String> {
+    let p = Path::new(path);
+    if !p.has_root() {
+        return (!escapes(path)).then(|| path.to_string());
+    }
+    [Some(root.to_path_buf()), std::fs::canonicalize(root).ok()]
+        .iter()
+        .flatten()
+        .find_map(|r| p.strip_prefix(r).ok())
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+}
+
 /// The repository paths of the graph files the workspace was loaded from.
 fn graph_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Vec<String> {
-    let root = std::fs::canonicalize(git_root).unwrap_or_else(|_| git_root.to_path_buf());
     let mut out: Vec<String> = ws
         .graph
         .origins()
         .iter()
         .filter(|o| o.source == "graph")
-        .filter_map(|o| {
-            let abs = cwd.join(&o.file);
-            let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
-            let rel = abs.strip_prefix(&root).ok()?;
-            let parts: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            Some(parts.join("/"))
-        })
+        .filter_map(|o| repo_path(git_root, cwd, &o.file))
         .collect();
     out.sort();
     out.dedup();
@@ -798,18 +789,7 @@ fn discovered_sources(
     cwd: &Path,
     git_root: &Path,
 ) -> Option<Vec<Discovered>> {
-    let root = std::fs::canonicalize(git_root).unwrap_or_else(|_| git_root.to_path_buf());
-    let rel = |p: &Path| -> Option<String> {
-        let abs = cwd.join(p);
-        let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
-        let r = abs.strip_prefix(&root).ok()?;
-        Some(
-            r.components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/"),
-        )
-    };
+    let rel = |p: &Path| repo_path(git_root, cwd, p);
     sources
         .iter()
         .filter(|s| s.kind != SourceKind::Graph)
