@@ -516,22 +516,25 @@ impl<'g> Resolver<'g> {
     /// Whether `path` is a file or a folder of the change's head (a root-level `Makefile`
     /// or `lib` named without `./` is a path when it is not a node id).
     fn exists(&self, path: &str) -> bool {
-        let Some(files) = &self.files else {
-            return false;
-        };
-        matches!(files.read(&files.head, path), Ok(Some(_)))
-            || files.list(&files.head, path).is_ok_and(|l| !l.is_empty())
+        self.is_file(path) || self.is_folder(path)
+    }
+
+    /// Whether `path` is a file of the change's head.
+    fn is_file(&self, path: &str) -> bool {
+        self.files
+            .as_ref()
+            .is_some_and(|files| matches!(files.read(&files.head, path), Ok(Some(_))))
     }
 
     /// Whether `path` is a folder of the change's head: files lie below it, and it is not
     /// a file itself.
     fn is_folder(&self, path: &str) -> bool {
-        let Some(files) = &self.files else {
-            return false;
-        };
         !path.is_empty()
-            && !matches!(files.read(&files.head, path), Ok(Some(_)))
-            && files.list(&files.head, path).is_ok_and(|l| !l.is_empty())
+            && !self.is_file(path)
+            && self
+                .files
+                .as_ref()
+                .is_some_and(|files| files.list(&files.head, path).is_ok_and(|l| !l.is_empty()))
     }
 
     /// Each change set is resolved on its own.
