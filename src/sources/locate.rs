@@ -55,7 +55,8 @@ impl Needle {
         }
     }
     /// The edge `from → to` as a file declares it: `to` in the `depends_on` list of
-    /// `from`'s declaration, or as the `to` of an `edges` entry whose `from` is `from`.
+    /// `from`'s declaration, or as the `to` of an `edges` entry whose `from` is `from`
+    /// (looked for by [`fill_lines`], which finds the declaration first).
     pub(crate) fn edge(from: &str, to: &str) -> Needle {
         Needle {
             text: to.to_string(),
@@ -324,12 +325,7 @@ pub(crate) fn locate(text: &[u8], needle: &Needle) -> Option<(u32, u32)> {
 
 /// The byte offset of the needle in `text` (see [`locate`]).
 fn offset(text: &[u8], needle: &Needle) -> Option<usize> {
-    // An edge is looked for in its dependent's declaration, found once.
-    let decl = needle
-        .from
-        .as_deref()
-        .and_then(|from| offset(text, &Needle::declaration(from)));
-    offset_in(text, needle, decl, true)
+    offset_in(text, needle, None, true)
 }
 
 /// Files this large are not searched whole for an edge in an `edges` list (one search per
