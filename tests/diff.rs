@@ -196,15 +196,7 @@ fn a_submodule_change_maps_by_the_submodule_path() {
     sdk.write("sdk.rs", "v1\n");
     sdk.commit("v1");
     let repo = Repo::shop();
-    repo.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        &file_url(sdk.path()),
-        "vendors/payment-gateway",
-    ]);
+    repo.add_submodule(&file_url(sdk.path()), "vendors/payment-gateway");
     repo.commit("vendor the gateway sdk");
     repo.branch("bump");
     sdk.write("sdk.rs", "v2\n");

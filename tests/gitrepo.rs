@@ -110,6 +110,19 @@ impl Repo {
         self.git(&["commit", "-q", "-m", message]);
     }
 
+    /// `git submodule add` of the repository at `url` as `path` (a local path or file URL).
+    pub fn add_submodule(&self, url: &str, path: &str) {
+        self.git(&[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            url,
+            path,
+        ]);
+    }
+
     /// `git checkout -q -b name`.
     pub fn branch(&self, name: &str) {
         self.git(&["checkout", "-q", "-b", name]);

@@ -742,15 +742,7 @@ paths = ["vendor/**"]
     let inner = Repo::new();
     inner.write("x.rs", "// x\n");
     inner.commit("one");
-    repo.git(&[
-        "-c",
-        "protocol.file.allow=always",
-        "submodule",
-        "add",
-        "-q",
-        inner.path().to_str().unwrap(),
-        "vendor/lib",
-    ]);
+    repo.add_submodule(inner.path().to_str().unwrap(), "vendor/lib");
     repo.commit("submodule");
     repo.branch("feat");
     inner.write("x.rs", "// y\n");
