@@ -759,6 +759,17 @@ paths = ["vendor/**"]
         (m[0].0.as_str(), m[0].1.clone()),
         ("vendor/lib", vec!["sub".to_string()])
     );
+    // Named by hand, itself or inside a folder named, it is the folder it is too.
+    for named in ["vendor/lib", "vendor"] {
+        let v = json(&repo.ok(&["impact", named, "-f", "json"]));
+        let m = changed(&v);
+        assert_eq!(m.len(), 1, "{named}: {m:?}");
+        assert_eq!(
+            (m[0].0.as_str(), m[0].1.clone()),
+            ("vendor/lib", vec!["sub".to_string()]),
+            "{named}"
+        );
+    }
 }
 
 /// Editing `blast.toml` changes how changes are judged, not what they reach: ignored with
@@ -879,14 +890,124 @@ fn absolute_paths_on_the_command_line() {
             vec!["payment".to_string()]
         )]
     );
-    // A folder named by hand is owned as the files inside it are.
-    let v = json(&repo.ok(&["impact", "services/payment", "-f", "json"]));
-    assert_eq!(changed(&v)[0].1, ["payment"]);
-    let e = repo.expect(2, &["impact", "/etc/passwd"]);
+    for outside in ["/etc/passwd", "../x", "services/../../x"] {
+        let e = repo.expect(2, &["impact", outside]);
+        assert!(
+            e.stderr
+                .starts_with(&format!("error: '{outside}' is outside the repository")),
+            "{}",
+            e.stderr
+        );
+    }
+}
+
+/// A folder named by hand is a change to every file inside it, each mapped as if it were
+/// named (`.` is the whole repository); a path spelled two ways, or a file inside a folder
+/// also named, is one change; a graph file named without a git range changes no node, and
+/// says why.
+#[test]
+fn a_folder_named_by_hand_is_every_file_inside_it() {
+    let repo = Repo::shop();
+    let inputs = |args: &[&str]| -> Vec<(String, Vec<String>)> {
+        let mut a = vec!["impact"];
+        a.extend_from_slice(args);
+        a.extend(["-f", "json"]);
+        changed(&json(&repo.ok(&a)))
+            .into_iter()
+            .map(|(input, nodes, ..)| (input, nodes))
+            .collect()
+    };
+    let pair = |i: &str, n: &str| (i.to_string(), vec![n.to_string()]);
+    // `services/payment` holds payment's files and payment-core's.
+    let want = vec![
+        pair("services/payment/core/src/lib.rs", "payment-core"),
+        pair("services/payment/src/lib.rs", "payment"),
+    ];
+    for spelled in [
+        &["services/payment"][..],
+        &["services/payment/"],
+        &["./services/payment", "services/payment/src/lib.rs"],
+        &[
+            "services/payment/src/lib.rs",
+            "services//payment/",
+            "services/payment",
+        ],
+    ] {
+        let mut got = inputs(spelled);
+        got.sort();
+        assert_eq!(got, want, "{spelled:?}");
+    }
+    assert_eq!(
+        inputs(&["libs/money/src/lib.rs", "./libs/money/src/lib.rs"]),
+        [pair("libs/money/src/lib.rs", "money-lib")]
+    );
+    // The whole repository: every service's file, the README and blast.toml ignored by
+    // their rules, the graph file ignored as a change to the graph.
+    let v = json(&repo.ok(&["impact", ".", "-f", "json"]));
+    assert_eq!(changed(&v).len(), 18, "{:?}", changed(&v));
+    let ignored: Vec<(String, String)> = v["ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["input"].as_str().unwrap().to_string(),
+                i["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = ignored.iter().map(|i| i.0.as_str()).collect();
+    assert_eq!(names, ["README.md", "blast.toml", "graphs/shop.toml"]);
     assert!(
-        e.stderr
-            .starts_with("error: '/etc/passwd' is outside the repository"),
+        ignored[2]
+            .1
+            .starts_with("graph source: a change to it is a change to the graph"),
+        "{ignored:?}"
+    );
+    assert_eq!(v["unmapped"], serde_json::json!([]));
+    // It reaches what a change to the nodes its files map to reaches.
+    let mut ids: Vec<String> = changed(&v).into_iter().flat_map(|c| c.1).collect();
+    ids.sort();
+    ids.dedup();
+    let mut args: Vec<&str> = vec!["impact", "--nodes", "all", "-f", "json"];
+    args.extend(ids.iter().map(String::as_str));
+    let by_id = json(&repo.ok(&args));
+    let v = json(&repo.ok(&["impact", ".", "--nodes", "all", "-f", "json"]));
+    assert_eq!(v["impacted"], by_id["impacted"]);
+    assert_eq!(v["summary"]["impacted"], 23);
+}
+
+/// Each batch line names paths as a single run does: a folder is its files, `blast.toml`
+/// and the graph file are ignored with their reasons, a path outside the repository is
+/// that line's error.
+#[test]
+fn batch_lines_name_paths_as_a_single_run_does() {
+    let repo = Repo::shop();
+    let lines = "services/payment\nblast.toml graphs/shop.toml\n../x\n";
+    let mut cmd = crate::gitrepo::blast_in_git(repo.path());
+    cmd.args(["impact", "--batch", "-"]).write_stdin(lines);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let got: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got.len(), 3);
+    assert_eq!(
+        got[0],
+        json(&repo.ok(&["impact", "services/payment", "-f", "json"]))
+    );
+    let single = json(&repo.ok(&["impact", "blast.toml", "graphs/shop.toml", "-f", "json"]));
+    assert_eq!(got[1], single);
+    assert_eq!(single["ignored"].as_array().unwrap().len(), 2);
+    assert_eq!(got[2]["line"], 3);
+    assert!(
+        got[2]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("'../x' is outside the repository"),
         "{}",
-        e.stderr
+        got[2]
     );
 }

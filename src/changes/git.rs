@@ -570,6 +570,33 @@ impl Git {
         Ok(files)
     }
 
+    /// The submodules (gitlinks, mode `160000`) at or below `under` in `tree`, sorted.
+    ///
+    /// # Errors
+    /// Git failing.
+    pub fn submodules(&self, tree: &Tree, under: &str) -> Result<Vec<String>> {
+        let mut args: Vec<&str> = match tree {
+            Tree::WorkTree | Tree::Index => vec!["ls-files", "-s", "-z", "--full-name"],
+            Tree::Commit(c) => vec!["ls-tree", "-r", "-z", "--full-tree", c],
+            Tree::Empty => return Ok(Vec::new()),
+        };
+        if !under.is_empty() {
+            args.push("--");
+            args.push(under);
+        }
+        let out = self.run(args[0], &args)?;
+        // `<mode> <object> [<stage>]\t<path>` (ls-files) or `<mode> <type> <object>\t<path>`.
+        let mut links: Vec<String> = split_z(&out)
+            .filter_map(|e| {
+                let (meta, path) = e.split_once('\t')?;
+                meta.starts_with("160000 ").then(|| path.to_string())
+            })
+            .collect();
+        links.sort();
+        links.dedup();
+        Ok(links)
+    }
+
     /// Writes the files at or below each of `paths` (files or folders) as they are in `tree`
     /// into `dest`, keeping their repository paths. Symlinks and submodules are skipped.
     /// Returns the files written.

@@ -312,6 +312,19 @@ impl<'g> ChangeSet<'g> {
         self.topology = Some(topology);
     }
 
+    /// Graph sources named by hand, without a git range: what a change to one does is a
+    /// change to the graph, found by comparing two versions of it, so on its own it
+    /// changes no node (ignored, with that reason; not a file nothing maps).
+    pub fn topology_without_versions(&mut self) {
+        for (path, status) in std::mem::take(&mut self.graph_sources) {
+            self.ignored.push(IgnoredInput {
+                input: path,
+                status,
+                reason: "graph source: a change to it is a change to the graph, found by comparing two versions (name a git range: --base, --head or --staged)".to_string(),
+            });
+        }
+    }
+
     /// Records that what the change does to the graph is unknown (the graph at the base does
     /// not load, `why` says where): each changed graph source is listed as a change of no
     /// known node, not as a file nothing maps.
@@ -443,10 +456,13 @@ impl<'g> Resolver<'g> {
     /// The node ids and paths of one change, before the `unmapped` policy.
     fn resolve_inputs<S: AsRef<str>>(&self, inputs: &[S]) -> Result<ChangeSet<'g>> {
         let mut set = ChangeSet::default();
+        // An input given twice is one change (one entry, one finding), however a path is
+        // spelled (`a.rs`, `./a.rs`, `b/../a.rs`), and a file inside a folder named too is
+        // one change.
         let mut seen = std::collections::HashSet::new();
+        let mut seen_paths = std::collections::HashSet::new();
         for input in inputs {
             let input = input.as_ref();
-            // An input given twice is one change (one entry, one finding).
             if !seen.insert(input) {
                 continue;
             }
@@ -460,7 +476,11 @@ impl<'g> Resolver<'g> {
                     widened: false,
                 });
             } else if input.contains('/') || input.contains('.') || self.exists(input) {
-                self.resolve_one(&mut set, &FileChange::listed(input))?;
+                for f in self.expand(FileChange::listed(input)) {
+                    if seen_paths.insert(normalize(&f.path).into_owned()) {
+                        self.resolve_one(&mut set, &f)?;
+                    }
+                }
             } else {
                 return Err(Error::UnknownNode {
                     id: input.to_string(),
@@ -491,12 +511,49 @@ impl<'g> Resolver<'g> {
         // A file listed twice, however spelled (`a/../b`, `./b`), is one change.
         let mut seen = std::collections::HashSet::new();
         for f in files {
-            if seen.insert((normalize(&f.path), f.status)) {
-                self.resolve_one(&mut set, f)?;
+            for f in self.expand(f.clone()) {
+                if seen.insert((normalize(&f.path).into_owned(), f.status)) {
+                    self.resolve_one(&mut set, &f)?;
+                }
             }
         }
         self.finish(&mut set)?;
         Ok(set)
+    }
+
+    /// A folder listed by hand (on the command line or in `--files-from`; `.` is the whole
+    /// repository) is a change to every file inside it at the head: each is resolved as if
+    /// it were listed (rules, globs, Cargo packages, the defaults), so the folder reaches
+    /// what its files reach. A submodule, inside it or named itself, stays one path (owned
+    /// as a folder, see [`Resolver::map`]). Anything else is itself.
+    fn expand(&self, f: FileChange) -> Vec<FileChange> {
+        let Some(files) = &self.files else {
+            return vec![f];
+        };
+        if f.status.is_some() || f.submodule {
+            return vec![f];
+        }
+        let path = normalize(&f.path).into_owned();
+        if (!path.is_empty() && self.is_file(&path)) || path.starts_with("../") || path == ".." {
+            return vec![f];
+        }
+        let inside = match files.list(&files.head, &path) {
+            Ok(l) if !l.is_empty() => l,
+            _ => return vec![f],
+        };
+        // A submodule is listed as one entry: the folder of its checkout.
+        let submodules = files.submodules(&files.head, &path).unwrap_or_default();
+        inside
+            .into_iter()
+            .map(|p| {
+                let p = p.trim_end_matches('/').to_string();
+                let submodule = p == path || submodules.binary_search(&p).is_ok();
+                FileChange {
+                    submodule,
+                    ..FileChange::listed(p)
+                }
+            })
+            .collect()
     }
 
     /// Resolves changed files (from git or a list) into a [`ChangeSet`].
@@ -671,10 +728,9 @@ impl<'g> Resolver<'g> {
         }
         // 2. Node globs.
         // A submodule is a folder: owned as the files inside it are (`vendor/lib/**` beats
-        // `vendor/**`), else as the path itself; so is a folder named by hand
-        // (`blast impact services/payment`).
-        let folder = f.submodule || (f.status.is_none() && self.is_folder(path));
-        let mut owners = if folder {
+        // `vendor/**`), else as the path itself. (A folder named by hand is its files, see
+        // [`Resolver::expand`].)
+        let mut owners = if f.submodule {
             self.ownership()
                 .owners(self.graph, &format!("{path}/\u{1}"))
         } else {

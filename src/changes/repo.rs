@@ -33,6 +33,17 @@ impl RepoFiles {
         }
     }
 
+    /// The working tree at `root`, with no base: through git when `root` is in a
+    /// repository (so a folder lists what git lists, without ignored build output, and
+    /// its submodules are known), else the files on disk.
+    pub fn current(root: impl Into<PathBuf>) -> RepoFiles {
+        let root = root.into();
+        match Git::discover(&root) {
+            Ok(git) => RepoFiles::git(Arc::new(git), Tree::WorkTree, None),
+            Err(_) => RepoFiles::work_tree(root),
+        }
+    }
+
     /// A git repository, comparing `base` (when known) with `head`.
     pub fn git(git: Arc<Git>, head: Tree, base: Option<Tree>) -> RepoFiles {
         RepoFiles {
@@ -62,6 +73,18 @@ impl RepoFiles {
             (Some(git), _) => git.read(tree, path),
             (None, Tree::WorkTree) => super::git::read_if_file(&self.root.join(path)),
             (None, _) => Ok(None),
+        }
+    }
+
+    /// The submodules at or below `under` (`""` for all) in `tree`, sorted (none without
+    /// git).
+    ///
+    /// # Errors
+    /// Git failing.
+    pub fn submodules(&self, tree: &Tree, under: &str) -> Result<Vec<String>> {
+        match self.git.as_deref() {
+            Some(git) => git.submodules(tree, under),
+            None => Ok(Vec::new()),
         }
     }
 

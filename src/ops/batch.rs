@@ -67,10 +67,21 @@ pub fn impact_batch(
             crate::report::inert(&e.to_string())
         ))
     })?;
+    let root = &ws.config.root;
+    let here = std::path::Path::new("");
+    // As in a single run without a git range: blast.toml is ignored with its reason, and a
+    // graph file changes no node on its own.
     let resolver = Resolver::new(&ws.graph)
         .rules(rules)
         .unmapped(opts.unmapped.unwrap_or(ws.config.unmapped))
-        .files(RepoFiles::work_tree(&ws.config.root));
+        .files(RepoFiles::current(root))
+        .graph_sources(super::changes::graph_sources(ws, here, root))
+        .config_file(
+            ws.config
+                .path
+                .as_deref()
+                .and_then(|p| super::changes::repo_path(root, here, p)),
+        );
     // Like a single run without a git range: the working tree's CODEOWNERS names the owners
     // of reached critical nodes that have none in the graph.
     let codeowners = CodeOwners::find_in_dir(&ws.config.root);
@@ -150,18 +161,35 @@ pub fn impact_batch(
                         e.valid_up_to() + 1
                     )),
                 };
-                let words = match words {
-                    Ok(words) => words,
-                    Err(message) => {
-                        let failed = fail(&mut code, &mut warnings, number, message);
-                        if answers.send(failed).is_err() {
-                            return Ok(());
-                        }
-                        continue;
+                // An absolute path inside the root is its relative path; one outside it
+                // (or climbing out with `..`) is this line's error.
+                let inside = |w: String| {
+                    if ws.graph.node(&w).is_some() {
+                        return Ok(w);
                     }
+                    super::changes::within(root, &w).ok_or_else(|| {
+                        format!(
+                            "'{}' is outside the repository ({}); help: name paths relative to it, or absolute paths inside it",
+                            crate::report::inert(&w),
+                            root.display()
+                        )
+                    })
                 };
-                let changes: Vec<&str> = words.iter().map(String::as_str).collect();
-                let answer = match resolver.resolve(&changes) {
+                let changes: Vec<String> =
+                    match words.and_then(|w| w.into_iter().map(inside).collect()) {
+                        Ok(changes) => changes,
+                        Err(message) => {
+                            let failed = fail(&mut code, &mut warnings, number, message);
+                            if answers.send(failed).is_err() {
+                                return Ok(());
+                            }
+                            continue;
+                        }
+                    };
+                let answer = match resolver.resolve(&changes).map(|mut set| {
+                    set.topology_without_versions();
+                    set
+                }) {
                     Ok(set) => {
                         for u in &set.unmapped {
                             let u = crate::report::inert(u);

@@ -180,9 +180,10 @@ impl<'w> PreparedChange<'w> {
             None => p.root = repository_root(&opts.cwd).unwrap_or(p.root),
         }
         // An absolute path named on the command line inside the repository is its
-        // repository path, as in `--files-from`; one outside it is bad input.
+        // repository path, as in `--files-from`; one outside it (or climbing out with
+        // `..`) is bad input.
         for input in &mut p.inputs {
-            if ws.graph.node(input).is_some() || !Path::new(input.as_str()).has_root() {
+            if ws.graph.node(input).is_some() {
                 continue;
             }
             match within(&p.root, input) {
@@ -256,6 +257,10 @@ impl<'w> PreparedChange<'w> {
                     }
                 }
             }
+        }
+        if p.diff.is_none() {
+            // A graph file named by hand: a change to the graph, which needs two versions.
+            p.graph_sources = graph_sources(ws, &opts.cwd, &p.root);
         }
         p.codeowners = match (&p.git, &codeowners_tree) {
             (Some(git), Some(tree)) => CodeOwners::find(|path| git.read(tree, path))?,
@@ -397,7 +402,7 @@ impl<'w> PreparedChange<'w> {
             (Some(git), Some(diff)) => {
                 RepoFiles::git(git.clone(), diff.head.clone(), Some(diff.base.clone()))
             }
-            _ => RepoFiles::work_tree(&self.root),
+            _ => RepoFiles::current(&self.root),
         };
         let resolver = Resolver::new(graph)
             .rules(self.rules.clone())
@@ -422,6 +427,8 @@ impl<'w> PreparedChange<'w> {
             set.attach_topology(t, graph);
         } else if let Some(base) = &self.base_unloadable {
             set.topology_unknown(&format!("the graph at {base} does not load"));
+        } else if self.diff.is_none() {
+            set.topology_without_versions();
         }
         Ok((set, resolver.warnings()))
     }
@@ -692,7 +699,7 @@ fn check_rule_nodes(ws: &Workspace) -> Result<()> {
 /// `path` (relative to `cwd`, or absolute) as a repository path below `root`,
 /// `/`-separated; symbolic links resolved for the file, or for its folder when the file is
 /// not in the working tree (moved or deleted by the change). `None` outside `root`.
-fn repo_path(root: &Path, cwd: &Path, path: &Path) -> Option<String> {
+pub(super) fn repo_path(root: &Path, cwd: &Path, path: &Path) -> Option<String> {
     let abs = crate::sources::yaml::normalize(&cwd.join(path));
     let abs = std::fs::canonicalize(&abs).unwrap_or_else(|_| {
         match abs.parent().map(std::fs::canonicalize) {
@@ -715,7 +722,7 @@ fn repo_path(root: &Path, cwd: &Path, path: &Path) -> Option<String> {
 
 /// An absolute path inside `root` as a repository path; a relative one as it is; `None`
 /// for a path outside the repository (absolute elsewhere, or climbing out with `..`).
-fn within(root: &Path, path: &str) -> Option<String> {
+pub(super) fn within(root: &Path, path: &str) -> Option<String> {
     let p = Path::new(path);
     if !p.has_root() {
         return (!escapes(path)).then(|| path.to_string());
@@ -728,7 +735,7 @@ fn within(root: &Path, path: &str) -> Option<String> {
 }
 
 /// The repository paths of the graph files the workspace was loaded from.
-fn graph_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Vec<String> {
+pub(super) fn graph_sources(ws: &Workspace, cwd: &Path, git_root: &Path) -> Vec<String> {
     let mut out: Vec<String> = ws
         .graph
         .origins()
