@@ -1011,3 +1011,73 @@ fn batch_lines_name_paths_as_a_single_run_does() {
         got[2]
     );
 }
+
+/// A change that renames the graph file or moves `blast.toml` names each under both its
+/// old and new path, and neither is a file nothing maps (under `unmapped = "all"` that
+/// widened the change to every node): the graph file is a graph source, `blast.toml` is
+/// blast's configuration.
+#[test]
+fn moved_graph_files_and_configuration_are_never_unmapped() {
+    let repo = Repo::shop();
+    repo.write(
+        "blast.toml",
+        "graphs = [\"graphs/shop.toml\"]\nunmapped = \"all\"\n",
+    );
+    repo.commit("unmapped all");
+    let ignored = |v: &Value| -> Vec<(String, String)> {
+        v["ignored"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["input"].as_str().unwrap().to_string(),
+                    i["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+
+    repo.branch("rename-graph");
+    repo.git(&["mv", "graphs/shop.toml", "graphs/shop-renamed.toml"]);
+    repo.write(
+        "blast.toml",
+        "graphs = [\"graphs/shop-renamed.toml\"]\nunmapped = \"all\"\n",
+    );
+    repo.commit("rename the graph");
+    let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
+    assert_eq!(v["risk"], "none", "{}", v["changed"]);
+    assert_eq!(
+        ignored(&v),
+        [
+            pair("blast.toml", "modified"),
+            pair("graphs/shop-renamed.toml", "renamed-to"),
+            pair("graphs/shop.toml", "renamed-from"),
+        ]
+    );
+    repo.ok(&["ci", "--base", "main"]);
+
+    repo.git(&["checkout", "-q", "main"]);
+    repo.branch("move-config");
+    repo.git(&["mv", "blast.toml", "services/blast.toml"]);
+    repo.write(
+        "services/blast.toml",
+        "graphs = [\"../graphs/shop.toml\"]\nunmapped = \"all\"\n",
+    );
+    repo.commit("move the configuration");
+    let out = crate::gitrepo::expect_in(
+        &repo.path().join("services"),
+        0,
+        &["impact", "--base", "main", "-f", "json"],
+    );
+    let v = json(&out);
+    assert_eq!(v["risk"], "none", "{}", v["changed"]);
+    assert_eq!(
+        ignored(&v),
+        [
+            pair("blast.toml", "deleted"),
+            pair("services/blast.toml", "added"),
+        ]
+    );
+}

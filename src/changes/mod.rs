@@ -353,8 +353,9 @@ pub struct Resolver<'g> {
     files: Option<RepoFiles>,
     cargo: cargo::CargoIndex,
     graph_sources: BTreeSet<String>,
-    /// The repository path of `blast.toml`, when known.
-    config_file: Option<String>,
+    /// The repository paths of `blast.toml`: where the head has it and where the base
+    /// did (a change may move it).
+    config_files: Vec<String>,
     /// The first input widened to every node, if any: later ones list no nodes again (a
     /// million-node graph would otherwise be copied once per file).
     widened_to_all: std::sync::Mutex<Option<String>>,
@@ -393,7 +394,7 @@ impl<'g> Resolver<'g> {
             files: None,
             cargo: cargo::CargoIndex::default(),
             graph_sources: BTreeSet::new(),
-            config_file: None,
+            config_files: Vec::new(),
             widened_to_all: std::sync::Mutex::new(None),
         }
     }
@@ -422,10 +423,11 @@ impl<'g> Resolver<'g> {
         self
     }
 
-    /// The repository path of `blast.toml`: a change to it is ignored (it changes how changes
-    /// are judged, not what they reach) unless a node's `paths` or a rule claims it.
-    pub fn config_file(mut self, path: Option<String>) -> Resolver<'g> {
-        self.config_file = path;
+    /// The repository paths of `blast.toml` (the head's, and the base's when it was
+    /// elsewhere): a change to it is ignored (it changes how changes are judged, not what
+    /// they reach) unless a node's `paths` or a rule claims it.
+    pub fn config_files<I: IntoIterator<Item = String>>(mut self, paths: I) -> Resolver<'g> {
+        self.config_files = paths.into_iter().collect();
         self
     }
 
@@ -786,7 +788,7 @@ impl<'g> Resolver<'g> {
             return self.apply_user_rule(path, m);
         }
         // 5. The defaults: blast's own configuration, then the default rules.
-        if self.config_file.as_deref() == Some(path) {
+        if self.config_files.iter().any(|c| c == path) {
             return Ok(Outcome::Ignored(
                 "blast's configuration: it changes how changes are judged, not what they reach (`blast ci` judges a change that edits it as the base sees it too)".to_string(),
             ));

@@ -76,7 +76,7 @@ pub fn impact_batch(
         .unmapped(opts.unmapped.unwrap_or(ws.config.unmapped))
         .files(RepoFiles::current(root))
         .graph_sources(super::changes::graph_sources(ws, here, root))
-        .config_file(
+        .config_files(
             ws.config
                 .path
                 .as_deref()

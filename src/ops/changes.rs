@@ -237,25 +237,22 @@ impl<'w> PreparedChange<'w> {
                             p.head_topology_graph = Some(at(&diff.head)?);
                         }
                         p.base_graph = Some(g);
-                        p.graph_sources = graphs;
-                        p.graph_sources.extend(read);
-                        p.graph_sources.sort();
-                        p.graph_sources.dedup();
                     }
                     Err(e) => {
                         p.warnings.push(format!(
                             "warning: the graph at {} does not load, so topology changes are not reported: {e}",
                             diff.base.label()
                         ));
-                        // The changed graph files are still graph sources, not files
-                        // nothing maps.
-                        p.graph_sources = graphs;
-                        p.graph_sources.extend(read);
-                        p.graph_sources.sort();
-                        p.graph_sources.dedup();
                         p.base_unloadable = Some(diff.base.label());
                     }
                 }
+                // The changed graph files (a renamed one under both names) are graph
+                // sources, not files nothing maps, even when the base graph does not load.
+                p.graph_sources = graphs;
+                p.graph_sources.extend(base_graphs);
+                p.graph_sources.extend(read);
+                p.graph_sources.sort();
+                p.graph_sources.dedup();
             }
         }
         if p.diff.is_none() {
@@ -353,10 +350,24 @@ impl<'w> PreparedChange<'w> {
         own
     }
 
-    /// The configuration file's path relative to [`root`](Self::root), when it lies inside.
-    fn config_file(&self) -> Option<String> {
-        self.config_path()
-            .or_else(|| repo_path(&self.root, Path::new(""), self.ws.config.path.as_ref()?))
+    /// The configuration file's paths relative to [`root`](Self::root), when it lies
+    /// inside: where the working tree has it, and where the base would find it when that is
+    /// elsewhere (a change that moves it has both).
+    fn config_files(&self) -> Vec<String> {
+        let mut v: Vec<String> = [
+            self.ws
+                .config
+                .path
+                .as_ref()
+                .and_then(|p| repo_path(&self.root, Path::new(""), p)),
+            self.config_path(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        v.sort();
+        v.dedup();
+        v
     }
 
     /// The configuration file's path in the repository when the change edits it.
@@ -409,7 +420,7 @@ impl<'w> PreparedChange<'w> {
             .unmapped(self.unmapped)
             .files(files)
             .graph_sources(self.graph_sources.clone())
-            .config_file(self.config_file());
+            .config_files(self.config_files());
         let files: &[crate::changes::FileChange] = match &self.diff {
             Some(d) => &d.files,
             None => &self.listed,
@@ -545,7 +556,7 @@ impl PreparedChange<'_> {
                 Some(diff.base.clone()),
             ))
             .graph_sources(graphs.iter().cloned())
-            .config_file(self.config_file());
+            .config_files(self.config_files());
         // Node ids and paths named on the command line; one the base does not know (a node
         // the change adds) reaches nothing there.
         let mut set = crate::changes::ChangeSet::default();
