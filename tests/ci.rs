@@ -1944,3 +1944,65 @@ fn a_graph_file_is_a_graph_source_when_the_base_graph_does_not_load() {
     assert_eq!(j["impact"]["changed"][0]["input"], "graphs/shop.toml");
     assert_eq!(j["impact"]["changed"][0]["via"], "topology");
 }
+
+/// Files are matched to a node named after their Cargo package; a change that renames the
+/// package (or moves or deletes its manifest) would move its own files off that node. It is
+/// judged with the base's manifests too: the higher risk gates it.
+#[test]
+fn renaming_a_cargo_package_does_not_move_its_files_off_its_node() {
+    let setup = || {
+        let r = Repo::new();
+        r.write(
+            "graph.toml",
+            "[[nodes]]\nid = \"web\"\ntier = 0\ncustomer_facing = true\ndepends_on = [\"payment\"]\n\n[[nodes]]\nid = \"payment\"\ntier = 0\n",
+        );
+        r.write("blast.toml", "graphs = [\"graph.toml\"]\n");
+        r.write(
+            "crates/payment/Cargo.toml",
+            "[package]\nname = \"payment\"\nversion = \"0.1.0\"\n",
+        );
+        r.write("crates/payment/src/lib.rs", "fn a() {}\n");
+        r.commit("init");
+        r.branch("feat");
+        r.append("crates/payment/src/lib.rs", "fn b() {}");
+        r
+    };
+    let judged = |r: &Repo, code: i32| -> Value {
+        r.git(&["add", "-A"]);
+        r.git(&["commit", "-qm", "change"]);
+        let out = ci(r, code, &["--head", "HEAD", "--json", "-"]);
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+    // A plain change: payment's own view is critical, nothing else to judge.
+    let r = setup();
+    let v = judged(&r, 1);
+    assert_eq!(v["verdict"]["risk"], "critical");
+    assert_eq!(v["verdict"]["base_risk"], Value::Null);
+    // Renamed: its files match no node in the change's own view; the base's manifest
+    // still names them payment's.
+    let r = setup();
+    r.write(
+        "crates/payment/Cargo.toml",
+        "[package]\nname = \"payment-v2\"\nversion = \"0.1.0\"\n",
+    );
+    let v = judged(&r, 1);
+    assert_eq!(v["verdict"]["risk"], "none");
+    assert_eq!(v["verdict"]["base_risk"], "critical");
+    assert_eq!(v["verdict"]["gated_risk"], "critical");
+    // Moved and renamed: the old paths are payment's files in the change's own view already.
+    let r = setup();
+    r.git(&["mv", "crates/payment", "crates/pay"]);
+    r.write(
+        "crates/pay/Cargo.toml",
+        "[package]\nname = \"pay\"\nversion = \"0.1.0\"\n",
+    );
+    let v = judged(&r, 1);
+    assert_eq!(v["verdict"]["risk"], "critical");
+    assert_eq!(v["verdict"]["base_risk"], Value::Null);
+    // Moved under its own name it stays payment's: nothing lowered.
+    let r = setup();
+    r.git(&["mv", "crates/payment", "crates/pay"]);
+    let v = judged(&r, 1);
+    assert_eq!(v["verdict"]["risk"], "critical");
+    assert_eq!(v["verdict"]["base_risk"], Value::Null);
+}

@@ -359,6 +359,8 @@ pub struct Resolver<'g> {
     /// The first input widened to every node, if any: later ones list no nodes again (a
     /// million-node graph would otherwise be copied once per file).
     widened_to_all: std::sync::Mutex<Option<String>>,
+    /// Look Cargo packages up at the base first (the change judged as the base sees it).
+    base_first: bool,
 }
 
 /// What one path resolves to.
@@ -396,6 +398,7 @@ impl<'g> Resolver<'g> {
             graph_sources: BTreeSet::new(),
             config_files: Vec::new(),
             widened_to_all: std::sync::Mutex::new(None),
+            base_first: false,
         }
     }
 
@@ -428,6 +431,14 @@ impl<'g> Resolver<'g> {
     /// they reach) unless a node's `paths` or a rule claims it.
     pub fn config_files<I: IntoIterator<Item = String>>(mut self, paths: I) -> Resolver<'g> {
         self.config_files = paths.into_iter().collect();
+        self
+    }
+
+    /// Finds the Cargo package of a file as the base has it (its manifest there) before the
+    /// head's: for judging a change as the base sees it, so renaming a package in the change
+    /// does not move its files to another node (or to none).
+    pub fn base_first(mut self) -> Resolver<'g> {
+        self.base_first = true;
         self
     }
 
@@ -707,7 +718,7 @@ impl<'g> Resolver<'g> {
         let Some(files) = &self.files else {
             return Vec::new();
         };
-        let head_first = f.status.is_none_or(FileStatus::in_head);
+        let head_first = !self.base_first && f.status.is_none_or(FileStatus::in_head);
         let mut v = Vec::new();
         if head_first {
             v.push(files.head.clone());

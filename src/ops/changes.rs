@@ -505,10 +505,12 @@ impl PreparedChange<'_> {
                 || f.other.as_ref().is_some_and(|o| graphs.contains(o))
                 || discovered.iter().flatten().any(|s| s.reads(&f.path))
         };
-        let edits_judge = self.edited_config().is_some()
-            || diff.files.iter().any(|f| {
-                touches(f, head_graphs, head_discovered) || touches(f, graphs, discovered)
-            });
+        let edits_graph = diff
+            .files
+            .iter()
+            .any(|f| touches(f, head_graphs, head_discovered) || touches(f, graphs, discovered));
+        let edits_judge =
+            edits_graph || self.edited_config().is_some() || renames_a_package(git, diff);
         if !edits_judge {
             return None;
         }
@@ -519,10 +521,15 @@ impl PreparedChange<'_> {
             ));
             None
         };
-        // The topology comparison built the same graph already.
+        // The topology comparison built the same graph already; a change that edits no
+        // graph input and reads the same ones has the graph it judges with.
+        let same_inputs = base_lists
+            .as_ref()
+            .is_none_or(|(g, d)| g == head_graphs && d.is_none() && head_discovered.is_none());
         let loaded;
         let graph = match (&base_lists, &self.base_graph) {
             (None, Some(g)) => g,
+            _ if same_inputs && !edits_graph => self.graph(),
             _ => match load_at(git, &diff.base, graphs, discovered.as_deref(), self.ws) {
                 Ok(g) => {
                     loaded = g;
@@ -555,6 +562,7 @@ impl PreparedChange<'_> {
                 diff.head.clone(),
                 Some(diff.base.clone()),
             ))
+            .base_first()
             .graph_sources(graphs.iter().cloned())
             .config_files(self.config_files());
         // Node ids and paths named on the command line; one the base does not know (a node
@@ -603,6 +611,30 @@ impl PreparedChange<'_> {
             owners: crate::analysis::gate::OwnerSets::of(&impact),
         })
     }
+}
+
+/// Whether the change renames a Cargo package (its manifest's `[package] name` differs, or
+/// the manifest is deleted or moved): files are matched to nodes by package name, so such
+/// a change could move its own files to another node, or to none.
+fn renames_a_package(git: &Git, diff: &Diff) -> bool {
+    let name = |tree: &Tree, path: &str| {
+        let bytes = git.read(tree, path).ok().flatten()?;
+        let manifest = crate::changes::cargo::parse_manifest(&bytes).ok()?;
+        crate::changes::cargo::package_name(&manifest).map(str::to_string)
+    };
+    diff.files.iter().any(|f| {
+        let old = match f.status {
+            Some(
+                FileStatus::Added
+                | FileStatus::Untracked
+                | FileStatus::CopiedTo
+                | FileStatus::RenamedTo,
+            ) => return false,
+            _ => f.path.as_str(),
+        };
+        old.rsplit('/').next() == Some("Cargo.toml")
+            && name(&diff.base, old).is_some_and(|before| name(&diff.head, old) != Some(before))
+    })
 }
 
 /// The top folder of the git work tree holding `cwd`, if any (paths are relative to it,
