@@ -188,17 +188,26 @@ fn a_lockfile_bump_marks_only_the_crates_that_use_the_bumped_package() {
 #[test]
 fn a_lockfile_change_that_bumps_nothing_is_ignored_with_its_reason() {
     let repo = workspace();
+    // A second workspace's lockfile, deeper down: its reasons name its path.
+    repo.write("tools/x/Cargo.lock", &lock("1.0.210", "s1", "0.8.5"));
+    repo.commit("nested lockfile");
     repo.branch("comment");
-    repo.write(
-        "Cargo.lock",
-        &lock("1.0.210", "s1", "0.8.5").replace("# It is not intended", "# Really not intended"),
-    );
-    repo.commit("touch the lockfile");
+    for path in ["Cargo.lock", "tools/x/Cargo.lock"] {
+        repo.write(
+            path,
+            &lock("1.0.210", "s1", "0.8.5")
+                .replace("# It is not intended", "# Really not intended"),
+        );
+    }
+    repo.commit("touch the lockfiles");
     let v = json(&repo.ok(&["impact", "--base", "main", "-f", "json"]));
     assert_eq!(changed(&v), vec![]);
     assert_eq!(
         v["ignored"],
-        json!([{"input": "Cargo.lock", "status": "modified", "reason": "Cargo.lock: no package version, source or checksum changed"}])
+        json!([
+            {"input": "Cargo.lock", "status": "modified", "reason": "Cargo.lock: no package version, source or checksum changed"},
+            {"input": "tools/x/Cargo.lock", "status": "modified", "reason": "tools/x/Cargo.lock: no package version, source or checksum changed"}
+        ])
     );
     assert_eq!(v["risk"], "none");
 }

@@ -1005,7 +1005,9 @@ impl<'g> Resolver<'g> {
             return self.all_crates(
                 f,
                 dir,
-                "Cargo.lock changed and there is no base revision to compare it with (use --base)",
+                &format!(
+                    "{path} changed and there is no base revision to compare it with (use --base)"
+                ),
                 Via::CargoLock,
             );
         };
@@ -1016,12 +1018,12 @@ impl<'g> Resolver<'g> {
                     .map(|b| lockfile::Lockfile::parse(&String::from_utf8_lossy(&b))))
             };
         let head = match read_lock(&files.head)? {
-            None => return self.all_crates(f, dir, "Cargo.lock was deleted", Via::CargoLock),
+            None => return self.all_crates(f, dir, &format!("{path} was deleted"), Via::CargoLock),
             Some(Err(e)) => {
                 return self.all_crates(
                     f,
                     dir,
-                    &format!("Cargo.lock does not parse ({e})"),
+                    &format!("{path} does not parse ({e})"),
                     Via::CargoLock,
                 );
             }
@@ -1033,7 +1035,7 @@ impl<'g> Resolver<'g> {
                 return self.all_crates(
                     f,
                     dir,
-                    &format!("the base Cargo.lock does not parse ({e})"),
+                    &format!("the base {path} does not parse ({e})"),
                     Via::CargoLock,
                 );
             }
@@ -1041,9 +1043,9 @@ impl<'g> Resolver<'g> {
         };
         let changes = lockfile::diff(base.as_ref(), &head);
         if changes.is_empty() {
-            return Ok(Some(Outcome::Ignored(
-                "Cargo.lock: no package version, source or checksum changed".to_string(),
-            )));
+            return Ok(Some(Outcome::Ignored(format!(
+                "{path}: no package version, source or checksum changed"
+            ))));
         }
         // Where each local package lives, for packages whose name is not a node id.
         let mut dirs: std::collections::BTreeMap<String, String> =
@@ -1090,7 +1092,7 @@ impl<'g> Resolver<'g> {
         }
         if out.is_empty() {
             return Ok(Some(Outcome::Ignored(format!(
-                "Cargo.lock: {} reach no crate in the graph: {}",
+                "{path}: {} reach no crate in the graph: {}",
                 plural(unreached.len(), "package change", "package changes"),
                 list(&unreached, 5)
             ))));
