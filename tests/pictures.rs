@@ -367,6 +367,46 @@ fn graphviz_renderer_runs_dot_or_says_how_to_get_it() {
     );
 }
 
+/// A `dot` that runs too long is stopped after `--renderer-timeout` seconds: exit 2, no
+/// picture, and the ways out.
+#[cfg(unix)]
+#[test]
+fn a_graphviz_run_that_takes_too_long_is_stopped() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().unwrap();
+    let dot = bin.path().join("dot");
+    std::fs::write(&dot, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    std::fs::set_permissions(&dot, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = blast();
+    let path = std::env::var("PATH").unwrap_or_default();
+    cmd.env("PATH", format!("{}:{path}", bin.path().display()));
+    let started = std::time::Instant::now();
+    let out = run(
+        cmd,
+        &[
+            "impact",
+            "payment",
+            "--format",
+            "svg",
+            "--renderer",
+            "graphviz",
+            "--renderer-timeout",
+            "1",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr
+            .starts_with("error: Graphviz's `dot` did not finish within 1 s, so it was stopped")
+            && out.stderr.contains("--renderer-timeout SECS (0: no limit)"),
+        "{}",
+        out.stderr
+    );
+    // Stopped, not waited for.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
 // ── Mermaid ─────────────────────────────────────────────────────────────────────────────
 
 #[test]

@@ -289,7 +289,7 @@ pub fn impact(ws: &Workspace, opts: &ImpactOptions, out: &mut dyn Write) -> Resu
     }
     if !opts.format.is_picture() && !opts.draw.is_default() {
         return Err(Error::Usage(format!(
-            "--focus, --depth, --direction, --collapse, --show-dev and --renderer shape pictures, not --format {}\n  help: add --format svg (or dot, mermaid, html)",
+            "--focus, --depth, --direction, --collapse, --show-dev, --renderer and --renderer-timeout shape pictures, not --format {}\n  help: add --format svg (or dot, mermaid, html)",
             opts.format
         )));
     }

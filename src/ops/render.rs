@@ -20,6 +20,9 @@ pub enum Renderer {
     Graphviz,
 }
 
+/// Seconds Graphviz's `dot` may run unless `--renderer-timeout` says otherwise.
+pub const DEFAULT_RENDERER_TIMEOUT: u64 = 300;
+
 /// How to draw a picture.
 #[derive(Clone, Debug, Default)]
 pub struct DrawOptions {
@@ -27,6 +30,8 @@ pub struct DrawOptions {
     pub picture: PictureOptions,
     /// Who lays out SVG.
     pub renderer: Renderer,
+    /// How long Graphviz's `dot` may run (`None`: as long as it takes).
+    pub renderer_timeout: Option<std::time::Duration>,
 }
 
 impl DrawOptions {
@@ -39,6 +44,9 @@ impl DrawOptions {
             && p.collapse == Collapse::Auto
             && !p.show_dev
             && self.renderer == Renderer::Builtin
+            && self
+                .renderer_timeout
+                .is_none_or(|t| t.as_secs() == DEFAULT_RENDERER_TIMEOUT)
     }
 }
 
@@ -118,7 +126,10 @@ fn draw(
         Format::Svg => match opts.renderer {
             Renderer::Builtin => report::svg::write(out, picture).map_err(Error::Output),
             Renderer::Graphviz => {
-                let svg = graphviz_svg(&report::dot::print(&report::dot::graph(picture)))?;
+                let svg = graphviz_svg(
+                    &report::dot::print(&report::dot::graph(picture)),
+                    opts.renderer_timeout,
+                )?;
                 out.write_all(&svg).map_err(Error::Output)
             }
         },
@@ -138,8 +149,8 @@ fn draw(
     }
 }
 
-/// Runs Graphviz's `dot -Tsvg` on DOT text.
-fn graphviz_svg(dot: &str) -> Result<Vec<u8>> {
+/// Runs Graphviz's `dot -Tsvg` on DOT text, stopping it after `timeout`.
+fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u8>> {
     let mut child = Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())
@@ -153,25 +164,44 @@ fn graphviz_svg(dot: &str) -> Result<Vec<u8>> {
                 format!("cannot run Graphviz's `dot`: {e}\n  help: check your Graphviz installation, or drop --renderer to use blast's own layout")
             })
         })?;
+    // The DOT goes in and the SVG and messages come out on threads of their own, so
+    // neither side waits for the other with a full pipe, and the clock is kept here.
     let mut stdin = child.stdin.take().expect("piped");
     let input = dot.to_string();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let mut svg = Vec::new();
-    let mut err = String::new();
-    child
-        .stdout
-        .take()
-        .expect("piped")
-        .read_to_end(&mut svg)
-        .map_err(|e| Error::io("dot", e))?;
-    child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut err)
-        .map_err(|e| Error::io("dot", e))?;
-    let status = child.wait().map_err(|e| Error::io("dot", e))?;
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        stdout.read_to_end(&mut b).map(|_| b)
+    });
+    let mut stderr = child.stderr.take().expect("piped");
+    let complaints = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        stderr.read_to_end(&mut b).map(|_| b)
+    });
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| Error::io("dot", e))? {
+            break status;
+        }
+        if let Some(limit) = timeout.filter(|&t| started.elapsed() >= t) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::Usage(format!(
+                "Graphviz's `dot` did not finish within {} s, so it was stopped\n  help: drop --renderer to use blast's own layout (about a second for thousands of nodes), draw less (--focus ID --depth N, --collapse modules), or give it longer with --renderer-timeout SECS (0: no limit)",
+                limit.as_secs()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let _ = writer.join();
+    let joined = |h: std::thread::JoinHandle<std::io::Result<_>>| {
+        h.join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .map_err(|e| Error::io("dot", e))
+    };
+    let svg = joined(reader)?;
+    let err = String::from_utf8_lossy(&joined(complaints)?).into_owned();
     if !status.success() {
         return Err(Error::Usage(format!(
             "Graphviz's `dot` failed ({status}): {}\n  help: drop --renderer to use blast's own layout, or report this DOT (from --format dot) as a bug",

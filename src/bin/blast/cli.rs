@@ -296,6 +296,9 @@ struct PictureArgs {
     /// Who lays out SVG: builtin (no external program) or graphviz (runs `dot`).
     #[arg(long, value_enum, default_value_t = RendererArg::Builtin)]
     renderer: RendererArg,
+    /// With --renderer graphviz: stop `dot` after this many seconds (0: no limit).
+    #[arg(long, value_name = "SECS", default_value_t = blast_radius::ops::render::DEFAULT_RENDERER_TIMEOUT)]
+    renderer_timeout: u64,
 }
 
 impl From<PictureArgs> for DrawOptions {
@@ -320,6 +323,8 @@ impl From<PictureArgs> for DrawOptions {
                 RendererArg::Builtin => Renderer::Builtin,
                 RendererArg::Graphviz => Renderer::Graphviz,
             },
+            renderer_timeout: (a.renderer_timeout > 0)
+                .then(|| std::time::Duration::from_secs(a.renderer_timeout)),
         }
     }
 }
