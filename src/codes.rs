@@ -330,6 +330,10 @@ pub struct Finding {
     pub related: Option<Location>,
     /// What would fix it.
     pub help: String,
+    /// For a finding about one edge of several between its two nodes: that edge's kind
+    /// keyword and `optional` flag, so its location is the declaration that says so.
+    #[serde(skip)]
+    pub edge: Option<(&'static str, bool)>,
 }
 
 impl Finding {
@@ -343,7 +347,14 @@ impl Finding {
             location: None,
             related: None,
             help: code.help().to_string(),
+            edge: None,
         }
+    }
+
+    /// Sets the kind keyword and `optional` flag of the edge it is about.
+    pub fn about_edge(mut self, kind: &'static str, optional: bool) -> Finding {
+        self.edge = Some((kind, optional));
+        self
     }
 
     /// Sets the node ids involved.

@@ -205,25 +205,63 @@ fn edge_findings_point_at_the_edge() {
 }
 
 /// A tier inversion is judged on the strongest edge to each dependency: a sync edge listed
-/// after an async one to the same node still counts (the line is the first entry naming the
-/// dependency: edges are found by their ends, not their kind).
+/// after an async one to the same node still counts, and the finding points at that edge's
+/// declaration (the entry whose `kind` and `optional` say so), in TOML, JSON and YAML,
+/// in a `depends_on` list or an `edges` entry.
 #[test]
 fn a_tier_inversion_is_judged_on_the_strongest_edge() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(
-        d.path().join("g.toml"),
-        "[[nodes]]\nid = \"c\"\ntier = 0\ndepends_on = [{ id = \"b\", kind = \"async\" }, \"b\"]\n\n[[nodes]]\nid = \"b\"\ntier = 3\n",
-    )
-    .unwrap();
-    let out = crate::util::run(
-        crate::util::blast_in(d.path()),
-        &["check", "-g", "g.toml", "--no-cache"],
-    );
-    assert!(
-        out.stdout.contains(
-            "warning[tier-inversion] g.toml:4:23: 'c' (tier 0) depends on 'b' (tier 3) by a sync edge at full strength"
+    let cases = [
+        (
+            "list.toml",
+            "[[nodes]]\nid = \"c\"\ntier = 0\ndepends_on = [{ id = \"b\", kind = \"async\" }, \"b\"]\n\n[[nodes]]\nid = \"b\"\ntier = 3\n",
+            "list.toml:4:46",
+            "sync",
         ),
-        "{}",
-        out.stdout
-    );
+        (
+            "optional.toml",
+            "[[nodes]]\nid = \"c\"\ntier = 0\ndepends_on = [{ id = \"b\", optional = true }, { id = \"b\", kind = \"sync\" }]\n\n[[nodes]]\nid = \"b\"\ntier = 3\n",
+            "optional.toml:4:54",
+            "sync",
+        ),
+        (
+            "edges.toml",
+            "[[nodes]]\nid = \"c\"\ntier = 0\ndepends_on = [{ id = \"b\", kind = \"async\" }]\n\n[[nodes]]\nid = \"b\"\ntier = 3\n\n[[edges]]\nfrom = \"c\"\nto = \"b\"\nkind = \"async\"\n\n[[edges]]\nfrom = \"c\"\nto = \"b\"\n",
+            "edges.toml:17:7",
+            "sync",
+        ),
+        (
+            "g.json",
+            "{\"nodes\": [\n {\"id\": \"c\", \"tier\": 0, \"depends_on\": [{\"id\": \"b\", \"kind\": \"async\"}]},\n {\"id\": \"b\", \"tier\": 3}],\n \"edges\": [\n  {\"from\": \"c\", \"to\": \"b\"}]}\n",
+            "g.json:5:24",
+            "sync",
+        ),
+        (
+            "block.yaml",
+            "nodes:\n  - id: c\n    tier: 0\n    depends_on:\n      - id: b\n        kind: async\n      - b\n  - id: b\n    tier: 3\n",
+            "block.yaml:7:9",
+            "sync",
+        ),
+        (
+            "edges.yaml",
+            "nodes:\n  - id: c\n    tier: 0\n    depends_on: [{id: b, kind: async}]\n  - id: b\n    tier: 3\nedges:\n  - from: c\n    to: b\n    kind: async\n    optional: true\n  - from: c\n    to: b\n    kind: build\n",
+            "edges.yaml:13:9",
+            "build",
+        ),
+    ];
+    for (name, text, at, kind) in cases {
+        std::fs::write(d.path().join(name), text).unwrap();
+        let out = crate::util::run(
+            crate::util::blast_in(d.path()),
+            &["check", "-g", name, "--no-cache"],
+        );
+        let want = format!(
+            "warning[tier-inversion] {at}: 'c' (tier 0) depends on 'b' (tier 3) by a {kind} edge at full strength"
+        );
+        assert!(
+            out.stdout.contains(&want),
+            "{name}: want {want}\n{}",
+            out.stdout
+        );
+    }
 }

@@ -209,6 +209,7 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
                             ),
                         )
                         .with_nodes([id, to.id().as_str()])
+                        .about_edge(d.kind().as_str(), d.optional())
                         .at(Location {
                             file: o.file.clone(),
                             line: o.line,

@@ -537,6 +537,108 @@ fn declarations(
     out
 }
 
+/// At most this many declarations of one edge are looked through for the one of a kind.
+const EDGE_KIND_LOOKS: usize = 64;
+
+/// Whether the edge reference at `start` is declared with this kind keyword and `optional`
+/// flag: its entry's `kind` and `optional` values, `sync` and `false` when it does not say
+/// (a plain id in a `depends_on` list says neither).
+fn declares(text: &[u8], start: usize, kind: &str, optional: bool) -> bool {
+    let (lo, hi) = entry_span(text, start);
+    let value = |key: &[u8]| {
+        memchr::memmem::find_iter(&text[lo..hi], key)
+            .map(|p| lo + p)
+            .filter(|&p| {
+                (p == 0 || !is_token_byte(text[p - 1]))
+                    && text.get(p + key.len()).is_none_or(|&b| !is_token_byte(b))
+                    && !in_comment(text, p)
+            })
+            .find_map(|p| value_after(text, p + key.len()))
+            .map(|(_, v)| v)
+    };
+    value(b"kind").unwrap_or(b"sync") == kind.as_bytes()
+        && (value(b"optional") == Some(b"true")) == optional
+}
+
+/// The bytes of the entry that holds the reference at `start`: the inline table or object
+/// around it (`{ id = "b", kind = "async" }`), else, outside any list, its block (a TOML
+/// table from its `[[edges]]` header to the next header, or a YAML list item from its `-`
+/// to the next line indented as little); a plain id in a list is an entry of its own.
+fn entry_span(text: &[u8], start: usize) -> (usize, usize) {
+    let line = line_start(text, start);
+    let floor = start.saturating_sub(CONTEXT_BYTES);
+    // The innermost bracket open at the match, line by line back.
+    let mut depth = 0usize;
+    let (mut from, mut to) = (line, start);
+    let open = 'found: loop {
+        for &(i, b) in brackets(text, from, to).iter().rev() {
+            match b {
+                b']' | b'}' => depth += 1,
+                b'[' | b'{' if depth > 0 => depth -= 1,
+                b'[' | b'{' => break 'found Some((i, b)),
+                _ => {}
+            }
+        }
+        if from == 0 || from <= floor {
+            break None;
+        }
+        to = from - 1;
+        from = line_start(text, to);
+    };
+    match open {
+        Some((i, b'{')) => {
+            // To its closing brace.
+            let end = (i + ENTRY_BYTES).min(text.len());
+            let mut depth = 0usize;
+            let close = brackets(text, i, end)
+                .into_iter()
+                .find(|&(_, b)| {
+                    match b {
+                        b'[' | b'{' => depth += 1,
+                        _ => depth -= 1,
+                    }
+                    depth == 0
+                })
+                .map_or(end, |(j, _)| j);
+            (i, close)
+        }
+        // A plain id in a list (a TOML `[[edges]]` header is not open here: its line ends
+        // before the match).
+        Some(_) => (start, start),
+        None => block_span(text, start),
+    }
+}
+
+/// The block entry holding the line at `start` (see [`entry_span`]).
+fn block_span(text: &[u8], start: usize) -> (usize, usize) {
+    let indent = |l: usize| text[l..].iter().take_while(|&&b| b == b' ').count();
+    let first = |l: usize| text.get(l + indent(l)).copied();
+    let next_line = |l: usize| memchr::memchr(b'\n', &text[l..]).map(|p| l + p + 1);
+    // Back to the entry's first line: a YAML item's `-`, or a TOML table's header.
+    let mut lo = line_start(text, start);
+    let floor = start.saturating_sub(ENTRY_BYTES);
+    while !matches!(first(lo), Some(b'-' | b'[')) && lo > floor && lo > 0 {
+        lo = line_start(text, lo - 1);
+    }
+    let toml = first(lo) == Some(b'[');
+    let dash = indent(lo);
+    // On to the next entry (or whatever is indented as little as the `-`).
+    let mut hi = next_line(lo).unwrap_or(text.len());
+    while hi < text.len() && hi - lo < ENTRY_BYTES {
+        let blank = matches!(first(hi), None | Some(b'\n' | b'#' | b'\r'));
+        let ends = if toml {
+            first(hi) == Some(b'[')
+        } else {
+            !blank && indent(hi) <= dash
+        };
+        if ends {
+            break;
+        }
+        hi = next_line(hi).unwrap_or(text.len());
+    }
+    (lo, hi)
+}
+
 /// The `to` values of the `edges` entries `from → to` among `pairs`, by pair, in file order,
 /// found in one pass over the file's `from` keys (an entry whose `to` comes before its
 /// `from` is not found here).
@@ -640,22 +742,38 @@ fn fill_lines_searching_whole(findings: &mut [crate::codes::Finding], whole: usi
                 Code::DuplicateEdge => f.nodes.get(1).map(|to| Needle::edge(id, to).nth(1)),
                 _ => None,
             };
+            // An edge of one kind among several to the same node: its declarations are
+            // looked through for the one whose entry declares that kind and flag.
+            let wanted = f.edge.filter(|_| f.code == Code::TierInversion);
             let at = match edge {
-                Some(e) if !whole => {
-                    // In the dependent's declaration, then in the `edges` entries.
-                    let to = f.nodes.get(1).map_or(id, String::as_str);
+                Some(e) => {
                     let nth = e.nth;
-                    let mut all: Vec<usize> = (0..=nth)
-                        .map_while(|k| offset_in(&text, &e.clone().nth(k), decl, false))
+                    let enough = if wanted.is_some() {
+                        EDGE_KIND_LOOKS
+                    } else {
+                        nth + 1
+                    };
+                    let mut all: Vec<usize> = (0..enough)
+                        .map_while(|k| offset_in(&text, &e.clone().nth(k), decl, whole))
                         .collect();
-                    if let Some(v) = entries.get(&(id.to_string(), to.to_string())) {
-                        all.extend(v);
+                    if !whole {
+                        // In the dependent's declaration, then in the `edges` entries.
+                        let to = f.nodes.get(1).map_or(id, String::as_str);
+                        if let Some(v) = entries.get(&(id.to_string(), to.to_string())) {
+                            all.extend(v);
+                        }
+                        all.sort_unstable();
+                        all.dedup();
                     }
-                    all.sort_unstable();
-                    all.dedup();
-                    all.get(nth).copied()
+                    match wanted {
+                        Some((kind, optional)) => all
+                            .iter()
+                            .copied()
+                            .find(|&o| declares(&text, o, kind, optional))
+                            .or(all.first().copied()),
+                        None => all.get(nth).copied(),
+                    }
                 }
-                Some(e) => offset_in(&text, &e, decl, true),
                 None => None,
             }
             .or(decl);
@@ -742,6 +860,29 @@ mod tests {
         ];
         assert_eq!(lines(usize::MAX), want);
         assert_eq!(lines(0), want);
+
+        // An edge of one kind among several to the same node: the entry declaring it.
+        let kinds = d.path().join("k.json");
+        std::fs::write(
+            &kinds,
+            "{\"nodes\": [\n  {\"id\": \"a\", \"tier\": 0,\n   \"depends_on\": [{\"id\": \"b\", \"kind\": \"async\"}]},\n  {\"id\": \"b\", \"tier\": 3}\n],\n \"edges\": [\n  {\"from\": \"a\",\n   \"to\": \"b\", \"optional\": true},\n  {\"from\": \"a\", \"to\": \"b\"}\n ]}\n",
+        )
+        .unwrap();
+        let lines = |whole: usize, kind: &'static str, optional: bool| {
+            let mut f = vec![
+                Finding::new(Code::TierInversion, String::new())
+                    .with_nodes(["a", "b"])
+                    .about_edge(kind, optional)
+                    .at(Location::file(kinds.clone())),
+            ];
+            fill_lines_searching_whole(&mut f, whole);
+            f[0].location.as_ref().and_then(|l| l.line.zip(l.column))
+        };
+        for whole in [usize::MAX, 0] {
+            assert_eq!(lines(whole, "sync", false), Some((9, 24)), "{whole}");
+            assert_eq!(lines(whole, "sync", true), Some((8, 11)), "{whole}");
+            assert_eq!(lines(whole, "async", false), Some((3, 27)), "{whole}");
+        }
     }
 
     #[test]
