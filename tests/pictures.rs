@@ -344,19 +344,7 @@ fn graphviz_renderer_runs_dot_or_says_how_to_get_it() {
     }
     // Without `dot` on PATH: exit 2 and the fix.
     let empty = tempfile::tempdir().unwrap();
-    let mut cmd = blast();
-    cmd.env("PATH", empty.path());
-    let out = run(
-        cmd,
-        &[
-            "impact",
-            "payment",
-            "--format",
-            "svg",
-            "--renderer",
-            "graphviz",
-        ],
-    );
+    let out = graphviz_with_path(&empty.path().display().to_string(), &[]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stdout.is_empty());
     assert!(
@@ -365,6 +353,22 @@ fn graphviz_renderer_runs_dot_or_says_how_to_get_it() {
         "{}",
         out.stderr
     );
+}
+
+/// `blast impact payment --format svg --renderer graphviz` with `PATH` set to `path`.
+fn graphviz_with_path(path: &str, extra: &[&str]) -> crate::util::Output {
+    let mut cmd = blast();
+    cmd.env("PATH", path);
+    let mut args = vec![
+        "impact",
+        "payment",
+        "--format",
+        "svg",
+        "--renderer",
+        "graphviz",
+    ];
+    args.extend_from_slice(extra);
+    run(cmd, &args)
 }
 
 /// A `dot` that runs too long is stopped after `--renderer-timeout` seconds: exit 2, no
@@ -377,22 +381,11 @@ fn a_graphviz_run_that_takes_too_long_is_stopped() {
     let dot = bin.path().join("dot");
     std::fs::write(&dot, "#!/bin/sh\nexec sleep 60\n").unwrap();
     std::fs::set_permissions(&dot, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut cmd = blast();
     let path = std::env::var("PATH").unwrap_or_default();
-    cmd.env("PATH", format!("{}:{path}", bin.path().display()));
     let started = std::time::Instant::now();
-    let out = run(
-        cmd,
-        &[
-            "impact",
-            "payment",
-            "--format",
-            "svg",
-            "--renderer",
-            "graphviz",
-            "--renderer-timeout",
-            "1",
-        ],
+    let out = graphviz_with_path(
+        &format!("{}:{path}", bin.path().display()),
+        &["--renderer-timeout", "1"],
     );
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stdout.is_empty());

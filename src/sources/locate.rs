@@ -464,13 +464,17 @@ fn nearest_key_value<'t>(
 ) -> Option<&'t [u8]> {
     memchr::memmem::rfind_iter(&text[floor..at], key)
         .map(|p| floor + p)
-        .filter(|&p| {
-            (p == 0 || !is_token_byte(text[p - 1]))
-                && text.get(p + key.len()).is_none_or(|&b| !is_token_byte(b))
-                && !in_comment(text, p)
-        })
+        .filter(|&p| is_key(text, p, key))
         .find_map(|p| value_after(text, p + key.len()).filter(|(v, _)| keep(*v)))
         .map(|(_, v)| v)
+}
+
+/// Whether `key`, found at `p`, is a whole token outside a comment (a key, if a value
+/// follows it).
+fn is_key(text: &[u8], p: usize, key: &[u8]) -> bool {
+    (p == 0 || !is_token_byte(text[p - 1]))
+        && text.get(p + key.len()).is_none_or(|&b| !is_token_byte(b))
+        && !in_comment(text, p)
 }
 
 /// How far back from an `edges` entry's `to` its `from` is looked for.
@@ -548,11 +552,7 @@ fn declares(text: &[u8], start: usize, kind: &str, optional: bool) -> bool {
     let value = |key: &[u8]| {
         memchr::memmem::find_iter(&text[lo..hi], key)
             .map(|p| lo + p)
-            .filter(|&p| {
-                (p == 0 || !is_token_byte(text[p - 1]))
-                    && text.get(p + key.len()).is_none_or(|&b| !is_token_byte(b))
-                    && !in_comment(text, p)
-            })
+            .filter(|&p| is_key(text, p, key))
             .find_map(|p| value_after(text, p + key.len()))
             .map(|(_, v)| v)
     };
