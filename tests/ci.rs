@@ -1989,6 +1989,15 @@ fn renaming_a_cargo_package_does_not_move_its_files_off_its_node() {
     assert_eq!(v["verdict"]["risk"], "none");
     assert_eq!(v["verdict"]["base_risk"], "critical");
     assert_eq!(v["verdict"]["gated_risk"], "critical");
+    // A new package manifest below payment's takes its files over: judged at the base too.
+    let r = setup();
+    r.write(
+        "crates/payment/src/Cargo.toml",
+        "[package]\nname = \"zzz\"\nversion = \"0.1.0\"\n\n[lib]\npath = \"lib.rs\"\n",
+    );
+    let v = judged(&r, 1);
+    assert_eq!(v["verdict"]["risk"], "none");
+    assert_eq!(v["verdict"]["base_risk"], "critical");
     // Moved and renamed: the old paths are payment's files in the change's own view already.
     let r = setup();
     r.git(&["mv", "crates/payment", "crates/pay"]);

@@ -899,7 +899,8 @@ fn absolute_paths_on_the_command_line() {
             vec!["payment".to_string()]
         )]
     );
-    for outside in ["/etc/passwd", "../x", "services/../../x"] {
+    let climbing = format!("{}/../etc/passwd", repo.path().display());
+    for outside in ["/etc/passwd", "../x", "services/../../x", climbing.as_str()] {
         let e = repo.expect(2, &["impact", outside]);
         assert!(
             e.stderr
@@ -984,6 +985,93 @@ fn a_folder_named_by_hand_is_every_file_inside_it() {
     let v = json(&repo.ok(&["impact", ".", "--nodes", "all", "-f", "json"]));
     assert_eq!(v["impacted"], by_id["impacted"]);
     assert_eq!(v["summary"]["impacted"], 23);
+    // The repository root written as an absolute path is `.`.
+    let abs = json(&repo.ok(&[
+        "impact",
+        repo.path().to_str().unwrap(),
+        "--nodes",
+        "all",
+        "-f",
+        "json",
+    ]));
+    assert_eq!(abs, v);
+
+    // An untracked git repository inside a named folder is one path, as a submodule is;
+    // an empty folder is a path that maps to nothing (not an unknown id).
+    repo.write("vendor/tool/x.rs", "// x\n");
+    git_in(&repo.path().join("vendor/tool"), &["init", "-q"]);
+    std::fs::create_dir_all(repo.path().join("build")).unwrap();
+    for (named, unmapped) in [("vendor", "vendor/tool"), ("build", "build")] {
+        let v = json(&repo.ok(&["impact", named, "-f", "json"]));
+        assert_eq!(v["unmapped"], serde_json::json!([unmapped]), "{named}");
+        assert_eq!(v["changed"], serde_json::json!([]), "{named}");
+    }
+    std::fs::remove_dir_all(repo.path().join("vendor")).unwrap();
+
+    // A file named on the command line and listed (here inside a folder) is one change.
+    let list = repo.path().join("list.txt");
+    std::fs::write(&list, "services/cart\n").unwrap();
+    assert_eq!(
+        inputs(&[
+            "services/cart/src/lib.rs",
+            "--files-from",
+            list.to_str().unwrap()
+        ]),
+        [pair("services/cart/src/lib.rs", "cart")]
+    );
+    std::fs::remove_file(&list).unwrap();
+
+    // With a git range: a folder the change deletes is its files at the base; a graph file
+    // the range does not edit is a graph source, not a file nothing maps; a path both named
+    // and changed is one change, the changed one (with what git says of it).
+    repo.branch("feat");
+    repo.git(&["rm", "-q", "-r", "services/cart"]);
+    repo.append("services/payment/src/lib.rs", "// changed");
+    repo.commit("drop cart, change payment");
+    let v = json(&repo.ok(&[
+        "impact",
+        "--base",
+        "main",
+        "--unmapped",
+        "error",
+        "services/cart",
+        "graphs",
+        "services/payment/src/lib.rs",
+        "-f",
+        "json",
+    ]));
+    let got: Vec<(String, Vec<String>, Value)> = v["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["input"].as_str().unwrap().to_string(),
+                strings(&c["nodes"]),
+                c["status"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "services/cart/src/lib.rs".to_string(),
+                vec!["cart".to_string()],
+                serde_json::json!("deleted")
+            ),
+            (
+                "services/payment/src/lib.rs".to_string(),
+                vec!["payment".to_string()],
+                serde_json::json!("modified")
+            ),
+        ]
+    );
+    assert_eq!(v["ignored"][0]["input"], "graphs/shop.toml");
+    assert_eq!(
+        v["ignored"][0]["reason"],
+        "graph source: the change does not edit it, so the graph it describes is the same at both ends"
+    );
 }
 
 /// Each batch line names paths as a single run does: a folder is its files, `blast.toml`
@@ -1089,4 +1177,42 @@ fn moved_graph_files_and_configuration_are_never_unmapped() {
             pair("services/blast.toml", "added"),
         ]
     );
+}
+
+/// A batch run from a folder below the repository root, with `blast.toml` there, reads
+/// paths as a single run does: relative to the repository root.
+#[test]
+fn batch_paths_are_repository_paths_wherever_blast_toml_sits() {
+    let repo = Repo::shop();
+    repo.git(&["rm", "-q", "blast.toml"]);
+    repo.write("conf/blast.toml", "graphs = [\"../graphs/shop.toml\"]\n");
+    repo.commit("configuration in conf/");
+    let conf = repo.path().join("conf");
+    let abs = repo.path().join("services/payment").display().to_string();
+    let words = ["services/payment", "graphs/shop.toml", abs.as_str()];
+    let mut cmd = crate::gitrepo::blast_in_git(&conf);
+    cmd.args(["impact", "--batch", "-"])
+        .write_stdin(words.join("\n") + "\n");
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let got: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (line, word) in got.iter().zip(words) {
+        let single = json(&crate::gitrepo::expect_in(
+            &conf,
+            0,
+            &["impact", word, "-f", "json"],
+        ));
+        assert_eq!(line, &single, "{word}");
+        assert_eq!(single["unmapped"], json!([]), "{word}");
+    }
+    assert_eq!(got[1]["ignored"][0]["input"], "graphs/shop.toml");
 }

@@ -379,7 +379,7 @@ fn a_graphviz_run_that_takes_too_long_is_stopped() {
     use std::os::unix::fs::PermissionsExt;
     let bin = tempfile::tempdir().unwrap();
     let dot = bin.path().join("dot");
-    std::fs::write(&dot, "#!/bin/sh\nexec sleep 60\n").unwrap();
+    std::fs::write(&dot, "#!/bin/sh\nsleep 60\n").unwrap();
     std::fs::set_permissions(&dot, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = std::env::var("PATH").unwrap_or_default();
     let started = std::time::Instant::now();
@@ -398,6 +398,17 @@ fn a_graphviz_run_that_takes_too_long_is_stopped() {
     );
     // Stopped, not waited for.
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    // Only `dot` has a timeout.
+    let e = expect(
+        2,
+        &["impact", "payment", "-f", "svg", "--renderer-timeout", "5"],
+    );
+    assert!(
+        e.stderr
+            .starts_with("error: --renderer-timeout applies to --renderer graphviz only"),
+        "{}",
+        e.stderr
+    );
 }
 
 // ── Mermaid ─────────────────────────────────────────────────────────────────────────────

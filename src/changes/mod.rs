@@ -312,15 +312,21 @@ impl<'g> ChangeSet<'g> {
         self.topology = Some(topology);
     }
 
-    /// Graph sources named by hand, without a git range: what a change to one does is a
-    /// change to the graph, found by comparing two versions of it, so on its own it
-    /// changes no node (ignored, with that reason; not a file nothing maps).
-    pub fn topology_without_versions(&mut self) {
+    /// Graph sources named by hand that no comparison covers (without a git range, or one
+    /// that does not edit them): what a change to one does is a change to the graph, found
+    /// by comparing two versions of it, so on its own it changes no node (ignored, with
+    /// that reason; not a file nothing maps).
+    pub fn topology_without_versions(&mut self, ranged: bool) {
+        let reason = if ranged {
+            "graph source: the change does not edit it, so the graph it describes is the same at both ends"
+        } else {
+            "graph source: a change to it is a change to the graph, found by comparing two versions (name a git range: --base, --head or --staged)"
+        };
         for (path, status) in std::mem::take(&mut self.graph_sources) {
             self.ignored.push(IgnoredInput {
                 input: path,
                 status,
-                reason: "graph source: a change to it is a change to the graph, found by comparing two versions (name a git range: --base, --head or --staged)".to_string(),
+                reason: reason.to_string(),
             });
         }
     }
@@ -461,19 +467,24 @@ impl<'g> Resolver<'g> {
     /// `unmapped = "error"`; git failing while reading a base.
     pub fn resolve<S: AsRef<str>>(&self, inputs: &[S]) -> Result<ChangeSet<'g>> {
         self.start();
-        let mut set = self.resolve_inputs(inputs)?;
+        let mut set = self.resolve_inputs(inputs, Default::default())?;
         self.finish(&mut set)?;
         Ok(set)
     }
 
-    /// The node ids and paths of one change, before the `unmapped` policy.
-    fn resolve_inputs<S: AsRef<str>>(&self, inputs: &[S]) -> Result<ChangeSet<'g>> {
+    /// The node ids and paths of one change, before the `unmapped` policy; paths in `skip`
+    /// are left out (changed files from git or a list name them).
+    fn resolve_inputs<S: AsRef<str>>(
+        &self,
+        inputs: &[S],
+        skip: std::collections::HashSet<String>,
+    ) -> Result<ChangeSet<'g>> {
         let mut set = ChangeSet::default();
         // An input given twice is one change (one entry, one finding), however a path is
         // spelled (`a.rs`, `./a.rs`, `b/../a.rs`), and a file inside a folder named too is
         // one change.
         let mut seen = std::collections::HashSet::new();
-        let mut seen_paths = std::collections::HashSet::new();
+        let mut seen_paths = skip;
         for input in inputs {
             let input = input.as_ref();
             if !seen.insert(input) {
@@ -520,15 +531,21 @@ impl<'g> Resolver<'g> {
         files: &[FileChange],
     ) -> Result<ChangeSet<'g>> {
         self.start();
-        let mut set = self.resolve_inputs(inputs)?;
-        // A file listed twice, however spelled (`a/../b`, `./b`), is one change.
+        // A file listed twice, however spelled (`a/../b`, `./b`), is one change; so is one
+        // both named on the command line and changed (the changed one, with its status).
         let mut seen = std::collections::HashSet::new();
+        let mut changed = Vec::new();
         for f in files {
             for f in self.expand(f.clone()) {
                 if seen.insert((normalize(&f.path).into_owned(), f.status)) {
-                    self.resolve_one(&mut set, &f)?;
+                    changed.push(f);
                 }
             }
+        }
+        let named = seen.into_iter().map(|(path, _)| path).collect();
+        let mut set = self.resolve_inputs(inputs, named)?;
+        for f in &changed {
+            self.resolve_one(&mut set, f)?;
         }
         self.finish(&mut set)?;
         Ok(set)
@@ -550,17 +567,22 @@ impl<'g> Resolver<'g> {
         if (!path.is_empty() && self.is_file(&path)) || path.starts_with("../") || path == ".." {
             return vec![f];
         }
-        let inside = match files.list(&files.head, &path) {
-            Ok(l) if !l.is_empty() => l,
-            _ => return vec![f],
+        // The folder at the head, else (deleted by the change) at the base.
+        let Some((tree, inside)) = std::iter::once(&files.head)
+            .chain(&files.base)
+            .find_map(|t| Some(t).zip(files.list(t, &path).ok().filter(|l| !l.is_empty())))
+        else {
+            return vec![f];
         };
-        // A submodule is listed as one entry: the folder of its checkout.
-        let submodules = files.submodules(&files.head, &path).unwrap_or_default();
+        // A submodule is listed as one entry: the folder of its checkout; so is a git
+        // repository inside the working tree that is not a submodule (`dir/`).
+        let submodules = files.submodules(tree, &path).unwrap_or_default();
         inside
             .into_iter()
             .map(|p| {
+                let nested = p.ends_with('/');
                 let p = p.trim_end_matches('/').to_string();
-                let submodule = p == path || submodules.binary_search(&p).is_ok();
+                let submodule = p == path || nested || submodules.binary_search(&p).is_ok();
                 FileChange {
                     submodule,
                     ..FileChange::listed(p)
@@ -586,7 +608,15 @@ impl<'g> Resolver<'g> {
     /// Whether `path` is a file or a folder of the change's head (a root-level `Makefile`
     /// or `lib` named without `./` is a path when it is not a node id).
     fn exists(&self, path: &str) -> bool {
-        self.is_file(path) || self.is_folder(path)
+        self.is_file(path) || self.is_folder(path) || self.is_folder_on_disk(path)
+    }
+
+    /// Whether `path` is a folder of the working tree when that is the head (one git lists
+    /// nothing in: empty, or only ignored files).
+    fn is_folder_on_disk(&self, path: &str) -> bool {
+        self.files.as_ref().is_some_and(|files| {
+            files.head == Tree::WorkTree && !path.is_empty() && files.root().join(path).is_dir()
+        })
     }
 
     /// Whether `path` is a file of the change's head.

@@ -67,8 +67,12 @@ pub fn impact_batch(
             crate::report::inert(&e.to_string())
         ))
     })?;
-    let root = &ws.config.root;
+    // Paths are relative to the git work tree, wherever blast.toml sits, as in a single run.
     let here = std::path::Path::new("");
+    let root = &std::env::current_dir()
+        .ok()
+        .and_then(|cwd| super::changes::repository_root(&cwd))
+        .unwrap_or_else(|| ws.config.root.clone());
     // As in a single run without a git range: blast.toml is ignored with its reason, and a
     // graph file changes no node on its own.
     let resolver = Resolver::new(&ws.graph)
@@ -84,7 +88,7 @@ pub fn impact_batch(
         );
     // Like a single run without a git range: the working tree's CODEOWNERS names the owners
     // of reached critical nodes that have none in the graph.
-    let codeowners = CodeOwners::find_in_dir(&ws.config.root);
+    let codeowners = CodeOwners::find_in_dir(root);
     let mut warnings: Vec<String> = codeowners
         .iter()
         .flat_map(|co| co.warnings.iter().map(|w| format!("warning: {w}")))
@@ -169,7 +173,7 @@ pub fn impact_batch(
                     }
                     super::changes::within(root, &w).ok_or_else(|| {
                         format!(
-                            "'{}' is outside the repository ({}); help: name paths relative to it, or absolute paths inside it",
+                            "'{}' is outside the repository ({}); help: name paths relative to the repository root, or absolute paths inside it",
                             crate::report::inert(&w),
                             root.display()
                         )
@@ -187,7 +191,7 @@ pub fn impact_batch(
                         }
                     };
                 let answer = match resolver.resolve(&changes).map(|mut set| {
-                    set.topology_without_versions();
+                    set.topology_without_versions(false);
                     set
                 }) {
                     Ok(set) => {

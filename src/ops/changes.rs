@@ -255,8 +255,9 @@ impl<'w> PreparedChange<'w> {
                 p.graph_sources.dedup();
             }
         }
-        if p.diff.is_none() {
-            // A graph file named by hand: a change to the graph, which needs two versions.
+        if p.graph_sources.is_empty() {
+            // A graph file named by hand (or inside a folder named) that the range does not
+            // edit, or without a range: a graph source, not a file nothing maps.
             p.graph_sources = graph_sources(ws, &opts.cwd, &p.root);
         }
         p.codeowners = match (&p.git, &codeowners_tree) {
@@ -438,8 +439,8 @@ impl<'w> PreparedChange<'w> {
             set.attach_topology(t, graph);
         } else if let Some(base) = &self.base_unloadable {
             set.topology_unknown(&format!("the graph at {base} does not load"));
-        } else if self.diff.is_none() {
-            set.topology_without_versions();
+        } else {
+            set.topology_without_versions(self.diff.is_some());
         }
         Ok((set, resolver.warnings()))
     }
@@ -613,9 +614,11 @@ impl PreparedChange<'_> {
     }
 }
 
-/// Whether the change renames a Cargo package (its manifest's `[package] name` differs, or
-/// the manifest is deleted or moved): files are matched to nodes by package name, so such
-/// a change could move its own files to another node, or to none.
+/// Whether the change moves files between Cargo packages: it renames one (a manifest's
+/// `[package] name` differs, or the manifest is deleted or moved away) or adds one (a new
+/// package manifest takes over the files below it from the package above). Files are
+/// matched to nodes by their package, so such a change could move its own files to
+/// another node, or to none.
 fn renames_a_package(git: &Git, diff: &Diff) -> bool {
     let name = |tree: &Tree, path: &str| {
         let bytes = git.read(tree, path).ok().flatten()?;
@@ -623,23 +626,25 @@ fn renames_a_package(git: &Git, diff: &Diff) -> bool {
         crate::changes::cargo::package_name(&manifest).map(str::to_string)
     };
     diff.files.iter().any(|f| {
-        let old = match f.status {
+        if f.path.rsplit('/').next() != Some("Cargo.toml") {
+            return false;
+        }
+        match f.status {
             Some(
                 FileStatus::Added
                 | FileStatus::Untracked
                 | FileStatus::CopiedTo
                 | FileStatus::RenamedTo,
-            ) => return false,
-            _ => f.path.as_str(),
-        };
-        old.rsplit('/').next() == Some("Cargo.toml")
-            && name(&diff.base, old).is_some_and(|before| name(&diff.head, old) != Some(before))
+            ) => name(&diff.head, &f.path).is_some(),
+            _ => name(&diff.base, &f.path)
+                .is_some_and(|before| name(&diff.head, &f.path) != Some(before)),
+        }
     })
 }
 
 /// The top folder of the git work tree holding `cwd`, if any (paths are relative to it,
 /// wherever `blast.toml` sits).
-fn repository_root(cwd: &Path) -> Option<PathBuf> {
+pub(super) fn repository_root(cwd: &Path) -> Option<PathBuf> {
     Git::discover(cwd).ok().map(|g| g.root().to_path_buf())
 }
 
@@ -770,11 +775,9 @@ pub(super) fn within(root: &Path, path: &str) -> Option<String> {
     if !p.has_root() {
         return (!escapes(path)).then(|| path.to_string());
     }
-    [Some(root.to_path_buf()), std::fs::canonicalize(root).ok()]
-        .iter()
-        .flatten()
-        .find_map(|r| p.strip_prefix(r).ok())
-        .map(|r| r.to_string_lossy().replace('\\', "/"))
+    // `..` folded and symlinks followed as the file system does (`/repo/../etc` is outside,
+    // `/link-to-repo/x` inside); the root itself is `.`.
+    repo_path(root, Path::new(""), p).map(|r| if r.is_empty() { ".".to_string() } else { r })
 }
 
 /// The repository paths of the graph files the workspace was loaded from.

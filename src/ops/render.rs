@@ -30,8 +30,9 @@ pub struct DrawOptions {
     pub picture: PictureOptions,
     /// Who lays out SVG.
     pub renderer: Renderer,
-    /// How long Graphviz's `dot` may run (`None`: as long as it takes).
-    pub renderer_timeout: Option<std::time::Duration>,
+    /// Seconds Graphviz's `dot` may run (`--renderer-timeout`; `None`:
+    /// [`DEFAULT_RENDERER_TIMEOUT`], `Some(0)`: as long as it takes).
+    pub renderer_timeout: Option<u64>,
 }
 
 impl DrawOptions {
@@ -44,9 +45,7 @@ impl DrawOptions {
             && p.collapse == Collapse::Auto
             && !p.show_dev
             && self.renderer == Renderer::Builtin
-            && self
-                .renderer_timeout
-                .is_none_or(|t| t.as_secs() == DEFAULT_RENDERER_TIMEOUT)
+            && self.renderer_timeout.is_none()
     }
 }
 
@@ -69,6 +68,11 @@ fn check_format(format: Format, draw: &DrawOptions) -> Result<()> {
         return Err(Error::Usage(format!(
             "--renderer applies to --format svg only (got --format {format})\n  help: drop --renderer, or use --format svg"
         )));
+    }
+    if draw.renderer_timeout.is_some() && draw.renderer != Renderer::Graphviz {
+        return Err(Error::Usage(
+            "--renderer-timeout applies to --renderer graphviz only\n  help: drop --renderer-timeout, or add --renderer graphviz".to_string(),
+        ));
     }
     Ok(())
 }
@@ -128,7 +132,10 @@ fn draw(
             Renderer::Graphviz => {
                 let svg = graphviz_svg(
                     &report::dot::print(&report::dot::graph(picture)),
-                    opts.renderer_timeout,
+                    match opts.renderer_timeout.unwrap_or(DEFAULT_RENDERER_TIMEOUT) {
+                        0 => None,
+                        secs => Some(std::time::Duration::from_secs(secs)),
+                    },
                 )?;
                 out.write_all(&svg).map_err(Error::Output)
             }
@@ -151,7 +158,11 @@ fn draw(
 
 /// Runs Graphviz's `dot -Tsvg` on DOT text, stopping it after `timeout`.
 fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u8>> {
-    let mut child = Command::new("dot")
+    let mut command = Command::new("dot");
+    // In a process group of its own, so stopping it stops what it started too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .arg("-Tsvg")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -185,8 +196,7 @@ fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u
             break status;
         }
         if let Some(limit) = timeout.filter(|&t| started.elapsed() >= t) {
-            let _ = child.kill();
-            let _ = child.wait();
+            stop(&mut child);
             return Err(Error::Usage(format!(
                 "Graphviz's `dot` did not finish within {} s, so it was stopped\n  help: drop --renderer to use blast's own layout (about a second for thousands of nodes), draw less (--focus ID --depth N, --collapse modules), or give it longer with --renderer-timeout SECS (0: no limit)",
                 limit.as_secs()
@@ -203,10 +213,32 @@ fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u
     let svg = joined(reader)?;
     let err = String::from_utf8_lossy(&joined(complaints)?).into_owned();
     if !status.success() {
+        // Its last lines say what went wrong; thousands of warnings before them do not.
+        let lines: Vec<&str> = err.trim().lines().collect();
+        let last = lines[lines.len().saturating_sub(DOT_MESSAGE_LINES)..].join("\n");
+        let last: String = last.chars().take(DOT_MESSAGE_CHARS).collect();
         return Err(Error::Usage(format!(
             "Graphviz's `dot` failed ({status}): {}\n  help: drop --renderer to use blast's own layout, or report this DOT (from --format dot) as a bug",
-            err.trim()
+            crate::report::inert(&last)
         )));
     }
     Ok(svg)
+}
+
+/// At most this many of `dot`'s last lines, and characters, go into the error.
+const DOT_MESSAGE_LINES: usize = 10;
+const DOT_MESSAGE_CHARS: usize = 4000;
+
+/// Stops `dot` and anything it started (its process group).
+fn stop(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: sends SIGKILL to the process group `dot` leads (it was spawned with
+        // `process_group(0)`, so the group id is its pid); no memory is touched.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

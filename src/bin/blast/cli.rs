@@ -296,9 +296,10 @@ struct PictureArgs {
     /// Who lays out SVG: builtin (no external program) or graphviz (runs `dot`).
     #[arg(long, value_enum, default_value_t = RendererArg::Builtin)]
     renderer: RendererArg,
-    /// With --renderer graphviz: stop `dot` after this many seconds (0: no limit).
-    #[arg(long, value_name = "SECS", default_value_t = blast_radius::ops::render::DEFAULT_RENDERER_TIMEOUT)]
-    renderer_timeout: u64,
+    /// With --renderer graphviz: stop `dot` after this many seconds (0: no limit)
+    /// [default: 300].
+    #[arg(long, value_name = "SECS")]
+    renderer_timeout: Option<u64>,
 }
 
 impl From<PictureArgs> for DrawOptions {
@@ -323,8 +324,7 @@ impl From<PictureArgs> for DrawOptions {
                 RendererArg::Builtin => Renderer::Builtin,
                 RendererArg::Graphviz => Renderer::Graphviz,
             },
-            renderer_timeout: (a.renderer_timeout > 0)
-                .then(|| std::time::Duration::from_secs(a.renderer_timeout)),
+            renderer_timeout: a.renderer_timeout,
         }
     }
 }
@@ -368,7 +368,7 @@ fn parse_kind(s: &str) -> Result<NodeKind, String> {
 enum Command {
     /// The blast radius of a change: every node it reaches, how hard, along which path, and the risk.
     Impact {
-        /// Node ids or changed file paths (paths map to nodes through `paths` globs, Cargo packages and rules).
+        /// Node ids, or file or folder paths relative to the repository root (a folder is every file in it, `.` the whole repository); paths map to nodes through `paths` globs, Cargo packages and rules.
         #[arg(value_name = "CHANGE", required_unless_present_any = ["base", "staged", "files_from", "batch"])]
         changes: Vec<String>,
         #[command(flatten)]
