@@ -7,6 +7,21 @@ use crate::gitrepo::{Repo, git_in};
 use crate::util::{json, strings};
 
 /// `(input, nodes, reason, via, widened)` of every changed input.
+/// The `ignored` inputs of an impact report, each with its `key` (`reason`, `status`).
+fn ignored_with(v: &Value, key: &str) -> Vec<(String, String)> {
+    v["ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["input"].as_str().unwrap().to_string(),
+                i[key].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 fn changed(v: &Value) -> Vec<(String, Vec<String>, String, String, bool)> {
     v["changed"]
         .as_array()
@@ -955,17 +970,7 @@ fn a_folder_named_by_hand_is_every_file_inside_it() {
     // their rules, the graph file ignored as a change to the graph.
     let v = json(&repo.ok(&["impact", ".", "-f", "json"]));
     assert_eq!(changed(&v).len(), 18, "{:?}", changed(&v));
-    let ignored: Vec<(String, String)> = v["ignored"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            (
-                i["input"].as_str().unwrap().to_string(),
-                i["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let ignored = ignored_with(&v, "reason");
     let names: Vec<&str> = ignored.iter().map(|i| i.0.as_str()).collect();
     assert_eq!(names, ["README.md", "blast.toml", "graphs/shop.toml"]);
     assert!(
@@ -1121,19 +1126,7 @@ fn moved_graph_files_and_configuration_are_never_unmapped() {
         "graphs = [\"graphs/shop.toml\"]\nunmapped = \"all\"\n",
     );
     repo.commit("unmapped all");
-    let ignored = |v: &Value| -> Vec<(String, String)> {
-        v["ignored"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| {
-                (
-                    i["input"].as_str().unwrap().to_string(),
-                    i["status"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    };
+    let ignored = |v: &Value| ignored_with(v, "status");
     let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
 
     repo.branch("rename-graph");
