@@ -1998,6 +1998,23 @@ fn renaming_a_cargo_package_does_not_move_its_files_off_its_node() {
     let v = judged(&r, 1);
     assert_eq!(v["verdict"]["risk"], "none");
     assert_eq!(v["verdict"]["base_risk"], "critical");
+    // A manifest below payment's that gains a `[package]` takes the files below it over.
+    let r = setup();
+    r.write("crates/payment/plugin/Cargo.toml", "[workspace]\n");
+    r.write("crates/payment/plugin/src/lib.rs", "fn p() {}\n");
+    r.git(&["add", "-A"]);
+    r.git(&["commit", "-qm", "a plugin folder"]);
+    r.git(&["checkout", "-q", "main"]);
+    r.git(&["merge", "-q", "feat"]);
+    r.git(&["checkout", "-q", "-b", "plugin"]);
+    r.write(
+        "crates/payment/plugin/Cargo.toml",
+        "[package]\nname = \"plugin\"\nversion = \"0.1.0\"\n",
+    );
+    r.append("crates/payment/plugin/src/lib.rs", "fn q() {}");
+    let v = judged(&r, 1);
+    assert_eq!(v["verdict"]["risk"], "none");
+    assert_eq!(v["verdict"]["base_risk"], "critical");
     // Moved and renamed: the old paths are payment's files in the change's own view already.
     let r = setup();
     r.git(&["mv", "crates/payment", "crates/pay"]);

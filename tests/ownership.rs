@@ -1006,10 +1006,34 @@ fn a_folder_named_by_hand_is_every_file_inside_it() {
     repo.write("vendor/tool/x.rs", "// x\n");
     git_in(&repo.path().join("vendor/tool"), &["init", "-q"]);
     std::fs::create_dir_all(repo.path().join("build")).unwrap();
-    for (named, unmapped) in [("vendor", "vendor/tool"), ("build", "build")] {
-        let v = json(&repo.ok(&["impact", named, "-f", "json"]));
-        assert_eq!(v["unmapped"], serde_json::json!([unmapped]), "{named}");
-        assert_eq!(v["changed"], serde_json::json!([]), "{named}");
+    let v = json(&repo.ok(&["impact", "vendor", "-f", "json"]));
+    // (An untracked repository is one path; the folder itself had only that.)
+    assert_eq!(v["unmapped"], serde_json::json!(["vendor/tool"]));
+    assert_eq!(v["changed"], serde_json::json!([]));
+    let v = json(&repo.ok(&["impact", "build", "--unmapped", "all", "-f", "json"]));
+    assert_eq!(v["changed"], serde_json::json!([]));
+    assert_eq!(
+        ignored_with(&v, "reason"),
+        [(
+            "build".to_string(),
+            "a folder with no file git lists in it (empty, or only ignored files): nothing to change"
+                .to_string()
+        )]
+    );
+    // An absolute path to a symlink in the repository is the symlink, not its target.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            "../checkout/src/lib.rs",
+            repo.path().join("services/payment/link.rs"),
+        )
+        .unwrap();
+        let link = repo.path().join("services/payment/link.rs");
+        assert_eq!(
+            inputs(&[link.to_str().unwrap()]),
+            [pair("services/payment/link.rs", "payment")]
+        );
+        std::fs::remove_file(&link).unwrap();
     }
     std::fs::remove_dir_all(repo.path().join("vendor")).unwrap();
 

@@ -398,6 +398,21 @@ fn a_graphviz_run_that_takes_too_long_is_stopped() {
     );
     // Stopped, not waited for.
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    // A failing `dot`: its last lines, line by line, the cause at the end kept.
+    std::fs::write(
+        &dot,
+        "#!/bin/sh\ncat > /dev/null\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo \"Warning: $i\" >&2; done\necho 'Error: the real cause' >&2\nexit 1\n",
+    )
+    .unwrap();
+    let out = graphviz_with_path(&format!("{}:{path}", bin.path().display()), &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("\n  Warning: 12\n  Error: the real cause\n  help: drop --renderer")
+            && !out.stderr.contains("Warning: 3\n"),
+        "{}",
+        out.stderr
+    );
     // Only `dot` has a timeout.
     let e = expect(
         2,

@@ -360,3 +360,34 @@ fn a_renamed_graph_file_changes_no_node_or_edge() {
     }
     assert_eq!(v["risk"], "none");
 }
+
+/// Of two graph files, the one the range does not edit, named by hand, is ignored: the
+/// topology comes from the one it edits.
+#[test]
+fn a_graph_file_the_range_does_not_edit_is_not_a_topology_source() {
+    let repo = Repo::shop();
+    repo.write("graphs/extra.toml", "[[nodes]]\nid = \"extra\"\ntier = 3\n");
+    repo.write(
+        "blast.toml",
+        "graphs = [\"graphs/shop.toml\", \"graphs/extra.toml\"]\n",
+    );
+    repo.commit("two graphs");
+    repo.branch("feat");
+    repo.append("graphs/extra.toml", "depends_on = [\"payment\"]");
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "extra depends on payment"]);
+    let v = json(&repo.ok(&["impact", "--base", "main", "graphs/shop.toml", "-f", "json"]));
+    assert_eq!(v["topology"]["sources"], json!(["graphs/extra.toml"]));
+    assert_eq!(v["ignored"][0]["input"], "graphs/shop.toml");
+    assert_eq!(
+        v["ignored"][0]["reason"],
+        "graph source: the change does not edit it, so the graph it describes is the same at both ends"
+    );
+    let inputs: Vec<&str> = v["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, ["graphs/extra.toml"]);
+}

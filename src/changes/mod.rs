@@ -282,7 +282,13 @@ impl<'g> ChangeSet<'g> {
     /// nodes whose declarations changed, or is ignored when no node or edge changed.
     pub fn attach_topology(&mut self, topology: Topology, head: &'g DependencyGraph) {
         let touched = topology.touched(head);
-        for (path, status) in std::mem::take(&mut self.graph_sources) {
+        // Named by hand, not changed by the range (a changed one comes with its status).
+        let (named, changed): (Vec<_>, Vec<_>) = std::mem::take(&mut self.graph_sources)
+            .into_iter()
+            .partition(|(_, status)| status.is_none());
+        self.graph_sources = named;
+        self.topology_without_versions(true);
+        for (path, status) in changed {
             if topology.is_empty() {
                 self.ignored.push(IgnoredInput {
                     input: path,
@@ -347,6 +353,16 @@ impl<'g> ChangeSet<'g> {
                 widened: false,
             });
         }
+    }
+}
+
+/// A folder named by hand that holds no file git lists: ignored, saying so.
+fn empty_folder(f: &FileChange) -> IgnoredInput {
+    IgnoredInput {
+        input: normalize(&f.path).into_owned(),
+        status: f.status,
+        reason: "a folder with no file git lists in it (empty, or only ignored files): nothing to change"
+            .to_string(),
     }
 }
 
@@ -500,7 +516,12 @@ impl<'g> Resolver<'g> {
                     widened: false,
                 });
             } else if input.contains('/') || input.contains('.') || self.exists(input) {
-                for f in self.expand(FileChange::listed(input)) {
+                let named = FileChange::listed(input);
+                let inside = self.expand(named.clone());
+                if inside.is_empty() && seen_paths.insert(normalize(input).into_owned()) {
+                    set.ignored.push(empty_folder(&named));
+                }
+                for f in inside {
                     if seen_paths.insert(normalize(&f.path).into_owned()) {
                         self.resolve_one(&mut set, &f)?;
                     }
@@ -535,8 +556,13 @@ impl<'g> Resolver<'g> {
         // both named on the command line and changed (the changed one, with its status).
         let mut seen = std::collections::HashSet::new();
         let mut changed = Vec::new();
+        let mut empty = Vec::new();
         for f in files {
-            for f in self.expand(f.clone()) {
+            let inside = self.expand(f.clone());
+            if inside.is_empty() && seen.insert((normalize(&f.path).into_owned(), f.status)) {
+                empty.push(empty_folder(f));
+            }
+            for f in inside {
                 if seen.insert((normalize(&f.path).into_owned(), f.status)) {
                     changed.push(f);
                 }
@@ -544,6 +570,7 @@ impl<'g> Resolver<'g> {
         }
         let named = seen.into_iter().map(|(path, _)| path).collect();
         let mut set = self.resolve_inputs(inputs, named)?;
+        set.ignored.extend(empty);
         for f in &changed {
             self.resolve_one(&mut set, f)?;
         }
@@ -555,7 +582,8 @@ impl<'g> Resolver<'g> {
     /// repository) is a change to every file inside it at the head: each is resolved as if
     /// it were listed (rules, globs, Cargo packages, the defaults), so the folder reaches
     /// what its files reach. A submodule, inside it or named itself, stays one path (owned
-    /// as a folder, see [`Resolver::map`]). Anything else is itself.
+    /// as a folder, see [`Resolver::map`]); a folder with no file git lists is nothing
+    /// (see [`empty_folder`]). Anything else is itself.
     fn expand(&self, f: FileChange) -> Vec<FileChange> {
         let Some(files) = &self.files else {
             return vec![f];
@@ -567,12 +595,17 @@ impl<'g> Resolver<'g> {
         if (!path.is_empty() && self.is_file(&path)) || path.starts_with("../") || path == ".." {
             return vec![f];
         }
-        // The folder at the head, else (deleted by the change) at the base.
+        // The folder at the head, else (deleted by the change) at the base; a folder of the
+        // working tree that git lists nothing in holds no file to change.
         let Some((tree, inside)) = std::iter::once(&files.head)
             .chain(&files.base)
             .find_map(|t| Some(t).zip(files.list(t, &path).ok().filter(|l| !l.is_empty())))
         else {
-            return vec![f];
+            return if self.is_folder_on_disk(&path) {
+                Vec::new()
+            } else {
+                vec![f]
+            };
         };
         // A submodule is listed as one entry: the folder of its checkout; so is a git
         // repository inside the working tree that is not a submodule (`dir/`).

@@ -435,7 +435,14 @@ impl<'w> PreparedChange<'w> {
             let mut t = Topology::compare(base, head, &self.ws.policy().strengths());
             t.base = diff.base.label();
             t.head = diff.head.label();
-            t.sources = set.graph_sources.iter().map(|s| s.0.clone()).collect();
+            // The graph sources the range changes (one named by hand comes without a
+            // status).
+            t.sources = set
+                .graph_sources
+                .iter()
+                .filter(|s| s.1.is_some())
+                .map(|s| s.0.clone())
+                .collect();
             set.attach_topology(t, graph);
         } else if let Some(base) = &self.base_unloadable {
             set.topology_unknown(&format!("the graph at {base} does not load"));
@@ -614,9 +621,10 @@ impl PreparedChange<'_> {
     }
 }
 
-/// Whether the change moves files between Cargo packages: it renames one (a manifest's
-/// `[package] name` differs, or the manifest is deleted or moved away) or adds one (a new
-/// package manifest takes over the files below it from the package above). Files are
+/// Whether the change moves files between Cargo packages: a manifest's `[package] name`
+/// differs between the base and the head (renamed; deleted or moved away; added, or a
+/// `[package]` added to a manifest, taking over the files below it from the package
+/// above). Files are
 /// matched to nodes by their package, so such a change could move its own files to
 /// another node, or to none.
 fn renames_a_package(git: &Git, diff: &Diff) -> bool {
@@ -626,19 +634,8 @@ fn renames_a_package(git: &Git, diff: &Diff) -> bool {
         crate::changes::cargo::package_name(&manifest).map(str::to_string)
     };
     diff.files.iter().any(|f| {
-        if f.path.rsplit('/').next() != Some("Cargo.toml") {
-            return false;
-        }
-        match f.status {
-            Some(
-                FileStatus::Added
-                | FileStatus::Untracked
-                | FileStatus::CopiedTo
-                | FileStatus::RenamedTo,
-            ) => name(&diff.head, &f.path).is_some(),
-            _ => name(&diff.base, &f.path)
-                .is_some_and(|before| name(&diff.head, &f.path) != Some(before)),
-        }
+        f.path.rsplit('/').next() == Some("Cargo.toml")
+            && name(&diff.base, &f.path) != name(&diff.head, &f.path)
     })
 }
 
@@ -775,9 +772,34 @@ pub(super) fn within(root: &Path, path: &str) -> Option<String> {
     if !p.has_root() {
         return (!escapes(path)).then(|| path.to_string());
     }
-    // `..` folded and symlinks followed as the file system does (`/repo/../etc` is outside,
-    // `/link-to-repo/x` inside); the root itself is `.`.
-    repo_path(root, Path::new(""), p).map(|r| if r.is_empty() { ".".to_string() } else { r })
+    // `..` folded (`/repo/../etc` is outside) and the folders above it followed through
+    // symlinks (`/link-to-repo/x` is inside, also when `x`'s folder does not exist); the
+    // path itself is not followed: a symlink in the repository is a file of its own, as
+    // git has it. The root itself is `.`.
+    let abs = crate::sources::yaml::normalize(p);
+    let full = match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => existing_resolved(dir).join(name),
+        _ => existing_resolved(&abs),
+    };
+    [std::fs::canonicalize(root).ok(), Some(root.to_path_buf())]
+        .iter()
+        .flatten()
+        .find_map(|r| full.strip_prefix(r).ok())
+        .map(|r| {
+            let r = r.to_string_lossy().replace('\\', "/");
+            if r.is_empty() { ".".to_string() } else { r }
+        })
+}
+
+/// `path` with its longest existing leading part resolved through symlinks, the rest
+/// appended as written.
+fn existing_resolved(path: &Path) -> PathBuf {
+    path.ancestors()
+        .find_map(|a| {
+            let c = std::fs::canonicalize(a).ok()?;
+            Some(c.join(path.strip_prefix(a).ok()?))
+        })
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// The repository paths of the graph files the workspace was loaded from.

@@ -243,7 +243,7 @@ pub fn ci(ws: &Workspace, opts: &CiOptions, out: &mut dyn Write) -> Result<(u8, 
     if let Some(b) = base {
         if b.risk > impact.risk {
             warnings.push(format!(
-                "warning: this change lowers its own risk from {} to {} by editing its graph, blast.toml or a Cargo package name; it is judged as the base sees it, {}{}, and its edits apply once it is merged",
+                "warning: this change lowers its own risk from {} to {} by editing its graph, blast.toml or the Cargo packages its files belong to; it is judged as the base sees it, {}{}, and its edits apply once it is merged",
                 b.risk,
                 impact.risk,
                 b.risk,

@@ -71,7 +71,7 @@ fn check_format(format: Format, draw: &DrawOptions) -> Result<()> {
     }
     if draw.renderer_timeout.is_some() && draw.renderer != Renderer::Graphviz {
         return Err(Error::Usage(
-            "--renderer-timeout applies to --renderer graphviz only\n  help: drop --renderer-timeout, or add --renderer graphviz".to_string(),
+            "--renderer-timeout applies to --renderer graphviz only\n  help: drop --renderer-timeout, or draw with --format svg --renderer graphviz".to_string(),
         ));
     }
     Ok(())
@@ -158,11 +158,7 @@ fn draw(
 
 /// Runs Graphviz's `dot -Tsvg` on DOT text, stopping it after `timeout`.
 fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u8>> {
-    let mut command = Command::new("dot");
-    // In a process group of its own, so stopping it stops what it started too.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = command
+    let mut child = Command::new("dot")
         .arg("-Tsvg")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -196,7 +192,8 @@ fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u
             break status;
         }
         if let Some(limit) = timeout.filter(|&t| started.elapsed() >= t) {
-            stop(&mut child);
+            let _ = child.kill();
+            let _ = child.wait();
             return Err(Error::Usage(format!(
                 "Graphviz's `dot` did not finish within {} s, so it was stopped\n  help: drop --renderer to use blast's own layout (about a second for thousands of nodes), draw less (--focus ID --depth N, --collapse modules), or give it longer with --renderer-timeout SECS (0: no limit)",
                 limit.as_secs()
@@ -214,31 +211,23 @@ fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u
     let err = String::from_utf8_lossy(&joined(complaints)?).into_owned();
     if !status.success() {
         // Its last lines say what went wrong; thousands of warnings before them do not.
-        let lines: Vec<&str> = err.trim().lines().collect();
-        let last = lines[lines.len().saturating_sub(DOT_MESSAGE_LINES)..].join("\n");
-        let last: String = last.chars().take(DOT_MESSAGE_CHARS).collect();
+        let lines: Vec<String> = err.trim().lines().map(crate::report::inert).collect();
+        let last = lines[lines.len().saturating_sub(DOT_MESSAGE_LINES)..].join("\n  ");
+        let count = last.chars().count();
+        let last = if count > DOT_MESSAGE_CHARS {
+            let tail: String = last.chars().skip(count - DOT_MESSAGE_CHARS).collect();
+            format!("…{tail}")
+        } else {
+            last
+        };
         return Err(Error::Usage(format!(
-            "Graphviz's `dot` failed ({status}): {}\n  help: drop --renderer to use blast's own layout, or report this DOT (from --format dot) as a bug",
-            crate::report::inert(&last)
+            "Graphviz's `dot` failed ({status}):\n  {last}\n  help: drop --renderer to use blast's own layout, or report this DOT (from --format dot) as a bug"
         )));
     }
     Ok(svg)
 }
 
-/// At most this many of `dot`'s last lines, and characters, go into the error.
+/// At most this many of `dot`'s last lines, and of their last characters, go into the
+/// error.
 const DOT_MESSAGE_LINES: usize = 10;
 const DOT_MESSAGE_CHARS: usize = 4000;
-
-/// Stops `dot` and anything it started (its process group).
-fn stop(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: sends SIGKILL to the process group `dot` leads (it was spawned with
-        // `process_group(0)`, so the group id is its pid); no memory is touched.
-        unsafe {
-            libc::kill(-pid, libc::SIGKILL);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}

@@ -733,7 +733,7 @@ pub fn ci(
     if let Some(b) = v.base_risk {
         writeln!(
             w,
-            "{} {} as the base sees it: the change's edits to its own graph, blast.toml or Cargo package names lower its risk, and apply once it is merged",
+            "{} {} as the base sees it: the change's edits to its own graph, blast.toml or the Cargo packages its files belong to lower its risk, and apply once it is merged",
             p.bold("judged:"),
             p.risk(b),
         )?;
