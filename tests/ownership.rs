@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 use crate::gitrepo::{Repo, git_in};
 use crate::util::{json, strings};
 
-/// `(input, nodes, reason, via, widened)` of every changed input.
 /// The `ignored` inputs of an impact report, each with its `key` (`reason`, `status`).
 fn ignored_with(v: &Value, key: &str) -> Vec<(String, String)> {
     v["ignored"]
@@ -22,6 +21,7 @@ fn ignored_with(v: &Value, key: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `(input, nodes, reason, via, widened)` of every changed input.
 fn changed(v: &Value) -> Vec<(String, Vec<String>, String, String, bool)> {
     v["changed"]
         .as_array()
@@ -1034,6 +1034,15 @@ fn a_folder_named_by_hand_is_every_file_inside_it() {
             [pair("services/payment/link.rs", "payment")]
         );
         std::fs::remove_file(&link).unwrap();
+        // The repository reached through a symlink to it is the repository.
+        let outside = tempfile::tempdir().unwrap();
+        let to_repo = outside.path().join("repo");
+        std::os::unix::fs::symlink(repo.path(), &to_repo).unwrap();
+        assert_eq!(inputs(&[to_repo.to_str().unwrap()]), inputs(&["."]));
+        assert_eq!(
+            inputs(&[to_repo.join("libs/money").to_str().unwrap()]),
+            [pair("libs/money/src/lib.rs", "money-lib")]
+        );
     }
     std::fs::remove_dir_all(repo.path().join("vendor")).unwrap();
 

@@ -781,14 +781,24 @@ pub(super) fn within(root: &Path, path: &str) -> Option<String> {
         (Some(dir), Some(name)) => existing_resolved(dir).join(name),
         _ => existing_resolved(&abs),
     };
-    [std::fs::canonicalize(root).ok(), Some(root.to_path_buf())]
+    let roots = [std::fs::canonicalize(root).ok(), Some(root.to_path_buf())];
+    let inside = roots
         .iter()
         .flatten()
         .find_map(|r| full.strip_prefix(r).ok())
-        .map(|r| {
-            let r = r.to_string_lossy().replace('\\', "/");
-            if r.is_empty() { ".".to_string() } else { r }
-        })
+        .map(|r| r.to_string_lossy().replace('\\', "/"));
+    // A symlink to the repository itself (`/link-to-repo`) is the root.
+    let root_itself = || {
+        let whole = std::fs::canonicalize(&abs).ok()?;
+        roots
+            .iter()
+            .flatten()
+            .any(|r| *r == whole)
+            .then(String::new)
+    };
+    inside
+        .or_else(root_itself)
+        .map(|r| if r.is_empty() { ".".to_string() } else { r })
 }
 
 /// `path` with its longest existing leading part resolved through symlinks, the rest
