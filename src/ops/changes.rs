@@ -517,8 +517,9 @@ impl PreparedChange<'_> {
             .files
             .iter()
             .any(|f| touches(f, head_graphs, head_discovered) || touches(f, graphs, discovered));
-        let edits_judge =
-            edits_graph || self.edited_config().is_some() || renames_a_package(git, diff);
+        let edits_judge = edits_graph
+            || self.edited_config().is_some()
+            || moves_files_between_packages(git, diff);
         if !edits_judge {
             return None;
         }
@@ -624,10 +625,9 @@ impl PreparedChange<'_> {
 /// Whether the change moves files between Cargo packages: a manifest's `[package] name`
 /// differs between the base and the head (renamed; deleted or moved away; added, or a
 /// `[package]` added to a manifest, taking over the files below it from the package
-/// above). Files are
-/// matched to nodes by their package, so such a change could move its own files to
-/// another node, or to none.
-fn renames_a_package(git: &Git, diff: &Diff) -> bool {
+/// above). Files are matched to nodes by their package, so such a change could move its
+/// own files to another node, or to none.
+fn moves_files_between_packages(git: &Git, diff: &Diff) -> bool {
     let name = |tree: &Tree, path: &str| {
         let bytes = git.read(tree, path).ok().flatten()?;
         let manifest = crate::changes::cargo::parse_manifest(&bytes).ok()?;
