@@ -369,7 +369,6 @@ fn find(
 ) -> Option<usize> {
     let mut seen = 0usize;
     for start in memchr::memmem::find_iter(&text[from.min(text.len())..], pat).map(|p| p + from) {
-        let end = start + pat.len();
         // An edge's own checks first: they rule out most matches of a much-used id cheaply.
         if let Some(from) = needle.from.as_deref()
             && !edge_of(text, start, from, decl)
@@ -379,9 +378,7 @@ fn find(
         let ok = match needle.mode {
             Mode::Text => true,
             Mode::Declaration | Mode::Reference => {
-                let bounded = (start == 0 || !is_token_byte(text[start - 1]))
-                    && (end == text.len() || !is_token_byte(text[end]));
-                bounded && {
+                is_token(text, start, pat.len()) && {
                     let is_id = after_id_key(text, start);
                     // Only the key's value: what holds it is looked for when it matters.
                     let in_dependency = || context(text, start).holder == Some(b"depends_on");
@@ -472,9 +469,14 @@ fn nearest_key_value<'t>(
 /// Whether `key`, found at `p`, is a whole token outside a comment (a key, if a value
 /// follows it).
 fn is_key(text: &[u8], p: usize, key: &[u8]) -> bool {
-    (p == 0 || !is_token_byte(text[p - 1]))
-        && text.get(p + key.len()).is_none_or(|&b| !is_token_byte(b))
-        && !in_comment(text, p)
+    is_token(text, p, key.len()) && !in_comment(text, p)
+}
+
+/// Whether the `len` bytes at `p` are a whole token: no token byte touches them on either
+/// side.
+#[inline]
+fn is_token(text: &[u8], p: usize, len: usize) -> bool {
+    (p == 0 || !is_token_byte(text[p - 1])) && text.get(p + len).is_none_or(|&b| !is_token_byte(b))
 }
 
 /// How far back from an `edges` entry's `to` its `from` is looked for.
@@ -519,9 +521,7 @@ fn declarations(
         if out.len() == ids.len() {
             break;
         }
-        let bounded = (p == 0 || !is_token_byte(text[p - 1]))
-            && text.get(p + 2).is_none_or(|&b| !is_token_byte(b));
-        if !bounded {
+        if !is_token(text, p, 2) {
             continue;
         }
         let Some((at, v)) = value_after(text, p + 2) else {
@@ -650,9 +650,10 @@ fn edge_entries(
     let mut out: std::collections::HashMap<(String, String), Vec<usize>> =
         std::collections::HashMap::new();
     for p in memchr::memmem::find_iter(text, b"from") {
-        let bounded = (p == 0 || !is_token_byte(text[p - 1]))
-            && text.get(p + 4).is_none_or(|&b| !is_token_byte(b));
-        let Some((at, from)) = bounded.then(|| value_after(text, p + 4)).flatten() else {
+        let Some((at, from)) = is_token(text, p, 4)
+            .then(|| value_after(text, p + 4))
+            .flatten()
+        else {
             continue;
         };
         let Some(from) = std::str::from_utf8(from).ok().filter(|f| froms.contains(f)) else {
@@ -662,9 +663,7 @@ fn edge_entries(
         let end = (at + ENTRY_BYTES).min(text.len());
         let to = memchr::memmem::find_iter(&text[at..end], b"to")
             .map(|q| at + q)
-            .filter(|&q| {
-                !is_token_byte(text[q - 1]) && text.get(q + 2).is_none_or(|&b| !is_token_byte(b))
-            })
+            .filter(|&q| is_token(text, q, 2))
             .find_map(|q| value_after(text, q + 2));
         if let Some((to_at, to)) = to
             && let Ok(to) = std::str::from_utf8(to)
