@@ -176,16 +176,8 @@ fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u
     let mut stdin = child.stdin.take().expect("piped");
     let input = dot.to_string();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        stdout.read_to_end(&mut b).map(|_| b)
-    });
-    let mut stderr = child.stderr.take().expect("piped");
-    let complaints = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        stderr.read_to_end(&mut b).map(|_| b)
-    });
+    let reader = read_all(child.stdout.take().expect("piped"));
+    let complaints = read_all(child.stderr.take().expect("piped"));
     let started = std::time::Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| Error::io("dot", e))? {
@@ -225,6 +217,16 @@ fn graphviz_svg(dot: &str, timeout: Option<std::time::Duration>) -> Result<Vec<u
         )));
     }
     Ok(svg)
+}
+
+/// Reads `r` to its end on a thread of its own.
+fn read_all(
+    mut r: impl Read + Send + 'static,
+) -> std::thread::JoinHandle<std::io::Result<Vec<u8>>> {
+    std::thread::spawn(move || {
+        let mut b = Vec::new();
+        r.read_to_end(&mut b).map(|_| b)
+    })
 }
 
 /// At most this many of `dot`'s last lines, and of their last characters, go into the
