@@ -641,7 +641,7 @@ impl<'g> Resolver<'g> {
     /// Whether `path` is a file or a folder of the change's head (a root-level `Makefile`
     /// or `lib` named without `./` is a path when it is not a node id).
     fn exists(&self, path: &str) -> bool {
-        self.is_file(path) || self.is_folder(path) || self.is_folder_on_disk(path)
+        self.is_file(path) || self.holds_files(path) || self.is_folder_on_disk(path)
     }
 
     /// Whether `path` is a folder of the working tree when that is the head (one git lists
@@ -659,11 +659,10 @@ impl<'g> Resolver<'g> {
             .is_some_and(|files| matches!(files.read(&files.head, path), Ok(Some(_))))
     }
 
-    /// Whether `path` is a folder of the change's head: files lie below it, and it is not
-    /// a file itself.
-    fn is_folder(&self, path: &str) -> bool {
+    /// Whether files lie below `path` in the change's head (a folder, when `path` is not a
+    /// file itself).
+    fn holds_files(&self, path: &str) -> bool {
         !path.is_empty()
-            && !self.is_file(path)
             && self
                 .files
                 .as_ref()
