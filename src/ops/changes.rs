@@ -197,8 +197,12 @@ impl<'w> PreparedChange<'w> {
                 }
             }
         }
+        // The graph files are graph sources, not files nothing maps: named by hand, or in a
+        // folder named, or changed by the range (then with the files discovered sources
+        // read, and a renamed one under both names).
+        let graphs = graph_sources(ws, &opts.cwd, &p.root);
+        p.graph_sources = graphs.clone();
         if let (Some(git), Some(diff)) = (&p.git, &p.diff) {
-            let graphs = graph_sources(ws, &opts.cwd, git.root());
             let discovered = discovered_sources(&ws.sources, &opts.cwd, git.root());
             let at = |tree: &Tree| load_at(git, tree, &graphs, discovered.as_deref(), ws);
             let mut scope = graphs.clone();
@@ -246,19 +250,12 @@ impl<'w> PreparedChange<'w> {
                         p.base_unloadable = Some(diff.base.label());
                     }
                 }
-                // The changed graph files (a renamed one under both names) are graph
-                // sources, not files nothing maps, even when the base graph does not load.
-                p.graph_sources = graphs;
+                // Even when the base graph does not load.
                 p.graph_sources.extend(base_graphs);
                 p.graph_sources.extend(read);
                 p.graph_sources.sort();
                 p.graph_sources.dedup();
             }
-        }
-        if p.graph_sources.is_empty() {
-            // A graph file named by hand (or inside a folder named) that the range does not
-            // edit, or without a range: a graph source, not a file nothing maps.
-            p.graph_sources = graph_sources(ws, &opts.cwd, &p.root);
         }
         p.codeowners = match (&p.git, &codeowners_tree) {
             (Some(git), Some(tree)) => CodeOwners::find(|path| git.read(tree, path))?,
