@@ -848,8 +848,11 @@ fn config_edits_statuses_and_one_widening_per_change() {
     );
 }
 
+/// A node path without wildcards names a folder, unless it is a file where CODEOWNERS is
+/// read (the working tree, or the base of a git range): then every line matching that file
+/// counts, as for a change to it.
 #[test]
-fn codeowners_read_a_path_without_wildcards_as_a_folder() {
+fn codeowners_read_a_path_without_wildcards_as_a_folder_or_the_file_it_names() {
     let repo = Repo::new();
     repo.write(
         "graph.toml",
@@ -864,35 +867,70 @@ customer_facing = true
 paths = ["services/slash/"]
 
 [[nodes]]
+id = "folder"
+customer_facing = true
+paths = ["tools/run"]
+
+[[nodes]]
 id = "file"
 customer_facing = true
 paths = ["tools/run.sh"]
+
+[[nodes]]
+id = "new"
+customer_facing = true
+paths = ["tools/new.sh"]
+
+[[nodes]]
+id = "yaml"
+customer_facing = true
+paths = ["/deploy/prod.yaml"]
 "#,
     );
     repo.write("blast.toml", "graphs = [\"graph.toml\"]\n");
     repo.write(
         "CODEOWNERS",
-        "* @g\n/services/plain/ @p\n/services/slash/ @s\n/tools/ @t\ntools/* @direct\n",
+        "* @g\n/services/plain/ @p\n/services/slash/ @s\n/tools/ @t\ntools/* @direct\n*.yaml @yaml\n",
     );
+    repo.write("tools/run.sh", "#!/bin/sh\n");
+    repo.write("tools/run/main.sh", "#!/bin/sh\n");
+    repo.write("deploy/prod.yaml", "replicas: 2\n");
     repo.commit("init");
-    let v = json(&repo.ok(&["impact", "plain", "slash", "file", "-f", "json"]));
-    let owners: Vec<(&str, &Value)> = v["impacted"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| (n["id"].as_str().unwrap(), &n["owners"]))
-        .collect();
+    let owners = |range: &[&str]| -> Vec<(String, Value)> {
+        let mut args = vec![
+            "impact", "-f", "json", "plain", "slash", "folder", "file", "new",
+        ];
+        args.extend(["yaml"].iter().chain(range));
+        let v = json(&repo.ok(&args));
+        v["impacted"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["id"].as_str().unwrap().to_string(), n["owners"].clone()))
+            .collect()
+    };
     // `*` matches the name `services/plain` as a file, but every file in the folder is
     // decided by the later `/services/plain/`. `tools/*` owns only what is directly in
-    // `tools`, so it says nothing about what `tools/run.sh` names.
-    assert_eq!(
-        owners,
+    // `tools`: the file `tools/run.sh`, not the folder `tools/run`'s files, nor what a path
+    // naming no file (`tools/new.sh`) names. `*.yaml` owns the file `deploy/prod.yaml`.
+    let expected = |file: &str, new: &str| {
         vec![
-            ("file", &json!(["@t"])),
-            ("plain", &json!(["@p"])),
-            ("slash", &json!(["@s"])),
+            ("file".to_string(), json!([file])),
+            ("folder".to_string(), json!(["@t"])),
+            ("new".to_string(), json!([new])),
+            ("plain".to_string(), json!(["@p"])),
+            ("slash".to_string(), json!(["@s"])),
+            ("yaml".to_string(), json!(["@yaml"])),
         ]
-    );
+    };
+    assert_eq!(owners(&[]), expected("@direct", "@t"));
+    repo.branch("topic");
+    std::fs::remove_file(repo.path().join("tools/run.sh")).unwrap();
+    repo.write("tools/new.sh", "#!/bin/sh\n");
+    repo.commit("run.sh becomes new.sh");
+    assert_eq!(owners(&[]), expected("@t", "@direct"));
+    // For a git range, CODEOWNERS and the files are read at the base, as GitHub reads them.
+    assert_eq!(owners(&["--base", "main"]), expected("@direct", "@t"));
 }
 
 /// An absolute path named on the command line inside the repository is its repository

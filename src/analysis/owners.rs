@@ -8,8 +8,9 @@
 //! `services/payment/**`). The owners are those CODEOWNERS gives to everything in that
 //! directory: the last line matching a file directly inside it that no name- or
 //! extension-specific pattern matches (`*.md` does not count; `*` and `/services/payment/`
-//! do). A path naming a single file is read the same way, so a line that owns only the
-//! entries directly in a folder (`tools/*`) does not count for it.
+//! do). A path without wildcards that names a file of the tree CODEOWNERS was read from (the
+//! working tree, or the base of a git range) is owned as that file: every line matching it
+//! counts, `tools/*` and `*.tf` too.
 
 use std::fmt;
 
@@ -51,14 +52,19 @@ pub fn codeowners_of(node: Node<'_>, co: &CodeOwners) -> Vec<String> {
     for glob in node.paths() {
         let g = glob.strip_prefix("./").unwrap_or(glob);
         let g = g.strip_prefix('/').unwrap_or(g);
-        // A glob without wildcards names a directory: probing the name itself as a file would
-        // let `*` match it where `/services/plain/` (the later, deciding line for every file
-        // in the directory) does not.
-        let dir: Vec<&str> = g
-            .split('/')
-            .take_while(|s| !s.chars().any(is_meta))
-            .collect();
-        let owners = co.owners_of_dir(&dir.join("/"));
+        // A glob without wildcards names a directory, unless it is a file of the tree the
+        // CODEOWNERS file was read from: probing a directory's name itself as a file would let
+        // `*` match it where `/services/plain/` (the later, deciding line for every file in
+        // the directory) does not.
+        let owners = if !g.ends_with('/') && !g.chars().any(is_meta) && co.names_file(g) {
+            co.owners_of(g)
+        } else {
+            let dir: Vec<&str> = g
+                .split('/')
+                .take_while(|s| !s.chars().any(is_meta))
+                .collect();
+            co.owners_of_dir(&dir.join("/"))
+        };
         for o in owners {
             if !out.contains(o) {
                 out.push(o.clone());

@@ -25,7 +25,9 @@
 //! not break the parse. Patterns compile to one [`globset::GlobSet`]; the last match is the
 //! highest matching line index.
 
+use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
@@ -40,8 +42,11 @@ pub struct Rule {
     pub line: u32,
 }
 
+/// Whether a repository path names a file in the tree a CODEOWNERS file was read from.
+pub type FileTest = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// A parsed CODEOWNERS file.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CodeOwners {
     /// Where the file was read from (a repository path).
     pub file: String,
@@ -51,6 +56,18 @@ pub struct CodeOwners {
     glob_rule: Vec<u32>,
     /// Lines that were skipped, and why.
     pub warnings: Vec<String>,
+    /// Which paths name files in the file's tree ([`names_file`](Self::names_file)).
+    files: Option<FileTest>,
+}
+
+impl fmt::Debug for CodeOwners {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodeOwners")
+            .field("file", &self.file)
+            .field("rules", &self.rules)
+            .field("warnings", &self.warnings)
+            .finish_non_exhaustive()
+    }
 }
 
 /// GitHub ignores CODEOWNERS files this large or larger.
@@ -166,7 +183,21 @@ impl CodeOwners {
             set,
             glob_rule,
             warnings,
+            files: None,
         }
+    }
+
+    /// Tells the file which repository paths name files in the tree it was read from, so a
+    /// node path naming one file is owned as that file ([`names_file`](Self::names_file)).
+    pub fn with_files(mut self, files: FileTest) -> CodeOwners {
+        self.files = Some(files);
+        self
+    }
+
+    /// Whether `path` names a file (not a folder) in the tree this file was read from;
+    /// `false` when that is not known.
+    pub fn names_file(&self, path: &str) -> bool {
+        self.files.as_ref().is_some_and(|f| f(path))
     }
 
     /// Finds and parses the CODEOWNERS file of the repository at `root`, using `read` to get
@@ -185,14 +216,17 @@ impl CodeOwners {
         Ok(None)
     }
 
-    /// Reads the CODEOWNERS file of a work tree at `root`.
+    /// Reads the CODEOWNERS file of a work tree at `root`; its paths name files when they
+    /// are files there.
     pub fn find_in_dir(root: &Path) -> Option<CodeOwners> {
-        CodeOwners::find(|p| match std::fs::read(root.join(p)) {
+        let co = CodeOwners::find(|p| match std::fs::read(root.join(p)) {
             Ok(b) => Ok::<_, ()>(Some(b)),
             Err(_) => Ok(None),
         })
         .ok()
-        .flatten()
+        .flatten()?;
+        let root = root.to_path_buf();
+        Some(co.with_files(Arc::new(move |p| root.join(p).is_file())))
     }
 
     /// Every usable rule, in file order.

@@ -258,7 +258,12 @@ impl<'w> PreparedChange<'w> {
             }
         }
         p.codeowners = match (&p.git, &codeowners_tree) {
-            (Some(git), Some(tree)) => CodeOwners::find(|path| git.read(tree, path))?,
+            (Some(git), Some(tree)) => CodeOwners::find(|path| git.read(tree, path))?.map(|co| {
+                let (git, tree) = (Arc::clone(git), tree.clone());
+                co.with_files(Arc::new(move |path| {
+                    matches!(git.read(&tree, path), Ok(Some(_)))
+                }))
+            }),
             _ => CodeOwners::find_in_dir(&p.root),
         };
         p.rules_tree = codeowners_tree;
