@@ -1148,6 +1148,36 @@ fn a_folder_named_by_hand_is_every_file_inside_it() {
         v["ignored"][0]["reason"],
         "graph source: the change does not edit it, so the graph it describes is the same at both ends"
     );
+
+    // A folder of the working tree with no file at the head (`--staged`: none in the
+    // index; `--head REF`: none at REF) nor at the base changes nothing, even named without
+    // a `/` or under `--unmapped all` (it was an unknown id, or every node).
+    std::fs::create_dir_all(repo.path().join("tools")).unwrap();
+    repo.write("scratch/notes.rs", "// not staged\n");
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    for (args, head) in [
+        (vec!["--staged"], "the index".to_string()),
+        (
+            vec!["--base", "HEAD", "--head", "HEAD"],
+            head.trim()[..12].to_string(),
+        ),
+    ] {
+        let mut args = [vec!["impact"], args].concat();
+        args.extend(["tools", "scratch", "--unmapped", "all", "-f", "json"]);
+        let v = json(&repo.ok(&args));
+        assert_eq!(v["changed"], serde_json::json!([]), "{args:?}");
+        let reason = format!(
+            "a folder with no file in {head} (the change's head) or at its base: nothing to change"
+        );
+        assert_eq!(
+            ignored_with(&v, "reason"),
+            [
+                ("tools".to_string(), reason.clone()),
+                ("scratch".to_string(), reason)
+            ],
+            "{args:?}"
+        );
+    }
 }
 
 /// Each batch line names paths as a single run does: a folder is its files, `blast.toml`

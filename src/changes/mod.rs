@@ -356,13 +356,23 @@ impl<'g> ChangeSet<'g> {
     }
 }
 
-/// A folder named by hand that holds no file git lists: ignored, saying so.
-fn empty_folder(f: &FileChange) -> IgnoredInput {
+/// A folder named by hand that holds no file git lists at the change's head (`head`) nor at
+/// its base: ignored, saying so.
+fn empty_folder(f: &FileChange, head: Option<&Tree>) -> IgnoredInput {
+    let reason = match head {
+        None | Some(Tree::WorkTree) => {
+            "a folder with no file git lists in it (empty, or only ignored files): nothing to change"
+                .to_string()
+        }
+        Some(t) => format!(
+            "a folder with no file in {} (the change's head) or at its base: nothing to change",
+            t.label()
+        ),
+    };
     IgnoredInput {
         input: normalize(&f.path).into_owned(),
         status: f.status,
-        reason: "a folder with no file git lists in it (empty, or only ignored files): nothing to change"
-            .to_string(),
+        reason,
     }
 }
 
@@ -519,7 +529,7 @@ impl<'g> Resolver<'g> {
                 let named = FileChange::listed(input);
                 let inside = self.expand(named.clone());
                 if inside.is_empty() && seen_paths.insert(normalize(input).into_owned()) {
-                    set.ignored.push(empty_folder(&named));
+                    set.ignored.push(empty_folder(&named, self.head()));
                 }
                 for f in inside {
                     if seen_paths.insert(normalize(&f.path).into_owned()) {
@@ -560,7 +570,7 @@ impl<'g> Resolver<'g> {
         for f in files {
             let inside = self.expand(f.clone());
             if inside.is_empty() && seen.insert((normalize(&f.path).into_owned(), f.status)) {
-                empty.push(empty_folder(f));
+                empty.push(empty_folder(f, self.head()));
             }
             for f in inside {
                 if seen.insert((normalize(&f.path).into_owned(), f.status)) {
@@ -644,12 +654,18 @@ impl<'g> Resolver<'g> {
         self.is_file(path) || self.holds_files(path) || self.is_folder_on_disk(path)
     }
 
-    /// Whether `path` is a folder of the working tree when that is the head (one git lists
-    /// nothing in: empty, or only ignored files).
+    /// Whether `path` is a folder of the working tree, whatever the change's head: a folder
+    /// named by hand that holds no file git lists at the head (empty, only ignored files,
+    /// or, with `--staged` or `--head REF`, none staged or none at `REF`) changes nothing.
     fn is_folder_on_disk(&self, path: &str) -> bool {
-        self.files.as_ref().is_some_and(|files| {
-            files.head == Tree::WorkTree && !path.is_empty() && files.root().join(path).is_dir()
-        })
+        self.files
+            .as_ref()
+            .is_some_and(|files| !path.is_empty() && files.root().join(path).is_dir())
+    }
+
+    /// The change's head, when the repository's files are known.
+    fn head(&self) -> Option<&Tree> {
+        self.files.as_ref().map(|f| &f.head)
     }
 
     /// Whether `path` is a file of the change's head.
