@@ -76,6 +76,19 @@ fn batch_results_equal_single_runs() {
     assert_eq!(lines[0], single("logging"));
     let both = json(&expect(0, &["impact", "cart", "pricing", "-f", "json"]));
     assert_eq!(lines[1], both);
+    // A byte-order mark (Windows editors write one) and CRLF line ends are not part of
+    // the ids.
+    let mut cmd = blast();
+    cmd.args(["impact", "--batch", "-"])
+        .write_stdin("\u{feff}logging\r\ncart pricing\r\n");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let again: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(again, lines);
 }
 
 #[test]

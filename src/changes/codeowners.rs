@@ -85,6 +85,8 @@ impl CodeOwners {
         let mut warnings = Vec::new();
         let mut b = GlobSetBuilder::new();
         let mut glob_rule = Vec::new();
+        // A byte-order mark (Windows editors write one) is not part of the first line.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if text.len() >= MAX_SIZE {
             warnings.push(format!(
                 "{file}: {} bytes is over GitHub's 3 MB limit, so GitHub ignores the file; blast ignores it too",
@@ -487,6 +489,14 @@ apps/ @octocat
             owners(&co, "web/APP.JS"),
             ["@global-owner1", "@global-owner2"]
         );
+    }
+
+    /// A byte-order mark (Windows editors write one) is not part of the first pattern.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let co = CodeOwners::parse("CODEOWNERS", "\u{feff}/services/payment/ @bom\r\n");
+        assert_eq!(co.warnings, Vec::<String>::new());
+        assert_eq!(owners(&co, "services/payment/a.rs"), ["@bom"]);
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub fn parse_file_list(bytes: &[u8]) -> Vec<String> {
 /// [`parse_file_list`], each path with its line in the list (1-based; in a NUL-separated
 /// list, its entry), so an error can name it.
 pub fn parse_file_list_numbered(bytes: &[u8]) -> Vec<(usize, String)> {
+    // A byte-order mark (Windows editors write one) is not part of the first path.
+    let bytes = crate::sources::text::without_bom(bytes);
     let nul = bytes.contains(&0);
     let parts: Vec<&[u8]> = if nul {
         bytes.split(|&b| b == 0).collect()
@@ -1357,6 +1359,11 @@ mod tests {
         );
         assert_eq!(parse_file_list(b"x\ny.rs\0z.rs\0"), ["x\ny.rs", "z.rs"]);
         assert!(parse_file_list(b"").is_empty());
+        // A byte-order mark is not part of the first path.
+        assert_eq!(
+            parse_file_list(b"\xEF\xBB\xBFa.rs\r\nb.rs\r\n"),
+            ["a.rs", "b.rs"]
+        );
         // Git's C-style quoting (core.quotePath) is undone; NUL-separated names are literal.
         assert_eq!(
             parse_file_list(

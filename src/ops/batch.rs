@@ -142,6 +142,10 @@ pub fn impact_batch(
                     return Ok(());
                 }
                 number += 1;
+                if number == 1 {
+                    // A byte-order mark (Windows editors write one) is not part of the line.
+                    line.drain(..line.len() - crate::sources::text::without_bom(&line).len());
+                }
                 if stopped.load(Ordering::Relaxed) {
                     // The writer failed while this line was awaited: it reports why.
                     return Ok(());

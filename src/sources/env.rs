@@ -154,6 +154,8 @@ fn expand_braced(inner: &str, raw: &str, vars: &Vars) -> String {
 pub fn parse_dotenv(path: &Path, text: &str, base: &Vars) -> Result<Vars> {
     let mut scope = base.clone();
     let mut out = Vars::new();
+    // A byte-order mark is skipped, as Compose skips it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut n = 0;
     while n < lines.len() {
@@ -298,6 +300,9 @@ mod tests {
         assert_eq!(v["D"], "a\nb 8090");
         assert_eq!(v["EMPTY"], "");
         assert_eq!(v["M"], "one\ntwo");
+        // A byte-order mark (Windows editors write one) is skipped, as Compose skips it.
+        let v = parse_dotenv(Path::new(".env"), "\u{feff}# v\r\nA=1\r\n", &Vars::new()).unwrap();
+        assert_eq!(v["A"], "1");
         let e = parse_dotenv(Path::new(".env"), "A=1\nnot a pair\n", &Vars::new())
             .unwrap_err()
             .to_string();

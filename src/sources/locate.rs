@@ -788,10 +788,7 @@ fn fill_lines_searching_whole(findings: &mut [crate::codes::Finding], whole: usi
         for (o, i) in at {
             line += memchr::memchr_iter(b'\n', &text[counted..o]).count() as u32;
             counted = o;
-            let col = String::from_utf8_lossy(&text[line_start(&text, o)..o])
-                .chars()
-                .count() as u32
-                + 1;
+            let col = column(&text, o);
             if let Some(loc) = findings[i].location.as_mut() {
                 loc.line = Some(line);
                 loc.column = Some(col);
@@ -802,18 +799,46 @@ fn fill_lines_searching_whole(findings: &mut [crate::codes::Finding], whole: usi
 
 /// 1-based line and column (in characters) of byte `offset`.
 pub(crate) fn line_col(text: &[u8], offset: usize) -> (u32, u32) {
-    let before = &text[..offset.min(text.len())];
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let col = String::from_utf8_lossy(&before[line_start(before, before.len())..])
-        .chars()
-        .count()
-        + 1;
-    (line as u32, col as u32)
+    let offset = offset.min(text.len());
+    let line = memchr::memchr_iter(b'\n', &text[..offset]).count() + 1;
+    (line as u32, column(text, offset))
+}
+
+/// 1-based column (in characters) of byte `offset` (at most `text.len()`) on its line; a
+/// byte-order mark at the start of the file is not a character of the first line, as the
+/// parsers do not count it either.
+fn column(text: &[u8], offset: usize) -> u32 {
+    let start = line_start(text, offset);
+    let line = &text[start..offset];
+    let line = if start == 0 {
+        super::text::without_bom(line)
+    } else {
+        line
+    };
+    String::from_utf8_lossy(line).chars().count() as u32 + 1
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A byte-order mark is not a character of the first line: columns there are the
+    /// same with or without it.
+    #[test]
+    fn a_byte_order_mark_does_not_shift_columns() {
+        let plain = b"{\"nodes\":[{\"id\":\"a\"}]}\n{}";
+        let bom = [b"\xEF\xBB\xBF".as_slice(), plain].concat();
+        let at = |text: &[u8], needle: &[u8]| {
+            let o = text
+                .windows(needle.len())
+                .position(|w| w == needle)
+                .unwrap();
+            line_col(text, o)
+        };
+        assert_eq!(at(plain, b"\"a\""), (1, 17));
+        assert_eq!(at(&bom, b"\"a\""), (1, 17));
+        assert_eq!(at(&bom, b"{}"), (2, 1));
+    }
 
     /// Edge findings land on the same lines whether a file is searched whole per finding
     /// or, as large files are, through one pass over its declarations and `edges` entries.
