@@ -59,7 +59,8 @@ fn not_reachable_is_an_answer() {
     let v = json(&ok(&["why", "storefront", "payment", "-f", "json"]));
     assert_eq!(
         v,
-        json!({"schema": "blast-radius/why/v1", "from": "storefront", "to": "payment", "reachable": false})
+        json!({"schema": "blast-radius/why/v1", "from": "storefront", "to": "payment", "reachable": false,
+            "risk": null, "strongest": null, "shortest": null, "paths": null})
     );
     // Dev edges do not propagate: test-utils never reaches checkout.
     let v = json(&ok(&["why", "test-utils", "checkout", "-f", "json"]));

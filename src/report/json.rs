@@ -41,9 +41,9 @@
 //! * `owners`: `[{owner, nodes}]`, the owners of every reached tier-0 and customer-facing
 //!   node, sorted by owner.
 //!
-//! `blast why --format json` (`blast-radius/why/v1`): `from`, `to`, `reachable`, and when
-//! reachable `risk`, `strongest` and `shortest` (each `{nodes, hops: [{from, to, kind,
-//! optional, strength}], strength}`) and `paths` (`{count, capped}`).
+//! `blast why --format json` (`blast-radius/why/v1`): `from`, `to`, `reachable`, `risk`,
+//! `strongest` and `shortest` (each `{nodes, hops: [{from, to, kind, optional, strength}],
+//! strength}`) and `paths` (`{count, capped}`); the last four `null` when not reachable.
 //!
 //! `blast check --format json` (`blast-radius/check/v1`): `findings` (each `{code, severity,
 //! message, nodes, location?: {file, line?, column?}, related?, help}`) and `summary`
@@ -665,13 +665,10 @@ struct WhyJson<'a> {
     from: &'a str,
     to: &'a str,
     reachable: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    // `null` when not reachable, as absent values are in every schema.
     risk: Option<Risk>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     strongest: Option<RouteJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     shortest: Option<RouteJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     paths: Option<PathsJson>,
 }
 
