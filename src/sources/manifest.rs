@@ -722,7 +722,20 @@ fn plain_words(m: &str) -> String {
             .to_string();
     }
     if let Some(rest) = m.strip_prefix("budget breached: ") {
-        let what = match rest.split_once('{') {
+        // `Nodes { nodes: 250001 } (defined at line 9, column 15) (used at line 10, …)`:
+        // the budget, its field and count, then where the alias was defined and used.
+        let (budget, tail) = rest.split_once('}').unwrap_or((rest, ""));
+        let whereabouts = tail
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .replace(") (", ", ");
+        let whereabouts = if whereabouts.is_empty() {
+            String::new()
+        } else {
+            format!(" (the alias {whereabouts})")
+        };
+        let what = match budget.split_once('{') {
             Some((_, r)) if rest.starts_with("Depth") => format!(
                 "nested more than {} levels deep",
                 r.trim_matches(|c: char| !c.is_ascii_digit())
@@ -730,9 +743,9 @@ fn plain_words(m: &str) -> String {
                     .map_or(0, |d| d - 1)
             ),
             // `Aliases { aliases: 1025 }`: the field and its count, in words.
-            Some((_, r)) => match r.trim_end_matches(['}', ' ']).split_once(':') {
+            Some((_, r)) => match r.split_once(':') {
                 Some((what, n)) => format!(
-                    "too large to read safely: {} {} is over the reader's limit for a file of this size (an alias that expands many times over is the usual cause)",
+                    "too large to read safely: {} YAML {} is over the reader's limit for a file of this size{whereabouts}; an alias that expands many times over is the usual cause",
                     n.trim(),
                     what.trim().replace('_', " ")
                 ),
