@@ -187,6 +187,17 @@ fn hostile_ids_make_valid_dot() {
         plain
     );
     assert_eq!(ids.len() - plain.len(), 2, "line\\nbreak and back\\slash\\");
+    // A line break in an id is shown as an escape, in the label and the tooltips: it cannot
+    // pose as the label's second line.
+    assert!(
+        out.stdout
+            .contains(r#"[label="line\\u{a}break\nqueue · tier 2", "#)
+            && out
+                .stdout
+                .contains(r#"tooltip="line\\u{a}break (queue)\ntier 2""#),
+        "{}",
+        out.stdout
+    );
     graphviz_accepts(&out.stdout);
     // Two ids that would print alike as escapes stay two nodes.
     let dir = tempfile::tempdir().unwrap();
@@ -772,6 +783,65 @@ fn empty_and_oversized_pictures() {
         "render", "--graph", &g, "--format", "dot", "--focus", "svc-0000", "--depth", "3",
     ]);
     assert_eq!(parse_dot(&out.stdout).len(), 7);
+}
+
+/// Long paths and huge ids make tooltips and names Graphviz still reads (it refuses a quoted
+/// string past 16,384 bytes): a tooltip keeps the path's ends and says how many nodes it
+/// leaves out, and an id past 1 KiB gets a synthetic node name.
+#[test]
+fn long_paths_and_huge_ids_make_dot_graphviz_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = |i: usize| format!("service-number-{i:03}-with-a-reasonably-long-name");
+    let nodes: Vec<serde_json::Value> = (0..400)
+        .map(|i| {
+            let deps: Vec<String> = (i > 0).then(|| name(i - 1)).into_iter().collect();
+            serde_json::json!({"id": name(i), "depends_on": deps})
+        })
+        .collect();
+    let chain = dir.path().join("chain.json");
+    std::fs::write(&chain, serde_json::json!({ "nodes": nodes }).to_string()).unwrap();
+    let out = ok(&[
+        "impact",
+        "-g",
+        chain.to_str().unwrap(),
+        &name(0),
+        "-f",
+        "dot",
+    ]);
+    let tip = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("  \"{}\" [", name(399))))
+        .and_then(|l| l.split("tooltip=\"").nth(1))
+        .and_then(|t| t.split('"').next())
+        .unwrap();
+    let path: Vec<String> = (0..6)
+        .map(name)
+        .chain(["… 388 more …".to_string()])
+        .chain((394..400).map(name))
+        .collect();
+    assert_eq!(
+        tip,
+        format!(
+            "{} (service)\\nrisk none, distance 399, strength 1.00\\npath: {}",
+            name(399),
+            path.join(" → ")
+        )
+    );
+    graphviz_accepts(&out.stdout);
+
+    let huge = "x".repeat(100_000);
+    let g = crate::util::write_file(
+        dir.path(),
+        "huge.json",
+        &serde_json::json!({"nodes": [{"id": huge, "depends_on": ["a"]}, {"id": "a"}]}).to_string(),
+    );
+    let out = ok(&["impact", "-g", &g, "a", "-f", "dot"]);
+    assert_eq!(
+        parse_dot(&out.stdout),
+        BTreeSet::from(["a".to_string(), "blast:node:1".to_string()])
+    );
+    graphviz_accepts(&out.stdout);
 }
 
 #[test]

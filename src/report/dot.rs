@@ -32,26 +32,37 @@ use crate::graph::NodeKind;
 /// Escapes text for a quoted DOT string whose escape sequences Graphviz interprets
 /// (labels, tooltips): `\` → `\\`, `"` → `\"`, newline → `\n`, and other control
 /// characters (Graphviz stops reading a string at NUL) and bidirectional controls as
-/// visible `\u{0}`-style escapes.
+/// visible `\u{0}`-style escapes; cut with `…` past what Graphviz reads ([`MAX_QUOTED`]).
 pub fn esc_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
+    let mut piece = String::new();
     for c in s.chars() {
+        piece.clear();
         match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
+            '\\' => piece.push_str("\\\\"),
+            '"' => piece.push_str("\\\""),
+            '\n' => piece.push_str("\\n"),
             c if super::unprintable(c) => {
-                let mut code = String::new();
-                super::push_code(&mut code, c);
-                out.push_str(&code.replace('\\', "\\\\"));
+                super::push_code(&mut piece, c);
+                piece = piece.replace('\\', "\\\\");
             }
-            c => out.push(c),
+            c => piece.push(c),
         }
+        // Graphviz refuses a quoted string longer than its limit: a longer text is cut,
+        // ended with `…`.
+        if out.len() + piece.len() + "…\"".len() > MAX_QUOTED {
+            out.push('…');
+            break;
+        }
+        out.push_str(&piece);
     }
     out.push('"');
     out
 }
+
+/// The longest quoted string Graphviz reads, in bytes, quotes included.
+const MAX_QUOTED: usize = 16_384;
 
 /// Escapes text for an HTML-like label (control characters, which Graphviz's XML reader
 /// rejects, and bidirectional controls shown as `\u{202e}`-style escapes).
@@ -80,18 +91,23 @@ fn a(key: &str, value: Id) -> Attribute {
     Attribute(id!(key), value)
 }
 
+/// The longest id, in bytes, used as its own DOT node name (see [`node_id`]): quoted, it
+/// stays within what Graphviz reads ([`MAX_QUOTED`]).
+const MAX_PLAIN_NAME: usize = 1024;
+
 /// The prefix of synthetic DOT node names (see [`node_id`]).
 const SYNTHETIC: &str = "blast:node:";
 
-/// A node's DOT name: its id, quoted, when Graphviz reads it back as written — no
-/// backslash (in a quoted DOT id only `\"` is an escape, so a backslash before a quote or at
+/// A node's DOT name: its id, quoted, when Graphviz reads it back as written — at most
+/// [`MAX_PLAIN_NAME`] bytes, no backslash (in a quoted DOT id only `\"` is an escape, so a backslash before a quote or at
 /// the end cannot be written), no control or bidirectional character; otherwise, or when
 /// the id starts with the synthetic prefix, `blast:node:N` (N its index in the picture),
 /// which no id written as it is can equal. Either way the label shows the id.
 fn node_id(p: &Picture, i: usize) -> NodeId {
     let id = &p.nodes[i].id;
-    let plain =
-        !id.starts_with(SYNTHETIC) && !id.chars().any(|c| c == '\\' || super::unprintable(c));
+    let plain = !id.starts_with(SYNTHETIC)
+        && id.len() <= MAX_PLAIN_NAME
+        && !id.chars().any(|c| c == '\\' || super::unprintable(c));
     let name = if plain {
         format!("\"{}\"", id.replace('"', "\\\""))
     } else {

@@ -143,12 +143,22 @@ pub(crate) fn subtitle(node: &PictureNode, coloring: Coloring) -> String {
     parts.join(" · ")
 }
 
+/// The longest id a tooltip shows, in characters ([`clip`]ped past it).
+const TOOLTIP_ID_CHARS: usize = 120;
+
+/// A path a tooltip shows whole up to this many nodes; a longer one keeps its first and
+/// last few and says how many are left out.
+const TOOLTIP_PATH_NODES: usize = 12;
+
+/// The longest list of owners or modules a tooltip shows, in characters.
+const TOOLTIP_LIST_CHARS: usize = 600;
+
 /// An edge's tooltip: `a → b: sync optional, strength 0.50 (3 edges)`.
 pub(crate) fn edge_tooltip(p: &Picture, e: &PictureEdge) -> String {
     let mut s = format!(
         "{} → {}: {}{}, strength {}",
-        p.nodes[e.from].id,
-        p.nodes[e.to].id,
+        clip(&p.nodes[e.from].id, TOOLTIP_ID_CHARS),
+        clip(&p.nodes[e.to].id, TOOLTIP_ID_CHARS),
         e.kind,
         if e.optional { " optional" } else { "" },
         super::fmt_strength(e.strength),
@@ -156,12 +166,15 @@ pub(crate) fn edge_tooltip(p: &Picture, e: &PictureEdge) -> String {
     if e.count > 1 {
         s.push_str(&format!(" ({} edges)", e.count));
     }
-    super::show_bidi(&s).into_owned()
+    s
 }
 
-/// A tooltip: every attribute of a node on its own line.
+/// A tooltip: every attribute of a node on its own line. Ids are [`clip`]ped (one line
+/// each), a long path keeps its ends, and long lists are cut, so a tooltip stays readable
+/// and within what Graphviz reads (a quoted string of at most 16,384 bytes).
 pub(crate) fn tooltip(node: &PictureNode) -> String {
-    let mut s = format!("{} ({})", node.id, node.kind);
+    let id = |s: &str| clip(s, TOOLTIP_ID_CHARS);
+    let mut s = format!("{} ({})", id(&node.id), node.kind);
     if let Some(t) = node.tier {
         s.push_str(&format!("\ntier {t}"));
     }
@@ -169,21 +182,36 @@ pub(crate) fn tooltip(node: &PictureNode) -> String {
         s.push_str("\ncustomer-facing");
     }
     if let Some(i) = &node.impact {
+        let n = i.path.len();
+        let path: Vec<String> = if n <= TOOLTIP_PATH_NODES {
+            i.path.iter().map(|p| id(p)).collect()
+        } else {
+            let ends = TOOLTIP_PATH_NODES / 2;
+            let left = n - 2 * ends;
+            (i.path[..ends].iter().map(|p| id(p)))
+                .chain([format!("… {left} more …")])
+                .chain(i.path[n - ends..].iter().map(|p| id(p)))
+                .collect()
+        };
         s.push_str(&format!(
             "\nrisk {}, distance {}, strength {}\npath: {}",
             i.risk,
             i.distance,
             super::fmt_strength(i.strength),
-            i.path.join(" → ")
+            path.join(" → ")
         ));
     }
+    let list = |items: &[String]| {
+        let items: Vec<String> = items.iter().map(|o| id(o)).collect();
+        clip(&items.join(", "), TOOLTIP_LIST_CHARS)
+    };
     if !node.owners.is_empty() {
-        s.push_str(&format!("\nowners: {}", node.owners.join(", ")));
+        s.push_str(&format!("\nowners: {}", list(&node.owners)));
     }
     if !node.folded.is_empty() {
-        s.push_str(&format!("\nmodules: {}", node.folded.join(", ")));
+        s.push_str(&format!("\nmodules: {}", list(&node.folded)));
     }
-    super::show_bidi(&s).into_owned()
+    s
 }
 
 /// The longest heading a picture shows, in characters (a few long ids would make a picture
@@ -219,11 +247,17 @@ pub(crate) fn used(p: &Picture) -> (Vec<Shade>, Vec<NodeKind>, Vec<Line>) {
     (shades, kinds, lines)
 }
 
-/// A label as pictures show it: bidirectional controls as visible `\u{202e}` escapes (see
-/// [`is_bidi_control`](super::is_bidi_control)), shortened to `max` characters and ended
-/// with `…` when cut.
+/// A label as pictures show it: on one line (a line break inside it is a visible `\u{a}`,
+/// so an id cannot pose as a second line of its label), bidirectional controls as visible
+/// `\u{202e}` escapes (see [`is_bidi_control`](super::is_bidi_control)), shortened to `max`
+/// characters and ended with `…` when cut.
 pub(crate) fn clip(s: &str, max: usize) -> String {
     let s = super::show_bidi(s);
+    let s = if s.contains('\n') {
+        std::borrow::Cow::Owned(s.replace('\n', "\\u{a}"))
+    } else {
+        s
+    };
     let s = s.as_ref();
     if s.chars().count() <= max {
         s.to_string()
