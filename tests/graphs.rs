@@ -267,7 +267,7 @@ fn yaml_ids_are_text_as_written_everywhere() {
     let g = crate::util::write_file(
         d.path(),
         "g.yaml",
-        "nodes:\n  - id: 1.10\n  - id: no\n  - id: 007\n  - id: api\n    depends_on: [1.10, no, {id: 007}, 0x1F]\n  - id: 0x1F\n  - id: web\n    part_of: 1.10\n    aliases: [1.20]\nedges:\n  - {from: web, to: no}\n  - {from: 1.10, to: 007}\n",
+        "nodes:\n  - id: 1.10\n  - id: no\n  - id: 007\n  - id: api\n    depends_on: [1.10, no, {id: 007}, 0x1F, .inf, -.inf, .nan]\n  - id: 0x1F\n  - id: .inf\n  - id: -.inf\n  - id: .nan\n  - id: web\n    part_of: 1.10\n    aliases: [1.20]\nedges:\n  - {from: web, to: no}\n  - {from: 1.10, to: 007}\n",
     );
     let out = crate::util::ok(&["graph", "-g", &g, "--format", "json"]);
     let v = crate::util::json(&out);
@@ -288,6 +288,9 @@ fn yaml_ids_are_text_as_written_everywhere() {
         edges,
         [
             "1.10 -> 007",
+            "api -> -.inf",
+            "api -> .inf",
+            "api -> .nan",
             "api -> 007",
             "api -> 0x1F",
             "api -> 1.10",

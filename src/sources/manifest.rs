@@ -482,6 +482,9 @@ impl<'de> Visitor<'de> for RemovalSeed<'_> {
 pub(crate) fn yaml_options(len: usize) -> serde_saphyr::Options {
     let mut o = serde_saphyr::Options::default();
     o.with_snippet = false;
+    // `.inf` and `.nan` reach the reader as numbers, like `1.10`: where an id is expected
+    // (`depends_on: [.inf]`) it is then the text as written, as `id: .inf` is.
+    o.non_finite_float_policy = serde_saphyr::options::NonFiniteFloatPolicy::PassThrough;
     let mut budget = serde_saphyr::Budget::default();
     budget.max_events = budget.max_events.max(len);
     budget.max_nodes = budget.max_nodes.max(len / 2);
