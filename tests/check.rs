@@ -265,3 +265,42 @@ fn a_tier_inversion_is_judged_on_the_strongest_edge() {
         );
     }
 }
+
+/// A finding about a node from a discovered source points at the node's declaration there:
+/// a Compose service's key, a Kubernetes object's `metadata.name`, a Cargo package's
+/// `name`.
+#[test]
+fn node_findings_of_discovered_sources_point_at_their_declaration() {
+    let lines = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", "--no-cache"];
+        all.extend(args);
+        let out = crate::util::run(crate::util::blast(), &all);
+        out.stdout
+            .lines()
+            .filter(|l| l.starts_with("warning[no-owner]"))
+            .map(String::from)
+            .collect()
+    };
+    let compose = lines(&["--compose", "graphs/hotrod/docker-compose.yml"]);
+    assert_eq!(
+        compose,
+        [
+            "warning[no-owner] graphs/hotrod/docker-compose.yml:20:3: 'hotrod' has no owners",
+            "warning[no-owner] graphs/hotrod/docker-compose.yml:8:3: 'jaeger' has no owners",
+        ]
+    );
+    let k8s = lines(&["--k8s", "graphs/online-boutique/kubernetes-manifests"]);
+    assert_eq!(
+        k8s[0],
+        "warning[no-owner] graphs/online-boutique/kubernetes-manifests/adservice.yaml:18:9: 'adservice' has no owners"
+    );
+    assert!(k8s.iter().all(|l| l.contains(".yaml:")), "{k8s:?}");
+    let cargo = lines(&["--cargo", "graphs/cargo-workspace"]);
+    assert!(
+        cargo.contains(
+            &"warning[no-owner] graphs/cargo-workspace/crates/test-support/Cargo.toml:2:9: 'test-support' has no owners"
+                .to_string()
+        ),
+        "{cargo:?}"
+    );
+}

@@ -24,6 +24,10 @@ enum Mode {
     Reference,
     /// The raw text anywhere.
     Text,
+    /// How discovered sources declare a node: a mapping key at the start of its line (a
+    /// Compose service, `checkout:`) or the value of a `name` key (Kubernetes and Backstage
+    /// `metadata.name`, a Cargo package's `name = "x"`).
+    Named,
 }
 
 impl Needle {
@@ -41,6 +45,15 @@ impl Needle {
         Needle {
             text: id.to_string(),
             mode: Mode::Reference,
+            nth: 0,
+            from: None,
+        }
+    }
+    /// The declaration of node `id` by a discovered source (see [`Mode::Named`]).
+    pub(crate) fn named(id: &str) -> Needle {
+        Needle {
+            text: id.to_string(),
+            mode: Mode::Named,
             nth: 0,
             from: None,
         }
@@ -267,6 +280,25 @@ fn context(text: &[u8], start: usize) -> Context<'_> {
     }
 }
 
+/// Whether the token `text[start..start + len]` is a mapping key opening its line
+/// (`  checkout:`, `"checkout":`, after a `- ` too) or the value of a `name` key
+/// (`name: checkout`, `name = "checkout"`).
+fn names_node(text: &[u8], start: usize, len: usize) -> bool {
+    let quoted = start > 0 && matches!(text[start - 1], b'"' | b'\'');
+    let open = start - quoted as usize;
+    if key_before(text, open) == Some(b"name") {
+        return true;
+    }
+    let line = line_start(text, open);
+    let (ind, item) = indentation(text, line);
+    let opens_line = open == line + item.unwrap_or(ind);
+    let mut end = start + len + quoted as usize;
+    while text.get(end).is_some_and(|&b| b == b' ' || b == b'\t') {
+        end += 1;
+    }
+    opens_line && text.get(end) == Some(&b':')
+}
+
 /// Whether the byte at `at` is inside a comment: after a `#` that starts its line or
 /// follows a space, outside quotes (YAML and TOML comments; JSON has none, and a `#` inside
 /// a JSON string is inside quotes).
@@ -377,6 +409,7 @@ fn find(
         }
         let ok = match needle.mode {
             Mode::Text => true,
+            Mode::Named => is_token(text, start, pat.len()) && names_node(text, start, pat.len()),
             Mode::Declaration | Mode::Reference => {
                 is_token(text, start, pat.len()) && {
                     let is_id = after_id_key(text, start);
@@ -729,10 +762,12 @@ fn fill_lines_searching_whole(findings: &mut [crate::codes::Finding], whole: usi
         for i in ixs {
             let f = &findings[i];
             let id = f.nodes[0].as_str();
+            // A graph file's declaration, else a discovered source's.
             let decl = decls
                 .get(id)
                 .copied()
-                .or_else(|| offset(&text, &Needle::declaration(id)));
+                .or_else(|| offset(&text, &Needle::declaration(id)))
+                .or_else(|| offset(&text, &Needle::named(id)));
             // A finding about one edge points at the edge (the second declaration of a
             // repeated one), else at its dependent's declaration.
             let edge = match f.code {
