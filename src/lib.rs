@@ -54,6 +54,10 @@
 #![warn(missing_docs)]
 
 #[cfg(feature = "cli")]
+/// The build: the tool's version and a hash of the sources it was built from (see
+/// `src/build.rs`). Compiled-graph caches are keyed by it.
+pub const BUILD: &str = env!("BLAST_BUILD");
+
 pub mod allocator;
 pub mod analysis;
 pub mod changes;

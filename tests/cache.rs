@@ -279,3 +279,90 @@ fn a_large_graph_is_cached_with_its_id_order() {
         second.stderr
     );
 }
+
+/// A run from the cache says what a run without it says: a graph whose loading found
+/// something to report (an `empty-source` warning) is not stored.
+#[test]
+fn load_warnings_are_never_lost_to_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join(GRAPH), work.path().join("g.json")).unwrap();
+    std::fs::write(work.path().join("empty.json"), "{}").unwrap();
+    let graph = |extra: &[&str]| {
+        let mut c = blast();
+        c.current_dir(work.path())
+            .env("XDG_CACHE_HOME", cache.path());
+        let mut args = vec!["graph", "-g", "g.json", "-g", "empty.json"];
+        args.extend(extra);
+        let out = run(c, &args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stdout
+    };
+    let plain = graph(&["--no-cache"]);
+    assert!(plain.contains("warning[empty-source]"), "{plain}");
+    assert_eq!(graph(&[]), plain);
+    assert_eq!(graph(&[]), plain);
+    assert!(cache_files(cache.path()).is_empty());
+}
+
+/// Named pipes are read once, by the parser: not hashed for a cache key (which would
+/// consume them), and a pipe in a cache file's place is not opened (which would wait for
+/// a writer).
+#[cfg(unix)]
+#[test]
+fn named_pipes_are_never_hashed_or_read_as_a_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join(GRAPH), work.path().join("g.json")).unwrap();
+    let fifo = |p: &Path| {
+        let made = std::process::Command::new("mkfifo")
+            .arg(p)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    };
+    let pipe = work.path().join("extra.json");
+    fifo(&pipe);
+    let writer = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::write(pipe, "{\"nodes\": [{\"id\": \"x\"}]}").unwrap())
+    };
+    let mut c = blast();
+    c.current_dir(work.path())
+        .env("XDG_CACHE_HOME", cache.path())
+        .timeout(std::time::Duration::from_secs(60));
+    let out = run(
+        c,
+        &[
+            "impact",
+            "x",
+            "-g",
+            "g.json",
+            "-g",
+            "extra.json",
+            "-f",
+            "json",
+        ],
+    );
+    writer.join().unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(cache_files(cache.path()).is_empty());
+
+    // The cache file for `g.json` alone replaced by a pipe: the graph is parsed.
+    let (first, _) = blast_cached(cache.path(), work.path(), &["-g", "g.json"]);
+    let files = cache_files(cache.path());
+    assert_eq!(files.len(), 1);
+    std::fs::remove_file(&files[0]).unwrap();
+    fifo(&files[0]);
+    let mut c = blast();
+    c.current_dir(work.path())
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("BLAST_TIMINGS", "1")
+        .timeout(std::time::Duration::from_secs(60));
+    let mut args = QUERY.to_vec();
+    args.extend(["-g", "g.json"]);
+    let out = run(c, &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!from_cache(&out.stderr));
+    assert_eq!(out.stdout, first);
+}

@@ -5,7 +5,8 @@
 //! when everything checks out, otherwise it is ignored (and rebuilt by the caller):
 //!
 //! * the magic bytes and the format version;
-//! * the tool version (a new `blast` never reads an old cache);
+//! * the build ([`crate::BUILD`]: the tool version and a hash of the sources it was built
+//!   from, so neither a new `blast` nor one rebuilt from changed sources reads an old cache);
 //! * the key: a hash of the inputs' contents and options, computed by the caller;
 //! * the payload length (a truncated file fails) and an xxh3 checksum of the payload and the
 //!   key (a file edited by hand fails, and so does another input's cache with this key
@@ -23,7 +24,7 @@
 //!
 //! # Format
 //!
-//! Little-endian. Header: `b"BLASTGC\0"`, format version (u32), tool version (u64 length +
+//! Little-endian. Header: `b"BLASTGC\0"`, format version (u32), build (u64 length +
 //! UTF-8), key (16 bytes), payload length (u64), checksum (u64: xxh3-64 of the payload's
 //! 16 MiB chunks' xxh3-64s and the key), zero bytes up to a
 //! multiple of 8. Payload: the string
@@ -445,8 +446,8 @@ impl DependencyGraph {
         let mut h = Vec::with_capacity(64);
         h.extend_from_slice(MAGIC);
         h.extend_from_slice(&FORMAT.to_le_bytes());
-        h.extend_from_slice(&(env!("CARGO_PKG_VERSION").len() as u64).to_le_bytes());
-        h.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
+        h.extend_from_slice(&(crate::BUILD.len() as u64).to_le_bytes());
+        h.extend_from_slice(crate::BUILD.as_bytes());
         h.extend_from_slice(&key.0);
         let sizes_at = h.len() as u64;
         h.extend_from_slice(&[0u8; 16]);
@@ -555,7 +556,7 @@ impl DependencyGraph {
         if h.u32().map_err(|_| CacheMiss::Format)? != FORMAT {
             return Err(CacheMiss::Format);
         }
-        if h.bytes()? != env!("CARGO_PKG_VERSION").as_bytes() {
+        if h.bytes()? != crate::BUILD.as_bytes() {
             return Err(CacheMiss::Version);
         }
         if h.take(16)? != key.0 {
@@ -1000,7 +1001,7 @@ pub(crate) mod tests {
         // covers the key.
         let other = CacheKey([8; 16]);
         let mut patched = bytes.clone();
-        let key_at = 8 + 4 + 8 + env!("CARGO_PKG_VERSION").len();
+        let key_at = 8 + 4 + 8 + crate::BUILD.len();
         assert_eq!(&patched[key_at..key_at + 16], &key.0);
         patched[key_at..key_at + 16].copy_from_slice(&other.0);
         assert_eq!(

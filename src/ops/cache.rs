@@ -2,8 +2,8 @@
 //!
 //! Inputs of at least [`CACHE_MIN_BYTES`] in total are cached under
 //! `$XDG_CACHE_HOME/blast-radius/` (else `~/.cache/blast-radius/`), one file per input set,
-//! named by the key: a hash of the tool version and of every input file's path and
-//! contents. A cache file is used only when its key, version and checksum all match
+//! named by the key: a hash of the build ([`crate::BUILD`]) and of every input file's path
+//! and contents, taken from regular files only (a named pipe is read once, by the parser). A cache file is used only when its key, version and checksum all match
 //! ([`DependencyGraph::read_cache`]); a corrupt, truncated or edited file is ignored and
 //! rewritten. Files are written to a temporary name and renamed, so concurrent runs never
 //! see half a file; only the [`KEEP`] most recently used files are kept.
@@ -16,7 +16,9 @@
 //! back), a replaced file has another inode, so a stamp only ever matches unchanged files.
 //! A stamp is recorded only for files whose last change is at least [`STAMP_MIN_AGE`] old,
 //! so a write in the same clock tick as the hashing cannot go unnoticed (git's "racy"
-//! files).
+//! files). A graph is stored only when its input files have the same identities after the
+//! parse as before the key was taken ([`identity`]): a file written or replaced during the
+//! run (a checkout, an editor's save) never puts another graph under this key.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,10 +58,7 @@ const KEEP_STAMPS: usize = 64;
 /// [`CACHE_MIN_BYTES`] in total, or one cannot be read): from a stamp in `dir` when one
 /// matches, else by hashing the contents (and recording a stamp).
 pub fn key_of(dir: &Path, files: &[PathBuf]) -> Option<CacheKey> {
-    let metas = files
-        .iter()
-        .map(|f| std::fs::metadata(f).ok())
-        .collect::<Option<Vec<_>>>()?;
+    let metas = metadata(files)?;
     if metas.iter().map(std::fs::Metadata::len).sum::<u64>() < CACHE_MIN_BYTES {
         return None;
     }
@@ -83,6 +82,37 @@ pub fn key_of(dir: &Path, files: &[PathBuf]) -> Option<CacheKey> {
         evict(&stamps, |p| p.extension().is_none(), KEEP_STAMPS);
     }
     Some(key)
+}
+
+/// Every file's metadata, when all are regular files (a named pipe or a device is read
+/// once, by the parser: hashing it first would consume it, or never end).
+fn metadata(files: &[PathBuf]) -> Option<Vec<std::fs::Metadata>> {
+    files
+        .iter()
+        .map(|f| std::fs::metadata(f).ok().filter(std::fs::Metadata::is_file))
+        .collect()
+}
+
+/// The files' identities (path, device, inode, size, modification and status-change
+/// times; size and modification time where there are no inodes): equal before and after a
+/// parse only when no file was written or replaced meanwhile. `None` when one is not a
+/// regular file or cannot be read.
+pub fn identity(files: &[PathBuf]) -> Option<CacheKey> {
+    let metas = metadata(files)?;
+    match fingerprint(files, &metas) {
+        Some((stamp, _)) => Some(stamp),
+        None => {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            for (f, m) in files.iter().zip(&metas) {
+                h.update(f.as_os_str().as_encoded_bytes());
+                h.update(&[0]);
+                h.update(&m.len().to_le_bytes());
+                let modified = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH);
+                h.update(&modified.ok()?.as_nanos().to_le_bytes());
+            }
+            Some(CacheKey(h.digest128().to_le_bytes()))
+        }
+    }
 }
 
 /// A stamp's text: the content key, and a check tying it to the stamp's own name, so a
@@ -128,7 +158,7 @@ fn fingerprint(
 ) -> Option<(CacheKey, std::time::SystemTime)> {
     use std::os::unix::fs::MetadataExt;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(crate::BUILD.as_bytes());
     let mut newest = std::time::UNIX_EPOCH;
     for (f, m) in files.iter().zip(metas) {
         h.update(f.as_os_str().as_encoded_bytes());
@@ -162,7 +192,7 @@ fn fingerprint(
 fn hash_inputs(files: &[PathBuf]) -> Option<CacheKey> {
     let _t = crate::timing::Phase::start("hash inputs");
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(crate::BUILD.as_bytes());
     for f in files {
         let file = std::fs::File::open(f).ok()?;
         let len = file.metadata().ok()?.len();
@@ -199,6 +229,10 @@ impl AsRef<[u8]> for Mapped {
 /// The cached graph for `key`, if a valid one exists.
 pub fn read(dir: &Path, key: &CacheKey) -> Option<DependencyGraph> {
     let path = dir.join(name_of(key));
+    // Only a regular file: opening a named pipe put in its place would wait for a writer.
+    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
     let file = std::fs::File::open(&path).ok()?;
     // SAFETY: read-only map; a file replaced under us is renamed over, never rewritten.
     // Not populated up front: the checksum and the parallel decoding fault its pages in.
@@ -266,7 +300,42 @@ fn evict(dir: &Path, pick: impl Fn(&Path) -> bool, keep: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::whole_pages;
+    use super::{identity, whole_pages};
+
+    /// A file's identity changes with any write, even one that keeps its size and restores
+    /// its modification time, and when another file is renamed over it; it stays while the
+    /// file is only read. A named pipe has none.
+    #[cfg(unix)]
+    #[test]
+    fn any_write_or_replacement_changes_an_identity() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("g.json");
+        std::fs::write(&f, "{\"nodes\": []}").unwrap();
+        let files = [f.clone()];
+        let first = identity(&files).unwrap();
+        let _ = std::fs::read(&f).unwrap();
+        assert_eq!(identity(&files), Some(first));
+        let modified = std::fs::metadata(&f).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&f, "{\"nodes\": [1]}").unwrap();
+        let file = std::fs::File::options().write(true).open(&f).unwrap();
+        file.set_len(13).unwrap();
+        file.set_modified(modified).unwrap();
+        drop(file);
+        let second = identity(&files).unwrap();
+        assert_ne!(second, first, "rewritten in place, time restored");
+        let other = d.path().join("other.json");
+        std::fs::write(&other, "{\"nodes\": []}").unwrap();
+        std::fs::rename(&other, &f).unwrap();
+        assert_ne!(identity(&files).unwrap(), second, "replaced");
+        let pipe = d.path().join("pipe.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert_eq!(identity(&[pipe]), None);
+    }
 
     #[test]
     fn only_whole_pages_inside_the_range_are_released() {

@@ -164,6 +164,9 @@ impl Workspace {
         // The compiled-graph cache, for large graph files. Discovered sources are not
         // cached: their inputs (included files, folders, cargo's view of a workspace) are
         // not a list of files to hash, and they load in milliseconds.
+        // The inputs' identities before the key is taken: a file replaced while it is parsed
+        // must not put another graph under this key (checked again after the parse).
+        let before = cache::identity(&inputs.graphs);
         let cached = (!opts.no_cache && inputs.sources.is_empty())
             .then(cache::cache_dir)
             .flatten()
@@ -182,11 +185,18 @@ impl Workspace {
             });
         }
         let (graph, load) = builder_for(&config, &inputs)?.finish()?;
+        // Stored only when the files parsed are the ones the key was taken from (none was
+        // written or replaced meanwhile), and when loading found nothing to report: a
+        // cached graph does not keep the loader's findings (an `empty-source` warning),
+        // and a run from the cache must say what a run without it says.
+        let keep = load.findings.is_empty()
+            && before.is_some()
+            && cache::identity(&inputs.graphs) == before;
         Ok(Workspace {
             config,
             graph,
             load,
-            cache_to: cached.map(|(dir, key)| (dir, key, None)),
+            cache_to: cached.filter(|_| keep).map(|(dir, key)| (dir, key, None)),
             sources: inputs.sources,
             inputs_from_config: inputs.from_config,
         })
