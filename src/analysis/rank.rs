@@ -6,7 +6,10 @@
 //! tier-0 counts are always exact. Blast-radius sizes are exact when the whole-graph bitset
 //! pass is affordable (about `edges × nodes / 64` word operations, see
 //! [`EXACT_WORK_LIMIT`]); above that they are estimated with a k-mins reachability sketch
-//! (Cohen) and marked `estimated`, with the relative standard error stated.
+//! (Cohen) and marked `estimated`, with the relative standard error stated; an estimate
+//! never falls below what is known exactly (the node's group and its direct dependents,
+//! its customer-facing and tier-0 counts), and a radius that ends at the direct dependents
+//! is counted ([`Condensation::near_sizes`]).
 //!
 //! The highest risk a change to X can cause uses strengths, not just reachability: for each
 //! tier, the strongest path from X to any node of that tier (a max-product pass over the
@@ -115,21 +118,31 @@ pub fn rank<'g>(graph: &'g DependencyGraph, policy: &Policy, opts: &RankOptions)
         SizeMode::Estimate => false,
         SizeMode::Auto => work <= EXACT_WORK_LIMIT,
     };
-    let (sizes, estimate): (Vec<u64>, Option<Estimate>) = if exact {
+    // Per component: its size, and whether that size is exact.
+    let (sizes, estimate): (Vec<(u64, bool)>, Option<Estimate>) = if exact {
         let all: Vec<(u32, u8)> = (0..n as u32).map(|v| (v, 1)).collect();
         (
             cond.count_targets::<1>(&all)
                 .into_iter()
-                .map(u64::from)
+                .map(|s| (u64::from(s), true))
                 .collect(),
             None,
         )
     } else {
         let est = cond.sketch_sizes(SKETCH_K, 0x0b1a_57ed);
+        let near = cond.near_sizes();
         let sizes = (0..cond.len())
-            .map(|c| {
-                let members = cond.members(c as u32).len() as u64;
-                (est[c].round() as u64).clamp(members, n as u64)
+            .map(|c| match near[c] {
+                // Nothing beyond its direct dependents: counted.
+                (size, true) => (size, true),
+                // Never below what is known exactly: the component and its direct
+                // dependents, its customer-facing and its tier-0 nodes.
+                (least, false) => {
+                    let least = least
+                        .max(u64::from(critical[c * 2]))
+                        .max(u64::from(critical[c * 2 + 1]));
+                    ((est[c].round() as u64).clamp(least, n as u64), false)
+                }
             })
             .collect();
         (
@@ -152,11 +165,11 @@ pub fn rank<'g>(graph: &'g DependencyGraph, policy: &Policy, opts: &RankOptions)
             let c = cond.component(v) as usize;
             Ranked {
                 node,
-                blast_radius: sizes[c],
+                blast_radius: sizes[c].0,
                 customer_facing: critical[c * 2],
                 tier0: critical[c * 2 + 1],
                 risk: risks[v as usize],
-                estimated: estimate.is_some(),
+                estimated: !sizes[c].1,
             }
         })
         .collect();

@@ -215,6 +215,27 @@ impl Condensation {
         &self.deps[self.dep_start[c] as usize..self.dep_start[c + 1] as usize]
     }
 
+    /// For every component, the nodes of it and of the components that depend on it
+    /// directly (disjoint, so their sum is exact), and whether that is its whole blast
+    /// radius: when none of those dependents has dependents of its own.
+    pub(crate) fn near_sizes(&self) -> Vec<(u64, bool)> {
+        let ncomp = self.len();
+        let size = |c: usize| u64::from(self.member_start[c + 1] - self.member_start[c]);
+        let mut near: Vec<(u64, bool)> = (0..ncomp).map(|c| (size(c), true)).collect();
+        let mut depended_on = vec![false; ncomp];
+        for &d in &self.deps {
+            depended_on[d as usize] = true;
+        }
+        for (c, &has_dependents) in depended_on.iter().enumerate() {
+            for &d in self.deps(c) {
+                let n = &mut near[d as usize];
+                n.0 += size(c);
+                n.1 &= !has_dependents;
+            }
+        }
+        near
+    }
+
     /// For every component, how many nodes of each target class its blast radius holds.
     ///
     /// `targets` lists target nodes with a class bitmask (bit `k` set: counts for class `k`,

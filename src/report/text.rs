@@ -627,7 +627,7 @@ pub fn rank(
             w,
             "{}",
             p.dim(&format!(
-                "~ blast radius sizes are estimates (k-mins sketch, k = {}, relative standard error {:.1}%); counts of customer-facing and tier-0 nodes are exact",
+                "~ marks an estimated blast radius size (k-mins sketch, k = {}, relative standard error {:.1}%); the other sizes and the counts of customer-facing and tier-0 nodes are exact",
                 e.k,
                 e.relative_standard_error * 100.0
             ))
