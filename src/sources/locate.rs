@@ -280,6 +280,16 @@ fn context(text: &[u8], start: usize) -> Context<'_> {
     }
 }
 
+/// Whether `pat` at `start` is a whole value as written: inside quotes, the same quote
+/// closes it right after (`"x"`, `'x'`); unquoted, it does not begin with a quote (the `"`
+/// that opens another value is not the id `"`).
+fn whole_value(text: &[u8], start: usize, pat: &[u8]) -> bool {
+    match start.checked_sub(1).map(|p| text[p]) {
+        Some(q @ (b'"' | b'\'')) => text.get(start + pat.len()) == Some(&q),
+        _ => !matches!(pat.first(), Some(b'"' | b'\'')),
+    }
+}
+
 /// Whether the token `text[start..start + len]` is a mapping key opening its line
 /// (`  checkout:`, `"checkout":`, after a `- ` too) or the value of a `name` key
 /// (`name: checkout`, `name = "checkout"`).
@@ -411,7 +421,7 @@ fn find(
             Mode::Text => true,
             Mode::Named => is_token(text, start, pat.len()) && names_node(text, start, pat.len()),
             Mode::Declaration | Mode::Reference => {
-                is_token(text, start, pat.len()) && {
+                is_token(text, start, pat.len()) && whole_value(text, start, pat) && {
                     let is_id = after_id_key(text, start);
                     // Only the key's value: what holds it is looked for when it matters.
                     let in_dependency = || context(text, start).holder == Some(b"depends_on");
@@ -856,6 +866,19 @@ fn column(text: &[u8], offset: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An id is matched as a whole value: the `"` opening another id's value is not the
+    /// id `"`, and `a` is not the start of the value `"a b"`.
+    #[test]
+    fn ids_are_matched_as_whole_values() {
+        let text = br#"{"nodes": [{"id": "a b"}, {"id": "]]>"}, {"id": "\""}, {"id": "a"}]}"#;
+        assert_eq!(locate(text, &Needle::declaration("\"")), Some((1, 50)));
+        assert_eq!(locate(text, &Needle::declaration("a")), Some((1, 64)));
+        assert_eq!(locate(text, &Needle::declaration("]]>")), Some((1, 35)));
+        let yaml = b"nodes:\n  - id: '\"'\n  - id: \"a b\"\n  - id: a\n";
+        assert_eq!(locate(yaml, &Needle::declaration("\"")), Some((2, 10)));
+        assert_eq!(locate(yaml, &Needle::declaration("a")), Some((4, 9)));
+    }
 
     /// A byte-order mark is not a character of the first line: columns there are the
     /// same with or without it.
