@@ -1009,6 +1009,54 @@ fn a_service_two_compose_includes_define_is_named_with_both_files() {
     );
 }
 
+/// A required variable (`${VAR:?message}`) that no `.env` file sets hides what the value
+/// names: said, with the entry's line, rather than silently dropping the edge; set, the
+/// edge is there.
+#[test]
+fn a_required_variable_no_env_file_sets_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let compose = dir.path().join("compose.yaml");
+    std::fs::write(
+        &compose,
+        "services:\n  a:\n    image: x\n    environment:\n      URL: http://${HOST:?need host}:80\n  b:\n    image: y\n",
+    )
+    .unwrap();
+    let graph = || {
+        let out = ok(&[
+            "graph",
+            "--compose",
+            compose.to_str().unwrap(),
+            "-f",
+            "json",
+        ]);
+        crate::util::json(&out)["edges"].as_array().unwrap().len()
+    };
+    let check = crate::util::run(
+        crate::util::blast(),
+        &["check", "--compose", compose.to_str().unwrap()],
+    );
+    let name = compose.display();
+    assert!(
+        check.stdout.contains(&format!(
+            "warning[degraded-source] {name}:5: service 'a': environment URL needs the variable HOST (`${{HOST:?…}}`), which no .env file sets, so a dependency its value names cannot be seen\n  help: set HOST in the .env file next to the Compose file (blast does not read the process environment)\n"
+        )),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(graph(), 0);
+    std::fs::write(dir.path().join(".env"), "HOST=b\n").unwrap();
+    assert_eq!(graph(), 1);
+    let check = crate::util::run(
+        crate::util::blast(),
+        &["check", "--compose", compose.to_str().unwrap()],
+    );
+    assert!(
+        !check.stdout.contains("degraded-source"),
+        "{}",
+        check.stdout
+    );
+}
+
 #[test]
 fn kubernetes_names_that_qualify_into_one_id_are_reported() {
     let dir = tempfile::tempdir().unwrap();

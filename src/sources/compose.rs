@@ -450,8 +450,9 @@ struct Service {
     image: Option<String>,
     container_name: Option<String>,
     profiles: Vec<String>,
-    /// `environment` entries (a `None` value: take it from the project's variables).
-    environment: BTreeMap<String, (Option<String>, At)>,
+    /// `environment` entries (a `None` value: take it from the project's variables), with
+    /// the required variables (`${VAR:?message}`) their values need and no variable sets.
+    environment: BTreeMap<String, (Option<String>, At, Vec<String>)>,
     env_files: Vec<(PathBuf, bool, At)>,
     command: Option<(Vec<String>, At)>,
     entrypoint: Option<(Vec<String>, At)>,
@@ -862,8 +863,11 @@ fn convert(
         vars_file: vars_file.clone(),
     };
     for (k, v, line) in &raw.environment.0 {
-        s.environment
-            .insert(k.clone(), (v.as_deref().map(ip), at(*line)));
+        let mut missing = Vec::new();
+        let v = v
+            .as_deref()
+            .map(|v| super::env::interpolate_noting(v, vars, &mut missing));
+        s.environment.insert(k.clone(), (v, at(*line), missing));
     }
     s
 }
@@ -912,7 +916,7 @@ impl Service {
                 );
             }
         }
-        for (k, (v, at)) in &self.environment {
+        for (k, (v, at, _)) in &self.environment {
             match v {
                 Some(v) => {
                     out.insert(
@@ -1062,6 +1066,24 @@ pub fn load(
         let from_class = classes[name];
         let mut items: BTreeMap<String, Vec<Item>> = BTreeMap::new();
         let lookup = |h: &str| hosts.get(h).cloned();
+        // A required variable no variable sets: Compose would refuse to start, and what
+        // the value names cannot be seen.
+        for (k, (_, at, missing)) in &s.environment {
+            for var in missing {
+                let f = Finding::new(
+                    Code::DegradedSource,
+                    format!(
+                        "service '{name}': environment {k} needs the variable {var} (`${{{var}:?…}}`), which no .env file sets, so a dependency its value names cannot be seen"
+                    ),
+                )
+                .with_nodes([name.as_str()])
+                .with_help(format!(
+                    "set {var} in the .env file next to the Compose file (blast does not read the process environment)"
+                ))
+                .at(loader.loc(at));
+                loader.findings.push(f);
+            }
+        }
         let env = s.env(&mut loader)?;
         for (k, v) in &env {
             for r in classify::references(Some(k), &v.value, &lookup) {

@@ -25,6 +25,13 @@ pub type Vars = BTreeMap<String, String>;
 
 /// Expands `s` with `vars` (see the module docs).
 pub fn interpolate(s: &str, vars: &Vars) -> String {
+    interpolate_noting(s, vars, &mut Vec::new())
+}
+
+/// [`interpolate`], noting in `missing` the required variables (`${VAR:?message}`,
+/// `${VAR?message}`) that are not set (or, with `:?`, empty): Compose refuses to run
+/// without them, and the text is left as written.
+pub fn interpolate_noting(s: &str, vars: &Vars, missing: &mut Vec<String>) -> String {
     if !s.contains('$') {
         return s.to_string();
     }
@@ -45,7 +52,7 @@ pub fn interpolate(s: &str, vars: &Vars) -> String {
             }
             Some(b'{') => match matching_brace(s, i + 1) {
                 Some(end) => {
-                    out.push_str(&expand_braced(&s[i + 2..end], &s[i..=end], vars));
+                    out.push_str(&expand_braced(&s[i + 2..end], &s[i..=end], vars, missing));
                     i = end + 1;
                 }
                 None => {
@@ -95,7 +102,7 @@ fn matching_brace(s: &str, open: usize) -> Option<usize> {
     None
 }
 
-fn expand_braced(inner: &str, raw: &str, vars: &Vars) -> String {
+fn expand_braced(inner: &str, raw: &str, vars: &Vars, missing: &mut Vec<String>) -> String {
     let name_end = inner
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(inner.len());
@@ -110,25 +117,25 @@ fn expand_braced(inner: &str, raw: &str, vars: &Vars) -> String {
         return if set_nonempty {
             value.cloned().unwrap_or_default()
         } else {
-            interpolate(d, vars)
+            interpolate_noting(d, vars, missing)
         };
     }
     if let Some(d) = op("-") {
         return match value {
             Some(v) => v.clone(),
-            None => interpolate(d, vars),
+            None => interpolate_noting(d, vars, missing),
         };
     }
     if let Some(a) = op(":+") {
         return if set_nonempty {
-            interpolate(a, vars)
+            interpolate_noting(a, vars, missing)
         } else {
             String::new()
         };
     }
     if let Some(a) = op("+") {
         return if value.is_some() {
-            interpolate(a, vars)
+            interpolate_noting(a, vars, missing)
         } else {
             String::new()
         };
@@ -137,11 +144,15 @@ fn expand_braced(inner: &str, raw: &str, vars: &Vars) -> String {
         return if set_nonempty {
             value.cloned().unwrap_or_default()
         } else {
+            missing.push(name.to_string());
             raw.to_string()
         };
     }
     if op("?").is_some() {
-        return value.cloned().unwrap_or_else(|| raw.to_string());
+        return value.cloned().unwrap_or_else(|| {
+            missing.push(name.to_string());
+            raw.to_string()
+        });
     }
     raw.to_string()
 }
@@ -284,6 +295,14 @@ mod tests {
             "$A and ${U} and ${U:?need U}"
         );
         assert_eq!(interpolate("cost $5", &v), "cost $5");
+        // Required variables not set (or empty, with `:?`) are noted; `$$` is no variable.
+        let mut missing = Vec::new();
+        let text = "${U:?need U} ${E:?} ${E?} ${A?} $${W:?} ${X:-${Y?}}";
+        assert_eq!(
+            interpolate_noting(text, &v, &mut missing),
+            "${U:?need U} ${E:?}  x ${W:?} ${Y?}"
+        );
+        assert_eq!(missing, ["U", "E", "Y"]);
         assert_eq!(
             interpolate("${REGISTRY:-}jaegertracing/jaeger", &v),
             "jaegertracing/jaeger"
