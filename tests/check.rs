@@ -289,6 +289,52 @@ fn node_findings_of_discovered_sources_point_at_their_declaration() {
             "warning[no-owner] graphs/hotrod/docker-compose.yml:8:3: 'jaeger' has no owners",
         ]
     );
+    // Not a long-form `depends_on` entry, a volume, an `x-` block's key or the project's
+    // `name`, nor a container named like another workload: only the declaration.
+    let compose = lines(&["--compose", "graphs/otel-demo/compose.yaml"]);
+    assert_eq!(compose.len(), 20);
+    assert!(
+        compose.contains(
+            &"warning[no-owner] graphs/otel-demo/compose.yaml:174:3: 'currency' has no owners"
+                .to_string()
+        ),
+        "{compose:?}"
+    );
+    assert!(
+        compose
+            .iter()
+            .all(|l| l.contains(".yaml:") && l.contains(":3: ")),
+        "{compose:?}"
+    );
+    let d = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| {
+        let p = d.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let file = w(
+        "compose.yaml",
+        "name: web\nvolumes:\n  db:\n    driver: local\nx-common: &common\n  environment:\n    api: \"1\"\nservices:\n  web:\n    image: nginx\n    depends_on:\n      api:\n        condition: service_started\n    volumes:\n      - db:/data\n  api:\n    <<: *common\n    image: api\n    depends_on: [db]\n  db:\n    image: postgres\n",
+    );
+    assert_eq!(
+        lines(&["--compose", &file]),
+        [
+            format!("warning[no-owner] {file}:16:3: 'api' has no owners"),
+            format!("warning[no-owner] {file}:20:3: 'db' has no owners"),
+            format!("warning[no-owner] {file}:9:3: 'web' has no owners"),
+        ]
+    );
+    let file = w(
+        "all.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: cart\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: redis\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: redis\n",
+    );
+    assert_eq!(
+        lines(&["--k8s", &file]),
+        [
+            format!("warning[no-owner] {file}:4:9: 'cart' has no owners"),
+            format!("warning[no-owner] {file}:15:9: 'redis' has no owners"),
+        ]
+    );
     let k8s = lines(&["--k8s", "graphs/online-boutique/kubernetes-manifests"]);
     assert_eq!(
         k8s[0],

@@ -24,9 +24,8 @@ enum Mode {
     Reference,
     /// The raw text anywhere.
     Text,
-    /// How discovered sources declare a node: a mapping key at the start of its line (a
-    /// Compose service, `checkout:`) or the value of a `name` key (Kubernetes and Backstage
-    /// `metadata.name`, a Cargo package's `name = "x"`).
+    /// How discovered sources declare a node (see [`names_node`]): a Compose service's key,
+    /// a Kubernetes or Backstage `metadata.name`, a Cargo package's `name`.
     Named,
 }
 
@@ -280,33 +279,50 @@ fn context(text: &[u8], start: usize) -> Context<'_> {
     }
 }
 
-/// Whether `pat` at `start` is a whole value as written: inside quotes, the same quote
-/// closes it right after (`"x"`, `'x'`); unquoted, it does not begin with a quote (the `"`
-/// that opens another value is not the id `"`).
+/// Whether `pat` at `start` is a whole value as written: inside quotes, an opening quote
+/// (not an escaped one, `\"`) comes right before and the same quote right after (`"x"`,
+/// `'x'`); unquoted, no quote begins or follows it (the `"` that opens another value is
+/// not the id `"`, and `b` is not the end of `"a b"`).
 fn whole_value(text: &[u8], start: usize, pat: &[u8]) -> bool {
+    let quote = |b: &u8| matches!(b, b'"' | b'\'');
+    let after = text.get(start + pat.len());
     match start.checked_sub(1).map(|p| text[p]) {
-        Some(q @ (b'"' | b'\'')) => text.get(start + pat.len()) == Some(&q),
-        _ => !matches!(pat.first(), Some(b'"' | b'\'')),
+        Some(q) if quote(&q) => {
+            let escapes = text[..start - 1]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count();
+            escapes % 2 == 0 && after == Some(&q)
+        }
+        _ => !pat.first().is_some_and(quote) && !after.is_some_and(quote),
     }
 }
 
-/// Whether the token `text[start..start + len]` is a mapping key opening its line
-/// (`  checkout:`, `"checkout":`, after a `- ` too) or the value of a `name` key
-/// (`name: checkout`, `name = "checkout"`).
+/// How far back the block holding a discovered source's declaration is looked for (a
+/// Compose file's `services:` above its last service).
+const NAMED_CONTEXT_BYTES: usize = 1 << 20;
+
+/// Whether the token `text[start..start + len]` declares a node as a discovered source
+/// does: a key directly in the `services:` block opening its line (a Compose service,
+/// `  checkout:`), or the value of a `name` key in a `metadata:` block (Kubernetes,
+/// Backstage) or under `[package]` (Cargo). Nothing else: a `depends_on` entry, a volume or
+/// a container named like a node is not its declaration.
 fn names_node(text: &[u8], start: usize, len: usize) -> bool {
     let quoted = start > 0 && matches!(text[start - 1], b'"' | b'\'');
     let open = start - quoted as usize;
-    if key_before(text, open) == Some(b"name") {
-        return true;
-    }
     let line = line_start(text, open);
+    let holder = || block_holder(text, line, open.saturating_sub(NAMED_CONTEXT_BYTES));
+    if key_before(text, open) == Some(b"name") {
+        return matches!(holder(), Some(b"metadata" | b"package"));
+    }
     let (ind, item) = indentation(text, line);
-    let opens_line = open == line + item.unwrap_or(ind);
+    let opens_line = item.is_none() && open == line + ind;
     let mut end = start + len + quoted as usize;
     while text.get(end).is_some_and(|&b| b == b' ' || b == b'\t') {
         end += 1;
     }
-    opens_line && text.get(end) == Some(&b':')
+    opens_line && text.get(end) == Some(&b':') && holder() == Some(b"services")
 }
 
 /// Whether the byte at `at` is inside a comment: after a `#` that starts its line or
@@ -875,6 +891,10 @@ mod tests {
         assert_eq!(locate(text, &Needle::declaration("\"")), Some((1, 50)));
         assert_eq!(locate(text, &Needle::declaration("a")), Some((1, 64)));
         assert_eq!(locate(text, &Needle::declaration("]]>")), Some((1, 35)));
+        // Nor is `b` the end of `"a b"` or of `"a\"b"`.
+        let refs =
+            br#"{"nodes":[{"id":"x","depends_on":["a b", "a\"b"]},{"id":"y","depends_on":["b"]}]}"#;
+        assert_eq!(locate(refs, &Needle::reference("b")), Some((1, 76)));
         let yaml = b"nodes:\n  - id: '\"'\n  - id: \"a b\"\n  - id: a\n";
         assert_eq!(locate(yaml, &Needle::declaration("\"")), Some((2, 10)));
         assert_eq!(locate(yaml, &Needle::declaration("a")), Some((4, 9)));
