@@ -929,8 +929,28 @@ paths = ["/deploy/prod.yaml"]
     repo.write("tools/new.sh", "#!/bin/sh\n");
     repo.commit("run.sh becomes new.sh");
     assert_eq!(owners(&[]), expected("@t", "@direct"));
-    // For a git range, CODEOWNERS and the files are read at the base, as GitHub reads them.
-    assert_eq!(owners(&["--base", "main"]), expected("@direct", "@t"));
+    // For a git range (or staged changes) CODEOWNERS is read at the base, as GitHub reads
+    // it; a path is a file when it is one at the base or at the head (one the change adds
+    // or deletes is still a file).
+    assert_eq!(owners(&["--base", "main"]), expected("@direct", "@direct"));
+    // A symbolic link is a file to git, whatever it points to: the same with and without
+    // a range.
+    #[cfg(unix)]
+    {
+        repo.write(
+            "graph.toml",
+            "[[nodes]]\nid = \"lnk\"\ncustomer_facing = true\npaths = [\"tools/lnk\"]\n",
+        );
+        std::os::unix::fs::symlink("../services", repo.path().join("tools/lnk")).unwrap();
+        repo.commit("a link to a folder");
+        let lnk = |range: &[&str]| {
+            let mut args = vec!["impact", "lnk", "-f", "json"];
+            args.extend(range);
+            json(&repo.ok(&args))["impacted"][0]["owners"].clone()
+        };
+        assert_eq!(lnk(&[]), json!(["@direct"]));
+        assert_eq!(lnk(&["--base", "HEAD~1"]), json!(["@direct"]));
+    }
 }
 
 /// An absolute path named on the command line inside the repository is its repository

@@ -8,9 +8,10 @@
 //! `services/payment/**`). The owners are those CODEOWNERS gives to everything in that
 //! directory: the last line matching a file directly inside it that no name- or
 //! extension-specific pattern matches (`*.md` does not count; `*` and `/services/payment/`
-//! do). A path without wildcards that names a file of the tree CODEOWNERS was read from (the
-//! working tree, or the base of a git range) is owned as that file: every line matching it
-//! counts, `tools/*` and `*.tf` too.
+//! do). A path without wildcards that names a file ([`CodeOwners::names_file`]: in the
+//! working tree, or at the base or head of a git range; a symbolic link is a file, as git
+//! stores it) is owned as that file: every line matching it counts, `tools/*` and `*.tf`
+//! too.
 
 use std::fmt;
 

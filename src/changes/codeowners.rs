@@ -189,15 +189,16 @@ impl CodeOwners {
         }
     }
 
-    /// Tells the file which repository paths name files in the tree it was read from, so a
-    /// node path naming one file is owned as that file ([`names_file`](Self::names_file)).
+    /// Tells the file which repository paths name files (in the tree it was read from, or
+    /// the change's head), so a node path naming one file is owned as that file
+    /// ([`names_file`](Self::names_file)).
     pub fn with_files(mut self, files: FileTest) -> CodeOwners {
         self.files = Some(files);
         self
     }
 
-    /// Whether `path` names a file (not a folder) in the tree this file was read from;
-    /// `false` when that is not known.
+    /// Whether `path` names a file (not a folder) where this file applies (see
+    /// [`with_files`](Self::with_files)); `false` when that is not known.
     pub fn names_file(&self, path: &str) -> bool {
         self.files.as_ref().is_some_and(|f| f(path))
     }
@@ -228,7 +229,7 @@ impl CodeOwners {
         .ok()
         .flatten()?;
         let root = root.to_path_buf();
-        Some(co.with_files(Arc::new(move |p| root.join(p).is_file())))
+        Some(co.with_files(Arc::new(move |p| file_on_disk(&root, p))))
     }
 
     /// Every usable rule, in file order.
@@ -268,6 +269,14 @@ impl CodeOwners {
         };
         self.owners_of(&probe)
     }
+}
+
+/// Whether `path` is a file of the work tree at `root` as git sees it: a regular file or a
+/// symbolic link (git stores a link as a file, whatever it points to).
+pub fn file_on_disk(root: &Path, path: &str) -> bool {
+    root.join(path)
+        .symlink_metadata()
+        .is_ok_and(|m| m.is_file() || m.is_symlink())
 }
 
 /// `'x' is not an owner` or `'x', 'y' are not owners`.

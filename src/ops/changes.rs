@@ -259,9 +259,17 @@ impl<'w> PreparedChange<'w> {
         }
         p.codeowners = match (&p.git, &codeowners_tree) {
             (Some(git), Some(tree)) => CodeOwners::find(|path| git.read(tree, path))?.map(|co| {
-                let (git, tree) = (Arc::clone(git), tree.clone());
+                // A path names a file when it is one at the base (where CODEOWNERS is read)
+                // or at the head (a file the change adds is still a file to GitHub).
+                let trees: Vec<Tree> = std::iter::once(tree.clone())
+                    .chain(p.diff.as_ref().map(|d| d.head.clone()))
+                    .collect();
+                let (git, root) = (Arc::clone(git), p.root.clone());
                 co.with_files(Arc::new(move |path| {
-                    matches!(git.read(&tree, path), Ok(Some(_)))
+                    trees.iter().any(|t| match t {
+                        Tree::WorkTree => crate::changes::codeowners::file_on_disk(&root, path),
+                        t => matches!(git.read(t, path), Ok(Some(_))),
+                    })
                 }))
             }),
             _ => CodeOwners::find_in_dir(&p.root),
