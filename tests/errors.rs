@@ -238,8 +238,27 @@ fn yaml_alias_bombs_are_refused() {
     assert_eq!(
         fails(&[name]),
         format!(
-            "error: {name}:10:16: the YAML is too large to read safely: 250001 YAML nodes is over the reader's limit for a file of this size (the alias defined at line 9, column 15, used at line 10, column 16); an alias that expands many times over is the usual cause\n"
+            "error: {name}:10:16: the YAML is too large to read safely: 250001 YAML nodes is over the reader's limit for a file of this size; an alias that expands many times over is the usual cause (the alias defined at line 9, column 15, used at line 10, column 16)\n"
         )
+    );
+    // One anchor used too many times: the budget's first field, in words.
+    let refs = vec!["*a0"; 50_000].join(", ");
+    let many = dir.path().join("many.yaml");
+    std::fs::write(
+        &many,
+        format!("nodes:\n  - id: a\n    provenance:\n      x0: &a0 lol\n      l: [{refs}]\n"),
+    )
+    .unwrap();
+    let name = many.to_str().unwrap();
+    let e = fails(&[name]);
+    assert!(
+        e.starts_with(&format!("error: {name}:")) && e.contains(": the YAML is too large to read safely: 50000 YAML aliases is over the reader's limit for a file of this size; an alias that expands many times over is the usual cause\n"),
+        "{e}"
+    );
+    // A type error met through an alias says where the alias was defined and used.
+    assert_eq!(
+        fails(&["graphs/invalid/alias-bomb.yaml"]),
+        "error: graphs/invalid/alias-bomb.yaml:6:18: expected text, not a list or a table (the alias defined at line 4, column 17, used at line 6, column 18)\n"
     );
 }
 

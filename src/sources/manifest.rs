@@ -711,8 +711,25 @@ pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
 }
 
 /// The YAML reader's messages in the words of the file rather than of the library (its
-/// types and options mean nothing to the person fixing the file).
+/// types and options mean nothing to the person fixing the file). Where the problem came
+/// through an alias, the library's `(defined at line 4, column 17) (used at line 6,
+/// column 18)` is said once, at the end: `(the alias defined at …, used at …)`.
 fn plain_words(m: &str) -> String {
+    match m.find(" (defined at ") {
+        Some(i) => {
+            let whereabouts = m[i..]
+                .trim()
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .replace(") (", ", ");
+            format!("{} (the alias {whereabouts})", in_words(&m[..i]))
+        }
+        None => in_words(m),
+    }
+}
+
+/// [`plain_words`] of a message without the alias's whereabouts.
+fn in_words(m: &str) -> String {
     if let Some(rest) = m.strip_prefix("duplicate mapping key: ") {
         let key = rest
             .split(", set DuplicateKeyPolicy")
@@ -725,19 +742,9 @@ fn plain_words(m: &str) -> String {
             .to_string();
     }
     if let Some(rest) = m.strip_prefix("budget breached: ") {
-        // `Nodes { nodes: 250001 } (defined at line 9, column 15) (used at line 10, …)`:
-        // the budget, its field and count, then where the alias was defined and used.
-        let (budget, tail) = rest.split_once('}').unwrap_or((rest, ""));
-        let whereabouts = tail
-            .trim()
-            .trim_start_matches('(')
-            .trim_end_matches(')')
-            .replace(") (", ", ");
-        let whereabouts = if whereabouts.is_empty() {
-            String::new()
-        } else {
-            format!(" (the alias {whereabouts})")
-        };
+        // `Nodes { nodes: 250001 }`, `Aliases { aliases: 50000, anchors: 1 }`: the budget,
+        // then its fields and counts, the first of which was breached.
+        let budget = rest.split('}').next().unwrap_or(rest);
         let what = match budget.split_once('{') {
             Some((_, r)) if rest.starts_with("Depth") => format!(
                 "nested more than {} levels deep",
@@ -745,10 +752,9 @@ fn plain_words(m: &str) -> String {
                     .parse::<u64>()
                     .map_or(0, |d| d - 1)
             ),
-            // `Aliases { aliases: 1025 }`: the field and its count, in words.
-            Some((_, r)) => match r.split_once(':') {
+            Some((_, r)) => match r.split(',').next().and_then(|f| f.split_once(':')) {
                 Some((what, n)) => format!(
-                    "too large to read safely: {} YAML {} is over the reader's limit for a file of this size{whereabouts}; an alias that expands many times over is the usual cause",
+                    "too large to read safely: {} YAML {} is over the reader's limit for a file of this size; an alias that expands many times over is the usual cause",
                     n.trim(),
                     what.trim().replace('_', " ")
                 ),
