@@ -57,8 +57,10 @@ impl Default for Budget {
 /// Rows of the fallback table before it says "… and N more".
 pub const TABLE_ROWS: usize = 200;
 
-/// Escapes a label for a quoted Mermaid string. Bidirectional controls are shown as
-/// `\u{202e}`-style escapes, so a label reads in the order it was written.
+/// Escapes a label for a quoted Mermaid string. Control characters, line and paragraph
+/// separators and bidirectional controls are shown as `\u{202e}`-style escapes, so a label
+/// stays on one line (a line break in an id shows as `\u{a}`, not as a space that would
+/// make it look like another id) and reads in the order it was written.
 pub fn label(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     for c in s.chars() {
@@ -70,7 +72,7 @@ pub fn label(s: &str) -> String {
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
             '%' => out.push_str("#37;"),
-            '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => out.push(' '),
+            '\u{2028}' | '\u{2029}' => super::push_code(&mut out, c),
             c if super::unprintable(c) => super::push_code(&mut out, c),
             c => out.push(c),
         }
@@ -329,7 +331,7 @@ mod tests {
     fn labels_use_entity_codes() {
         assert_eq!(
             label("a\"b<c>&d#e`f\ng"),
-            "a#quot;b#lt;c#gt;#amp;d#35;e#96;f g"
+            "a#quot;b#lt;c#gt;#amp;d#35;e#96;f\\u{a}g"
         );
         assert_eq!(label("x --> y ]} end"), "x --#gt; y ]} end");
         assert_eq!(label("pay\u{202e}tnem"), "pay\\u{202e}tnem");
@@ -338,7 +340,8 @@ mod tests {
 
     proptest::proptest! {
         /// Escaped labels hold nothing that ends a quoted label or reads as markup, and
-        /// decoding the entity codes gives the text back (line breaks as spaces).
+        /// decoding the entity codes gives the text back (control characters, line breaks
+        /// and separators as escapes).
         #[test]
         fn labels_are_inert_and_decode_back(s in "\\PC*|[\u{0}-\u{7f}]{0,40}|[a\u{202a}-\u{202e}\u{2066}-\u{2069}\u{200e}\u{200f}]{0,8}") {
             let l = label(&s);
@@ -356,8 +359,7 @@ mod tests {
             let expected: String = s
                 .chars()
                 .map(|c| match c {
-                    '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => ' '.to_string(),
-                    c if c.is_control() || super::super::is_bidi_control(c) => format!("\\u{{{:x}}}", c as u32),
+                    c if c.is_control() || super::super::is_bidi_control(c) || c == '\u{2028}' || c == '\u{2029}' => format!("\\u{{{:x}}}", c as u32),
                     c => c.to_string(),
                 })
                 .collect();
