@@ -172,7 +172,7 @@ fn wide_characters_keep_text_columns_aligned() {
 }
 
 /// `provenance` items are sorted (source, file, line), not in `-g` order: the JSON is
-/// byte-identical whatever order the overlays are given in.
+/// byte-identical whatever order the overlays are given in, and so is the text.
 #[test]
 fn json_does_not_depend_on_the_order_of_graph_files() {
     let d = tempfile::tempdir().unwrap();
@@ -198,4 +198,15 @@ fn json_does_not_depend_on_the_order_of_graph_files() {
         .collect();
     assert_eq!(files, [b.as_str(), a.as_str()]);
     assert_eq!(v["nodes"][0]["provenance"], v["edges"][0]["provenance"]);
+    // The text too: an edge's declarations are listed by file, whatever the load order.
+    let one = ok(&["graph", "-g", &a, "-g", &b]).stdout;
+    assert_eq!(one, ok(&["graph", "-g", &b, "-g", &a]).stdout);
+    let rows: Vec<&str> = one
+        .lines()
+        .filter(|l| l.contains(".toml") && !l.contains("nodes"))
+        .collect();
+    assert!(
+        rows.len() == 2 && rows[0].contains("a-second.toml") && rows[1].contains("b-first.toml"),
+        "{one}"
+    );
 }

@@ -26,7 +26,7 @@ pub struct EdgeRow<'g> {
     pub kind: EdgeKind,
     /// Whether the dependent degrades gracefully without it.
     pub optional: bool,
-    /// Where each declaration came from, in declaration order.
+    /// Where each declaration came from, by source, file, line and evidence.
     pub origins: Vec<&'g Origin>,
 }
 
@@ -37,7 +37,7 @@ pub struct EdgeRow<'g> {
 pub struct EdgeRows<'g> {
     graph: &'g DependencyGraph,
     /// Every listed declaration (its position in [`DependencyGraph::dependencies`]), row by
-    /// row, each row's in declaration order.
+    /// row, each row's by origin (source, file, line, evidence), then declaration order.
     declarations: Vec<u32>,
     /// Where each row starts in `declarations`.
     starts: Vec<u32>,
@@ -69,8 +69,8 @@ impl<'g> EdgeRows<'g> {
         }
     }
 
-    /// The declarations of row `i`, in declaration order (the same edge each time, from
-    /// another origin).
+    /// The declarations of row `i`, by origin (source, file, line, evidence), then in
+    /// declaration order (the same edge each time, from another origin).
     ///
     /// # Panics
     /// When `i` is not below [`len`](Self::len).
@@ -147,6 +147,28 @@ pub struct Listing<'g> {
     pub findings: Vec<Finding>,
 }
 
+/// Where a declaration's key (see [`listing`]) holds its row's kind and flag: above the
+/// origin's rank (27 bits) and the declaration's position (32 bits).
+const ROW_SHIFT: u32 = 59;
+
+/// Each origin's rank in (source, file, line, evidence, attributes) order; all zero past
+/// 2²⁷ origins (then a row's declarations keep their order).
+fn origin_ranks(origins: &[Origin]) -> Vec<u32> {
+    if origins.len() >= 1 << (ROW_SHIFT - 32) {
+        return vec![0; origins.len()];
+    }
+    let mut order: Vec<u32> = (0..origins.len() as u32).collect();
+    fn key(o: &Origin) -> impl Ord + '_ {
+        (&o.source, &o.file, o.line, &o.evidence, &o.attributes)
+    }
+    order.sort_by(|&a, &b| key(&origins[a as usize]).cmp(&key(&origins[b as usize])));
+    let mut rank = vec![0u32; origins.len()];
+    for (r, &o) in order.iter().enumerate() {
+        rank[o as usize] = r as u32;
+    }
+    rank
+}
+
 /// Lists the graph; with `ids`, only those nodes and the edges touching them.
 ///
 /// # Errors
@@ -207,9 +229,11 @@ pub fn listing<'g>(
             }
         }
     }
-    // Rows sorted by (from id, to id, kind, optional), each row's declarations in order:
-    // one key per declaration packs the ranks of both ids, the kind, the flag and the
-    // declaration's position.
+    // Rows sorted by (from id, to id, kind, optional), each row's declarations by their
+    // origin (source, file, line, evidence: the order of `--graph` files does not matter),
+    // then in declaration order: one key per declaration packs the ranks of both ids, the
+    // kind, the flag, the origin's rank and the declaration's position.
+    let origin_rank = origin_ranks(origins);
     let mut keys: Vec<u128> = Vec::with_capacity(if wanted.is_empty() {
         graph.edge_count()
     } else {
@@ -227,7 +251,8 @@ pub fn listing<'g>(
         }
         let ids = u128::from(rank[from.ix().idx()]) << 32 | u128::from(rank[to.ix().idx()]);
         let flags = u128::from(d.kind() as u8) << 1 | u128::from(d.optional());
-        keys.push(ids << 64 | flags << 32 | i as u128);
+        let origin = u128::from(origin_rank[d.origin_ix()]);
+        keys.push(ids << 64 | flags << ROW_SHIFT | origin << 32 | i as u128);
     }
     for (o, origin) in origins.iter().enumerate() {
         if used[o] {
@@ -240,7 +265,7 @@ pub fn listing<'g>(
     keys.par_sort_unstable();
     let mut starts = Vec::new();
     for (i, k) in keys.iter().enumerate() {
-        if i == 0 || keys[i - 1] >> 32 != k >> 32 {
+        if i == 0 || keys[i - 1] >> ROW_SHIFT != k >> ROW_SHIFT {
             starts.push(i as u32);
         }
     }
