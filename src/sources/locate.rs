@@ -153,10 +153,24 @@ fn indentation(text: &[u8], start: usize) -> (usize, Option<usize>) {
 /// The last dotted segment of a TOML table header line (`[[nodes.depends_on]]` →
 /// `depends_on`), if the line is one.
 fn toml_header(body: &[u8]) -> Option<&[u8]> {
+    // A comment may follow the header (`[package] # the service`).
+    let body = match body.iter().rposition(|&b| b == b']') {
+        Some(end)
+            if body[end + 1..]
+                .trim_ascii()
+                .first()
+                .is_none_or(|&b| b == b'#') =>
+        {
+            &body[..=end]
+        }
+        _ => body,
+    };
     let inner = body
         .strip_prefix(b"[[")
         .and_then(|b| b.strip_suffix(b"]]"))
         .or_else(|| body.strip_prefix(b"[").and_then(|b| b.strip_suffix(b"]")))?;
+    // Spaces around the name are allowed (`[ package ]`).
+    let inner = inner.trim_ascii();
     let name_ok = |b: &u8| b.is_ascii_alphanumeric() || b"_-.\"".contains(b);
     (!inner.is_empty() && inner.iter().all(name_ok))
         .then(|| inner.rsplit(|&b| b == b'.').next().unwrap_or(inner))
@@ -205,25 +219,55 @@ fn block_holder(text: &[u8], start: usize, floor: usize) -> Option<&[u8]> {
 /// The brackets of `text[from..to]` outside quotes and comments, in order.
 fn brackets(text: &[u8], from: usize, to: usize) -> Vec<(usize, u8)> {
     let mut out = Vec::new();
+    walk_quotes(text, from, to, |i, b, prev| match b {
+        b'#' if prev == b' ' || prev == b'\t' => false,
+        b'[' | b']' | b'{' | b'}' => {
+            out.push((i, b));
+            true
+        }
+        _ => true,
+    });
+    out
+}
+
+/// Walks `text[from..to]`, one line (or part of one) of YAML, TOML or JSON, calling
+/// `outside(i, byte, previous byte)` for every byte outside quoted text (the quotes
+/// excluded) until it returns `false`; returns the quote still open at `to`. A quote opens
+/// only where a value can start (at `from`, or after a space, a bracket, `,`, `:` or `=`:
+/// the `'` of `Bob's` is text); in double quotes a backslash escapes the next byte, so
+/// `"a\\"` ends where it should.
+fn walk_quotes(
+    text: &[u8],
+    from: usize,
+    to: usize,
+    mut outside: impl FnMut(usize, u8, u8) -> bool,
+) -> Option<u8> {
     let mut quote: Option<u8> = None;
+    let mut escaped = false;
     let mut prev = b' ';
     for (i, &b) in text.iter().enumerate().take(to).skip(from) {
         match quote {
             Some(q) => {
-                if b == q && !(q == b'"' && prev == b'\\') {
+                if escaped {
+                    escaped = false;
+                } else if q == b'"' && b == b'\\' {
+                    escaped = true;
+                } else if b == q {
                     quote = None;
                 }
             }
-            None => match b {
-                b'"' | b'\'' => quote = Some(b),
-                b'#' if prev == b' ' || prev == b'\t' => break,
-                b'[' | b']' | b'{' | b'}' => out.push((i, b)),
-                _ => {}
-            },
+            None if matches!(b, b'"' | b'\'') && (i == from || b" \t[{(,:=".contains(&prev)) => {
+                quote = Some(b);
+            }
+            None => {
+                if !outside(i, b, prev) {
+                    return None;
+                }
+            }
         }
         prev = b;
     }
-    out
+    quote
 }
 
 /// The key on the line of a match at `start`, written before it, unless a `,` or an
@@ -279,23 +323,24 @@ fn context(text: &[u8], start: usize) -> Context<'_> {
     }
 }
 
-/// Whether `pat` at `start` is a whole value as written: inside quotes, an opening quote
-/// (not an escaped one, `\"`) comes right before and the same quote right after (`"x"`,
-/// `'x'`); unquoted, no quote begins or follows it (the `"` that opens another value is
-/// not the id `"`, and `b` is not the end of `"a b"`).
+/// Whether `pat` at `start` is a whole value as written: quoted, an opening quote (not an
+/// escaped one, `\"`, nor one closing another text) comes right before and the same quote
+/// right after (`"x"`, `'x'`); unquoted, no quote begins or follows it and it is not
+/// inside quoted text (the `"` that opens another value is not the id `"`, and `b` is not
+/// part of `"a b"` or `"a b c"`).
 fn whole_value(text: &[u8], start: usize, pat: &[u8]) -> bool {
     let quote = |b: &u8| matches!(b, b'"' | b'\'');
     let after = text.get(start + pat.len());
+    // Whether quoted text is open at `at` on its line (a line too long to walk back is
+    // taken as plain).
+    let open_at = |at: usize| {
+        let line = line_start(text, at);
+        at - line <= CONTEXT_BYTES && walk_quotes(text, line, at, |_, _, _| true).is_some()
+    };
     match start.checked_sub(1).map(|p| text[p]) {
-        Some(q) if quote(&q) => {
-            let escapes = text[..start - 1]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b'\\')
-                .count();
-            escapes % 2 == 0 && after == Some(&q)
-        }
-        _ => !pat.first().is_some_and(quote) && !after.is_some_and(quote),
+        // An opening quote: not inside (or closing) another quoted text.
+        Some(q) if quote(&q) => after == Some(&q) && !open_at(start - 1),
+        _ => !pat.first().is_some_and(quote) && !after.is_some_and(quote) && !open_at(start),
     }
 }
 
@@ -312,9 +357,18 @@ fn names_node(text: &[u8], start: usize, len: usize) -> bool {
     let quoted = start > 0 && matches!(text[start - 1], b'"' | b'\'');
     let open = start - quoted as usize;
     let line = line_start(text, open);
-    let holder = || block_holder(text, line, open.saturating_sub(NAMED_CONTEXT_BYTES));
+    let floor = open.saturating_sub(NAMED_CONTEXT_BYTES);
+    let holder = || block_holder(text, line, floor);
     if key_before(text, open) == Some(b"name") {
-        return matches!(holder(), Some(b"metadata" | b"package"));
+        return match holder() {
+            Some(b"package") => true,
+            // The object's own `kind` must be one that becomes a node named so: a
+            // ServiceAccount or ConfigMap named like its workload is not the declaration.
+            Some(b"metadata") => {
+                object_kind(text, line, floor).is_some_and(|k| DECLARING_KINDS.contains(&k))
+            }
+            _ => false,
+        };
     }
     let (ind, item) = indentation(text, line);
     let opens_line = item.is_none() && open == line + ind;
@@ -325,24 +379,128 @@ fn names_node(text: &[u8], start: usize, len: usize) -> bool {
     opens_line && text.get(end) == Some(&b':') && holder() == Some(b"services")
 }
 
+/// The kinds of object whose `metadata.name` names a node: Kubernetes workloads and
+/// Services, Backstage components (other Backstage kinds get `kind:name` ids).
+const DECLARING_KINDS: &[&[u8]] = &[
+    b"Deployment",
+    b"StatefulSet",
+    b"DaemonSet",
+    b"ReplicaSet",
+    b"Job",
+    b"CronJob",
+    b"Pod",
+    b"Service",
+    b"Component",
+];
+
+/// The key and value written on the line at `at`, from its content column (after a
+/// `- `): `(b"kind", b"Service")` for `  kind: Service`.
+fn key_value(text: &[u8], at: usize) -> Option<(&[u8], &[u8])> {
+    let (ind, item) = indentation(text, at);
+    let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |e| at + e);
+    let body = &text[at + item.unwrap_or(ind)..end];
+    let colon = body.iter().position(|&b| b == b':')?;
+    let value = body[colon + 1..].trim_ascii();
+    let value = value
+        .split(|&b| b == b'#')
+        .next()
+        .unwrap_or(value)
+        .trim_ascii();
+    let value = value
+        .strip_prefix(b"\"")
+        .and_then(|v| v.strip_suffix(b"\""))
+        .or_else(|| value.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'")))
+        .unwrap_or(value);
+    Some((body[..colon].trim_ascii(), value))
+}
+
+/// The `kind` of the YAML object whose `metadata:` block holds the line at `line`: the
+/// `kind:` key beside `metadata:` (same column, same mapping), above or below it.
+fn object_kind(text: &[u8], line: usize, floor: usize) -> Option<&[u8]> {
+    let content = |at: usize| {
+        let (ind, item) = indentation(text, at);
+        (item.unwrap_or(ind), item.is_some())
+    };
+    let blank = |at: usize| {
+        let (ind, _) = indentation(text, at);
+        matches!(text.get(at + ind), None | Some(b'\n' | b'\r' | b'#'))
+    };
+    // The `metadata:` line: the nearest line above that is less indented.
+    let (col, _) = content(line);
+    let mut meta = line;
+    loop {
+        if meta <= floor {
+            return None;
+        }
+        meta = line_start(text, meta - 1);
+        if !blank(meta) && content(meta).0 < col {
+            break;
+        }
+    }
+    let (col, meta_item) = content(meta);
+    let kind_here = |at: usize| match key_value(text, at) {
+        Some((b"kind", v)) => Some(v),
+        _ => None,
+    };
+    // Above: siblings until the line that opens the mapping (an item) or a shallower one.
+    let mut at = meta;
+    while !meta_item && at > floor {
+        at = line_start(text, at - 1);
+        if blank(at) {
+            continue;
+        }
+        if text[at..].starts_with(b"---") {
+            break;
+        }
+        let (c, item) = content(at);
+        if c < col {
+            break;
+        }
+        if c == col {
+            if let Some(k) = kind_here(at) {
+                return Some(k);
+            }
+            if item {
+                break;
+            }
+        }
+    }
+    // Below: siblings until a shallower line, the next item or the next document.
+    let mut at = meta;
+    while let Some(e) = memchr::memchr(b'\n', &text[at..]) {
+        at += e + 1;
+        if at >= text.len() {
+            break;
+        }
+        if blank(at) {
+            continue;
+        }
+        if text[at..].starts_with(b"---") {
+            break;
+        }
+        let (c, item) = content(at);
+        if c < col || (c == col && item) {
+            break;
+        }
+        if c == col
+            && let Some(k) = kind_here(at)
+        {
+            return Some(k);
+        }
+    }
+    None
+}
+
 /// Whether the byte at `at` is inside a comment: after a `#` that starts its line or
 /// follows a space, outside quotes (YAML and TOML comments; JSON has none, and a `#` inside
 /// a JSON string is inside quotes).
 fn in_comment(text: &[u8], at: usize) -> bool {
-    let from = line_start(text, at);
-    let mut quote: Option<u8> = None;
-    let mut prev = b' ';
-    for &b in &text[from..at] {
-        match quote {
-            Some(q) if b == q && prev != b'\\' => quote = None,
-            Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b == b'#' && (prev == b' ' || prev == b'\t') => return true,
-            None => {}
-        }
-        prev = b;
-    }
-    false
+    let mut comment = false;
+    walk_quotes(text, line_start(text, at), at, |_, b, prev| {
+        comment = b == b'#' && (prev == b' ' || prev == b'\t');
+        !comment
+    });
+    comment
 }
 
 /// How `id` may be written in a file besides as it is: JSON- (and TOML-) escaped quotes,
@@ -891,6 +1049,15 @@ mod tests {
         assert_eq!(locate(text, &Needle::declaration("\"")), Some((1, 50)));
         assert_eq!(locate(text, &Needle::declaration("a")), Some((1, 64)));
         assert_eq!(locate(text, &Needle::declaration("]]>")), Some((1, 35)));
+        // Nor is `b` the middle of `"a b c"`, and a string ending in an escaped backslash
+        // ends there (a later declaration is still found).
+        let mid = br#"{"nodes":[{"id":"x","depends_on":["a b c"]},{"id":"y","depends_on":["b"]}]}"#;
+        assert_eq!(locate(mid, &Needle::reference("b")), Some((1, 70)));
+        let esc = br#"{"nodes":[{"id":"a\\"},{"id":"b"}]}"#;
+        assert_eq!(locate(esc, &Needle::declaration("b")), Some((1, 31)));
+        // An apostrophe inside a plain YAML value opens no quote.
+        let plain = b"nodes:\n  - id: x\n    owners: [Bob's team]\n  - id: b # it's b\n";
+        assert_eq!(locate(plain, &Needle::declaration("b")), Some((4, 9)));
         // Nor is `b` the end of `"a b"` or of `"a\"b"`.
         let refs =
             br#"{"nodes":[{"id":"x","depends_on":["a b", "a\"b"]},{"id":"y","depends_on":["b"]}]}"#;
@@ -898,6 +1065,23 @@ mod tests {
         let yaml = b"nodes:\n  - id: '\"'\n  - id: \"a b\"\n  - id: a\n";
         assert_eq!(locate(yaml, &Needle::declaration("\"")), Some((2, 10)));
         assert_eq!(locate(yaml, &Needle::declaration("a")), Some((4, 9)));
+    }
+
+    /// A discovered source's node is found at the object that declares it: a workload or
+    /// Service named so (not a ServiceAccount or ConfigMap of the same name, in a file or
+    /// a `List`), a Cargo `[package]` with a comment after its header.
+    #[test]
+    fn discovered_nodes_are_found_at_the_object_that_declares_them() {
+        let helm = b"---\nkind: ServiceAccount\nmetadata:\n  name: cart\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: cart\n";
+        assert_eq!(locate(helm, &Needle::named("cart")), Some((9, 9)));
+        let list = b"kind: List\nitems:\n- kind: ConfigMap\n  metadata:\n    name: cart\n- apiVersion: apps/v1\n  metadata:\n    name: cart\n  kind: Deployment\n";
+        assert_eq!(locate(list, &Needle::named("cart")), Some((8, 11)));
+        let config_only = b"kind: ConfigMap\nmetadata:\n  name: cart\n";
+        assert_eq!(locate(config_only, &Needle::named("cart")), None);
+        let cargo = b"[package] # the service\nname = \"alpha\"\n";
+        assert_eq!(locate(cargo, &Needle::named("alpha")), Some((2, 9)));
+        let compose = b"services:\n  db:\n    depends_on:\n      web:\n        condition: x\n  web:\n    image: y\n";
+        assert_eq!(locate(compose, &Needle::named("web")), Some((6, 3)));
     }
 
     /// A byte-order mark is not a character of the first line: columns there are the
