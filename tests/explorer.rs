@@ -298,11 +298,12 @@ fn mermaid_renders_with_mermaid_itself() {
                 "</script><script>window.__pwned=1</script> · module",
                 "quote \" and 'single' & amp · datastore · tier 1",
                 "x --> y · service · tier 3",
-                "#35; entity \u{2028} separator · service",
+                // Line and paragraph separators are shown as escapes, as line breaks are.
+                "#35; entity \\u{2028} separator · service",
+                "line\\u{a}break · queue · tier 2",
                 "end · service",
             ] {
-                let label = label.replace('\u{2028}', " ");
-                assert!(text.contains(&label), "{label:?} not in {text:?}");
+                assert!(text.iter().any(|t| t == label), "{label:?} not in {text:?}");
             }
         }
     }

@@ -9,8 +9,8 @@
 //!   is the node's label;
 //! * labels are quoted, with `#` `"` `<` `>` `&` `%` and `` ` `` written as entity codes
 //!   (`#35;`, `#quot;`, `#lt;`, `#gt;`, `#amp;`, `#37;`, `#96;`; a `%%{…}%%` in a name must
-//!   not read as a Mermaid directive), newlines as spaces, other control characters and
-//!   bidirectional controls as `\u{1}`-style escapes ([`label`]);
+//!   not read as a Mermaid directive), control characters (line breaks too), line and
+//!   paragraph separators and bidirectional controls as `\u{a}`-style escapes ([`label`]);
 //! * shapes: service `["…"]`, module `[["…"]]`, datastore `[("…")]`, queue `>"…"]`,
 //!   external `{{"…"}}`; a service with modules is a `subgraph`;
 //! * one `classDef` per risk (or tier) in use, plus `changed` (thick black dashed border)
