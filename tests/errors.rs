@@ -255,6 +255,20 @@ fn yaml_alias_bombs_are_refused() {
         e.starts_with(&format!("error: {name}:")) && e.contains(": the YAML is too large to read safely: 50000 YAML aliases is over the reader's limit for a file of this size; an alias that expands many times over is the usual cause\n"),
         "{e}"
     );
+    // Text of the file that looks like the reader's alias note is left as written.
+    let odd = dir.path().join("odd.yaml");
+    std::fs::write(
+        &odd,
+        "nodes:\n  - id: a\n    kind: \"servce (defined at line 1, column 1) (used at line 2, column 2)\"\n",
+    )
+    .unwrap();
+    let e = fails(&[odd.to_str().unwrap()]);
+    assert!(
+        e.contains(
+            "unknown node kind 'servce (defined at line 1, column 1) (used at line 2, column 2)'"
+        ),
+        "{e}"
+    );
     // A type error met through an alias says where the alias was defined and used.
     assert_eq!(
         fails(&["graphs/invalid/alias-bomb.yaml"]),

@@ -715,7 +715,7 @@ pub(crate) fn yaml_message(e: &serde_saphyr::Error) -> String {
 /// through an alias, the library's `(defined at line 4, column 17) (used at line 6,
 /// column 18)` is said once, at the end: `(the alias defined at …, used at …)`.
 fn plain_words(m: &str) -> String {
-    match m.find(" (defined at ") {
+    match m.rfind(" (defined at ").filter(|&i| is_alias_tail(&m[i..])) {
         Some(i) => {
             let whereabouts = m[i..]
                 .trim()
@@ -725,6 +725,24 @@ fn plain_words(m: &str) -> String {
             format!("{} (the alias {whereabouts})", in_words(&m[..i]))
         }
         None => in_words(m),
+    }
+}
+
+/// Whether `tail` is exactly what the reader appends about an alias, ` (defined at line N,
+/// column N)` and optionally ` (used at line N, column N)`, so text of the file that looks
+/// alike (a quoted value) is never taken for it.
+fn is_alias_tail(tail: &str) -> bool {
+    let place = |s: &str, what: &str| -> Option<usize> {
+        let rest = s.strip_prefix(what)?;
+        let (line, rest) = rest.split_once(", column ")?;
+        let end = rest.find(')')?;
+        let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+        (digits(line) && digits(&rest[..end])).then(|| s.len() - rest.len() + end + 1)
+    };
+    match place(tail, " (defined at line ") {
+        Some(n) if n == tail.len() => true,
+        Some(n) => place(&tail[n..], " (used at line ").is_some_and(|k| n + k == tail.len()),
+        None => false,
     }
 }
 
