@@ -950,6 +950,17 @@ paths = ["/deploy/prod.yaml"]
         };
         assert_eq!(lnk(&[]), json!(["@direct"]));
         assert_eq!(lnk(&["--base", "HEAD~1"]), json!(["@direct"]));
+        // A path through a link to a folder is no file to git: owned as a folder, with or
+        // without a range.
+        repo.write(
+            "graph.toml",
+            "[[nodes]]\nid = \"lnk\"\ncustomer_facing = true\npaths = [\"tools/lnk/plain\"]\n",
+        );
+        repo.write("services/plain", "a file behind the link\n");
+        repo.commit("a file behind the link");
+        assert_eq!(lnk(&[]), json!(["@t"]));
+        assert_eq!(lnk(&["--base", "HEAD~1"]), json!(["@t"]));
+        assert_eq!(lnk(&["--base", "HEAD~1", "--head", "HEAD"]), json!(["@t"]));
     }
 }
 

@@ -272,10 +272,25 @@ impl CodeOwners {
 }
 
 /// Whether `path` is a file of the work tree at `root` as git sees it: a regular file or a
-/// symbolic link (git stores a link as a file, whatever it points to).
+/// symbolic link (git stores a link as a file, whatever it points to), reached through
+/// real folders (git lists nothing through a link to a folder).
 pub fn file_on_disk(root: &Path, path: &str) -> bool {
-    root.join(path)
-        .symlink_metadata()
+    let mut at = root.to_path_buf();
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let Some((name, folders)) = parts.split_last() else {
+        return false;
+    };
+    for f in folders {
+        at.push(f);
+        if !at.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+            return false;
+        }
+    }
+    at.push(name);
+    at.symlink_metadata()
         .is_ok_and(|m| m.is_file() || m.is_symlink())
 }
 
