@@ -1018,9 +1018,15 @@ fn a_required_variable_no_env_file_sets_is_reported() {
     let compose = dir.path().join("compose.yaml");
     std::fs::write(
         &compose,
-        "services:\n  a:\n    image: x\n    environment:\n      URL: http://${HOST:?need host}:80\n  b:\n    image: y\n",
+        "services:\n  a:\n    image: x\n    environment:\n      URL: http://${HOST:?need host}:80\n      ALT: http://${EMPTY:?}:80\n    env_file: a.env\n    command: [\"--up\", \"http://${UP:?}:80\"]\n  b:\n    image: y\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.path().join("a.env"),
+        "# values\nFROM_FILE=http://${FV:?}:80\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".env"), "EMPTY=\n").unwrap();
     let graph = || {
         let out = ok(&[
             "graph",
@@ -1031,30 +1037,64 @@ fn a_required_variable_no_env_file_sets_is_reported() {
         ]);
         crate::util::json(&out)["edges"].as_array().unwrap().len()
     };
-    let check = crate::util::run(
-        crate::util::blast(),
-        &["check", "--compose", compose.to_str().unwrap()],
-    );
+    let check = || {
+        crate::util::run(
+            crate::util::blast(),
+            &["check", "--compose", compose.to_str().unwrap()],
+        )
+        .stdout
+    };
     let name = compose.display();
-    assert!(
-        check.stdout.contains(&format!(
-            "warning[degraded-source] {name}:5: service 'a': environment URL needs the variable HOST (`${{HOST:?…}}`), which no .env file sets, so a dependency its value names cannot be seen\n  help: set HOST in the .env file next to the Compose file (blast does not read the process environment)\n"
-        )),
-        "{}",
-        check.stdout
+    let env = dir.path().join("a.env");
+    let env = env.display();
+    let found: Vec<String> = check()
+        .lines()
+        .filter(|l| l.starts_with("warning[degraded-source]"))
+        .map(String::from)
+        .collect();
+    let line = |at: String, what: &str, var: &str, written: &str, why: &str| {
+        format!(
+            "warning[degraded-source] {at}: service 'a': {what} needs the variable {var} (`{written}`), {why}, so a dependency it names cannot be seen"
+        )
+    };
+    assert_eq!(
+        found,
+        [
+            line(
+                format!("{env}:2"),
+                "env_file FROM_FILE",
+                "FV",
+                "${FV:?}",
+                "which no .env file sets"
+            ),
+            line(
+                format!("{name}:5"),
+                "environment URL",
+                "HOST",
+                "${HOST:?need host}",
+                "which no .env file sets"
+            ),
+            line(
+                format!("{name}:6"),
+                "environment ALT",
+                "EMPTY",
+                "${EMPTY:?}",
+                "which is empty"
+            ),
+            line(
+                format!("{name}:8"),
+                "command",
+                "UP",
+                "${UP:?}",
+                "which no .env file sets"
+            ),
+        ]
     );
     assert_eq!(graph(), 0);
-    std::fs::write(dir.path().join(".env"), "HOST=b\n").unwrap();
+    // Set, the edges are there and the warnings gone.
+    std::fs::write(dir.path().join(".env"), "EMPTY=b\nHOST=b\nUP=b\nFV=b\n").unwrap();
     assert_eq!(graph(), 1);
-    let check = crate::util::run(
-        crate::util::blast(),
-        &["check", "--compose", compose.to_str().unwrap()],
-    );
-    assert!(
-        !check.stdout.contains("degraded-source"),
-        "{}",
-        check.stdout
-    );
+    assert!(!check().contains("degraded-source"), "{}", check());
 }
 
 #[test]

@@ -50,7 +50,9 @@ use serde_saphyr::Spanned;
 
 use super::LoadContext;
 use super::classify::{self, Class};
-use super::env::{Vars, interpolate, parse_dotenv};
+use super::env::{
+    Required, Vars, interpolate, interpolate_noting, parse_dotenv, parse_dotenv_noting,
+};
 use super::yaml::{self, OneOrMany, Text, line_of, nullable, sibling};
 use crate::codes::{Code, Finding, Location};
 use crate::error::{Error, Result};
@@ -451,11 +453,13 @@ struct Service {
     container_name: Option<String>,
     profiles: Vec<String>,
     /// `environment` entries (a `None` value: take it from the project's variables), with
-    /// the required variables (`${VAR:?message}`) their values need and no variable sets.
-    environment: BTreeMap<String, (Option<String>, At, Vec<String>)>,
+    /// the required variables (`${VAR:?message}`) their values need and do not have.
+    environment: BTreeMap<String, (Option<String>, At, Vec<Required>)>,
     env_files: Vec<(PathBuf, bool, At)>,
-    command: Option<(Vec<String>, At)>,
-    entrypoint: Option<(Vec<String>, At)>,
+    /// `command` and `entrypoint`, with the required variables their words need and do not
+    /// have.
+    command: Option<(Vec<String>, At, Vec<Required>)>,
+    entrypoint: Option<(Vec<String>, At, Vec<Required>)>,
     depends_on: BTreeMap<String, (Dep, At)>,
     links: Vec<(String, At)>,
     volumes_from: Vec<(String, At)>,
@@ -822,14 +826,11 @@ fn convert(
             .iter()
             .map(|(p, req)| (sibling(path, &ip(p)), *req, at(None)))
             .collect(),
-        command: raw
-            .command
-            .as_ref()
-            .map(|c| (c.value.0.iter().map(|w| ip(w)).collect(), at(line_of(c)))),
+        command: raw.command.as_ref().map(|c| words(c, vars, at(line_of(c)))),
         entrypoint: raw
             .entrypoint
             .as_ref()
-            .map(|c| (c.value.0.iter().map(|w| ip(w)).collect(), at(line_of(c)))),
+            .map(|c| words(c, vars, at(line_of(c)))),
         depends_on: raw
             .depends_on
             .0
@@ -866,10 +867,46 @@ fn convert(
         let mut missing = Vec::new();
         let v = v
             .as_deref()
-            .map(|v| super::env::interpolate_noting(v, vars, &mut missing));
+            .map(|v| interpolate_noting(v, vars, &mut missing));
         s.environment.insert(k.clone(), (v, at(*line), missing));
     }
     s
+}
+
+/// A `command` or `entrypoint`, interpolated, with the required variables it lacks.
+fn words(c: &Spanned<Words>, vars: &Vars, at: At) -> (Vec<String>, At, Vec<Required>) {
+    let mut missing = Vec::new();
+    let words = c
+        .value
+        .0
+        .iter()
+        .map(|w| interpolate_noting(w, vars, &mut missing))
+        .collect();
+    (words, at, missing)
+}
+
+/// The `degraded-source` finding for a value of service `name` (`what`: `environment URL`)
+/// that needs a variable it does not have.
+fn lacks(name: &str, what: &str, r: &Required, location: Location) -> Finding {
+    let why = if r.empty {
+        "which is empty"
+    } else {
+        "which no .env file sets"
+    };
+    Finding::new(
+        Code::DegradedSource,
+        format!(
+            "service '{name}': {what} needs the variable {} (`{}`), {why}, so a dependency it names cannot be seen",
+            r.name,
+            shorten(&r.written),
+        ),
+    )
+    .with_nodes([name])
+    .with_help(format!(
+        "set {} in the .env file next to the Compose file (blast does not read the process environment)",
+        r.name
+    ))
+    .at(location)
 }
 
 impl Service {
@@ -893,7 +930,17 @@ impl Service {
                 e => e,
             })?;
             let fix = loader.file_ix(p);
-            for (k, v) in parse_dotenv(p, &text, &self.vars)? {
+            let mut missing = Vec::new();
+            let parsed = parse_dotenv_noting(p, &text, &self.vars, &mut missing)?;
+            for (k, line, r) in &missing {
+                let at = At {
+                    file: fix,
+                    line: Some(*line),
+                };
+                let f = lacks(&self.name, &format!("env_file {k}"), r, loader.loc(&at));
+                loader.findings.push(f);
+            }
+            for (k, v) in parsed {
                 let line = text
                     .lines()
                     .position(|l| {
@@ -1069,18 +1116,15 @@ pub fn load(
         // A required variable no variable sets: Compose would refuse to start, and what
         // the value names cannot be seen.
         for (k, (_, at, missing)) in &s.environment {
-            for var in missing {
-                let f = Finding::new(
-                    Code::DegradedSource,
-                    format!(
-                        "service '{name}': environment {k} needs the variable {var} (`${{{var}:?…}}`), which no .env file sets, so a dependency its value names cannot be seen"
-                    ),
-                )
-                .with_nodes([name.as_str()])
-                .with_help(format!(
-                    "set {var} in the .env file next to the Compose file (blast does not read the process environment)"
-                ))
-                .at(loader.loc(at));
+            for r in missing {
+                let f = lacks(name, &format!("environment {k}"), r, loader.loc(at));
+                loader.findings.push(f);
+            }
+        }
+        for (what, words) in [("command", &s.command), ("entrypoint", &s.entrypoint)] {
+            for r in words.iter().flat_map(|(_, _, m)| m) {
+                let at = &words.as_ref().expect("has words").1;
+                let f = lacks(name, what, r, loader.loc(at));
                 loader.findings.push(f);
             }
         }
@@ -1104,7 +1148,9 @@ pub fn load(
             }
         }
         for (what, words) in [("command", &s.command), ("entrypoint", &s.entrypoint)] {
-            let Some((words, at)) = words else { continue };
+            let Some((words, at, _)) = words else {
+                continue;
+            };
             let joined = words.join(" ");
             for r in classify::references(None, &joined, &lookup) {
                 if r.target == *name {

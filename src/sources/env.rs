@@ -28,10 +28,21 @@ pub fn interpolate(s: &str, vars: &Vars) -> String {
     interpolate_noting(s, vars, &mut Vec::new())
 }
 
-/// [`interpolate`], noting in `missing` the required variables (`${VAR:?message}`,
-/// `${VAR?message}`) that are not set (or, with `:?`, empty): Compose refuses to run
-/// without them, and the text is left as written.
-pub fn interpolate_noting(s: &str, vars: &Vars, missing: &mut Vec<String>) -> String {
+/// A required variable (`${VAR:?message}`, `${VAR?message}`) a value needs and does not
+/// have: Compose refuses to run without it, and the text is left as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Required {
+    /// The variable.
+    pub name: String,
+    /// The reference as written (`${HOST:?need host}`).
+    pub written: String,
+    /// Set but empty (which `:?` refuses too), rather than not set.
+    pub empty: bool,
+}
+
+/// [`interpolate`], noting in `missing` the required variables that are not set (or, with
+/// `:?`, empty).
+pub fn interpolate_noting(s: &str, vars: &Vars, missing: &mut Vec<Required>) -> String {
     if !s.contains('$') {
         return s.to_string();
     }
@@ -102,7 +113,7 @@ fn matching_brace(s: &str, open: usize) -> Option<usize> {
     None
 }
 
-fn expand_braced(inner: &str, raw: &str, vars: &Vars, missing: &mut Vec<String>) -> String {
+fn expand_braced(inner: &str, raw: &str, vars: &Vars, missing: &mut Vec<Required>) -> String {
     let name_end = inner
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(inner.len());
@@ -144,13 +155,21 @@ fn expand_braced(inner: &str, raw: &str, vars: &Vars, missing: &mut Vec<String>)
         return if set_nonempty {
             value.cloned().unwrap_or_default()
         } else {
-            missing.push(name.to_string());
+            missing.push(Required {
+                name: name.to_string(),
+                written: raw.to_string(),
+                empty: value.is_some(),
+            });
             raw.to_string()
         };
     }
     if op("?").is_some() {
         return value.cloned().unwrap_or_else(|| {
-            missing.push(name.to_string());
+            missing.push(Required {
+                name: name.to_string(),
+                written: raw.to_string(),
+                empty: false,
+            });
             raw.to_string()
         });
     }
@@ -163,7 +182,22 @@ fn expand_braced(inner: &str, raw: &str, vars: &Vars, missing: &mut Vec<String>)
 /// A line that is not `KEY=value`, a comment or blank (with its line number), or an
 /// unterminated quote.
 pub fn parse_dotenv(path: &Path, text: &str, base: &Vars) -> Result<Vars> {
+    parse_dotenv_noting(path, text, base, &mut Vec::new())
+}
+
+/// [`parse_dotenv`], noting the required variables each value needs and does not have, with
+/// the value's key and line.
+///
+/// # Errors
+/// As [`parse_dotenv`].
+pub fn parse_dotenv_noting(
+    path: &Path,
+    text: &str,
+    base: &Vars,
+    missing: &mut Vec<(String, u32, Required)>,
+) -> Result<Vars> {
     let mut scope = base.clone();
+    let mut noted = Vec::new();
     let mut out = Vars::new();
     // A byte-order mark is skipped, as Compose skips it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -224,14 +258,15 @@ pub fn parse_dotenv(path: &Path, text: &str, base: &Vars) -> Result<Vars> {
                     format!("unterminated double quote in the value of '{key}'"),
                 ));
             };
-            interpolate(&unescape(&buf[..end]), &scope)
+            interpolate_noting(&unescape(&buf[..end]), &scope, &mut noted)
         } else {
             let v = match rest.find(" #").or_else(|| rest.find("\t#")) {
                 Some(i) => &rest[..i],
                 None => rest,
             };
-            interpolate(v.trim_end(), &scope)
+            interpolate_noting(v.trim_end(), &scope, &mut noted)
         };
+        missing.extend(noted.drain(..).map(|r| (key.to_string(), lineno as u32, r)));
         scope.insert(key.to_string(), value.clone());
         out.insert(key.to_string(), value);
     }
@@ -302,7 +337,18 @@ mod tests {
             interpolate_noting(text, &v, &mut missing),
             "${U:?need U} ${E:?}  x ${W:?} ${Y?}"
         );
-        assert_eq!(missing, ["U", "E", "Y"]);
+        let noted: Vec<(&str, &str, bool)> = missing
+            .iter()
+            .map(|r| (r.name.as_str(), r.written.as_str(), r.empty))
+            .collect();
+        assert_eq!(
+            noted,
+            [
+                ("U", "${U:?need U}", false),
+                ("E", "${E:?}", true),
+                ("Y", "${Y?}", false)
+            ]
+        );
         assert_eq!(
             interpolate("${REGISTRY:-}jaegertracing/jaeger", &v),
             "jaegertracing/jaeger"
