@@ -3,7 +3,8 @@
 //! Inputs of at least [`CACHE_MIN_BYTES`] in total are cached under
 //! `$XDG_CACHE_HOME/blast-radius/` (else `~/.cache/blast-radius/`), one file per input set,
 //! named by the key: a hash of the build ([`crate::BUILD`]) and of every input file's path
-//! and contents, taken from regular files only (a named pipe is read once, by the parser). A cache file is used only when its key, version and checksum all match
+//! and contents, taken from regular files only (a named pipe is read once, by the parser).
+//! A cache file is used only when its key, build and checksum all match
 //! ([`DependencyGraph::read_cache`]); a corrupt, truncated or edited file is ignored and
 //! rewritten. Files are written to a temporary name and renamed, so concurrent runs never
 //! see half a file; only the [`KEEP`] most recently used files are kept.

@@ -99,10 +99,11 @@ const MAX_PLAIN_NAME: usize = 1024;
 const SYNTHETIC: &str = "blast:node:";
 
 /// A node's DOT name: its id, quoted, when Graphviz reads it back as written — at most
-/// [`MAX_PLAIN_NAME`] bytes, no backslash (in a quoted DOT id only `\"` is an escape, so a backslash before a quote or at
-/// the end cannot be written), no control or bidirectional character; otherwise, or when
-/// the id starts with the synthetic prefix, `blast:node:N` (N its index in the picture),
-/// which no id written as it is can equal. Either way the label shows the id.
+/// [`MAX_PLAIN_NAME`] bytes, no backslash (in a quoted DOT id only `\"` is an escape, so a
+/// backslash before a quote or at the end cannot be written), no control or bidirectional
+/// character; otherwise, or when the id starts with the synthetic prefix, `blast:node:N`
+/// (N its index in the picture), which no id written as it is can equal. Either way the
+/// label shows the id.
 fn node_id(p: &Picture, i: usize) -> NodeId {
     let id = &p.nodes[i].id;
     let plain = !id.starts_with(SYNTHETIC)
