@@ -334,6 +334,11 @@ pub struct Finding {
     /// keyword and `optional` flag, so its location is the declaration that says so.
     #[serde(skip)]
     pub edge: Option<(&'static str, bool)>,
+    /// Whether the finding's node was declared by a discovered source (Compose,
+    /// Kubernetes, …), whose file declares it in its own way (a service key, a
+    /// `metadata.name`), not with an `id` key.
+    #[serde(skip)]
+    pub discovered: bool,
 }
 
 impl Finding {
@@ -348,6 +353,7 @@ impl Finding {
             related: None,
             help: code.help().to_string(),
             edge: None,
+            discovered: false,
         }
     }
 

@@ -324,6 +324,18 @@ fn node_findings_of_discovered_sources_point_at_their_declaration() {
             format!("warning[no-owner] {file}:9:3: 'web' has no owners"),
         ]
     );
+    // A label `id: web` is some other value, not service `web`'s declaration.
+    let file = w(
+        "labels.yaml",
+        "services:\n  db:\n    image: postgres\n    labels:\n      id: web\n  web:\n    image: nginx\n",
+    );
+    assert_eq!(
+        lines(&["--compose", &file]),
+        [
+            format!("warning[no-owner] {file}:2:3: 'db' has no owners"),
+            format!("warning[no-owner] {file}:6:3: 'web' has no owners"),
+        ]
+    );
     let file = w(
         "all.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: cart\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: redis\nspec:\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: redis\n",

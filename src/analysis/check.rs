@@ -37,8 +37,16 @@ impl CheckReport {
 /// Runs every check. `load` holds the findings from loading the graph.
 pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> CheckReport {
     let mut out = load;
-    let first_file =
-        |n: crate::graph::Node<'_>| n.origins().next().map(|o| Location::file(o.file.clone()));
+    // At the file that first declared the node (its line is found later, see
+    // `fill_lines`), noting whether a discovered source declared it.
+    let at_node =
+        |f: Finding, n: Option<crate::graph::Node<'_>>| match n.and_then(|n| n.origins().next()) {
+            Some(o) => Finding {
+                discovered: o.source != crate::graph::provenance::NATIVE_SOURCE,
+                ..f.at(Location::file(o.file.clone()))
+            },
+            None => f,
+        };
     let strengths = policy.strengths();
 
     // Self-loops and repeated edges.
@@ -131,11 +139,7 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
             ),
         )
         .with_nodes(ids.iter().copied());
-        let loc = graph.node(ids[0]).and_then(first_file);
-        out.push(match loc {
-            Some(l) => f.at(l),
-            None => f,
-        });
+        out.push(at_node(f, graph.node(ids[0])));
     }
 
     // Per-node checks.
@@ -143,13 +147,7 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
     let mut inversions: Vec<Finding> = Vec::new();
     for n in graph.nodes() {
         let id = n.id().as_str();
-        let loc = first_file(n);
-        let mut push = |f: Finding| {
-            out.push(match &loc {
-                Some(l) => f.at(l.clone()),
-                None => f,
-            })
-        };
+        let mut push = |f: Finding| out.push(at_node(f, Some(n)));
         if n.customer_facing() && n.tier().is_none() {
             push(
                 Finding::new(
@@ -239,7 +237,6 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
     out.extend(inversions);
     for (glob, ids) in globs {
         if ids.len() > 1 {
-            let loc = graph.node(&ids[1]).and_then(first_file);
             let f = Finding::new(
                 Code::OverlappingPaths,
                 format!(
@@ -251,10 +248,7 @@ pub fn check(graph: &DependencyGraph, policy: &Policy, load: Vec<Finding>) -> Ch
                 ),
             )
             .with_nodes(ids.iter().map(String::as_str));
-            out.push(match loc {
-                Some(l) => f.at(l),
-                None => f,
-            });
+            out.push(at_node(f, graph.node(&ids[1])));
         }
     }
     // Declared against observed (traces) and allowed (network policies) traffic.

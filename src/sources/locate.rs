@@ -946,12 +946,16 @@ fn fill_lines_searching_whole(findings: &mut [crate::codes::Finding], whole: usi
         for i in ixs {
             let f = &findings[i];
             let id = f.nodes[0].as_str();
-            // A graph file's declaration, else a discovered source's.
-            let decl = decls
-                .get(id)
-                .copied()
-                .or_else(|| offset(&text, &Needle::declaration(id)))
-                .or_else(|| offset(&text, &Needle::named(id)));
+            // A discovered source's declaration (an `id` key there is some other value,
+            // a label), else a graph file's.
+            let decl = if f.discovered {
+                offset(&text, &Needle::named(id))
+            } else {
+                decls
+                    .get(id)
+                    .copied()
+                    .or_else(|| offset(&text, &Needle::declaration(id)))
+            };
             // A finding about one edge points at the edge (the second declaration of a
             // repeated one), else at its dependent's declaration.
             let edge = match f.code {
