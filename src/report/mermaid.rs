@@ -72,8 +72,7 @@ pub fn label(s: &str) -> String {
             '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
             '%' => out.push_str("#37;"),
-            '\u{2028}' | '\u{2029}' => super::push_code(&mut out, c),
-            c if super::unprintable(c) => super::push_code(&mut out, c),
+            c if super::shown_as_escape(c) => super::push_code(&mut out, c),
             c => out.push(c),
         }
     }

@@ -189,8 +189,8 @@ pub fn inert(s: &str) -> String {
     out
 }
 
-/// Whether [`inert`] shows `c` as an escape.
-fn shown_as_escape(c: char) -> bool {
+/// Whether [`inert`] (and a Mermaid label) shows `c` as an escape.
+pub(crate) fn shown_as_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_bidi_control(c)
 }
 
