@@ -86,7 +86,7 @@ impl CodeOwners {
         let mut b = GlobSetBuilder::new();
         let mut glob_rule = Vec::new();
         // A byte-order mark (Windows editors write one) is not part of the first line.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let text = crate::sources::text::without_bom_str(text);
         if text.len() >= MAX_SIZE {
             warnings.push(format!(
                 "{file}: {} bytes is over GitHub's 3 MB limit, so GitHub ignores the file; blast ignores it too",

@@ -200,7 +200,7 @@ pub fn parse_dotenv_noting(
     let mut noted = Vec::new();
     let mut out = Vars::new();
     // A byte-order mark is skipped, as Compose skips it.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = super::text::without_bom_str(text);
     let lines: Vec<&str> = text.lines().collect();
     let mut n = 0;
     while n < lines.len() {
