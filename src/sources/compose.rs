@@ -1121,13 +1121,6 @@ pub fn load(
                 loader.findings.push(f);
             }
         }
-        for (what, words) in [("command", &s.command), ("entrypoint", &s.entrypoint)] {
-            for r in words.iter().flat_map(|(_, _, m)| m) {
-                let at = &words.as_ref().expect("has words").1;
-                let f = lacks(name, what, r, loader.loc(at));
-                loader.findings.push(f);
-            }
-        }
         let env = s.env(&mut loader)?;
         for (k, v) in &env {
             for r in classify::references(Some(k), &v.value, &lookup) {
@@ -1148,9 +1141,13 @@ pub fn load(
             }
         }
         for (what, words) in [("command", &s.command), ("entrypoint", &s.entrypoint)] {
-            let Some((words, at, _)) = words else {
+            let Some((words, at, missing)) = words else {
                 continue;
             };
+            for r in missing {
+                let f = lacks(name, what, r, loader.loc(at));
+                loader.findings.push(f);
+            }
             let joined = words.join(" ");
             for r in classify::references(None, &joined, &lookup) {
                 if r.target == *name {
