@@ -163,15 +163,17 @@ impl Workspace {
         let (config, inputs) = config_and_inputs(opts)?;
         // The compiled-graph cache, for large graph files. Discovered sources are not
         // cached: their inputs (included files, folders, cargo's view of a workspace) are
-        // not a list of files to hash, and they load in milliseconds.
-        // The inputs' identities before the key is taken: a file replaced while it is parsed
-        // must not put another graph under this key (checked again after the parse).
-        let before = cache::identity(&inputs.graphs);
+        // not a list of files to hash, and they load in milliseconds. The inputs' identities
+        // are taken before the key: a file replaced while it is parsed must not put another
+        // graph under this key (checked again after the parse).
         let cached = (!opts.no_cache && inputs.sources.is_empty())
             .then(cache::cache_dir)
             .flatten()
-            .and_then(|dir| cache::key_of(&dir, &inputs.graphs).map(|key| (dir, key)));
-        if let Some((dir, key)) = &cached
+            .and_then(|dir| {
+                let before = cache::identity(&inputs.graphs)?;
+                cache::key_of(&dir, &inputs.graphs).map(|key| (dir, key, before))
+            });
+        if let Some((dir, key, _)) = &cached
             && let Some(graph) = cache::read(dir, key)
         {
             let indexes = graph.indexes();
@@ -179,7 +181,7 @@ impl Workspace {
                 config,
                 graph,
                 load: LoadReport::default(),
-                cache_to: cached.map(|(dir, key)| (dir, key, Some(indexes))),
+                cache_to: cached.map(|(dir, key, _)| (dir, key, Some(indexes))),
                 sources: inputs.sources,
                 inputs_from_config: inputs.from_config,
             });
@@ -189,14 +191,16 @@ impl Workspace {
         // written or replaced meanwhile), and when loading found nothing to report: a
         // cached graph does not keep the loader's findings (an `empty-source` warning),
         // and a run from the cache must say what a run without it says.
-        let keep = load.findings.is_empty()
-            && before.is_some()
-            && cache::identity(&inputs.graphs) == before;
+        let cache_to = cached
+            .filter(|(_, _, before)| {
+                load.findings.is_empty() && cache::identity(&inputs.graphs).as_ref() == Some(before)
+            })
+            .map(|(dir, key, _)| (dir, key, None));
         Ok(Workspace {
             config,
             graph,
             load,
-            cache_to: cached.filter(|_| keep).map(|(dir, key)| (dir, key, None)),
+            cache_to,
             sources: inputs.sources,
             inputs_from_config: inputs.from_config,
         })
