@@ -393,27 +393,6 @@ const DECLARING_KINDS: &[&[u8]] = &[
     b"Component",
 ];
 
-/// The key and value written on the line at `at`, from its content column (after a
-/// `- `): `(b"kind", b"Service")` for `  kind: Service`.
-fn key_value(text: &[u8], at: usize) -> Option<(&[u8], &[u8])> {
-    let (ind, item) = indentation(text, at);
-    let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |e| at + e);
-    let body = &text[at + item.unwrap_or(ind)..end];
-    let colon = body.iter().position(|&b| b == b':')?;
-    let value = body[colon + 1..].trim_ascii();
-    let value = value
-        .split(|&b| b == b'#')
-        .next()
-        .unwrap_or(value)
-        .trim_ascii();
-    let value = value
-        .strip_prefix(b"\"")
-        .and_then(|v| v.strip_suffix(b"\""))
-        .or_else(|| value.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'")))
-        .unwrap_or(value);
-    Some((body[..colon].trim_ascii(), value))
-}
-
 /// The `kind` of the YAML object whose `metadata:` block holds the line at `line`: the
 /// `kind:` key beside `metadata:` (same column, same mapping), above or below it.
 fn object_kind(text: &[u8], line: usize, floor: usize) -> Option<&[u8]> {
@@ -438,9 +417,14 @@ fn object_kind(text: &[u8], line: usize, floor: usize) -> Option<&[u8]> {
         }
     }
     let (col, meta_item) = content(meta);
-    let kind_here = |at: usize| match key_value(text, at) {
-        Some((b"kind", v)) => Some(v),
-        _ => None,
+    // The value of a `kind` key opening the line at `at` (after its `- `).
+    let kind_here = |at: usize| {
+        let (ind, item) = indentation(text, at);
+        let key = at + item.unwrap_or(ind);
+        (text[key..].starts_with(b"kind") && is_token(text, key, 4))
+            .then(|| value_after(text, key + 4))
+            .flatten()
+            .map(|(_, v)| v)
     };
     // Above: siblings until the line that opens the mapping (an item) or a shallower one.
     let mut at = meta;
